@@ -1,0 +1,145 @@
+/**
+ * Ratings benchmark: a seeded synthetic vote file (default 1,000,000 battles over 100
+ * models with known strengths), rated in-process (parse and compute timed apart) and
+ * by the CLI as a whole process. Prints a table, writes bench/results/ratings-<date>.json
+ * and appends a row to BENCHMARKS.md "## Ratings".
+ *   node --import tsx bench/ratings-bench.ts [--rows N] [--models M] [--rounds R] [--runs K]
+ */
+import { spawnSync } from "node:child_process";
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, writeSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { computeLeaderboardFromTable, readVoteFile, Rng } from "../lib/ratings";
+
+const TARGET_S = 1;
+const ROOT = join(import.meta.dirname, "..");
+
+const { values } = parseArgs({
+  options: {
+    rows: { type: "string", default: "1000000" },
+    models: { type: "string", default: "100" },
+    rounds: { type: "string", default: "100" },
+    runs: { type: "string", default: "3" },
+  },
+});
+const rows = Number(values.rows);
+const models = Number(values.models);
+const rounds = Number(values.rounds);
+const runs = Number(values.runs);
+
+/** Battles between uniformly drawn pairs; strengths spread over ±400 points; 8% ties, 2% both bad. */
+function writeVotes(path: string): number[] {
+  const rng = new Rng(20240601);
+  const names = Array.from({ length: models }, (_, i) => `model-${String(i).padStart(3, "0")}`);
+  const strength = names.map(() => 800 * rng.nextDouble() - 400);
+  const fd = openSync(path, "w");
+  let chunk: string[] = [];
+  for (let v = 0; v < rows; v++) {
+    const a = Math.floor(rng.nextDouble() * models);
+    let b = Math.floor(rng.nextDouble() * (models - 1));
+    if (b >= a) b++;
+    const u = rng.nextDouble();
+    const pA = 1 / (1 + 10 ** ((strength[b]! - strength[a]!) / 400));
+    const winner = u < 0.08 ? "tie" : u < 0.1 ? "both_bad" : rng.nextDouble() < pA ? "A" : "B";
+    chunk.push(`{"modelA":"${names[a]}","modelB":"${names[b]}","winner":"${winner}","at":${1_700_000_000_000 + v * 1000}}`);
+    if (chunk.length === 10_000) {
+      writeSync(fd, chunk.join("\n") + "\n");
+      chunk = [];
+    }
+  }
+  if (chunk.length > 0) writeSync(fd, chunk.join("\n") + "\n");
+  closeSync(fd);
+  return strength;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((x, y) => x - y);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+const dir = mkdtempSync(join(tmpdir(), "ratings-bench-"));
+try {
+  const file = join(dir, "votes.jsonl");
+  writeVotes(file);
+
+  const parse: number[] = [];
+  const compute: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    let t = performance.now();
+    const table = readVoteFile(file, "leitai");
+    parse.push((performance.now() - t) / 1000);
+    t = performance.now();
+    computeLeaderboardFromTable(table, { bootstrapRounds: rounds, seed: 42 });
+    compute.push((performance.now() - t) / 1000);
+  }
+
+  const cli: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    const t = performance.now();
+    const child = spawnSync(process.execPath, ["--import", "tsx", "scripts/ratings.ts", "--input", file, "--format", "leitai", "--bootstrap", String(rounds), "--json"], {
+      cwd: ROOT,
+      encoding: "utf8",
+      maxBuffer: 64 << 20,
+    });
+    cli.push((performance.now() - t) / 1000);
+    if (child.status !== 0) throw new Error(`CLI failed (${child.status}): ${child.stderr}`);
+  }
+  const startup = spawnSync(process.execPath, ["--import", "tsx", "-e", "0"], { cwd: ROOT });
+  if (startup.status !== 0) throw new Error("node --import tsx did not start");
+  const startupRuns: number[] = [];
+  for (let run = 0; run < runs; run++) {
+    const t = performance.now();
+    spawnSync(process.execPath, ["--import", "tsx", "-e", "0"], { cwd: ROOT });
+    startupRuns.push((performance.now() - t) / 1000);
+  }
+
+  const date = new Date().toISOString().slice(0, 10);
+  const cpu = /model name\s*:\s*(.+)/.exec(existsSync("/proc/cpuinfo") ? readFileSync("/proc/cpuinfo", "utf8") : "")?.[1] ?? cpus()[0]?.model ?? "unknown CPU";
+  const machine = `${cpu.trim()}, ${cpus().length} cores, Node ${process.version}`;
+  const result = {
+    date,
+    machine,
+    rows,
+    models,
+    rounds,
+    runs,
+    parseS: median(parse),
+    computeS: median(compute),
+    cliTotalS: median(cli),
+    nodeTsxStartupS: median(startupRuns),
+    targetS: TARGET_S,
+    pass: median(cli) <= TARGET_S,
+  };
+
+  const f = (x: number) => x.toFixed(3);
+  const header = ["rows", "models", "rounds", "parse s", "compute s", "total s (CLI)", "startup s", "target s", "pass"];
+  const cells = [String(rows), String(models), String(rounds), f(result.parseS), f(result.computeS), f(result.cliTotalS), f(result.nodeTsxStartupS), String(TARGET_S), result.pass ? "yes" : "no"];
+  const widths = header.map((h, i) => Math.max(h.length, cells[i]!.length));
+  console.log(`ratings benchmark — ${machine} — median of ${runs}`);
+  console.log(header.map((h, i) => h.padStart(widths[i]!)).join("  "));
+  console.log(cells.map((c, i) => c.padStart(widths[i]!)).join("  "));
+
+  mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
+  writeFileSync(join(ROOT, "bench", "results", `ratings-${date}.json`), JSON.stringify(result, null, 2) + "\n");
+  appendBenchmarkRow(`| ${date} | ${machine} | ${cells.slice(0, 8).join(" | ")} | ${result.pass ? "yes" : "no"} |`);
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** Adds a row under "## Ratings" in BENCHMARKS.md, creating the section when missing. */
+function appendBenchmarkRow(row: string): void {
+  const path = join(ROOT, "BENCHMARKS.md");
+  const heading = "## Ratings";
+  const tableHead =
+    "| date | machine | rows | models | rounds | parse s | compute s | total s (CLI) | startup s | target s | pass |\n" +
+    "|---|---|---|---|---|---|---|---|---|---|---|";
+  let text = existsSync(path) ? readFileSync(path, "utf8") : "# Benchmarks\n";
+  if (!text.includes(heading)) text = `${text.trimEnd()}\n\n${heading}\n\n${tableHead}\n`;
+  const start = text.indexOf(heading);
+  const next = text.indexOf("\n## ", start + heading.length);
+  const end = next < 0 ? text.length : next + 1;
+  const section = text.slice(start, end).trimEnd() + "\n" + row + "\n";
+  text = text.slice(0, start) + section + (next < 0 ? "" : "\n" + text.slice(end));
+  writeFileSync(path, text);
+}

@@ -1,0 +1,1 @@
+"""Leitai gpu-runtime: continuous-batching inference for Llama-family models."""

@@ -1,0 +1,178 @@
+"""Validated configuration: the model's shape (from an HF config.json) and the engine's knobs."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+ROPE_TYPES = ("linear", "dynamic", "yarn")
+_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+
+
+class ConfigError(ValueError):
+    """A model or engine setting that cannot work; the message names the field."""
+
+
+@dataclass(frozen=True, slots=True)
+class RopeScaling:
+    """HF `rope_scaling`, normalised. `original_max_position_embeddings` only matters for YaRN."""
+
+    rope_type: str
+    factor: float
+    original_max_position_embeddings: int | None = None
+    beta_fast: float = 32.0
+    beta_slow: float = 1.0
+    mscale: float | None = None
+    mscale_all_dim: float | None = None
+    attention_factor: float | None = None
+    truncate: bool = True
+
+    def __post_init__(self) -> None:
+        if self.rope_type not in ROPE_TYPES:
+            raise ConfigError(f"rope_scaling.type {self.rope_type!r} is not supported; valid: {', '.join(ROPE_TYPES)}")
+        if not (self.factor >= 1.0 and math.isfinite(self.factor)):
+            raise ConfigError(f"rope_scaling.factor must be a finite number >= 1, got {self.factor}")
+
+    @classmethod
+    def from_hf(cls, raw: dict[str, Any] | None) -> RopeScaling | None:
+        if raw is None:
+            return None
+        if not isinstance(raw, dict):
+            raise ConfigError(f"rope_scaling must be an object or null, got {type(raw).__name__}")
+        rope_type = raw.get("rope_type", raw.get("type"))
+        if rope_type in (None, "default"):
+            return None
+        if "factor" not in raw:
+            raise ConfigError("rope_scaling.factor is required")
+        return cls(
+            rope_type=str(rope_type),
+            factor=float(raw["factor"]),
+            original_max_position_embeddings=raw.get("original_max_position_embeddings"),
+            beta_fast=float(raw.get("beta_fast") or 32.0),
+            beta_slow=float(raw.get("beta_slow") or 1.0),
+            mscale=raw.get("mscale"),
+            mscale_all_dim=raw.get("mscale_all_dim"),
+            attention_factor=raw.get("attention_factor"),
+            truncate=bool(raw.get("truncate", True)),
+        )
+
+
+def _positive(name: str, value: int | float) -> None:
+    if not value > 0:
+        raise ConfigError(f"{name} must be positive, got {value}")
+
+
+@dataclass(frozen=True, slots=True)
+class ModelConfig:
+    """The Llama shape the runtime needs, taken from an HF `config.json` dict."""
+
+    vocab_size: int
+    hidden_size: int
+    intermediate_size: int
+    num_hidden_layers: int
+    num_attention_heads: int
+    num_key_value_heads: int
+    head_dim: int
+    max_position_embeddings: int
+    rms_norm_eps: float = 1e-6
+    rope_theta: float = 10000.0
+    rope_scaling: RopeScaling | None = None
+    tie_word_embeddings: bool = False
+    bos_token_id: int | None = 1
+    eos_token_ids: tuple[int, ...] = (2,)
+
+    def __post_init__(self) -> None:
+        for name in ("vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers",
+                     "num_attention_heads", "num_key_value_heads", "head_dim", "max_position_embeddings",
+                     "rms_norm_eps", "rope_theta"):
+            _positive(name, getattr(self, name))
+        if self.num_attention_heads % self.num_key_value_heads:
+            raise ConfigError(
+                f"num_attention_heads ({self.num_attention_heads}) must be a multiple of "
+                f"num_key_value_heads ({self.num_key_value_heads})")
+        if self.head_dim % 2:
+            raise ConfigError(f"head_dim must be even for rotary embeddings, got {self.head_dim}")
+
+    @classmethod
+    def from_hf(cls, hf: dict[str, Any]) -> ModelConfig:
+        try:
+            heads = int(hf["num_attention_heads"])
+            hidden = int(hf["hidden_size"])
+            eos = hf.get("eos_token_id", 2)
+            eos_ids = tuple(int(e) for e in eos) if isinstance(eos, list) else (() if eos is None else (int(eos),))
+            return cls(
+                vocab_size=int(hf["vocab_size"]),
+                hidden_size=hidden,
+                intermediate_size=int(hf["intermediate_size"]),
+                num_hidden_layers=int(hf["num_hidden_layers"]),
+                num_attention_heads=heads,
+                num_key_value_heads=int(hf.get("num_key_value_heads") or heads),
+                head_dim=int(hf.get("head_dim") or hidden // heads),
+                max_position_embeddings=int(hf.get("max_position_embeddings", 2048)),
+                rms_norm_eps=float(hf.get("rms_norm_eps", 1e-6)),
+                rope_theta=float(hf.get("rope_theta", 10000.0)),
+                rope_scaling=RopeScaling.from_hf(hf.get("rope_scaling")),
+                tie_word_embeddings=bool(hf.get("tie_word_embeddings", False)),
+                bos_token_id=hf.get("bos_token_id", 1),
+                eos_token_ids=eos_ids,
+            )
+        except KeyError as missing:
+            raise ConfigError(f"config.json lacks required field {missing.args[0]!r}") from None
+        except (TypeError, ValueError) as bad:
+            if isinstance(bad, ConfigError):
+                raise
+            raise ConfigError(f"config.json has a malformed field: {bad}") from None
+
+    @property
+    def context_limit(self) -> int:
+        """Longest sequence the model is meant for, extended by its RoPE scaling.
+
+        Linear/dynamic configs keep the trained length in max_position_embeddings; YaRN
+        configs with original_max_position_embeddings already state the extended length.
+        """
+        scaling = self.rope_scaling
+        if scaling is None or (scaling.rope_type == "yarn" and scaling.original_max_position_embeddings):
+            return self.max_position_embeddings
+        return int(self.max_position_embeddings * scaling.factor)
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    """Engine knobs. Either `num_kv_blocks` or `gpu_memory_utilization` sizes the KV pool."""
+
+    block_size: int = 16
+    num_kv_blocks: int | None = None
+    gpu_memory_utilization: float | None = None
+    max_num_seqs: int = 64
+    max_num_batched_tokens: int = 2048
+    max_model_len: int | None = None
+    device: str = "cpu"
+    dtype: str = "float32"
+    attention_backend: str = "torch"
+    max_waiting: int = 256
+    enable_prefix_caching: bool = True
+
+    def __post_init__(self) -> None:
+        if self.block_size <= 0 or self.block_size & (self.block_size - 1):
+            raise ConfigError(f"block_size must be a power of two, got {self.block_size}")
+        if self.num_kv_blocks is not None and self.gpu_memory_utilization is not None:
+            raise ConfigError("give either num_kv_blocks or gpu_memory_utilization, not both")
+        if self.num_kv_blocks is not None and self.num_kv_blocks <= 0:
+            raise ConfigError(f"num_kv_blocks must be positive, got {self.num_kv_blocks}")
+        if self.gpu_memory_utilization is not None and not 0.0 < self.gpu_memory_utilization <= 1.0:
+            raise ConfigError(f"gpu_memory_utilization must be in (0, 1], got {self.gpu_memory_utilization}")
+        for name in ("max_num_seqs", "max_num_batched_tokens", "max_waiting"):
+            _positive(name, getattr(self, name))
+        if self.max_model_len is not None and self.max_model_len <= 0:
+            raise ConfigError(f"max_model_len must be positive, got {self.max_model_len}")
+        if self.dtype not in _DTYPES:
+            raise ConfigError(f"dtype {self.dtype!r} is not supported; valid: {', '.join(_DTYPES)}")
+        if not (self.device == "cpu" or self.device.startswith("cuda")):
+            raise ConfigError(f"device must be 'cpu' or 'cuda[:N]', got {self.device!r}")
+
+    @property
+    def torch_dtype(self) -> torch.dtype:
+        return _DTYPES[self.dtype]

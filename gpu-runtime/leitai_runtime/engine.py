@@ -1,0 +1,227 @@
+"""LLMEngine: requests in, tokens and text out, one scheduler step at a time.
+
+`add_request` and `abort` may be called from another thread than `step` (the HTTP server
+runs steps in a worker thread): they only touch a small locked inbox that `step` drains.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .block_manager import BlockManager
+from .config import EngineConfig, ModelConfig
+from .model_runner import ModelRunner, choose_num_blocks
+from .rope import dynamic_alpha
+from .scheduler import QueueFullError, Scheduler
+from .sequence import FinishReason, InvalidParamsError, SamplingParams, Sequence
+from .text_output import TextStream
+from .tokenizer import Tokenizer
+
+THROUGHPUT_WINDOW_S = 10.0
+
+__all__ = ["LLMEngine", "RequestOutput", "EngineStats", "QueueFullError", "InvalidParamsError"]
+
+
+@dataclass
+class RequestOutput:
+    seq_id: int
+    new_token_ids: list[int]
+    new_text: str
+    finished: bool
+    finish_reason: str | None
+    num_prompt_tokens: int
+    num_output_tokens: int
+    time_to_first_token: float | None = None  # set on the output that carries the first token
+
+
+@dataclass
+class EngineStats:
+    num_running: int
+    num_waiting: int
+    kv_blocks_used: int
+    kv_blocks_free: int
+    num_preemptions: int
+    prefix_cache_hit_blocks: int
+    prefix_cache_query_blocks: int
+    prompt_tokens_total: int
+    generation_tokens_total: int
+    generation_tokens_per_s: float
+    finished_total: dict[str, int] = field(default_factory=dict)
+
+
+class LLMEngine:
+    def __init__(self, hf_config: dict[str, Any], state_dict: dict[str, torch.Tensor], config: EngineConfig,
+                 tokenizer: Tokenizer | None = None) -> None:
+        self.model_config = ModelConfig.from_hf(hf_config)
+        self.config = config
+        self.tokenizer = tokenizer
+        self.max_model_len = config.max_model_len or self.model_config.context_limit
+        if config.max_model_len is None and config.num_kv_blocks is not None:
+            # Not asked for explicitly: shrink the context to what the KV pool can hold.
+            self.max_model_len = min(self.max_model_len, config.num_kv_blocks * config.block_size)
+        num_blocks = choose_num_blocks(self.model_config, config, self.max_model_len)
+        self.block_manager = BlockManager(num_blocks, config.block_size, config.enable_prefix_caching)
+        self.scheduler = Scheduler(config, self.block_manager)
+        self.runner = ModelRunner(self.model_config, config, state_dict, num_blocks)
+        self.eos_ids = frozenset(self.model_config.eos_token_ids) | (
+            {tokenizer.eos_id} if tokenizer is not None else set())
+        self._seqs: dict[int, Sequence] = {}
+        self._texts: dict[int, TextStream] = {}
+        self._lock = threading.Lock()
+        self._inbox: list[Sequence] = []
+        self._aborts: list[int] = []
+        self._recent: deque[tuple[float, int]] = deque()
+        self._prompt_tokens = 0
+        self._generated_tokens = 0
+        self._finished: dict[str, int] = {r.value: 0 for r in FinishReason}
+
+    @classmethod
+    def from_path(cls, path: str | Path, config: EngineConfig) -> LLMEngine:
+        from .loader import load_checkpoint
+
+        ckpt = load_checkpoint(Path(path), dtype=torch.float32, device="cpu")
+        return cls(ckpt.hf_config, ckpt.state_dict, config, ckpt.tokenizer)
+
+    # -- requests -------------------------------------------------------------------------
+
+    def validate(self, prompt_ids: list[int], params: SamplingParams) -> None:
+        if not prompt_ids:
+            raise InvalidParamsError("prompt", "the prompt is empty")
+        vocab = self.model_config.vocab_size
+        if any(not 0 <= t < vocab for t in prompt_ids):
+            raise InvalidParamsError("prompt", f"prompt token ids must be in [0, {vocab})")
+        if len(prompt_ids) >= self.max_model_len:
+            raise InvalidParamsError(
+                "prompt", f"the prompt has {len(prompt_ids)} tokens; this model's context is "
+                f"{self.max_model_len} tokens, including the answer")
+        if params.max_tokens > self.max_model_len:
+            raise InvalidParamsError("max_tokens", f"max_tokens must be <= {self.max_model_len}, the context "
+                                     f"length, got {params.max_tokens}")
+        if params.stop and self.tokenizer is None:
+            raise InvalidParamsError("stop", "stop strings need a tokenizer")
+
+    def add_request(self, prompt_ids: list[int], params: SamplingParams) -> int:
+        """Queue a request; raises InvalidParamsError or QueueFullError. Returns its sequence id."""
+        self.validate(prompt_ids, params)
+        seq = Sequence(list(prompt_ids), params)
+        seq.rope_alpha = dynamic_alpha(self.model_config, len(prompt_ids))
+        with self._lock:
+            if len(self._inbox) + len(self.scheduler.waiting) >= self.config.max_waiting:
+                raise QueueFullError(f"too many waiting requests (max {self.config.max_waiting})")
+            self._inbox.append(seq)
+            self._seqs[seq.seq_id] = seq
+        return seq.seq_id
+
+    def abort(self, seq_id: int) -> None:
+        with self._lock:
+            self._aborts.append(seq_id)
+
+    def has_unfinished(self) -> bool:
+        with self._lock:
+            return bool(self._inbox or self._aborts) or self.scheduler.has_unfinished()
+
+    # -- stepping -------------------------------------------------------------------------
+
+    def _drain_inbox(self, outputs: list[RequestOutput]) -> None:
+        with self._lock:
+            new, aborts = self._inbox, self._aborts
+            self._inbox, self._aborts = [], []
+        for seq in new:
+            self.scheduler.add(seq)
+            self._prompt_tokens += seq.num_prompt_tokens
+            if self.tokenizer is not None:
+                self._texts[seq.seq_id] = TextStream(self.tokenizer, seq.prompt_ids, seq.params.stop)
+        for seq_id in aborts:
+            seq = self._seqs.get(seq_id)
+            if seq is not None and not seq.is_finished:
+                outputs.append(self._finish(seq, FinishReason.ABORT, [], ""))
+
+    def _finish(self, seq: Sequence, reason: FinishReason, new_ids: list[int], new_text: str,
+                ttft: float | None = None) -> RequestOutput:
+        self.scheduler.finish(seq, reason)
+        self.runner.sampler.release(seq.seq_id)
+        self._seqs.pop(seq.seq_id, None)
+        stream = self._texts.pop(seq.seq_id, None)
+        if stream is not None and reason != FinishReason.STOP:
+            new_text += stream.finish()
+        self._finished[reason.value] += 1
+        return RequestOutput(seq.seq_id, new_ids, new_text, True, reason.value, seq.num_prompt_tokens,
+                             seq.num_output_tokens, ttft)
+
+    def _postprocess(self, seq: Sequence, token: int) -> RequestOutput:
+        seq.append_token(token)
+        ttft = seq.first_token_time - seq.arrival_time if (
+            seq.num_output_tokens == 1 and seq.first_token_time is not None) else None
+        params = seq.params
+        if token in params.stop_token_ids or (token in self.eos_ids and not params.ignore_eos):
+            return self._finish(seq, FinishReason.STOP, [token], "", ttft)
+        text, stopped = "", False
+        stream = self._texts.get(seq.seq_id)
+        if stream is not None:
+            text, stopped = stream.push(token)
+        if stopped:
+            return self._finish(seq, FinishReason.STOP, [token], text, ttft)
+        if seq.num_output_tokens >= params.max_tokens or len(seq) >= self.max_model_len:
+            return self._finish(seq, FinishReason.LENGTH, [token], text, ttft)
+        return RequestOutput(seq.seq_id, [token], text, False, None, seq.num_prompt_tokens,
+                             seq.num_output_tokens, ttft)
+
+    def step(self) -> list[RequestOutput]:
+        outputs: list[RequestOutput] = []
+        self._drain_inbox(outputs)
+        batch = self.scheduler.schedule()
+        if not batch:
+            return outputs
+        tokens = iter(self.runner.run(batch))
+        now = time.monotonic()
+        generated = 0
+        for i, (seq, n) in enumerate(zip(batch.seqs, batch.num_tokens, strict=True)):
+            samples = batch.samples(i)
+            seq.num_computed_tokens += n
+            self.block_manager.register_computed(seq)
+            if samples:
+                generated += 1
+                outputs.append(self._postprocess(seq, next(tokens)))
+        self._generated_tokens += generated
+        self._recent.append((now, generated))
+        while self._recent and now - self._recent[0][0] > THROUGHPUT_WINDOW_S:
+            self._recent.popleft()
+        return outputs
+
+    def stats(self) -> EngineStats:
+        now = time.monotonic()
+        window = [(t, n) for t, n in self._recent if now - t <= THROUGHPUT_WINDOW_S]
+        span = max(now - window[0][0], 1e-3) if window else 0.0
+        rate = sum(n for _, n in window) / span if window else 0.0
+        bm = self.block_manager
+        return EngineStats(
+            num_running=len(self.scheduler.running),
+            num_waiting=len(self.scheduler.waiting) + len(self._inbox),
+            kv_blocks_used=bm.num_used_blocks,
+            kv_blocks_free=bm.num_free_blocks,
+            num_preemptions=self.scheduler.num_preemptions,
+            prefix_cache_hit_blocks=bm.prefix_hit_blocks,
+            prefix_cache_query_blocks=bm.prefix_query_blocks,
+            prompt_tokens_total=self._prompt_tokens,
+            generation_tokens_total=self._generated_tokens,
+            generation_tokens_per_s=rate,
+            finished_total=dict(self._finished),
+        )
+
+    def generate(self, prompts: list[list[int]], params: SamplingParams | list[SamplingParams]
+                 ) -> list[list[int]]:
+        """Run requests to completion (tests, benchmarks): output token ids per prompt."""
+        plist = params if isinstance(params, list) else [params] * len(prompts)
+        ids = [self.add_request(p, sp) for p, sp in zip(prompts, plist, strict=True)]
+        out: dict[int, list[int]] = {i: [] for i in ids}
+        while self.has_unfinished():
+            for o in self.step():
+                out[o.seq_id].extend(o.new_token_ids)
+        return [out[i] for i in ids]

@@ -1,0 +1,19 @@
+"""Llama's gated SiLU MLP (HF parameter names, so checkpoints load as they are)."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class LlamaMLP(nn.Module):
+    def __init__(self, hidden_size: int, intermediate_size: int) -> None:
+        super().__init__()
+        self.gate_proj = nn.Linear(hidden_size, intermediate_size, bias=False)
+        self.up_proj = nn.Linear(hidden_size, intermediate_size, bias=False)
+        self.down_proj = nn.Linear(intermediate_size, hidden_size, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # A fused gate/up kernel can replace this later without changing parameter names.
+        return self.down_proj(F.silu(self.gate_proj(x)) * self.up_proj(x))

@@ -1,0 +1,141 @@
+"""What every checkpoint format produces, and the checks they share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from leitai_runtime.tokenizer import Tokenizer
+
+SUPPORTED_ARCHITECTURES = ("LlamaForCausalLM",)
+
+
+class CheckpointError(Exception):
+    """A checkpoint cannot be served; the message names the file and the problem."""
+
+    def __init__(self, path: Path | str, problem: str) -> None:
+        super().__init__(f"{path}: {problem}")
+        self.path = Path(path)
+        self.problem = problem
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """A loaded Llama checkpoint.
+
+    `hf_config` is a Hugging Face config.json-style dict with every key the runtime reads
+    filled in (head_dim, num_key_value_heads, rope_theta, rope_scaling, ...). `state_dict`
+    uses Hugging Face Llama names and holds `lm_head.weight` even when the embeddings are
+    tied (then it is the same tensor as `model.embed_tokens.weight`).
+    """
+
+    source: Path
+    hf_config: dict[str, Any]
+    state_dict: dict[str, torch.Tensor]
+    tokenizer: Tokenizer
+
+
+_CONFIG_DEFAULTS: dict[str, Any] = {
+    "max_position_embeddings": 2048,
+    "rms_norm_eps": 1e-6,
+    "rope_theta": 10000.0,
+    "rope_scaling": None,
+    "tie_word_embeddings": False,
+    "bos_token_id": 1,
+    "eos_token_id": 2,
+}
+_REQUIRED_KEYS = ("vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads")
+_ROPE_TYPES = ("linear", "dynamic", "yarn")
+
+
+def normalized_config(raw: dict[str, Any], path: Path) -> dict[str, Any]:
+    """Check a config.json-style dict and fill in the keys the runtime relies on."""
+    architectures = raw.get("architectures") or ["LlamaForCausalLM"]
+    unsupported = [a for a in architectures if a not in SUPPORTED_ARCHITECTURES]
+    if unsupported:
+        raise CheckpointError(
+            path, f"unsupported architecture {unsupported[0]!r} (supported: {', '.join(SUPPORTED_ARCHITECTURES)})"
+        )
+    missing = [key for key in _REQUIRED_KEYS if raw.get(key) is None]
+    if missing:
+        raise CheckpointError(path, f"config is missing {', '.join(missing)}")
+    config = {**_CONFIG_DEFAULTS, **{k: v for k, v in raw.items() if v is not None}}
+    config["architectures"] = list(architectures)
+    config.setdefault("num_key_value_heads", config["num_attention_heads"])
+    config.setdefault("head_dim", config["hidden_size"] // config["num_attention_heads"])
+    heads, kv_heads = config["num_attention_heads"], config["num_key_value_heads"]
+    if heads % kv_heads:
+        raise CheckpointError(path, f"num_attention_heads ({heads}) is not a multiple of num_key_value_heads ({kv_heads})")
+    if config["head_dim"] % 2:
+        raise CheckpointError(path, f"head_dim ({config['head_dim']}) must be even for rotary embeddings")
+    config["rope_scaling"] = _normalized_rope_scaling(config["rope_scaling"], path)
+    return config
+
+
+def _normalized_rope_scaling(scaling: Any, path: Path) -> dict[str, Any] | None:
+    if scaling is None:
+        return None
+    if not isinstance(scaling, dict):
+        raise CheckpointError(path, f"rope_scaling must be an object or null, got {scaling!r}")
+    kind = scaling.get("rope_type", scaling.get("type"))
+    if kind in (None, "default", "none"):
+        return None
+    if kind not in _ROPE_TYPES:
+        raise CheckpointError(path, f"unsupported rope_scaling type {kind!r} (supported: {', '.join(_ROPE_TYPES)})")
+    factor = scaling.get("factor")
+    if not isinstance(factor, int | float) or factor < 1:
+        raise CheckpointError(path, f"rope_scaling factor must be a number >= 1, got {factor!r}")
+    # transformers accepts either key; keep both so readers of either spelling work
+    return {**scaling, "type": kind, "rope_type": kind, "factor": float(factor)}
+
+
+def expected_shapes(config: dict[str, Any]) -> dict[str, tuple[int, ...]]:
+    """Every tensor a Llama checkpoint must hold, with its shape (HF names)."""
+    hidden, inter = config["hidden_size"], config["intermediate_size"]
+    head_dim = config["head_dim"]
+    q_dim = head_dim * config["num_attention_heads"]
+    kv_dim = head_dim * config["num_key_value_heads"]
+    shapes = {"model.embed_tokens.weight": (config["vocab_size"], hidden)}
+    for i in range(config["num_hidden_layers"]):
+        p = f"model.layers.{i}."
+        shapes[p + "self_attn.q_proj.weight"] = (q_dim, hidden)
+        shapes[p + "self_attn.k_proj.weight"] = (kv_dim, hidden)
+        shapes[p + "self_attn.v_proj.weight"] = (kv_dim, hidden)
+        shapes[p + "self_attn.o_proj.weight"] = (hidden, q_dim)
+        shapes[p + "mlp.gate_proj.weight"] = (inter, hidden)
+        shapes[p + "mlp.up_proj.weight"] = (inter, hidden)
+        shapes[p + "mlp.down_proj.weight"] = (hidden, inter)
+        shapes[p + "input_layernorm.weight"] = (hidden,)
+        shapes[p + "post_attention_layernorm.weight"] = (hidden,)
+    shapes["model.norm.weight"] = (hidden,)
+    shapes["lm_head.weight"] = (config["vocab_size"], hidden)
+    return shapes
+
+
+def check_shape(path: Path, name: str, shape: tuple[int, ...], expected: tuple[int, ...]) -> None:
+    if tuple(shape) != tuple(expected):
+        raise CheckpointError(path, f"tensor {name} has shape {list(shape)}, expected {list(expected)}")
+
+
+def finish_state_dict(
+    path: Path, config: dict[str, Any], tensors: dict[str, torch.Tensor]
+) -> dict[str, torch.Tensor]:
+    """Tie lm_head if needed, then insist every expected tensor is present with its shape."""
+    if "lm_head.weight" not in tensors and config["tie_word_embeddings"] and "model.embed_tokens.weight" in tensors:
+        tensors["lm_head.weight"] = tensors["model.embed_tokens.weight"]
+    shapes = expected_shapes(config)
+    for name, shape in shapes.items():
+        if name not in tensors:
+            raise CheckpointError(path, f"missing tensor {name}")
+        check_shape(path, name, tuple(tensors[name].shape), shape)
+    return {name: tensors[name] for name in shapes}
+
+
+def check_tokenizer(path: Path, config: dict[str, Any], tokenizer: Tokenizer) -> None:
+    if tokenizer.vocab_size > config["vocab_size"]:
+        raise CheckpointError(
+            path, f"tokenizer has {tokenizer.vocab_size} tokens but the model's vocab_size is {config['vocab_size']}"
+        )

@@ -1,0 +1,80 @@
+"""Q4_K and Q6_K encoders written from ggml's block layouts (gguf-py can only decode these).
+
+Each returns the packed bytes and the values a correct decoder must produce from them, so
+a test can check a dequantizer against the layout itself, not against another decoder.
+The scale choice is simple (no search as in llama.cpp); only the layout has to be exact.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+QK_K = 256
+
+
+def _blocks(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float32)
+    if x.shape[-1] % QK_K:
+        raise ValueError(f"row length {x.shape[-1]} is not a multiple of {QK_K}")
+    return x.reshape(-1, QK_K)
+
+
+def _f16(values: np.ndarray) -> np.ndarray:
+    return values.astype(np.float16)
+
+
+def quantize_q4_k(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """block_q4_K = {f16 d, f16 dmin, u8 scales[12], u8 qs[128]}; value = d*sc*q - dmin*m."""
+    blocks = _blocks(x)
+    n = len(blocks)
+    sub = blocks.reshape(n, 8, 32)
+    low = np.minimum(sub.min(axis=2), 0.0)
+    sub_scale = (sub.max(axis=2) - low) / 15.0
+    sub_min = -low
+    d = _f16(sub_scale.max(axis=1) / 63.0)
+    dmin = _f16(sub_min.max(axis=1) / 63.0)
+    d32, dmin32 = d.astype(np.float32)[:, None], dmin.astype(np.float32)[:, None]
+    sc = np.clip(np.round(np.divide(sub_scale, d32, out=np.zeros_like(sub_scale), where=d32 > 0)), 0, 63)
+    m = np.clip(np.round(np.divide(sub_min, dmin32, out=np.zeros_like(sub_min), where=dmin32 > 0)), 0, 63)
+    step = (d32 * sc)[:, :, None]
+    offset = (dmin32 * m)[:, :, None]
+    q = np.clip(np.round(np.divide(sub + offset, step, out=np.zeros_like(sub), where=step > 0)), 0, 15)
+    expected = (step * q - offset).reshape(np.shape(x))
+
+    sc, m, q = sc.astype(np.uint8), m.astype(np.uint8), q.astype(np.uint8).reshape(n, QK_K)
+    scales = np.zeros((n, 12), dtype=np.uint8)
+    scales[:, 0:4] = sc[:, 0:4] | ((sc[:, 4:8] >> 4) << 6)
+    scales[:, 4:8] = m[:, 0:4] | ((m[:, 4:8] >> 4) << 6)
+    scales[:, 8:12] = (sc[:, 4:8] & 0xF) | ((m[:, 4:8] & 0xF) << 4)
+    chunks = q.reshape(n, 4, 2, 32)  # 64-value chunks: low nibbles then high nibbles
+    qs = (chunks[:, :, 0, :] | (chunks[:, :, 1, :] << 4)).reshape(n, 128)
+    packed = np.concatenate([d.view(np.uint8).reshape(n, 2), dmin.view(np.uint8).reshape(n, 2), scales, qs], axis=1)
+    return _rows(packed, x), expected.astype(np.float32)
+
+
+def quantize_q6_k(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """block_q6_K = {u8 ql[128], u8 qh[64], i8 scales[16], f16 d}; value = d*sc*(q-32)."""
+    blocks = _blocks(x)
+    n = len(blocks)
+    sub = blocks.reshape(n, 16, 16)
+    sub_scale = np.abs(sub).max(axis=2) / 31.0
+    d = _f16(sub_scale.max(axis=1) / 127.0)
+    d32 = d.astype(np.float32)[:, None]
+    sc = np.clip(np.round(np.divide(sub_scale, d32, out=np.zeros_like(sub_scale), where=d32 > 0)), 0, 127)
+    step = (d32 * sc)[:, :, None]
+    q = np.clip(np.round(np.divide(sub, step, out=np.zeros_like(sub), where=step > 0)), -32, 31)
+    expected = (step * q).reshape(np.shape(x))
+
+    u = (q + 32).astype(np.uint8).reshape(n, 2, 4, 32)  # two halves of 128: q1..q4 of 32 values
+    q1, q2, q3, q4 = u[:, :, 0], u[:, :, 1], u[:, :, 2], u[:, :, 3]
+    ql = np.concatenate([(q1 & 0xF) | ((q3 & 0xF) << 4), (q2 & 0xF) | ((q4 & 0xF) << 4)], axis=2).reshape(n, 128)
+    qh = ((q1 >> 4) | ((q2 >> 4) << 2) | ((q3 >> 4) << 4) | ((q4 >> 4) << 6)).reshape(n, 64)
+    scales = sc.astype(np.int8).view(np.uint8)
+    packed = np.concatenate([ql, qh, scales, d.view(np.uint8).reshape(n, 2)], axis=1)
+    return _rows(packed, x), expected.astype(np.float32)
+
+
+def _rows(packed: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Packed blocks shaped like gguf-py's quantize output: (*rows, bytes per row)."""
+    shape = np.shape(x)
+    return np.ascontiguousarray(packed).reshape(*shape[:-1], -1)

@@ -1,0 +1,30 @@
+import { getServerSession } from "next-auth";
+import { forbidden, redirect } from "next/navigation";
+import { errors } from "../errors";
+import { getUserById, type PublicUser } from "../users";
+import { authOptions } from "./options";
+
+/** The signed-in, enabled user, fresh from the database; null for anonymous visitors. */
+export async function currentUser(): Promise<PublicUser | null> {
+  const session = await getServerSession(authOptions());
+  const id = (session?.user as { id?: string } | undefined)?.id;
+  if (!id) return null;
+  const user = await getUserById({ id });
+  return user && !user.disabled ? user : null;
+}
+
+/** For /api/admin/* handlers: 401 when anonymous, 403 when not an admin. */
+export async function requireAdmin(): Promise<PublicUser> {
+  const user = await currentUser();
+  if (!user) throw errors.unauthorized();
+  if (user.role !== "admin") throw errors.forbidden("admin", "Admins only.");
+  return user;
+}
+
+/** For /admin pages: anonymous visitors go to sign-in, signed-in non-admins get 403. */
+export async function requireAdminPage(path: string): Promise<PublicUser> {
+  const user = await currentUser();
+  if (!user) redirect(`/signin?callbackUrl=${encodeURIComponent(path)}`);
+  if (user.role !== "admin") forbidden();
+  return user;
+}

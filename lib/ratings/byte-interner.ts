@@ -1,0 +1,50 @@
+/**
+ * Maps a name's UTF-8 bytes to an id without decoding a string per row: a hash table
+ * in front of `idOf(name)`, which stays the single source of ids (rows that took the
+ * JSON.parse path use it directly, and land on the same ids).
+ */
+export class ByteInterner {
+  private slots = new Int32Array(256).fill(-1);
+  private readonly entries: { bytes: Buffer; id: number }[] = [];
+
+  constructor(private readonly idOf: (name: string) => number) {}
+
+  id(buf: Buffer, s: number, e: number): number {
+    let h = 0x811c9dc5;
+    for (let p = s; p < e; p++) h = Math.imul(h ^ buf[p]!, 0x01000193);
+    const mask = this.slots.length - 1;
+    for (let slot = h & mask; ; slot = (slot + 1) & mask) {
+      const entry = this.slots[slot]!;
+      if (entry < 0) return this.insert(buf, s, e, slot);
+      const known = this.entries[entry]!;
+      if (sameBytes(known.bytes, buf, s, e)) return known.id;
+    }
+  }
+
+  private insert(buf: Buffer, s: number, e: number, slot: number): number {
+    const bytes = Buffer.from(buf.subarray(s, e));
+    const id = this.idOf(bytes.toString("utf8"));
+    this.slots[slot] = this.entries.length;
+    this.entries.push({ bytes, id });
+    if (this.entries.length * 2 > this.slots.length) this.rehash();
+    return id;
+  }
+
+  private rehash(): void {
+    this.slots = new Int32Array(this.slots.length * 2).fill(-1);
+    const mask = this.slots.length - 1;
+    this.entries.forEach((entry, index) => {
+      let h = 0x811c9dc5;
+      for (const byte of entry.bytes) h = Math.imul(h ^ byte, 0x01000193);
+      let slot = h & mask;
+      while (this.slots[slot]! >= 0) slot = (slot + 1) & mask;
+      this.slots[slot] = index;
+    });
+  }
+}
+
+function sameBytes(known: Buffer, buf: Buffer, s: number, e: number): boolean {
+  if (known.length !== e - s) return false;
+  for (let i = 0; i < known.length; i++) if (known[i] !== buf[s + i]) return false;
+  return true;
+}

@@ -1,0 +1,23 @@
+import { parseVoteObject, type VoteRowFormat, type VoteRowOptions } from "./vote-format";
+import { OUTCOME_A, OUTCOME_B, OUTCOME_BOTH_BAD, OUTCOME_TIE, type RatedVote } from "./types";
+
+/**
+ * FastChat / Chatbot Arena battle rows (clean_battle_*.json): model_a, model_b and
+ * winner ∈ {model_a, model_b, tie, "tie (bothbad)"}. Other fields (judge, turn,
+ * tstamp, conversation metadata…) are ignored; `anony` matters only for
+ * anonymous-only runs.
+ */
+export const FASTCHAT_FORMAT: VoteRowFormat = {
+  name: "fastchat",
+  modelA: "model_a",
+  modelB: "model_b",
+  winner: "winner",
+  winners: { model_a: OUTCOME_A, model_b: OUTCOME_B, tie: OUTCOME_TIE, "tie (bothbad)": OUTCOME_BOTH_BAD },
+  numbers: [],
+  anony: "anony",
+};
+
+/** One parsed FastChat row → a rated vote (null when `anonyOnly` skips it); throws VoteFileError. */
+export function parseFastChatRow(row: unknown, line = 1, options: VoteRowOptions = {}): RatedVote | null {
+  return parseVoteObject(FASTCHAT_FORMAT, row, line, options);
+}

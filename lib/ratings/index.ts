@@ -1,0 +1,21 @@
+export * from "./types";
+export { aggregate, aggregateTable, rowsByCategory } from "./aggregate";
+export { binomial, multinomial } from "./binomial";
+export { bootstrap, quantile, type BootstrapOptions, type BootstrapResult } from "./bootstrap";
+export {
+  fitBradleyTerry,
+  toEloScale,
+  ELO_PER_NAT,
+  BT_MEAN_RATING,
+  type BradleyTerryFit,
+  type BradleyTerryOptions,
+} from "./bradley-terry";
+export { onlineElo, onlineEloTable, eloDelta, ELO_K, ELO_SCALE, ELO_BASE, ELO_INITIAL } from "./elo";
+export { headToHead } from "./matrices";
+export { Rng, deriveSeed } from "./rng";
+export { toVoteTable, VoteTableBuilder } from "./vote-table";
+export { computeLeaderboard, computeLeaderboardFromTable, DEFAULT_BOOTSTRAP_ROUNDS, DEFAULT_SEED } from "./leaderboard";
+export { readVoteFile, VOTE_FILE_FORMATS, type VoteFileFormat } from "./vote-file";
+export { readJsonRecords, VoteFileError } from "./json-records";
+export { FASTCHAT_FORMAT, parseFastChatRow } from "./fastchat";
+export { LEITAI_FORMAT, parseVoteObject, type VoteRowFormat, type VoteRowOptions } from "./vote-format";

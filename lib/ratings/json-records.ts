@@ -1,0 +1,163 @@
+import { closeSync, openSync, readSync } from "node:fs";
+
+/** A record could not be read; `line` is 1-based, `field` names the offending key. */
+export class VoteFileError extends Error {
+  constructor(
+    readonly line: number,
+    readonly detail: string,
+    readonly field?: string,
+  ) {
+    super(`line ${line}: ${detail}`);
+    this.name = "VoteFileError";
+  }
+}
+
+/** Called with one record's bytes buf[start, end) and the line it starts on. */
+export type RecordHandler = (buf: Buffer, start: number, end: number, line: number) => void;
+
+const CHUNK = 1 << 22;
+const NEWLINE = 0x0a;
+
+/**
+ * Streams the objects of a JSONL file (one per line) or of a JSON array file (FastChat
+ * dumps), without holding the file in memory. Lines are found with Buffer.indexOf,
+ * so a million-row file costs little beyond the records' own parsing.
+ */
+export function readJsonRecords(path: string, onRecord: RecordHandler): void {
+  const fd = openSync(path, "r");
+  try {
+    new RecordSplitter(fd, onRecord).run();
+  } finally {
+    closeSync(fd);
+  }
+}
+
+class RecordSplitter {
+  private buf = Buffer.allocUnsafe(CHUNK);
+  private len = 0;
+  private eof = false;
+  private line = 1;
+
+  constructor(
+    private readonly fd: number,
+    private readonly onRecord: RecordHandler,
+  ) {}
+
+  run(): void {
+    this.fill(0);
+    let pos = 0;
+    if (this.len >= 3 && this.buf[0] === 0xef && this.buf[1] === 0xbb && this.buf[2] === 0xbf) pos = 3;
+    while (pos < this.len && isSpace(this.buf[pos]!)) {
+      if (this.buf[pos] === NEWLINE) this.line++;
+      pos++;
+    }
+    if (this.buf[pos] === 0x5b /* [ */) this.array(pos + 1);
+    else this.lines(pos);
+  }
+
+  /** Moves unread bytes from `keep` to the front, grows if full, reads more; returns the shift. */
+  private fill(keep: number): number {
+    if (this.eof) return 0;
+    this.buf.copy(this.buf, 0, keep, this.len);
+    this.len -= keep;
+    if (this.len === this.buf.length) {
+      const bigger = Buffer.allocUnsafe(this.buf.length * 2);
+      this.buf.copy(bigger, 0, 0, this.len);
+      this.buf = bigger;
+    }
+    const read = readSync(this.fd, this.buf, this.len, this.buf.length - this.len, null);
+    if (read === 0) this.eof = true;
+    this.len += read;
+    return keep;
+  }
+
+  private lines(start: number): void {
+    let pos = start;
+    for (;;) {
+      const view = this.buf.subarray(0, this.len);
+      let nl: number;
+      while ((nl = view.indexOf(NEWLINE, pos)) !== -1) {
+        this.emitLine(pos, nl);
+        pos = nl + 1;
+        this.line++;
+      }
+      if (this.eof) break;
+      pos -= this.fill(pos);
+    }
+    if (pos < this.len) this.emitLine(pos, this.len);
+  }
+
+  private emitLine(start: number, end: number): void {
+    let e = end;
+    while (e > start && isSpace(this.buf[e - 1]!)) e--;
+    let s = start;
+    while (s < e && isSpace(this.buf[s]!)) s++;
+    if (s < e) this.onRecord(this.buf, s, e, this.line);
+  }
+
+  /** Top-level array: tracks strings and nesting to cut out each element. */
+  private array(start: number): void {
+    let pos = start;
+    let depth = 0;
+    let inString = false;
+    let escaped = false;
+    let recordStart = -1;
+    let recordLine = 0;
+    let expectValue = true;
+    for (;;) {
+      const buf = this.buf;
+      for (; pos < this.len; pos++) {
+        const c = buf[pos]!;
+        if (c === NEWLINE) this.line++;
+        if (inString) {
+          if (escaped) escaped = false;
+          else if (c === 0x5c /* \ */) escaped = true;
+          else if (c === 0x22 /* " */) inString = false;
+          continue;
+        }
+        if (depth === 0) {
+          if (isSpace(c)) continue;
+          if (c === 0x5d /* ] */ && (!expectValue || recordLine === 0)) return this.trailing(pos + 1);
+          if (c === 0x2c /* , */ && !expectValue) {
+            expectValue = true;
+            continue;
+          }
+          if (c !== 0x7b /* { */ || !expectValue) throw new VoteFileError(this.line, "expected an object in the top-level array");
+          recordStart = pos;
+          recordLine = this.line;
+        }
+        if (c === 0x22) inString = true;
+        else if (c === 0x7b || c === 0x5b) depth++;
+        else if (c === 0x7d || c === 0x5d) {
+          depth--;
+          if (depth === 0) {
+            this.onRecord(buf, recordStart, pos + 1, recordLine);
+            recordStart = -1;
+            expectValue = false;
+          }
+        }
+      }
+      if (this.eof) throw new VoteFileError(this.line, "unexpected end of file inside the top-level array");
+      const keep = recordStart >= 0 ? recordStart : pos;
+      const shift = this.fill(keep);
+      pos -= shift;
+      if (recordStart >= 0) recordStart -= shift;
+    }
+  }
+
+  private trailing(pos: number): void {
+    for (;;) {
+      for (; pos < this.len; pos++) {
+        const c = this.buf[pos]!;
+        if (c === NEWLINE) this.line++;
+        else if (!isSpace(c)) throw new VoteFileError(this.line, "unexpected content after the top-level array");
+      }
+      if (this.eof) return;
+      pos -= this.fill(pos);
+    }
+  }
+}
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}

@@ -1,0 +1,79 @@
+import { VoteFileError } from "./json-records";
+import { OUTCOME_A, OUTCOME_B, OUTCOME_BOTH_BAD, OUTCOME_TIE, type RatedVote, type Winner } from "./types";
+
+/** How one file format names a vote's fields; every other field is ignored. */
+export interface VoteRowFormat {
+  name: string;
+  modelA: string;
+  modelB: string;
+  winner: string;
+  /** Accepted winner values and the outcome each means. */
+  winners: Record<string, number>;
+  category?: string;
+  /** Optional fields that must be numbers when present. */
+  numbers: string[];
+  /** Boolean field telling whether the battle was anonymous (for anonymous-only runs). */
+  anony?: string;
+}
+
+export interface VoteRowOptions {
+  /** Keep only rows whose anony field is true. */
+  anonyOnly?: boolean;
+}
+
+/** Leitai's own export: one RatedVote per line. */
+export const LEITAI_FORMAT: VoteRowFormat = {
+  name: "leitai",
+  modelA: "modelA",
+  modelB: "modelB",
+  winner: "winner",
+  winners: { A: OUTCOME_A, B: OUTCOME_B, tie: OUTCOME_TIE, both_bad: OUTCOME_BOTH_BAD },
+  category: "category",
+  numbers: ["at"],
+  anony: "anony",
+};
+
+const WINNER_BY_OUTCOME: Winner[] = ["A", "B", "tie", "both_bad"];
+
+/** A row already parsed as JSON → the vote it records; null when the options skip it. */
+export function parseVoteObject(format: VoteRowFormat, row: unknown, line: number, options: VoteRowOptions = {}): RatedVote | null {
+  if (typeof row !== "object" || row === null || Array.isArray(row)) throw new VoteFileError(line, "expected a JSON object");
+  const fields = row as Record<string, unknown>;
+  const modelA = modelName(fields, format.modelA, line);
+  const modelB = modelName(fields, format.modelB, line);
+  const winnerValue = fields[format.winner];
+  if (winnerValue === undefined) throw new VoteFileError(line, `missing "${format.winner}"`, format.winner);
+  const outcome = typeof winnerValue === "string" && Object.hasOwn(format.winners, winnerValue) ? format.winners[winnerValue] : undefined;
+  if (outcome === undefined) throw badWinner(format, line, JSON.stringify(winnerValue));
+  let category: string | null = null;
+  if (format.category !== undefined) {
+    const value = fields[format.category];
+    if (typeof value === "string") category = value;
+    else if (value !== undefined && value !== null) throw new VoteFileError(line, `"${format.category}" must be a string or null`, format.category);
+  }
+  for (const key of format.numbers) {
+    const value = fields[key];
+    if (value !== undefined && typeof value !== "number") throw new VoteFileError(line, `"${key}" must be a number`, key);
+  }
+  if (modelA === modelB) throw sameModel(format, line);
+  if (options.anonyOnly && format.anony !== undefined && fields[format.anony] !== true) return null;
+  const vote: RatedVote = { modelA, modelB, winner: WINNER_BY_OUTCOME[outcome]!, category };
+  if (typeof fields.at === "number" && format.numbers.includes("at")) vote.at = fields.at;
+  return vote;
+}
+
+function modelName(fields: Record<string, unknown>, key: string, line: number): string {
+  const value = fields[key];
+  if (value === undefined) throw new VoteFileError(line, `missing "${key}"`, key);
+  if (typeof value !== "string" || value.length === 0) throw new VoteFileError(line, `"${key}" must be a non-empty string`, key);
+  return value;
+}
+
+export function badWinner(format: VoteRowFormat, line: number, got: string): VoteFileError {
+  const allowed = Object.keys(format.winners).map((w) => JSON.stringify(w)).join(", ");
+  return new VoteFileError(line, `"${format.winner}" must be one of ${allowed} (got ${got})`, format.winner);
+}
+
+export function sameModel(format: VoteRowFormat, line: number): VoteFileError {
+  return new VoteFileError(line, `"${format.modelA}" and "${format.modelB}" name the same model`, format.modelB);
+}
