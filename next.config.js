@@ -3,6 +3,8 @@
 /** @type {import('next').NextConfig} */
 const nextConfig = {
   reactStrictMode: true,
+  // `npm test` type-checks the whole tree with tsc first; the build need not repeat it.
+  typescript: { ignoreBuildErrors: true },
   poweredByHeader: false,
   // forbidden() / unauthorized() give admin pages real 403 / 401 statuses.
   experimental: { authInterrupts: true },

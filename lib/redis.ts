@@ -9,6 +9,6 @@ const holder = globalThis as unknown as { leitaiRedis?: Redis };
 
 /** Shared connection for commands; fails fast so a request never waits on a dead Redis. */
 export function redis(): Redis {
-  holder.leitaiRedis ??= createRedis({ maxRetriesPerRequest: 1, connectTimeout: 2000, enableOfflineQueue: false });
+  holder.leitaiRedis ??= createRedis({ maxRetriesPerRequest: 1, connectTimeout: 2000 });
   return holder.leitaiRedis;
 }

@@ -9,17 +9,11 @@ from __future__ import annotations
 
 import codecs
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from leitai_runtime.tokenizer import Tokenizer
+from leitai_runtime.tokenizer import SPACE, Tokenizer, TokenKind, byte_piece_value
 
-_SPACE = "\u2581"
 _REPLACEMENT = "\ufffd"
 _UNKNOWN_SURFACE = " \u2047 "  # what SentencePiece prints for <unk>
-
-# kinds, as numbers to avoid importing tokenizer.py (which imports this module)
-_UNKNOWN, _CONTROL, _BYTE = 2, 3, 6
 
 
 class IncrementalDetokenizer:
@@ -44,23 +38,23 @@ class IncrementalDetokenizer:
 
     def push(self, token_id: int) -> str:
         """Add one generated id; return the text it completes (possibly "")."""
-        kind = int(self.tokenizer.token_kind(token_id))
-        if kind == _BYTE:
+        kind = self.tokenizer.token_kind(token_id)
+        if kind is TokenKind.BYTE:
             self._at_start = False
-            self._pending.append(int(self.tokenizer.id_to_piece(token_id)[3:5], 16))
+            self._pending.append(byte_piece_value(self.tokenizer.id_to_piece(token_id)))
             return self._drain(final=False)
         # Any other piece ends a run of bytes; SentencePiece decodes each run on its own.
         text = self._drain(final=True)
-        if kind == _CONTROL:
+        if kind is TokenKind.CONTROL:
             return text
-        if kind == _UNKNOWN:
+        if kind is TokenKind.UNKNOWN:
             self._at_start = False
             return text + _UNKNOWN_SURFACE
         piece = self.tokenizer.id_to_piece(token_id)
-        if self._at_start and self.tokenizer.add_space_prefix and piece.startswith(_SPACE):
+        if self._at_start and self.tokenizer.add_space_prefix and piece.startswith(SPACE):
             piece = piece[1:]
         self._at_start = False
-        return text + piece.replace(_SPACE, " ")
+        return text + piece.replace(SPACE, " ")
 
     def flush(self) -> str:
         """Text still held at the end of the generation (an unfinished character: U+FFFD per byte)."""

@@ -65,4 +65,6 @@ class Sampler:
 
     def __call__(self, logits: torch.Tensor, seqs: list[Sequence]) -> list[int]:
         """logits [num_seqs, vocab] -> one token id per sequence."""
+        if all(s.params.greedy and s.params.repetition_penalty == 1.0 for s in seqs):
+            return [int(t) for t in torch.argmax(logits, dim=-1).tolist()]
         return [self.sample_one(logits[i], seq) for i, seq in enumerate(seqs)]

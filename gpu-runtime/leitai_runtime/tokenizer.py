@@ -14,8 +14,6 @@ from typing import Protocol, runtime_checkable
 
 import sentencepiece as spm
 
-from leitai_runtime.detokenizer import IncrementalDetokenizer
-
 SPACE = "\u2581"  # "▁": SentencePiece's visible stand-in for a space
 
 
@@ -143,11 +141,14 @@ class GGUFTokenizer:
         self.remove_extra_whitespaces = remove_extra_whitespaces
         # Only these kinds take part in merges and lookups, as in SentencePiece's pieces_ map.
         self._piece_ids: dict[str, int] = {}
+        self._unused: set[str] = set()
         self._byte_ids: dict[int, int] = {}
         user_defined: list[str] = []
         for i, (piece, kind) in enumerate(zip(self._pieces, self._kinds, strict=True)):
-            if kind in (TokenKind.NORMAL, TokenKind.USER_DEFINED):
+            if kind in (TokenKind.NORMAL, TokenKind.USER_DEFINED, TokenKind.UNUSED):
                 self._piece_ids.setdefault(piece, i)
+            if kind is TokenKind.UNUSED:
+                self._unused.add(piece)
             if kind is TokenKind.USER_DEFINED:
                 user_defined.append(piece)
             if kind is TokenKind.BYTE:
@@ -159,6 +160,9 @@ class GGUFTokenizer:
         return [self.bos_id, *ids] if add_bos else ids
 
     def decode(self, ids: Sequence[int]) -> str:
+        # one decoder for whole and streamed text, so the two can never disagree
+        from leitai_runtime.detokenizer import IncrementalDetokenizer  # imports this module
+
         stream = IncrementalDetokenizer(self)
         return "".join(stream.push(i) for i in ids) + stream.flush()
 
@@ -183,13 +187,13 @@ class GGUFTokenizer:
             text = SPACE + text
         symbols = self._split_symbols(text)
         ids: list[int] = []
-        for symbol in _bpe_merge(symbols, self._piece_ids, self._scores):
+        for symbol in _bpe_merge(symbols, self._piece_ids, self._scores, self._unused):
             piece_id = self._piece_ids.get(symbol)
-            if piece_id is not None:
+            if piece_id is not None and symbol not in self._unused:
                 ids.append(piece_id)
             elif self._byte_ids:
                 ids.extend(self._byte_ids[b] for b in symbol.encode("utf-8"))
-            else:
+            elif not (ids and ids[-1] == self.unk_id):  # SentencePiece merges a run of unknowns
                 ids.append(self.unk_id)
         return ids
 
@@ -206,13 +210,18 @@ class GGUFTokenizer:
         return symbols
 
 
-def _bpe_merge(symbols: list[str], piece_ids: dict[str, int], scores: list[float]) -> list[str]:
-    """SentencePiece's BPE: merge the best-scoring adjacent pair until none is in the vocabulary."""
+def _bpe_merge(symbols: list[str], piece_ids: dict[str, int], scores: list[float], unused: set[str]) -> list[str]:
+    """SentencePiece's BPE: merge the best-scoring adjacent pair until none is in the vocabulary.
+
+    Unused pieces take part in merging but are split back into the pair that formed them at
+    the end, exactly as SentencePiece does (so they still block competing merges).
+    """
     n = len(symbols)
     text = list(symbols)
     nxt = list(range(1, n + 1))  # n marks the end
     prv = list(range(-1, n - 1))
     heap: list[tuple[float, int, int, str]] = []
+    unmerge: dict[str, tuple[str, str]] = {}
 
     def push_pair(left: int, right: int) -> None:
         if left < 0 or right >= n:
@@ -221,6 +230,8 @@ def _bpe_merge(symbols: list[str], piece_ids: dict[str, int], scores: list[float
         piece_id = piece_ids.get(merged)
         if piece_id is not None:
             heapq.heappush(heap, (-scores[piece_id], left, right, merged))
+            if merged in unused:
+                unmerge[merged] = (text[left], text[right])
 
     for i in range(n - 1):
         push_pair(i, i + 1)
@@ -235,10 +246,17 @@ def _bpe_merge(symbols: list[str], piece_ids: dict[str, int], scores: list[float
             prv[nxt[right]] = left
         push_pair(prv[left], left)
         push_pair(left, nxt[left])
+
+    def resegment(symbol: str) -> list[str]:
+        if symbol in unused and symbol in unmerge:
+            left, right = unmerge[symbol]
+            return resegment(left) + resegment(right)
+        return [symbol]
+
     out: list[str] = []
     i = 0
     while i < n:
-        out.append(text[i])
+        out.extend(resegment(text[i]) if unmerge else [text[i]])
         i = nxt[i]
     return out
 

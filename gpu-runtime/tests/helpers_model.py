@@ -110,6 +110,7 @@ def make_tiny_gguf(
     tokenizer_model: str = "llama",
     drop_tensors: tuple[str, ...] = (),
     tensor_types: dict[str, str] | None = None,
+    config_overrides: dict[str, Any] | None = None,
 ) -> Path:
     """Convert `hf_dir` to GGUF the way llama.cpp's convert_hf_to_gguf.py does (llama architecture).
 
@@ -117,10 +118,10 @@ def make_tiny_gguf(
     into whole blocks of `qtype` falls back to Q8_0 (or F16). Q4_K/Q6_K bytes come from
     helpers_kquant, since gguf-py cannot encode them. For error tests: `arch` and
     `tokenizer_model` replace the metadata values, `drop_tensors` leaves GGUF-named tensors out,
-    and `tensor_types` ({gguf name: type name}) stores those tensors in another type (zero bytes
-    when gguf-py cannot encode it).
+    `tensor_types` ({gguf name: type name}) stores those tensors in another type (zero bytes
+    when gguf-py cannot encode it), and `config_overrides` changes hparams in the metadata only.
     """
-    config = json.loads((hf_dir / "config.json").read_text())
+    config = json.loads((hf_dir / "config.json").read_text()) | (config_overrides or {})
     sp = spm.SentencePieceProcessor(model_file=str(hf_dir / "tokenizer.model"))
     path = Path(tmp_path) / (name or f"{hf_dir.name}-{qtype.lower()}.gguf")
     writer = gguf.GGUFWriter(path, arch)

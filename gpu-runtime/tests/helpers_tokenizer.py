@@ -8,6 +8,7 @@ from typing import Any
 
 import sentencepiece as spm
 from helpers_model import tokenizer_model_bytes
+from sentencepiece import sentencepiece_model_pb2
 
 from leitai_runtime.demo_corpus import corpus_lines
 from leitai_runtime.tokenizer import GGUFTokenizer, SentencePieceTokenizer, TokenKind
@@ -26,6 +27,16 @@ def train_spm(vocab_size: int = 1000, **options: Any) -> bytes:
     out = io.BytesIO()
     spm.SentencePieceTrainer.train(sentence_iterator=iter(corpus_lines()), model_writer=out, **settings)
     return out.getvalue()
+
+
+def with_unused_pieces(model: bytes, pieces: tuple[str, ...]) -> bytes:
+    """The same model with some pieces marked UNUSED (as padding or retired tokens are)."""
+    proto = sentencepiece_model_pb2.ModelProto()
+    proto.ParseFromString(model)
+    for entry in proto.pieces:
+        if entry.piece in pieces:
+            entry.type = sentencepiece_model_pb2.ModelProto.SentencePiece.UNUSED
+    return proto.SerializeToString()
 
 
 def gguf_twin(model: bytes, user_defined: tuple[str, ...] = ()) -> GGUFTokenizer:

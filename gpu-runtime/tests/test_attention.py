@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 import torch
-
 from attention_cases import dense_reference, random_case
+
 from leitai_runtime.layers.attention import get_attention_backend, write_kv
 
 
@@ -40,7 +40,7 @@ def test_triton_kernel_in_interpreter():
     here = Path(__file__).parent
     env = dict(os.environ, TRITON_INTERPRET="1")
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(here / "test_attention_triton.py")],
+        [sys.executable, "-m", "pytest", "-q", "-o", "addopts=", "-W", "ignore::DeprecationWarning", "-p", "no:cacheprovider", str(here / "test_attention_triton.py")],
         cwd=here.parent, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     assert " passed" in proc.stdout and "skipped" not in proc.stdout

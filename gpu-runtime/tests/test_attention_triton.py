@@ -10,9 +10,9 @@ import os
 
 import pytest
 import torch
-
 from attention_cases import random_case
 from helpers_engine import engine_for, greedy, random_prompt, tiny_hf_llama
+
 from leitai_runtime.layers.attention import get_attention_backend
 
 pytestmark = pytest.mark.skipif(

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from leitai_runtime.detokenizer import IncrementalDetokenizer
-from leitai_runtime.tokenizer import TokenKind
+from leitai_runtime.tokenizer import Tokenizer, TokenKind
 
 SP, GG = demo_pair()
 REPLACEMENT = "\ufffd"
@@ -18,7 +18,7 @@ def byte_id(value: int) -> int:
     return 3 + value  # <0x00> is id 3 in the demo vocabulary
 
 
-def stream(tokenizer, ids: list[int], prompt_ids: tuple[int, ...] = ()) -> list[str]:  # type: ignore[no-untyped-def]
+def stream(tokenizer: Tokenizer, ids: list[int], prompt_ids: tuple[int, ...] = ()) -> list[str]:
     detok = IncrementalDetokenizer(tokenizer, prompt_ids)
     return [detok.push(i) for i in ids] + [detok.flush()]
 
@@ -33,7 +33,7 @@ def stream(tokenizer, ids: list[int], prompt_ids: tuple[int, ...] = ()) -> list[
         "Mixed 中文 and English, 数字 2023, newline\n结束",
     ],
 )
-def test_chinese_streams_token_by_token_without_broken_characters(tokenizer, text: str) -> None:  # type: ignore[no-untyped-def]
+def test_chinese_streams_token_by_token_without_broken_characters(tokenizer: Tokenizer, text: str) -> None:
     ids = tokenizer.encode(text)
     chunks = stream(tokenizer, ids)
     assert all(REPLACEMENT not in chunk for chunk in chunks)
@@ -43,7 +43,7 @@ def test_chinese_streams_token_by_token_without_broken_characters(tokenizer, tex
 def test_the_stream_really_holds_byte_pieces() -> None:
     ids = SP.encode("龘")
     assert [SP.token_kind(i) for i in ids[-3:]] == [TokenKind.BYTE] * 3
-    assert stream(SP, ids) [-4:] == ["", "", "龘", ""]
+    assert stream(SP, ids)[-4:] == ["", "", "龘", ""]
 
 
 def test_a_split_character_is_emitted_once_complete() -> None:

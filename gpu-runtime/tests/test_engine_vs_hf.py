@@ -6,8 +6,8 @@ import random
 
 import pytest
 import torch
-
 from helpers_engine import engine_for, greedy, hf_greedy, random_prompt, tiny_hf_llama
+
 from leitai_runtime.engine import LLMEngine
 
 

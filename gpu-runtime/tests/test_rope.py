@@ -19,11 +19,11 @@ from __future__ import annotations
 
 import pytest
 import torch
+from helpers_engine import engine_for, greedy, hf_greedy, random_prompt, tiny_hf_llama
 from transformers import LlamaConfig
 from transformers.modeling_rope_utils import ROPE_INIT_FUNCTIONS
 from transformers.models.llama.modeling_llama import LlamaRotaryEmbedding
 
-from helpers_engine import engine_for, greedy, hf_greedy, random_prompt, tiny_hf_llama
 from leitai_runtime.config import ModelConfig
 from leitai_runtime.rope import RotaryEmbedding, dynamic_alpha, rope_parameters
 

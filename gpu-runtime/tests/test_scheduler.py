@@ -100,7 +100,7 @@ def test_everything_finishes_and_frees(seed, num_blocks, budget):
     sched = make(num_blocks=num_blocks, block_size=4, max_num_batched_tokens=budget, max_num_seqs=6)
     pending = [seq_of(rng.randint(1, 30), rng.randint(1, 20)) for _ in range(12)]
     seqs = list(pending)
-    for step in range(2000):
+    for _ in range(2000):
         if pending and rng.random() < 0.5:
             sched.add(pending.pop())
         if rng.random() < 0.05 and sched.running:

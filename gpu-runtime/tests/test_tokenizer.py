@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 import sentencepiece as spm
-from helpers_tokenizer import demo_pair, gguf_twin, train_spm
+from helpers_tokenizer import demo_pair, gguf_twin, train_spm, with_unused_pieces
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from leitai_runtime.demo_corpus import corpus_lines
-from leitai_runtime.tokenizer import GGUFTokenizer, SentencePieceTokenizer, TokenKind, Tokenizer
+from leitai_runtime.tokenizer import GGUFTokenizer, SentencePieceTokenizer, Tokenizer, TokenKind
 
 SP, GG = demo_pair()
 
@@ -114,12 +114,32 @@ def test_normalizer_options_and_user_defined_pieces(options: dict[str, object]) 
         assert gg.decode(sp.encode(text)) == sp.decode(sp.encode(text)), text
 
 
-def test_unigram_free_vocabulary_without_byte_fallback_uses_unk() -> None:
+COMMON = tuple(SP.id_to_piece(i) for i in SP.encode("the answer 的 你好 ing re") if SP.id_to_piece(i) != "\u2581")
+UNUSED_MODEL = with_unused_pieces(train_spm(), (*COMMON, "\u2581"))
+
+
+def test_unused_pieces_merge_then_split_back_like_sentencepiece() -> None:
+    sp, gg = SentencePieceTokenizer(UNUSED_MODEL), gguf_twin(UNUSED_MODEL)
+    assert gg.token_kind(sp.encode("the")[0]) is not TokenKind.UNUSED
+    for text in FIXED + ["the answer is there", "你好你好，我的朋友", "singing reading"]:
+        assert gg.encode(text) == sp.encode(text), text
+    ids = list(range(sp.vocab_size))
+    assert gg.decode(ids) == sp.decode(ids)
+
+
+@settings(max_examples=100, deadline=None)
+@given(texts)
+def test_property_unused_pieces(text: str) -> None:
+    assert gguf_twin(UNUSED_MODEL).encode(text) == SentencePieceTokenizer(UNUSED_MODEL).encode(text)
+
+
+def test_vocabulary_without_byte_fallback_uses_unk() -> None:
     model = train_spm(byte_fallback=False)
     raw = spm.SentencePieceProcessor(model_proto=model)
     gg = gguf_twin(model)
-    assert gg.encode("龘x") == raw.encode("龘x")
-    assert 0 in gg.encode("龘x")
+    for text in ["龘x", "龘靐x", "a龘靐 龘", "😀😀", *FIXED]:
+        assert gg.encode(text) == raw.encode(text), text
+    assert gg.encode("龘靐x").count(0) == 1
 
 
 def test_mismatched_vocabulary_lists_are_rejected() -> None:

@@ -2,6 +2,10 @@ import { createHash } from "node:crypto";
 import { toVoteTable } from "./vote-table";
 import { OUTCOME_A, OUTCOME_B, type PairCounts, type RatedVote, type VoteTable } from "./types";
 
+// Local copies of imported constants: a CommonJS transform turns each read into a getter call.
+const A_WON = OUTCOME_A;
+const B_WON = OUTCOME_B;
+
 /**
  * Outcome counts of the given votes (all of them, or the rows listed), in one pass.
  * Models are indexed in name order, so the counts — and every bootstrap drawn from
@@ -29,8 +33,8 @@ export function aggregateTable(table: VoteTable, rows?: Int32Array): PairCounts 
     const a = local[table.modelA[v]!]!;
     const b = local[table.modelB[v]!]!;
     const outcome = table.outcome[v]!;
-    if (outcome === OUTCOME_A) wins[a * n + b]++;
-    else if (outcome === OUTCOME_B) wins[b * n + a]++;
+    if (outcome === A_WON) wins[a * n + b]++;
+    else if (outcome === B_WON) wins[b * n + a]++;
     else {
       ties[a * n + b]++;
       ties[b * n + a]++;

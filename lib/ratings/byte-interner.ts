@@ -10,8 +10,11 @@ export class ByteInterner {
   constructor(private readonly idOf: (name: string) => number) {}
 
   id(buf: Buffer, s: number, e: number): number {
-    let h = 0x811c9dc5;
-    for (let p = s; p < e; p++) h = Math.imul(h ^ buf[p]!, 0x01000193);
+    return this.idWithHash(buf, s, e, fnv1a(buf, s, e));
+  }
+
+  /** id() when the caller already hashed the bytes with fnv1a. */
+  idWithHash(buf: Buffer, s: number, e: number, h: number): number {
     const mask = this.slots.length - 1;
     for (let slot = h & mask; ; slot = (slot + 1) & mask) {
       const entry = this.slots[slot]!;
@@ -34,13 +37,18 @@ export class ByteInterner {
     this.slots = new Int32Array(this.slots.length * 2).fill(-1);
     const mask = this.slots.length - 1;
     this.entries.forEach((entry, index) => {
-      let h = 0x811c9dc5;
-      for (const byte of entry.bytes) h = Math.imul(h ^ byte, 0x01000193);
-      let slot = h & mask;
+      let slot = fnv1a(entry.bytes, 0, entry.bytes.length) & mask;
       while (this.slots[slot]! >= 0) slot = (slot + 1) & mask;
       this.slots[slot] = index;
     });
   }
+}
+
+/** FNV-1a over buf[s, e), the same hash scanFlatObject takes of string values. */
+export function fnv1a(buf: Uint8Array, s: number, e: number): number {
+  let h = 0x811c9dc5 | 0;
+  for (let p = s; p < e; p++) h = Math.imul(h ^ buf[p]!, 0x01000193);
+  return h;
 }
 
 function sameBytes(known: Buffer, buf: Buffer, s: number, e: number): boolean {

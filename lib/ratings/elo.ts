@@ -1,6 +1,10 @@
 import { toVoteTable } from "./vote-table";
 import { OUTCOME_A, OUTCOME_B, type RatedVote, type VoteTable } from "./types";
 
+// Local copies of imported constants: a CommonJS transform turns each read into a getter call.
+const A_WON = OUTCOME_A;
+const B_WON = OUTCOME_B;
+
 export const ELO_K = 4;
 export const ELO_SCALE = 400;
 export const ELO_BASE = 10;
@@ -19,7 +23,7 @@ export function onlineEloTable(table: VoteTable, rows?: Int32Array): Float64Arra
     const a = table.modelA[v]!;
     const b = table.modelB[v]!;
     const outcome = table.outcome[v]!;
-    const scoreA = outcome === OUTCOME_A ? 1 : outcome === OUTCOME_B ? 0 : 0.5;
+    const scoreA = outcome === A_WON ? 1 : outcome === B_WON ? 0 : 0.5;
     const delta = eloDelta(rating[a]!, rating[b]!, scoreA);
     rating[a] += delta;
     rating[b] -= delta;
@@ -27,9 +31,12 @@ export function onlineEloTable(table: VoteTable, rows?: Int32Array): Float64Arra
   return rating;
 }
 
+const LN_BASE_PER_POINT = Math.log(ELO_BASE) / ELO_SCALE;
+
 /** Points model A gains (and B loses) for a result scoring `scoreA` (1, 0.5 or 0). */
 export function eloDelta(ratingA: number, ratingB: number, scoreA: number): number {
-  const expectedA = 1 / (1 + Math.pow(ELO_BASE, (ratingB - ratingA) / ELO_SCALE));
+  // 10^(d/400) as e^(d·ln10/400): same value to ~1 ulp, and exp is cheaper than pow.
+  const expectedA = 1 / (1 + Math.exp((ratingB - ratingA) * LN_BASE_PER_POINT));
   return ELO_K * (scoreA - expectedA);
 }
 

@@ -13,26 +13,37 @@ export const KIND_TRUE = 3;
 export const KIND_FALSE = 4;
 export const KIND_NULL = 5;
 
-/** Where each wanted key's value sits: kind, and for strings the content bytes [start, end). */
+/**
+ * Where each wanted key's value sits: kind, for strings the content bytes [start, end)
+ * and their FNV-1a hash (taken while scanning, so interning need not read them again).
+ */
 export class FlatFields {
   readonly keys: Uint8Array[];
   readonly kind: Uint8Array;
   readonly start: Int32Array;
   readonly end: Int32Array;
+  readonly hash: Int32Array;
+  /** Scratch: hash of the last string scanned. */
+  lastHash = 0;
 
   constructor(keys: readonly string[]) {
     this.keys = keys.map((k) => new Uint8Array(Buffer.from(k, "utf8")));
     this.kind = new Uint8Array(keys.length);
     this.start = new Int32Array(keys.length);
     this.end = new Int32Array(keys.length);
+    this.hash = new Int32Array(keys.length);
   }
 }
+
+export const FNV_OFFSET = 0x811c9dc5 | 0;
+export const FNV_PRIME = 0x01000193;
 
 const QUOTE = 0x22;
 
 /** Fills `fields` from the object in buf[s, e); false when the fast path does not apply. */
 export function scanFlatObject(buf: Uint8Array, s: number, e: number, fields: FlatFields): boolean {
-  fields.kind.fill(KIND_ABSENT);
+  const kinds = fields.kind;
+  for (let k = 0; k < kinds.length; k++) kinds[k] = KIND_ABSENT;
   let p = skipSpace(buf, s, e);
   if (p >= e || buf[p] !== 0x7b /* { */) return false;
   p = skipSpace(buf, p + 1, e);
@@ -53,7 +64,7 @@ export function scanFlatObject(buf: Uint8Array, s: number, e: number, fields: Fl
     let valueEnd: number;
     if (c === QUOTE) {
       valueStart = p + 1;
-      valueEnd = scanString(buf, valueStart, e);
+      valueEnd = scanHashedString(buf, valueStart, e, fields);
       if (valueEnd < 0) return false;
       kind = KIND_STRING;
       p = valueEnd + 1;
@@ -75,6 +86,7 @@ export function scanFlatObject(buf: Uint8Array, s: number, e: number, fields: Fl
 
     const slot = keySlot(buf, keyStart, keyEnd, fields.keys);
     if (slot >= 0) {
+      if (kind === KIND_STRING) fields.hash[slot] = fields.lastHash;
       fields.kind[slot] = kind;
       fields.start[slot] = valueStart;
       fields.end[slot] = kind === KIND_STRING ? p - 1 : p;
@@ -96,6 +108,21 @@ function scanString(buf: Uint8Array, s: number, e: number): number {
     const c = buf[p]!;
     if (c === QUOTE) return p;
     if (c === 0x5c /* \ */ || c < 0x20) return -1;
+  }
+  return -1;
+}
+
+/** scanString that also leaves the content's FNV-1a hash in fields.lastHash. */
+function scanHashedString(buf: Uint8Array, s: number, e: number, fields: FlatFields): number {
+  let h = FNV_OFFSET;
+  for (let p = s; p < e; p++) {
+    const c = buf[p]!;
+    if (c === QUOTE) {
+      fields.lastHash = h;
+      return p;
+    }
+    if (c === 0x5c /* \ */ || c < 0x20) return -1;
+    h = Math.imul(h ^ c, FNV_PRIME);
   }
   return -1;
 }

@@ -19,6 +19,16 @@ export function readVoteFile(path: string, format: VoteFileFormat, options: Vote
   return reader.builder.build();
 }
 
+// Local copies: under a CommonJS transform (tsx) every read of an imported binding is a
+// getter call, which costs more than the rest of the per-row work.
+const scan = scanFlatObject;
+const equalBytes = bytesEqual;
+const ABSENT = KIND_ABSENT;
+const STRING = KIND_STRING;
+const NUMBER = KIND_NUMBER;
+const NULL = KIND_NULL;
+const TRUE = KIND_TRUE;
+
 const SLOT_A = 0;
 const SLOT_B = 1;
 const SLOT_WINNER = 2;
@@ -51,34 +61,41 @@ class VoteRowReader {
   }
 
   row(buf: Buffer, start: number, end: number, line: number): void {
-    if (!scanFlatObject(buf, start, end, this.fields)) return this.slowRow(buf, start, end, line);
-    const { kind, start: from, end: to } = this.fields;
+    const fields = this.fields;
+    if (!scan(buf, start, end, fields)) return this.slowRow(buf, start, end, line);
+    const { kind, start: from, end: to, hash } = fields;
     const format = this.format;
-    for (const slot of [SLOT_A, SLOT_B]) {
-      const key = slot === SLOT_A ? format.modelA : format.modelB;
-      if (kind[slot] === KIND_ABSENT) throw new VoteFileError(line, `missing "${key}"`, key);
-      if (kind[slot] !== KIND_STRING || from[slot] === to[slot]) throw new VoteFileError(line, `"${key}" must be a non-empty string`, key);
-    }
-    if (kind[SLOT_WINNER] === KIND_ABSENT) throw new VoteFileError(line, `missing "${format.winner}"`, format.winner);
+    this.checkModel(kind[SLOT_A]!, from[SLOT_A]!, to[SLOT_A]!, format.modelA, line);
+    this.checkModel(kind[SLOT_B]!, from[SLOT_B]!, to[SLOT_B]!, format.modelB, line);
+    if (kind[SLOT_WINNER] === ABSENT) throw new VoteFileError(line, `missing "${format.winner}"`, format.winner);
     let outcome = -1;
-    if (kind[SLOT_WINNER] === KIND_STRING) {
-      for (const w of this.winnerBytes) if (bytesEqual(buf, from[SLOT_WINNER]!, to[SLOT_WINNER]!, w.bytes)) outcome = w.outcome;
+    if (kind[SLOT_WINNER] === STRING) {
+      const winners = this.winnerBytes;
+      for (let w = 0; w < winners.length && outcome < 0; w++) {
+        if (equalBytes(buf, from[SLOT_WINNER]!, to[SLOT_WINNER]!, winners[w]!.bytes)) outcome = winners[w]!.outcome;
+      }
     }
     if (outcome < 0) return this.slowRow(buf, start, end, line); // JSON.parse words the error
     let category = -1;
-    if (format.category !== undefined && kind[SLOT_CATEGORY] !== KIND_ABSENT && kind[SLOT_CATEGORY] !== KIND_NULL) {
-      if (kind[SLOT_CATEGORY] !== KIND_STRING) throw new VoteFileError(line, `"${format.category}" must be a string or null`, format.category);
-      category = this.categories.id(buf, from[SLOT_CATEGORY]!, to[SLOT_CATEGORY]!);
+    const categoryKind = kind[SLOT_CATEGORY]!;
+    if (format.category !== undefined && categoryKind !== ABSENT && categoryKind !== NULL) {
+      if (categoryKind !== STRING) throw new VoteFileError(line, `"${format.category}" must be a string or null`, format.category);
+      category = this.categories.idWithHash(buf, from[SLOT_CATEGORY]!, to[SLOT_CATEGORY]!, hash[SLOT_CATEGORY]!);
     }
-    format.numbers.forEach((key, i) => {
+    for (let i = 0; i < format.numbers.length; i++) {
       const k = kind[SLOT_NUMBERS + i];
-      if (k !== KIND_ABSENT && k !== KIND_NUMBER) throw new VoteFileError(line, `"${key}" must be a number`, key);
-    });
-    const a = this.models.id(buf, from[SLOT_A]!, to[SLOT_A]!);
-    const b = this.models.id(buf, from[SLOT_B]!, to[SLOT_B]!);
+      if (k !== ABSENT && k !== NUMBER) throw new VoteFileError(line, `"${format.numbers[i]}" must be a number`, format.numbers[i]);
+    }
+    const a = this.models.idWithHash(buf, from[SLOT_A]!, to[SLOT_A]!, hash[SLOT_A]!);
+    const b = this.models.idWithHash(buf, from[SLOT_B]!, to[SLOT_B]!, hash[SLOT_B]!);
     if (a === b) throw sameModel(format, line);
-    if (this.options.anonyOnly && format.anony !== undefined && kind[SLOT_ANONY] !== KIND_TRUE) return;
+    if (this.options.anonyOnly && format.anony !== undefined && kind[SLOT_ANONY] !== TRUE) return;
     this.builder.push(a, b, outcome, category);
+  }
+
+  private checkModel(kind: number, from: number, to: number, key: string, line: number): void {
+    if (kind === ABSENT) throw new VoteFileError(line, `missing "${key}"`, key);
+    if (kind !== STRING || from === to) throw new VoteFileError(line, `"${key}" must be a non-empty string`, key);
   }
 
   /** Reference path for rows the byte scanner does not take. */

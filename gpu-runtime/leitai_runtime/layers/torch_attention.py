@@ -1,4 +1,9 @@
-"""Reference paged attention in plain PyTorch: gather each sequence's keys, mask, softmax."""
+"""Reference paged attention in plain PyTorch: gather each sequence's keys, mask, softmax.
+
+Small batches (every decode step, short prefills) run as one padded, batched computation
+over all tokens; when the padded gather would be large, it falls back to one sequence at
+a time so a long prefill does not materialise [tokens x context] copies of the cache.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,42 @@ import torch
 
 from .attention import AttentionMetadata
 
+BATCHED_MAX_ELEMENTS = 1 << 23  # padded K elements gathered for the batched path (32 MiB fp32)
+
 
 class TorchAttention:
     name = "torch"
 
     def forward(self, q: torch.Tensor, k_cache: torch.Tensor, v_cache: torch.Tensor,
                 meta: AttentionMetadata, scale: float) -> torch.Tensor:
+        num_tokens = q.shape[0]
+        padded = meta.block_tables.shape[1] * meta.block_size
+        if num_tokens * padded * k_cache.shape[2] * k_cache.shape[3] <= BATCHED_MAX_ELEMENTS:
+            return self._batched(q, k_cache, v_cache, meta, scale)
+        return self._per_sequence(q, k_cache, v_cache, meta, scale)
+
+    def _batched(self, q: torch.Tensor, k_cache: torch.Tensor, v_cache: torch.Tensor,
+                 meta: AttentionMetadata, scale: float) -> torch.Tensor:
+        t, num_heads, head_dim = q.shape
+        num_seqs, num_kv_heads = meta.block_tables.shape[0], k_cache.shape[2]
+        group = num_heads // num_kv_heads
+        tables = meta.block_tables.long()
+        length = tables.shape[1] * meta.block_size
+        k = k_cache[tables].reshape(num_seqs, length, num_kv_heads, head_dim)
+        v = v_cache[tables].reshape(num_seqs, length, num_kv_heads, head_dim)
+        if t != num_seqs:  # some sequence feeds several tokens: one key row set per token
+            k, v = k[meta.token_seq], v[meta.token_seq]
+        # GQA: query head h uses kv head h // group.
+        qg = q.float().view(t, num_kv_heads, group, head_dim)
+        scores = torch.einsum("tkgd,tlkd->tkgl", qg, k.float()) * scale
+        hidden = torch.arange(length, device=q.device)[None, :] > meta.positions[:, None]
+        scores = scores.masked_fill(hidden[:, None, None, :], float("-inf"))
+        probs = torch.softmax(scores, dim=-1)
+        out = torch.einsum("tkgl,tlkd->tkgd", probs, v.float())
+        return out.reshape(t, num_heads, head_dim).to(q.dtype)
+
+    def _per_sequence(self, q: torch.Tensor, k_cache: torch.Tensor, v_cache: torch.Tensor,
+                      meta: AttentionMetadata, scale: float) -> torch.Tensor:
         num_heads, head_dim = q.shape[1], q.shape[2]
         num_kv_heads = k_cache.shape[2]
         group = num_heads // num_kv_heads

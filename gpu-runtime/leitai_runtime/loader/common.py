@@ -98,7 +98,7 @@ def expected_shapes(config: dict[str, Any]) -> dict[str, tuple[int, ...]]:
     head_dim = config["head_dim"]
     q_dim = head_dim * config["num_attention_heads"]
     kv_dim = head_dim * config["num_key_value_heads"]
-    shapes = {"model.embed_tokens.weight": (config["vocab_size"], hidden)}
+    shapes: dict[str, tuple[int, ...]] = {"model.embed_tokens.weight": (config["vocab_size"], hidden)}
     for i in range(config["num_hidden_layers"]):
         p = f"model.layers.{i}."
         shapes[p + "self_attn.q_proj.weight"] = (q_dim, hidden)

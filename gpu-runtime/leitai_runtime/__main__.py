@@ -1,0 +1,101 @@
+"""CLI: python -m leitai_runtime --model PATH [--model NAME=PATH ...] --port 8000 ...
+
+Serves each model under its id: NAME when given as NAME=PATH, else the matching
+--served-name (in order), else the directory or file stem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from pathlib import Path
+
+import uvicorn
+
+from .config import ConfigError, EngineConfig
+from .engine import LLMEngine
+from .layers.attention import ATTENTION_BACKENDS
+from .server import ServedModel, create_app
+from .templates import CHAT_TEMPLATES
+
+CHAT_HINTS = ("alpaca", "chat", "instruct")
+
+
+def model_specs(models: list[str], served_names: list[str]) -> list[tuple[str, Path]]:
+    if len(served_names) > len(models):
+        raise SystemExit("more --served-name values than --model values")
+    specs: list[tuple[str, Path]] = []
+    for i, spec in enumerate(models):
+        name, sep, path = spec.partition("=")
+        if not sep or Path(spec).exists():
+            name, path = "", spec
+        p = Path(path)
+        name = name or (served_names[i] if i < len(served_names) else (p.stem if p.is_file() else p.name))
+        specs.append((name, p))
+    names = [n for n, _ in specs]
+    if len(set(names)) != len(names):
+        raise SystemExit(f"model ids must be unique, got {names}")
+    return specs
+
+
+def chat_template_for(path: Path, name: str, override: str | None) -> tuple[str, str | None]:
+    """(template, display name): --chat-template, else leitai.json, else alpaca2 for chat-tuned names."""
+    meta_file = (path if path.is_dir() else path.parent) / "leitai.json"
+    meta = json.loads(meta_file.read_text(encoding="utf-8")) if meta_file.is_file() else {}
+    template = override or meta.get("chat_template")
+    if template is None:
+        template = "alpaca2" if any(h in name.lower() for h in CHAT_HINTS) else "plain"
+    if template not in CHAT_TEMPLATES:
+        raise SystemExit(f"unknown chat template {template!r}; valid: {', '.join(CHAT_TEMPLATES)}")
+    return template, meta.get("name")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m leitai_runtime", description="Leitai OpenAI-compatible runtime")
+    p.add_argument("--model", action="append", required=True, help="PATH or NAME=PATH (HF dir or .gguf); repeatable")
+    p.add_argument("--served-name", action="append", default=[], help="model id for the n-th --model")
+    p.add_argument("--chat-template", choices=CHAT_TEMPLATES, help="override every model's chat template")
+    p.add_argument("--system-prompt", help="system prompt for chats that bring none")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
+    p.add_argument("--dtype", default=None, help="float32 (default on cpu), bfloat16 (default on cuda), float16")
+    p.add_argument("--attention-backend", choices=sorted(ATTENTION_BACKENDS), default=None)
+    p.add_argument("--max-num-seqs", type=int, default=64)
+    p.add_argument("--max-num-batched-tokens", type=int, default=2048)
+    p.add_argument("--max-model-len", type=int, default=None)
+    p.add_argument("--max-waiting", type=int, default=256)
+    size = p.add_mutually_exclusive_group()
+    size.add_argument("--kv-blocks", type=int, default=None)
+    size.add_argument("--gpu-memory-utilization", type=float, default=None)
+    p.add_argument("--block-size", type=int, default=16)
+    p.add_argument("--no-prefix-caching", action="store_true")
+    p.add_argument("--log-level", default="info")
+    return p
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper())
+    on_gpu = args.device.startswith("cuda")
+    try:
+        config = EngineConfig(
+            block_size=args.block_size, num_kv_blocks=args.kv_blocks,
+            gpu_memory_utilization=args.gpu_memory_utilization, max_num_seqs=args.max_num_seqs,
+            max_num_batched_tokens=args.max_num_batched_tokens, max_model_len=args.max_model_len,
+            device=args.device, dtype=args.dtype or ("bfloat16" if on_gpu else "float32"),
+            attention_backend=args.attention_backend or ("triton" if on_gpu else "torch"),
+            max_waiting=args.max_waiting, enable_prefix_caching=not args.no_prefix_caching)
+    except ConfigError as err:
+        raise SystemExit(f"invalid engine setting: {err}") from None
+    served = []
+    for name, path in model_specs(args.model, args.served_name):
+        template, display = chat_template_for(path, name, args.chat_template)
+        logging.info("loading %s from %s (chat template %s)", name, path, template)
+        served.append(ServedModel(name, LLMEngine.from_path(path, config), template, args.system_prompt, display))
+    uvicorn.run(create_app(served), host=args.host, port=args.port, log_level=args.log_level)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,77 @@
+"""Drives one LLMEngine from asyncio: steps run in a worker thread, outputs are routed to
+one asyncio.Queue per request, and the loop sleeps while there is nothing to do."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .engine import LLMEngine, RequestOutput
+from .sequence import SamplingParams
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class EngineFailure:
+    message: str
+
+
+class EngineDriver:
+    def __init__(self, engine: LLMEngine, on_output: Callable[[RequestOutput], None] | None = None) -> None:
+        self.engine = engine
+        self._on_output = on_output
+        self._queues: dict[int, asyncio.Queue[RequestOutput | EngineFailure]] = {}
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._loop())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+
+    def submit(self, prompt_ids: list[int], params: SamplingParams
+               ) -> tuple[int, asyncio.Queue[RequestOutput | EngineFailure]]:
+        """Queue a request (raises InvalidParamsError / QueueFullError) and return its output queue."""
+        seq_id = self.engine.add_request(prompt_ids, params)
+        queue: asyncio.Queue[RequestOutput | EngineFailure] = asyncio.Queue()
+        self._queues[seq_id] = queue
+        self._wake.set()
+        return seq_id, queue
+
+    def abort(self, seq_id: int) -> None:
+        """Stop generating for a request whose client went away; its blocks are freed next step."""
+        if self._queues.pop(seq_id, None) is not None:
+            self.engine.abort(seq_id)
+            self._wake.set()
+
+    async def _loop(self) -> None:
+        while True:
+            self._wake.clear()
+            if not self.engine.has_unfinished():
+                await self._wake.wait()
+                continue
+            try:
+                outputs = await asyncio.to_thread(self.engine.step)
+            except Exception as err:  # keep serving: fail the requests in flight, not the process
+                log.exception("engine step failed")
+                for seq_id, queue in list(self._queues.items()):
+                    queue.put_nowait(EngineFailure(f"engine error: {type(err).__name__}"))
+                    self.abort(seq_id)
+                continue
+            for out in outputs:
+                if self._on_output is not None:
+                    self._on_output(out)
+                queue = self._queues.get(out.seq_id)
+                if queue is not None:
+                    queue.put_nowait(out)
+                    if out.finished:
+                        del self._queues[out.seq_id]

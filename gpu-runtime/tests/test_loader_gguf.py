@@ -1,0 +1,189 @@
+"""Loading GGUF files: dequantization, the Q/K un-permutation, metadata, tokenizer, and errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gguf
+import numpy as np
+import pytest
+import torch
+from gguf.quants import dequantize
+from helpers_kquant import quantize_q4_k, quantize_q6_k
+from helpers_model import dequantized_hf_dir, make_tiny_gguf, make_tiny_llama
+from transformers import LlamaForCausalLM
+
+from leitai_runtime.loader import CheckpointError, load_checkpoint
+from leitai_runtime.loader.gguf import unpermute_qk
+from leitai_runtime.tokenizer import GGUFTokenizer
+
+# max |GGUF weight - original| for the tiny model's ~N(0, 0.1) weights
+TOLERANCE = {"F32": 0.0, "F16": 2e-4, "Q8_0": 4e-3, "Q4_0": 6e-2, "Q4_K": 6e-2, "Q6_K": 1e-2}
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("gguf")
+
+
+@pytest.fixture(scope="module")
+def tiny(models: Path) -> Path:
+    return make_tiny_llama(models, name="tiny")
+
+
+@pytest.fixture(scope="module")
+def wide(models: Path) -> Path:
+    """Rows of 256 and 512 values, so every 2-D tensor fits whole K-quant blocks."""
+    return make_tiny_llama(models, name="wide", hidden_size=256, intermediate_size=512, num_heads=4, num_kv_heads=2)
+
+
+def original(hf_dir: Path) -> dict[str, torch.Tensor]:
+    return LlamaForCausalLM.from_pretrained(hf_dir, dtype=torch.float32).state_dict()
+
+
+@pytest.mark.parametrize("qtype", ["F32", "F16", "Q8_0", "Q4_0", "Q4_K", "Q6_K"])
+def test_dequantized_weights_match_an_independent_decoder(models: Path, tiny: Path, wide: Path, qtype: str) -> None:
+    hf_dir = wide if qtype in ("Q4_K", "Q6_K") else tiny
+    gguf_path = make_tiny_gguf(models, hf_dir, qtype)  # type: ignore[arg-type]
+    types = {t.name: t.tensor_type.name for t in gguf.GGUFReader(gguf_path).tensors}
+    assert types["blk.0.attn_q.weight"] == types["blk.1.ffn_down.weight"] == qtype
+    ckpt = load_checkpoint(gguf_path)
+    reference = load_checkpoint(dequantized_hf_dir(models, gguf_path, hf_dir))
+    weights = original(hf_dir)
+    for name, tensor in ckpt.state_dict.items():
+        assert torch.equal(tensor, reference.state_dict[name]), name
+        assert (tensor - weights[name]).abs().max().item() <= TOLERANCE[qtype], name
+
+
+def test_f32_gguf_gives_back_the_exact_weights_and_logits(models: Path, tiny: Path) -> None:
+    """Exact equality proves the Q/K un-permutation (for GQA K too) undoes llama.cpp's."""
+    ckpt = load_checkpoint(make_tiny_gguf(models, tiny, "F32"))
+    weights = original(tiny)
+    for name, tensor in weights.items():
+        assert torch.equal(ckpt.state_dict[name], tensor), name
+    model = LlamaForCausalLM.from_pretrained(tiny, dtype=torch.float32).eval()
+    ids = torch.tensor([ckpt.tokenizer.encode("床前明月光", add_bos=True)])
+    with torch.no_grad():
+        expected = model(ids).logits
+        model.load_state_dict(ckpt.state_dict)
+        assert torch.equal(model(ids).logits, expected)
+
+
+def test_unpermute_inverts_llama_cpp_permute() -> None:
+    w = torch.arange(8 * 16 * 3, dtype=torch.float32).reshape(8 * 16, 3)
+    for n_head in (1, 2, 8):
+        permuted = w.reshape(n_head, 2, w.shape[0] // n_head // 2, 3).swapaxes(1, 2).reshape(w.shape)
+        assert not torch.equal(permuted, w)
+        assert torch.equal(unpermute_qk(permuted, n_head), w)
+
+
+@pytest.mark.parametrize("quantize, qtype", [(quantize_q4_k, "Q4_K"), (quantize_q6_k, "Q6_K")])
+def test_k_quant_decoder_matches_hand_built_blocks(quantize, qtype: str) -> None:  # type: ignore[no-untyped-def]
+    """gguf-py cannot encode K-quants; blocks packed from ggml's layout check the decoder instead."""
+    x = np.random.default_rng(7).standard_normal((4, 512)).astype(np.float32)
+    packed, expected = quantize(x)
+    assert packed.shape == (4, 2 * gguf.GGML_QUANT_SIZES[gguf.GGMLQuantizationType[qtype]][1])
+    np.testing.assert_array_equal(dequantize(packed, gguf.GGMLQuantizationType[qtype]), expected)
+    assert np.abs(expected - x).max() < 0.3
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_dequantized_into_the_serving_dtype(models: Path, tiny: Path, dtype: torch.dtype) -> None:
+    ckpt = load_checkpoint(make_tiny_gguf(models, tiny, "Q8_0"), dtype=dtype)
+    assert {t.dtype for t in ckpt.state_dict.values()} == {dtype}
+
+
+def test_metadata_becomes_an_hf_config(models: Path, tiny: Path) -> None:
+    config = load_checkpoint(make_tiny_gguf(models, tiny, "F16")).hf_config
+    assert config["architectures"] == ["LlamaForCausalLM"]
+    expected = {
+        "vocab_size": 2000, "hidden_size": 64, "intermediate_size": 128, "num_hidden_layers": 2,
+        "num_attention_heads": 4, "num_key_value_heads": 2, "head_dim": 16, "max_position_embeddings": 512,
+        "rope_theta": 10000.0, "rope_scaling": None, "tie_word_embeddings": False, "bos_token_id": 1,
+        "eos_token_id": 2,
+    }  # fmt: skip
+    assert {k: config[k] for k in expected} == expected
+    assert config["rms_norm_eps"] == pytest.approx(1e-5)
+
+
+@pytest.mark.parametrize(
+    "scaling",
+    [{"type": "linear", "factor": 4.0}, {"rope_type": "yarn", "factor": 8.0, "original_max_position_embeddings": 64}],
+)
+def test_rope_scaling_keys_map_to_hf_rope_scaling(models: Path, scaling: dict) -> None:
+    kind = scaling.get("type", scaling.get("rope_type"))
+    hf_dir = make_tiny_llama(models, name=f"rope-{kind}", rope_scaling=scaling)
+    config = load_checkpoint(make_tiny_gguf(models, hf_dir, "F16")).hf_config
+    assert config["rope_scaling"]["rope_type"] == config["rope_scaling"]["type"] == kind
+    assert config["rope_scaling"]["factor"] == pytest.approx(scaling["factor"])
+    if kind == "yarn":
+        assert config["rope_scaling"]["original_max_position_embeddings"] == 64
+
+
+def test_tied_embeddings_without_an_output_tensor(models: Path) -> None:
+    hf_dir = make_tiny_llama(models, name="tied", tie_word_embeddings=True)
+    gguf_path = make_tiny_gguf(models, hf_dir, "F32")
+    assert "output.weight" not in {t.name for t in gguf.GGUFReader(gguf_path).tensors}
+    ckpt = load_checkpoint(gguf_path)
+    assert ckpt.hf_config["tie_word_embeddings"] is True
+    assert ckpt.state_dict["lm_head.weight"] is ckpt.state_dict["model.embed_tokens.weight"]
+
+
+def test_tokenizer_from_metadata_matches_tokenizer_model(models: Path, tiny: Path) -> None:
+    gguf_tok = load_checkpoint(make_tiny_gguf(models, tiny, "Q8_0")).tokenizer
+    sp_tok = load_checkpoint(tiny).tokenizer
+    assert isinstance(gguf_tok, GGUFTokenizer)
+    assert (gguf_tok.vocab_size, gguf_tok.bos_id, gguf_tok.eos_id) == (sp_tok.vocab_size, 1, 2)
+    for text in ["你是一个乐于助人的助手。", " hello  world\n", "龘😀 2023"]:
+        assert gguf_tok.encode(text) == sp_tok.encode(text)
+
+
+def test_a_directory_holding_one_gguf_loads_it(models: Path, tiny: Path, tmp_path: Path) -> None:
+    make_tiny_gguf(tmp_path, tiny, "F16", name="model.gguf")
+    assert load_checkpoint(tmp_path).source == tmp_path / "model.gguf"
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+
+def test_unsupported_architecture(models: Path, tiny: Path) -> None:
+    path = make_tiny_gguf(models, tiny, "F16", name="mistral.gguf", arch="mistral")
+    with pytest.raises(CheckpointError, match=r"mistral\.gguf: unsupported architecture 'mistral'"):
+        load_checkpoint(path)
+
+
+def test_unsupported_quantization_type(models: Path, tiny: Path) -> None:
+    path = make_tiny_gguf(models, tiny, "F16", name="iq.gguf", tensor_types={"blk.0.ffn_up.weight": "IQ4_NL"})
+    with pytest.raises(CheckpointError, match=r"iq\.gguf: tensor blk\.0\.ffn_up\.weight uses unsupported quantization type IQ4_NL"):
+        load_checkpoint(path)
+
+
+def test_missing_tensor(models: Path, tiny: Path) -> None:
+    path = make_tiny_gguf(models, tiny, "F16", name="partial.gguf", drop_tensors=("blk.1.attn_v.weight",))
+    with pytest.raises(CheckpointError, match=r"partial\.gguf: missing tensor model\.layers\.1\.self_attn\.v_proj\.weight"):
+        load_checkpoint(path)
+
+
+def test_wrong_shape(models: Path, tiny: Path) -> None:
+    path = make_tiny_gguf(models, tiny, "F16", name="wrong.gguf", config_overrides={"intermediate_size": 96})
+    with pytest.raises(CheckpointError, match=r"wrong\.gguf: tensor blk\.0\.ffn_gate\.weight has shape \[128, 64\], expected \[96, 64\]"):
+        load_checkpoint(path)
+
+
+def test_non_llama_tokenizer_and_corrupt_file(models: Path, tiny: Path, tmp_path: Path) -> None:
+    path = make_tiny_gguf(models, tiny, "F16", name="gpt2tok.gguf", tokenizer_model="gpt2")
+    with pytest.raises(CheckpointError, match="unsupported tokenizer model 'gpt2'"):
+        load_checkpoint(path)
+    corrupt = tmp_path / "corrupt.gguf"
+    corrupt.write_bytes(b"GGUF" + b"\xff" * 64)
+    with pytest.raises(CheckpointError, match=r"corrupt\.gguf: not a readable GGUF file"):
+        load_checkpoint(corrupt)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_gguf_dequantizes_onto_the_gpu(models: Path, tiny: Path) -> None:
+    gguf_path = make_tiny_gguf(models, tiny, "Q8_0")
+    on_gpu = load_checkpoint(gguf_path, dtype=torch.bfloat16, device="cuda").state_dict
+    on_cpu = load_checkpoint(gguf_path, dtype=torch.bfloat16).state_dict
+    for name, tensor in on_gpu.items():
+        assert tensor.is_cuda and torch.equal(tensor.cpu(), on_cpu[name]), name

@@ -1,0 +1,131 @@
+import { describe, expect, it } from "vitest";
+import { aggregate, binomial, bootstrap, deriveSeed, fitBradleyTerry, multinomial, quantile, Rng, toEloScale } from "@/lib/ratings";
+import { syntheticVotes } from "./synthetic";
+
+describe("seeded PRNG", () => {
+  it("repeats for a seed and differs between seeds", () => {
+    const draw = (seed: number) => {
+      const rng = new Rng(seed);
+      return Array.from({ length: 5 }, () => rng.nextU32());
+    };
+    expect(draw(42)).toEqual(draw(42));
+    expect(draw(42)).not.toEqual(draw(43));
+  });
+
+  it("draws uniforms in [0, 1) with mean ½", () => {
+    const rng = new Rng(1);
+    let sum = 0;
+    let outside = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const u = rng.nextDouble();
+      const f = rng.nextFloat();
+      if (!(u >= 0 && u < 1 && f >= 0 && f < 1)) outside++;
+      sum += u;
+    }
+    expect(outside).toBe(0);
+    expect(sum / 20_000).toBeCloseTo(0.5, 2);
+  });
+
+  it("derives independent seeds per label", () => {
+    expect(deriveSeed(42, "coding")).toBe(deriveSeed(42, "coding"));
+    expect(deriveSeed(42, "coding")).not.toBe(deriveSeed(42, "writing"));
+  });
+});
+
+describe("binomial sampling", () => {
+  // (n, p) pairs that exercise inversion, BTPE, and p > ½ on both paths.
+  const cases: [number, number][] = [
+    [1_000_000, 2e-5],
+    [1_000_000, 6.7e-5],
+    [200, 0.5],
+    [1_000, 0.97],
+    [60, 0.9],
+  ];
+  it.each(cases)("n = %d, p = %d has the binomial mean and variance", (n, p) => {
+    const rng = new Rng(9);
+    const draws = 20_000;
+    let sum = 0;
+    let sumSq = 0;
+    let invalid = 0;
+    for (let i = 0; i < draws; i++) {
+      const x = binomial(rng, n, p);
+      if (!(Number.isInteger(x) && x >= 0 && x <= n)) invalid++;
+      sum += x;
+      sumSq += x * x;
+    }
+    expect(invalid).toBe(0);
+    const mean = sum / draws;
+    const variance = sumSq / draws - mean * mean;
+    const expectedVariance = n * p * (1 - p);
+    expect(Math.abs(mean - n * p)).toBeLessThan(5 * Math.sqrt(expectedVariance / draws));
+    expect(variance / expectedVariance).toBeGreaterThan(0.9);
+    expect(variance / expectedVariance).toBeLessThan(1.1);
+  });
+
+  it("handles the edges p = 0, p = 1, n = 0", () => {
+    const rng = new Rng(1);
+    expect(binomial(rng, 10, 0)).toBe(0);
+    expect(binomial(rng, 10, 1)).toBe(10);
+    expect(binomial(rng, 0, 0.5)).toBe(0);
+  });
+
+  it("multinomial keeps the total and draws in proportion to the weights", () => {
+    const rng = new Rng(3);
+    const weights = Float64Array.from([500, 0, 300, 200]);
+    const out = new Float64Array(4);
+    const mean = new Float64Array(4);
+    const rounds = 2_000;
+    let wrong = 0;
+    for (let r = 0; r < rounds; r++) {
+      multinomial(rng, 1000, weights, out);
+      if (out.reduce((s, x) => s + x, 0) !== 1000 || out[1] !== 0) wrong++;
+      out.forEach((x, k) => (mean[k] += x / rounds));
+    }
+    expect(wrong).toBe(0);
+    // Within 4 standard errors of n·p_k.
+    [500, 0, 300, 200].forEach((expected, k) => {
+      const p = expected / 1000;
+      expect(Math.abs(mean[k]! - expected)).toBeLessThanOrEqual(4 * Math.sqrt((1000 * p * (1 - p)) / rounds));
+    });
+  });
+});
+
+describe("bootstrap confidence intervals", () => {
+  const counts = aggregate(syntheticVotes({ votes: 4_000, strengths: [0, 40, 80, 200, 400] }));
+  const fit = fitBradleyTerry(counts);
+  const bt = toEloScale(fit);
+
+  it("is identical for the same seed", () => {
+    const a = bootstrap(counts, { rounds: 50, seed: 42, fullFit: fit });
+    const b = bootstrap(counts, { rounds: 50, seed: 42 });
+    expect(Array.from(a.ciLow)).toEqual(Array.from(b.ciLow));
+    expect(Array.from(a.ciHigh)).toEqual(Array.from(b.ciHigh));
+  });
+
+  it("moves only slightly with another seed, and brackets the fit", () => {
+    const a = bootstrap(counts, { rounds: 100, seed: 1, fullFit: fit });
+    const b = bootstrap(counts, { rounds: 100, seed: 2, fullFit: fit });
+    expect(Array.from(a.ciLow)).not.toEqual(Array.from(b.ciLow));
+    for (let i = 0; i < bt.length; i++) {
+      const width = a.ciHigh[i]! - a.ciLow[i]!;
+      expect(width).toBeGreaterThan(0);
+      expect(Math.abs(a.ciLow[i]! - b.ciLow[i]!)).toBeLessThan(0.5 * width);
+      expect(Math.abs(a.ciHigh[i]! - b.ciHigh[i]!)).toBeLessThan(0.5 * width);
+      expect(a.ciLow[i]!).toBeLessThanOrEqual(bt[i]!);
+      expect(a.ciHigh[i]!).toBeGreaterThanOrEqual(bt[i]!);
+    }
+  });
+
+  it("pins the anchor model in every round", () => {
+    const anchored = bootstrap(counts, { rounds: 20, anchor: { model: "m0", rating: 800 }, fullFit: fit });
+    const i = counts.models.indexOf("m0");
+    expect(anchored.ciLow[i]).toBeCloseTo(800, 9);
+    expect(anchored.ciHigh[i]).toBeCloseTo(800, 9);
+  });
+
+  it("takes quantiles with linear interpolation", () => {
+    expect(quantile(Float64Array.from([1, 2, 3, 4]), 0.5)).toBe(2.5);
+    expect(quantile(Float64Array.from([10, 20]), 0.025)).toBeCloseTo(10.25, 12);
+    expect(quantile(new Float64Array(0), 0.5)).toBeNaN();
+  });
+});
