@@ -6,6 +6,8 @@ const nextConfig = {
   // `npm test` type-checks the whole tree with tsc first; the build need not repeat it.
   typescript: { ignoreBuildErrors: true },
   poweredByHeader: false,
+  // Lets parallel test runs build into separate folders.
+  distDir: process.env.NEXT_DIST_DIR || ".next",
   // forbidden() / unauthorized() give admin pages real 403 / 401 statuses.
   experimental: { authInterrupts: true },
   // Workers, the runtime and the local services live outside the app's trace.

@@ -39,15 +39,15 @@ class IncrementalDetokenizer:
     def push(self, token_id: int) -> str:
         """Add one generated id; return the text it completes (possibly "")."""
         kind = self.tokenizer.token_kind(token_id)
-        if kind is TokenKind.BYTE:
+        if kind == TokenKind.BYTE:
             self._at_start = False
             self._pending.append(byte_piece_value(self.tokenizer.id_to_piece(token_id)))
             return self._drain(final=False)
         # Any other piece ends a run of bytes; SentencePiece decodes each run on its own.
         text = self._drain(final=True)
-        if kind is TokenKind.CONTROL:
+        if kind == TokenKind.CONTROL:
             return text
-        if kind is TokenKind.UNKNOWN:
+        if kind == TokenKind.UNKNOWN:
             self._at_start = False
             return text + _UNKNOWN_SURFACE
         piece = self.tokenizer.id_to_piece(token_id)

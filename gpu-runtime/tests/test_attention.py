@@ -12,12 +12,22 @@ import pytest
 import torch
 from attention_cases import dense_reference, random_case
 
+from leitai_runtime.layers import torch_attention
 from leitai_runtime.layers.attention import get_attention_backend, write_kv
 
 
+@pytest.mark.parametrize("batched", [True, False])
 @pytest.mark.parametrize("seed,kv_heads", [(0, 2), (1, 1), (2, 4)])
-def test_torch_backend_matches_dense_reference(seed, kv_heads):
+def test_torch_backend_matches_dense_reference(monkeypatch, seed, kv_heads, batched):
+    if not batched:  # force the one-sequence-at-a-time path used for large prefills
+        monkeypatch.setattr(torch_attention, "BATCHED_MAX_ELEMENTS", 0)
     q, k_cache, v_cache, meta, dense = random_case(seed, num_kv_heads=kv_heads)
+    out = get_attention_backend("torch").forward(q, k_cache, v_cache, meta, 0.25)
+    torch.testing.assert_close(out, dense_reference(q, meta, dense, 0.25), rtol=1e-5, atol=1e-5)
+
+
+def test_decode_only_batch_matches_dense_reference():
+    q, k_cache, v_cache, meta, dense = random_case(3, seqs=((9, 1), (14, 1), (1, 1), (16, 1)))
     out = get_attention_backend("torch").forward(q, k_cache, v_cache, meta, 0.25)
     torch.testing.assert_close(out, dense_reference(q, meta, dense, 0.25), rtol=1e-5, atol=1e-5)
 

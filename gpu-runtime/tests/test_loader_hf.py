@@ -147,6 +147,12 @@ def test_unsupported_architecture(tiny: Path, tmp_path: Path) -> None:
     edit_config(hf_dir, architectures=["MistralForCausalLM"])
     with pytest.raises(CheckpointError, match=r"config\.json: unsupported architecture 'MistralForCausalLM'"):
         load_checkpoint(hf_dir)
+    edit_config(hf_dir, architectures=None, model_type="qwen2")
+    with pytest.raises(CheckpointError, match=r"config\.json: unsupported model_type 'qwen2'"):
+        load_checkpoint(hf_dir)
+    edit_config(hf_dir, model_type="llama", hidden_size=None)
+    with pytest.raises(CheckpointError, match=r"config\.json: config is missing hidden_size"):
+        load_checkpoint(hf_dir)
 
 
 def test_incompatible_heads_and_unknown_rope_scaling(tiny: Path, tmp_path: Path) -> None:

@@ -1,3 +1,14 @@
+/**
+ * Ratings: from an ordered list of valid votes to a leaderboard.
+ *
+ *   votes ─▶ VoteTable (columns of model ids) ─┬─▶ online Elo (vote order, K = 4)
+ *                                              └─▶ PairCounts (one pass) ─▶ Bradley–Terry (Newton)
+ *                                                    └─▶ bootstrap: multinomial redraw of the
+ *                                                        (pair, outcome) cells + warm refits ─▶ CIs, ranks
+ *
+ * Everything after aggregation costs O(models²) per fit, whatever the number of votes.
+ * Per category the same run is repeated on that category's votes.
+ */
 export * from "./types";
 export { aggregate, aggregateTable, rowsByCategory } from "./aggregate";
 export { binomial, multinomial } from "./binomial";

@@ -59,6 +59,8 @@ def normalized_config(raw: dict[str, Any], path: Path) -> dict[str, Any]:
         raise CheckpointError(
             path, f"unsupported architecture {unsupported[0]!r} (supported: {', '.join(SUPPORTED_ARCHITECTURES)})"
         )
+    if raw.get("model_type", "llama") != "llama":
+        raise CheckpointError(path, f"unsupported model_type {raw['model_type']!r} (supported: 'llama')")
     missing = [key for key in _REQUIRED_KEYS if raw.get(key) is None]
     if missing:
         raise CheckpointError(path, f"config is missing {', '.join(missing)}")

@@ -1,0 +1,80 @@
+// Queue names, job payloads and stream messages shared by the site and the workers.
+// Declared once here; nothing else spells a queue name or a channel.
+
+export type ChatRole = "system" | "user" | "assistant";
+export type ChatMessage = { role: ChatRole; content: string };
+
+/** Sampling parameters in the arena's own spelling (mapped to the OpenAI API by the engine client). */
+export type GenerationParams = {
+  temperature: number;
+  topP: number;
+  topK: number;
+  repetitionPenalty: number;
+  maxTokens: number;
+  seed?: number;
+};
+
+/** Chinese-Alpaca-2's published defaults. */
+export const DEFAULT_GENERATION_PARAMS: GenerationParams = {
+  temperature: 0.2,
+  topP: 0.9,
+  topK: 40,
+  repetitionPenalty: 1.1,
+  maxTokens: 512,
+};
+
+export type GenerationPurpose = "live" | "pregen" | "test";
+
+export type GenerationJob = {
+  generationId: string;
+  modelId: string;
+  purpose: GenerationPurpose;
+  messages: ChatMessage[];
+  params: GenerationParams;
+};
+
+/** One BullMQ queue per model. (BullMQ forbids ":" in queue names.) */
+export function modelQueueName(modelId: string): string {
+  return `generate-${modelId}`;
+}
+
+export const RATINGS_QUEUE = "ratings";
+export const PREGEN_QUEUE = "pregen";
+
+/** Lower runs first: a voter waiting on a live battle overtakes pre-generation. */
+export const JOB_PRIORITY: Record<GenerationPurpose, number> = { live: 1, test: 1, pregen: 10 };
+
+export type GenerationUsage = { promptTokens: number; completionTokens: number };
+
+/** Published on generationChannel(id) and appended to generationLogKey(id). seq starts at 1. */
+export type StreamMessage =
+  | { seq: number; type: "delta"; text: string }
+  | { seq: number; type: "done"; usage?: GenerationUsage; ttftMs?: number; durationMs?: number }
+  | { seq: number; type: "error"; error: string };
+
+export function generationChannel(generationId: string): string {
+  return `gen:${generationId}`;
+}
+
+export function generationLogKey(generationId: string): string {
+  return `gen:${generationId}:log`;
+}
+
+export const REPLAY_LOG = { maxEntries: 20_000, ttlSeconds: 60 * 60 } as const;
+
+/** Heartbeat per model per worker: a hash at this key, expiring if the worker dies. */
+export function heartbeatKey(modelId: string, workerId: string): string {
+  return `heartbeat:${modelId}:${workerId}`;
+}
+
+export const HEARTBEAT = { intervalMs: 5_000, ttlSeconds: 20 } as const;
+
+export type ModelHeartbeat = {
+  workerId: string;
+  modelId: string;
+  lastSeen: number;
+  queueDepth: number;
+  running: number;
+  tokensPerSecond: number;
+  lastError: string | null;
+};
