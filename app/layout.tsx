@@ -1,5 +1,8 @@
 import type { Metadata, Viewport } from "next";
 import Link from "next/link";
+import { LangSwitch } from "@/components/lang-switch";
+import { t } from "@/lib/i18n";
+import { currentLang } from "@/lib/lang-server";
 import "./globals.css";
 
 export const metadata: Metadata = {
@@ -9,18 +12,21 @@ export const metadata: Metadata = {
 
 export const viewport: Viewport = { width: "device-width", initialScale: 1 };
 
-export default function RootLayout({ children }: { children: React.ReactNode }) {
+export default async function RootLayout({ children }: { children: React.ReactNode }) {
+  const lang = await currentLang();
   return (
-    <html lang="zh-CN">
+    <html lang={lang === "zh" ? "zh-CN" : "en"}>
       <body>
         <header className="site-header">
           <Link href="/" className="brand" data-testid="brand">
             擂台 <span>Leitai</span>
           </Link>
           <nav>
-            <Link href="/battle">对战 Battle</Link>
-            <Link href="/leaderboard">排行榜 Leaderboard</Link>
-            <Link href="/admin">管理 Admin</Link>
+            <Link href="/battle">{t(lang, "battle")}</Link>
+            <Link href="/compare">{t(lang, "compare")}</Link>
+            <Link href="/leaderboard">{t(lang, "leaderboard")}</Link>
+            <Link href="/admin">{t(lang, "admin")}</Link>
+            <LangSwitch lang={lang} />
           </nav>
         </header>
         <main>{children}</main>

@@ -37,6 +37,26 @@ const serverSchema = z.object({
   LEITAI_WORKER_HEALTH_PORT: intFrom(3100),
   /** Comma-separated model slugs this worker serves; empty means every active model. */
   LEITAI_WORKER_MODELS: z.string().default(""),
+  /** Names this worker in heartbeats and in BullMQ; defaults to host:pid. */
+  LEITAI_WORKER_ID: z.string().optional(),
+  /** Jobs per model run at once when the engine does not report its batch size. */
+  LEITAI_WORKER_CONCURRENCY: intFrom(8),
+  /** How often the worker re-reads the model list (new models get a consumer). */
+  LEITAI_WORKER_REFRESH_MS: intFrom(30_000),
+  /** BullMQ job lock and stalled-job check: a dead worker's job is retried after about this long. */
+  LEITAI_WORKER_LOCK_MS: intFrom(30_000),
+  LEITAI_WORKER_STALLED_INTERVAL_MS: intFrom(30_000),
+  /** Running jobs get this long to finish on SIGTERM before they are aborted and retried elsewhere. */
+  LEITAI_WORKER_SHUTDOWN_MS: intFrom(15_000),
+  /** Engine timeouts: until response headers, until the first token, and between two chunks. */
+  LEITAI_ENGINE_CONNECT_TIMEOUT_MS: intFrom(10_000),
+  LEITAI_ENGINE_FIRST_TOKEN_TIMEOUT_MS: intFrom(120_000),
+  LEITAI_ENGINE_IDLE_TIMEOUT_MS: intFrom(60_000),
+  /** "slug=path,slug=path": the worker starts and supervises a gpu-runtime serving these. */
+  LEITAI_RUNTIME_MODELS: z.string().default(""),
+  /** Extra gpu-runtime arguments, e.g. "--device cuda --max-num-seqs 64". */
+  LEITAI_RUNTIME_ARGS: z.string().default(""),
+  LEITAI_RUNTIME_PYTHON: z.string().default("gpu-runtime/.venv/bin/python"),
 });
 
 export type Env = z.infer<typeof serverSchema>;

@@ -2,6 +2,7 @@
  * Rating run from a vote file: Bradley–Terry with bootstrap CIs, online Elo, win rates.
  *   npm run ratings -- --input FILE --format fastchat|leitai [--bootstrap N] [--seed S]
  *                      [--anchor MODEL=RATING] [--anony-only] [--json]
+ * --anony-only keeps only FastChat rows with "anony": true (Leitai votes are always blind).
  * Exit codes: 0 done, 2 bad arguments or bad input file, 1 anything else.
  */
 import { parseArgs } from "node:util";

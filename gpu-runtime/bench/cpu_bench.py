@@ -5,7 +5,7 @@ batching), "concurrent" lets the engine batch them. TTFT is measured from t0, i.
 user would see. Prints a table, writes bench/results/<date>-cpu.json and appends a section
 to BENCHMARKS.md.
 
-    python bench/cpu_bench.py [--requests 16] [--max-tokens 64] [--http]
+    python bench/cpu_bench.py [--requests 16] [--max-tokens 128] [--http]
 """
 
 from __future__ import annotations
@@ -17,10 +17,11 @@ import json
 import os
 import platform
 import random
+import socket
 import statistics
+import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -72,50 +73,61 @@ def run_engine(engine: LLMEngine, prompts: list[list[int]], params: SamplingPara
                      time.perf_counter() - t0)
 
 
-def run_http(engine: LLMEngine, prompts: list[list[int]], max_tokens: int, concurrent: bool) -> dict:
+def run_http(model_dir: Path, prompts: list[list[int]], max_tokens: int, concurrent: bool,
+             threads: int) -> dict:
+    """The same requests through the real CLI server (a separate process, as in production)."""
     import httpx
-    import uvicorn
 
-    from leitai_runtime.server import ServedModel, create_app
-
-    server = uvicorn.Server(uvicorn.Config(create_app([ServedModel("bench", engine, "plain")]), host="127.0.0.1",
-                                           port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.02)
-    port = server.servers[0].sockets[0].getsockname()[1]
-
-    async def one(client: httpx.AsyncClient, prompt: list[int], t0: float) -> tuple[float, int]:
-        body = {"model": "bench", "prompt": prompt, "max_tokens": max_tokens, "temperature": 0,
-                "ignore_eos": True, "stream": True}
-        ttft = None
-        usage = 0
-        async with client.stream("POST", "/v1/completions", json=body) as r:
-            async for line in r.aiter_lines():
-                if line.startswith("data: {"):
-                    chunk = json.loads(line[6:])
-                    if ttft is None and chunk["choices"][0]["text"]:
-                        ttft = time.perf_counter() - t0
-                    usage = chunk.get("usage", {}).get("completion_tokens", usage)
-        return (ttft if ttft is not None else time.perf_counter() - t0), usage
-
-    async def main() -> dict:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=600) as client:
-            t0 = time.perf_counter()
-            if concurrent:
-                results = await asyncio.gather(*(one(client, p, t0) for p in prompts))
-            else:
-                results = [await one(client, p, t0) for p in prompts]
-            wall = time.perf_counter() - t0
-        return summarize(("concurrent" if concurrent else "sequential") + " (HTTP)", [r[0] for r in results],
-                         sum(r[1] for r in results), wall)
-
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads), PYTHONPATH=str(ROOT))
+    cmd = [sys.executable, "-m", "leitai_runtime", "--model", f"bench={model_dir}", "--port", str(port),
+           "--kv-blocks", "512", "--max-num-seqs", str(len(prompts)), "--max-model-len", "1024",
+           "--chat-template", "plain", "--no-prefix-caching", "--log-level", "warning"]
+    proc = subprocess.Popen(cmd, env=env)
+    base = f"http://127.0.0.1:{port}"
     try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(base + "/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError("the server did not start")
+            time.sleep(0.2)
+
+        async def one(client: httpx.AsyncClient, prompt: list[int], t0: float) -> tuple[float, int]:
+            body = {"model": "bench", "prompt": prompt, "max_tokens": max_tokens, "temperature": 0,
+                    "ignore_eos": True, "stream": True}
+            ttft, usage = None, 0
+            async with client.stream("POST", "/v1/completions", json=body) as r:
+                async for line in r.aiter_lines():
+                    if line.startswith("data: {"):
+                        chunk = json.loads(line[6:])
+                        if ttft is None and chunk["choices"][0]["text"]:
+                            ttft = time.perf_counter() - t0
+                        usage = chunk.get("usage", {}).get("completion_tokens", usage)
+            return (ttft if ttft is not None else time.perf_counter() - t0), usage
+
+        async def main() -> dict:
+            async with httpx.AsyncClient(base_url=base, timeout=600) as client:
+                await one(client, prompts[0][:8], time.perf_counter())  # warm-up
+                t0 = time.perf_counter()
+                if concurrent:
+                    results = await asyncio.gather(*(one(client, p, t0) for p in prompts))
+                else:
+                    results = [await one(client, p, t0) for p in prompts]
+                wall = time.perf_counter() - t0
+            mode = ("concurrent" if concurrent else "sequential") + " (HTTP)"
+            return summarize(mode, [r[0] for r in results], sum(r[1] for r in results), wall)
+
         return asyncio.run(main())
     finally:
-        server.should_exit = True
-        thread.join(10)
+        proc.terminate()
+        proc.wait(30)
 
 
 def markdown(results: list[dict], meta: dict) -> str:
@@ -138,29 +150,29 @@ def markdown(results: list[dict], meta: dict) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--requests", type=int, default=16)
-    ap.add_argument("--max-tokens", type=int, default=64)
+    ap.add_argument("--max-tokens", type=int, default=128)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--http", action="store_true", help="also measure through the HTTP server")
     ap.add_argument("--no-write", action="store_true", help="print only")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     shape = {"layers": 2, "hidden": 64, "intermediate": 172, "heads": 4, "kv_heads": 2}
-    with tempfile.TemporaryDirectory() as tmp:
-        path = write_demo_model(Path(tmp) / "bench", seed=0, name="bench", **shape)
-        config = EngineConfig(block_size=16, num_kv_blocks=512, max_num_seqs=args.requests,
-                              max_num_batched_tokens=2048, max_model_len=1024)
-        engine = LLMEngine.from_path(path, config)
+    tmp = tempfile.TemporaryDirectory()
+    path = write_demo_model(Path(tmp.name) / "bench", seed=0, name="bench", **shape)
+    config = EngineConfig(block_size=16, num_kv_blocks=512, max_num_seqs=args.requests,
+                          max_num_batched_tokens=2048, max_model_len=1024, enable_prefix_caching=False)
+    engine = LLMEngine.from_path(path, config)
     rng = random.Random(0)
     lens = [rng.randint(16, 64) for _ in range(args.requests)]
     prompts = [[rng.randint(3, 1999) for _ in range(n)] for n in lens]
     params = SamplingParams(temperature=0.0, max_tokens=args.max_tokens, ignore_eos=True)
     engine.generate([prompts[0][:8]], params)  # warm-up
-    engine.block_manager.enable_prefix_caching = False  # measure compute, not cache hits
     results = [run_engine(engine, prompts, params, concurrent=False),
                run_engine(engine, prompts, params, concurrent=True)]
     if args.http:
-        results += [run_http(engine, prompts, args.max_tokens, concurrent=False),
-                    run_http(engine, prompts, args.max_tokens, concurrent=True)]
+        results += [run_http(path, prompts, args.max_tokens, False, args.threads),
+                    run_http(path, prompts, args.max_tokens, True, args.threads)]
+    tmp.cleanup()
     meta = {"date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
             "machine": f"{cpu_name()}, {os.cpu_count()} cores", "torch": torch.__version__,
             "threads": args.threads, "shape": ", ".join(f"{k} {v}" for k, v in shape.items()) + ", vocab 2000",

@@ -10,6 +10,7 @@ A freed block keeps its contents and hash until it is reused (least recently fre
 from __future__ import annotations
 
 import hashlib
+import struct
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -23,6 +24,15 @@ def block_hash(parent: int | None, token_ids: tuple[int, ...]) -> int:
     digest.update((parent if parent is not None else -1).to_bytes(8, "little", signed=True))
     digest.update(np.asarray(token_ids, dtype=np.int64).tobytes())
     return int.from_bytes(digest.digest(), "little", signed=True)
+
+
+def chain_root(seq: Sequence) -> int | None:
+    """Parent hash of a sequence's first block. K/V depend on the RoPE rotation too, so a
+    request with its own dynamic-NTK alpha gets its own chain."""
+    alpha = seq.rope_alpha
+    if alpha is None or alpha == 1.0:
+        return None
+    return block_hash(None, (struct.unpack("<q", struct.pack("<d", alpha))[0],))
 
 
 @dataclass(slots=True)
@@ -70,7 +80,7 @@ class BlockManager:
         if not self.enable_prefix_caching:
             return []
         hits: list[int] = []
-        parent: int | None = None
+        parent = chain_root(seq)
         bs = self.block_size
         for i in range((len(seq) - 1) // bs):
             tokens = tuple(seq.token_ids[i * bs:(i + 1) * bs])
@@ -93,7 +103,7 @@ class BlockManager:
         full = min(seq.num_computed_tokens, len(seq)) // bs
         for i in range(seq.num_hashed_blocks, full):
             block = self.blocks[seq.block_table[i]]
-            parent = self.blocks[seq.block_table[i - 1]].hash if i > 0 else None
+            parent = self.blocks[seq.block_table[i - 1]].hash if i > 0 else chain_root(seq)
             tokens = tuple(seq.token_ids[i * bs:(i + 1) * bs])
             h = block_hash(parent, tokens)
             block.hash, block.parent_hash, block.token_ids = h, parent, tokens

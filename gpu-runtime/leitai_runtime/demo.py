@@ -110,8 +110,20 @@ def random_llama_weights(config: dict[str, Any], seed: int) -> dict[str, torch.T
         weights[p + "input_layernorm.weight"] = torch.ones(hidden)
         weights[p + "post_attention_layernorm.weight"] = torch.ones(hidden)
     weights["model.norm.weight"] = torch.ones(hidden)
-    weights["lm_head.weight"] = normal(config["vocab_size"], hidden)
+    weights["lm_head.weight"] = _demo_lm_head(config["vocab_size"], hidden, gen)
     return weights
+
+
+def _demo_lm_head(vocab_size: int, hidden: int, gen: torch.Generator) -> torch.Tensor:
+    """Output rows that make the random model babble whole pieces.
+
+    Rows for <unk>, <s> and the 256 byte-fallback pieces are zero while the others are wide,
+    so a zero logit almost never wins: random byte pieces would mostly be broken UTF-8.
+    """
+    head = torch.randn(vocab_size, hidden, generator=gen) * 0.3
+    head[0:2] = 0.0  # <unk>, <s>
+    head[3 : 3 + 256] = 0.0  # <0x00> ... <0xFF>
+    return head
 
 
 def write_demo_model(out: Path, seed: int, name: str, **shape: int) -> Path:

@@ -70,8 +70,8 @@ class EngineDriver:
             for out in outputs:
                 if self._on_output is not None:
                     self._on_output(out)
-                queue = self._queues.get(out.seq_id)
-                if queue is not None:
-                    queue.put_nowait(out)
+                target = self._queues.get(out.seq_id)
+                if target is not None:
+                    target.put_nowait(out)
                     if out.finished:
                         del self._queues[out.seq_id]

@@ -86,7 +86,8 @@ class LLMEngine:
     def from_path(cls, path: str | Path, config: EngineConfig) -> LLMEngine:
         from .loader import load_checkpoint
 
-        ckpt = load_checkpoint(Path(path), dtype=torch.float32, device="cpu")
+        # Straight to the serving dtype and device: no float32 copy of a 7B model in host memory.
+        ckpt = load_checkpoint(Path(path), dtype=config.torch_dtype, device=config.device)
         return cls(ckpt.hf_config, ckpt.state_dict, config, ckpt.tokenizer)
 
     # -- requests -------------------------------------------------------------------------
@@ -139,9 +140,9 @@ class LLMEngine:
             if self.tokenizer is not None:
                 self._texts[seq.seq_id] = TextStream(self.tokenizer, seq.prompt_ids, seq.params.stop)
         for seq_id in aborts:
-            seq = self._seqs.get(seq_id)
-            if seq is not None and not seq.is_finished:
-                outputs.append(self._finish(seq, FinishReason.ABORT, [], ""))
+            target = self._seqs.get(seq_id)
+            if target is not None and not target.is_finished:
+                outputs.append(self._finish(target, FinishReason.ABORT, [], ""))
 
     def _finish(self, seq: Sequence, reason: FinishReason, new_ids: list[int], new_text: str,
                 ttft: float | None = None) -> RequestOutput:
@@ -197,7 +198,8 @@ class LLMEngine:
 
     def stats(self) -> EngineStats:
         now = time.monotonic()
-        window = [(t, n) for t, n in self._recent if now - t <= THROUGHPUT_WINDOW_S]
+        # list() copies in one C call: /metrics reads this while step() runs in a worker thread.
+        window = [(t, n) for t, n in list(self._recent) if now - t <= THROUGHPUT_WINDOW_S]
         span = max(now - window[0][0], 1e-3) if window else 0.0
         rate = sum(n for _, n in window) / span if window else 0.0
         bm = self.block_manager

@@ -53,7 +53,8 @@ class ModelRunner:
         self.device = torch.device(config.device)
         self.dtype = config.torch_dtype
         self.block_size = config.block_size
-        model = LlamaForCausalLM(model_config)
+        with torch.device("meta"):  # no random init: the checkpoint's tensors become the parameters
+            model = LlamaForCausalLM(model_config)
         model.load_hf_state_dict(state_dict)
         self.model = model.to(device=self.device, dtype=self.dtype).eval()
         self.backend = get_attention_backend(config.attention_backend)

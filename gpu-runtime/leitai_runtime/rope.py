@@ -12,7 +12,7 @@ import math
 
 import torch
 
-from .config import ModelConfig
+from .config import ModelConfig, RopeScaling
 
 
 def default_inv_freq(base: float, dim: int) -> torch.Tensor:
@@ -33,9 +33,7 @@ def _yarn_mscale(scale: float, mscale: float = 1.0) -> float:
     return 1.0 if scale <= 1 else 0.1 * mscale * math.log(scale) + 1.0
 
 
-def _yarn(config: ModelConfig) -> tuple[torch.Tensor, float]:
-    scaling = config.rope_scaling
-    assert scaling is not None  # internal: only called for yarn configs
+def _yarn(config: ModelConfig, scaling: RopeScaling) -> tuple[torch.Tensor, float]:
     dim, base, factor = config.head_dim, config.rope_theta, scaling.factor
     original = scaling.original_max_position_embeddings or config.max_position_embeddings
     attention_factor = scaling.attention_factor
@@ -72,7 +70,7 @@ def rope_parameters(config: ModelConfig, alpha: float = 1.0) -> tuple[torch.Tens
     if scaling.rope_type == "dynamic":
         base = config.rope_theta * alpha ** (dim / (dim - 2))
         return default_inv_freq(base, dim), 1.0
-    return _yarn(config)
+    return _yarn(config, scaling)
 
 
 class RotaryEmbedding:
@@ -104,16 +102,3 @@ class RotaryEmbedding:
         freqs = inv * positions.to(torch.float32)[:, None]
         emb = torch.cat((freqs, freqs), dim=-1)
         return emb.cos() * self.attention_scaling, emb.sin() * self.attention_scaling
-
-
-def rotate_half(x: torch.Tensor) -> torch.Tensor:
-    half = x.shape[-1] // 2
-    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
-
-
-def apply_rotary(q: torch.Tensor, k: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor
-                 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """q [T, H, D], k [T, KVH, D], cos/sin [T, D] -> rotated q, k (HF rotate-half layout)."""
-    cos = cos.to(q.dtype)[:, None, :]
-    sin = sin.to(q.dtype)[:, None, :]
-    return q * cos + rotate_half(q) * sin, k * cos + rotate_half(k) * sin

@@ -164,13 +164,19 @@ def create_app(models: list[ServedModel]) -> FastAPI:
     async def complete(request: Request, call: _Call, driver: EngineDriver, seq_id: int,
                        queue: asyncio.Queue) -> Response:
         parts: list[str] = []
+        next_check = time.monotonic() + DISCONNECT_POLL_S
         while True:
             try:
                 out = await asyncio.wait_for(queue.get(), timeout=DISCONNECT_POLL_S)
             except TimeoutError:
+                out = None
+            # Outputs arrive every step, so check the client on a clock, not on idle time.
+            if time.monotonic() >= next_check:
+                next_check = time.monotonic() + DISCONNECT_POLL_S
                 if await request.is_disconnected():
                     driver.abort(seq_id)
                     return Response(status_code=499)
+            if out is None:
                 continue
             if isinstance(out, EngineFailure):
                 return _error(ApiError(500, out.message, None, "server_error"))

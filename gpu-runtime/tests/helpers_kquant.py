@@ -1,4 +1,4 @@
-"""Q4_K and Q6_K encoders written from ggml's block layouts (gguf-py can only decode these).
+"""Q4_K, Q5_K and Q6_K encoders written from ggml's block layouts (gguf-py only decodes these).
 
 Each returns the packed bytes and the values a correct decoder must produce from them, so
 a test can check a dequantizer against the layout itself, not against another decoder.
@@ -23,13 +23,13 @@ def _f16(values: np.ndarray) -> np.ndarray:
     return values.astype(np.float16)
 
 
-def quantize_q4_k(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """block_q4_K = {f16 d, f16 dmin, u8 scales[12], u8 qs[128]}; value = d*sc*q - dmin*m."""
+def _scale_min_blocks(x: np.ndarray, levels: int) -> tuple[np.ndarray, ...]:
+    """Shared by Q4_K and Q5_K: 8 sub-blocks of 32 with 6-bit scales and mins under f16 d, dmin."""
     blocks = _blocks(x)
     n = len(blocks)
     sub = blocks.reshape(n, 8, 32)
     low = np.minimum(sub.min(axis=2), 0.0)
-    sub_scale = (sub.max(axis=2) - low) / 15.0
+    sub_scale = (sub.max(axis=2) - low) / levels
     sub_min = -low
     d = _f16(sub_scale.max(axis=1) / 63.0)
     dmin = _f16(sub_min.max(axis=1) / 63.0)
@@ -38,18 +38,41 @@ def quantize_q4_k(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     m = np.clip(np.round(np.divide(sub_min, dmin32, out=np.zeros_like(sub_min), where=dmin32 > 0)), 0, 63)
     step = (d32 * sc)[:, :, None]
     offset = (dmin32 * m)[:, :, None]
-    q = np.clip(np.round(np.divide(sub + offset, step, out=np.zeros_like(sub), where=step > 0)), 0, 15)
-    expected = (step * q - offset).reshape(np.shape(x))
+    q = np.clip(np.round(np.divide(sub + offset, step, out=np.zeros_like(sub), where=step > 0)), 0, levels)
+    expected = (step * q - offset).reshape(np.shape(x)).astype(np.float32)
 
-    sc, m, q = sc.astype(np.uint8), m.astype(np.uint8), q.astype(np.uint8).reshape(n, QK_K)
+    sc, m = sc.astype(np.uint8), m.astype(np.uint8)
     scales = np.zeros((n, 12), dtype=np.uint8)
     scales[:, 0:4] = sc[:, 0:4] | ((sc[:, 4:8] >> 4) << 6)
     scales[:, 4:8] = m[:, 0:4] | ((m[:, 4:8] >> 4) << 6)
     scales[:, 8:12] = (sc[:, 4:8] & 0xF) | ((m[:, 4:8] & 0xF) << 4)
-    chunks = q.reshape(n, 4, 2, 32)  # 64-value chunks: low nibbles then high nibbles
-    qs = (chunks[:, :, 0, :] | (chunks[:, :, 1, :] << 4)).reshape(n, 128)
-    packed = np.concatenate([d.view(np.uint8).reshape(n, 2), dmin.view(np.uint8).reshape(n, 2), scales, qs], axis=1)
-    return _rows(packed, x), expected.astype(np.float32)
+    header = np.concatenate([d.view(np.uint8).reshape(n, 2), dmin.view(np.uint8).reshape(n, 2), scales], axis=1)
+    return header, q.astype(np.uint8).reshape(n, QK_K), expected
+
+
+def _low_nibbles(q: np.ndarray) -> np.ndarray:
+    """qs[128]: per 64-value chunk, values 0-31 in the low nibbles and 32-63 in the high ones."""
+    chunks = (q & 0xF).reshape(len(q), 4, 2, 32)
+    return (chunks[:, :, 0, :] | (chunks[:, :, 1, :] << 4)).reshape(len(q), 128)
+
+
+def quantize_q4_k(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """block_q4_K = {f16 d, f16 dmin, u8 scales[12], u8 qs[128]}; value = d*sc*q - dmin*m."""
+    header, q, expected = _scale_min_blocks(x, 15)
+    return _rows(np.concatenate([header, _low_nibbles(q)], axis=1), x), expected
+
+
+def quantize_q5_k(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """block_q5_K = {f16 d, f16 dmin, u8 scales[12], u8 qh[32], u8 qs[128]}: Q4_K plus a fifth bit.
+
+    Bit 2j of qh[l] is the fifth bit of value 64j + l, bit 2j+1 that of value 64j + 32 + l.
+    """
+    header, q, expected = _scale_min_blocks(x, 31)
+    high = (q >> 4).reshape(len(q), 8, 32)  # row k: values 32k .. 32k+31
+    qh = np.zeros((len(q), 32), dtype=np.uint8)
+    for k in range(8):
+        qh |= high[:, k, :] << k
+    return _rows(np.concatenate([header, qh, _low_nibbles(q)], axis=1), x), expected
 
 
 def quantize_q6_k(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

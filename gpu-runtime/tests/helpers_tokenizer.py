@@ -31,11 +31,11 @@ def train_spm(vocab_size: int = 1000, **options: Any) -> bytes:
 
 def with_unused_pieces(model: bytes, pieces: tuple[str, ...]) -> bytes:
     """The same model with some pieces marked UNUSED (as padding or retired tokens are)."""
-    proto = sentencepiece_model_pb2.ModelProto()
+    proto = sentencepiece_model_pb2.ModelProto()  # type: ignore[attr-defined]  # generated code
     proto.ParseFromString(model)
     for entry in proto.pieces:
         if entry.piece in pieces:
-            entry.type = sentencepiece_model_pb2.ModelProto.SentencePiece.UNUSED
+            entry.type = sentencepiece_model_pb2.ModelProto.SentencePiece.UNUSED  # type: ignore[attr-defined]
     return proto.SerializeToString()
 
 

@@ -88,6 +88,20 @@ def test_freed_blocks_stay_cached_until_reused():
     assert c.num_computed_tokens == 0
 
 
+def test_different_rope_alpha_never_shares_blocks():
+    bm = BlockManager(16, 4)
+    a = seq_of(list(range(9)))
+    a.rope_alpha = 1.5
+    bm.allocate(a)
+    compute_all(bm, a)
+    same_alpha, other_alpha, no_alpha = seq_of(list(range(9))), seq_of(list(range(9))), seq_of(list(range(9)))
+    same_alpha.rope_alpha, other_alpha.rope_alpha = 1.5, 2.0
+    for s in (same_alpha, other_alpha, no_alpha):
+        bm.allocate(s)
+    assert same_alpha.num_computed_tokens == 8
+    assert other_alpha.num_computed_tokens == 0 and no_alpha.num_computed_tokens == 0
+
+
 def test_hash_collision_is_not_a_hit(monkeypatch):
     monkeypatch.setattr(bm_module, "block_hash", lambda parent, tokens: 42)
     bm = BlockManager(8, 4)

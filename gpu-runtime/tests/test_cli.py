@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
 
+import httpx
 import pytest
 
 from leitai_runtime.__main__ import build_parser, chat_template_for, model_specs
+from leitai_runtime.demo import write_demo_model
 
 
 def test_model_ids_from_stem_served_name_and_name_equals_path(tmp_path):
@@ -38,3 +46,33 @@ def test_parser_accepts_the_documented_flags():
     assert args.model == ["m", "n=p"] and args.kv_blocks == 100
     with pytest.raises(SystemExit):
         build_parser().parse_args(["--model", "m", "--kv-blocks", "1", "--gpu-memory-utilization", "0.5"])
+
+
+def test_cli_serves_a_model_end_to_end(tmp_path):
+    model = write_demo_model(tmp_path / "chinese-alpaca-demo", seed=2, name="Demo")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    root = Path(__file__).resolve().parents[1]
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(root))
+    proc = subprocess.Popen([sys.executable, "-m", "leitai_runtime", "--model", f"arena-a={model}", "--port",
+                             str(port), "--kv-blocks", "64", "--log-level", "warning"], env=env, cwd=root)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 90
+        while True:
+            assert proc.poll() is None, "the server exited"
+            assert time.monotonic() < deadline, "the server did not start"
+            try:
+                if httpx.get(base + "/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        models = httpx.get(base + "/v1/models").json()["data"]
+        assert [(m["id"], m["chat_template"]) for m in models] == [("arena-a", "alpaca2")]
+        r = httpx.post(base + "/v1/chat/completions", timeout=60, json={
+            "model": "arena-a", "messages": [{"role": "user", "content": "你好"}], "max_tokens": 5})
+        assert r.status_code == 200 and r.json()["usage"]["completion_tokens"] <= 5
+    finally:
+        proc.terminate()
+        proc.wait(30)

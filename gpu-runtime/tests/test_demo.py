@@ -9,7 +9,7 @@ import pytest
 import torch
 from transformers import LlamaForCausalLM
 
-from leitai_runtime.demo import main, write_demo_model
+from leitai_runtime.demo import demo_tokenizer_model, main, write_demo_model
 from leitai_runtime.loader import load_checkpoint
 from leitai_runtime.templates import encode_chat
 
@@ -34,6 +34,11 @@ def test_same_seed_gives_the_same_bytes(demo_a: Path, tmp_path: Path) -> None:
     again = write_demo_model(tmp_path / "again", seed=1, name="Demo A")
     for name in FILES:
         assert (again / name).read_bytes() == (demo_a / name).read_bytes(), name
+
+
+def test_tokenizer_training_is_deterministic(demo_a: Path) -> None:
+    # bypass the per-process cache: train again from scratch
+    assert demo_tokenizer_model.__wrapped__() == (demo_a / "tokenizer.model").read_bytes()
 
 
 def test_different_seeds_give_different_models(demo_a: Path, tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ import torch
 from helpers_engine import engine_for, greedy, hf_greedy, random_prompt, tiny_hf_llama
 
 from leitai_runtime.engine import LLMEngine
+from leitai_runtime.layers import torch_attention
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +39,10 @@ def test_single_request_matches_hf(hf_model):
     assert engine.generate([prompt], greedy(24)) == [hf_greedy(hf_model, prompt, 24)]
 
 
-def test_staggered_concurrent_requests_match_hf(hf_model):
+@pytest.mark.parametrize("per_sequence_attention", [False, True])
+def test_staggered_concurrent_requests_match_hf(hf_model, monkeypatch, per_sequence_attention):
+    if per_sequence_attention:  # the path long prefills take
+        monkeypatch.setattr(torch_attention, "BATCHED_MAX_ELEMENTS", 0)
     rng = random.Random(7)
     gen = torch.Generator().manual_seed(7)
     requests = [(random_prompt(gen, rng.randint(1, 40)), rng.randint(1, 24), rng.randint(0, 12))
@@ -50,11 +54,13 @@ def test_staggered_concurrent_requests_match_hf(hf_model):
     assert engine.block_manager.num_used_blocks == 0
 
 
-def test_preemption_under_a_tiny_kv_pool_matches_hf(hf_model):
+@pytest.mark.parametrize("prefix_caching", [False, True])
+def test_preemption_under_a_tiny_kv_pool_matches_hf(hf_model, prefix_caching):
     gen = torch.Generator().manual_seed(3)
     requests = [(random_prompt(gen, 10 + 3 * k), 20, k % 3) for k in range(8)]
     # 20 blocks of 4 = 80 slots: enough for any one sequence (<= 51 tokens), not for all.
-    engine = engine_for(hf_model, num_kv_blocks=20, max_model_len=64, enable_prefix_caching=False)
+    # With prefix caching, a preempted sequence recomputes only what was evicted meanwhile.
+    engine = engine_for(hf_model, num_kv_blocks=20, max_model_len=64, enable_prefix_caching=prefix_caching)
     got = run_staggered(engine, requests)
     assert engine.stats().num_preemptions > 0
     for (prompt, max_tokens, _), tokens in zip(requests, got, strict=True):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 from gguf.quants import dequantize
-from helpers_kquant import quantize_q4_k, quantize_q6_k
+from helpers_kquant import quantize_q4_k, quantize_q5_k, quantize_q6_k
 from helpers_model import dequantized_hf_dir, make_tiny_gguf, make_tiny_llama
 from transformers import LlamaForCausalLM
 
@@ -18,7 +18,7 @@ from leitai_runtime.loader.gguf import unpermute_qk
 from leitai_runtime.tokenizer import GGUFTokenizer
 
 # max |GGUF weight - original| for the tiny model's ~N(0, 0.1) weights
-TOLERANCE = {"F32": 0.0, "F16": 2e-4, "Q8_0": 4e-3, "Q4_0": 6e-2, "Q4_K": 6e-2, "Q6_K": 1e-2}
+TOLERANCE = {"F32": 0.0, "F16": 2e-4, "Q8_0": 4e-3, "Q4_0": 6e-2, "Q4_K": 6e-2, "Q5_K": 3e-2, "Q6_K": 1e-2}
 
 
 @pytest.fixture(scope="module")
@@ -41,9 +41,9 @@ def original(hf_dir: Path) -> dict[str, torch.Tensor]:
     return LlamaForCausalLM.from_pretrained(hf_dir, dtype=torch.float32).state_dict()
 
 
-@pytest.mark.parametrize("qtype", ["F32", "F16", "Q8_0", "Q4_0", "Q4_K", "Q6_K"])
+@pytest.mark.parametrize("qtype", ["F32", "F16", "Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"])
 def test_dequantized_weights_match_an_independent_decoder(models: Path, tiny: Path, wide: Path, qtype: str) -> None:
-    hf_dir = wide if qtype in ("Q4_K", "Q6_K") else tiny
+    hf_dir = wide if qtype.endswith("_K") else tiny
     gguf_path = make_tiny_gguf(models, hf_dir, qtype)  # type: ignore[arg-type]
     types = {t.name: t.tensor_type.name for t in gguf.GGUFReader(gguf_path).tensors}
     assert types["blk.0.attn_q.weight"] == types["blk.1.ffn_down.weight"] == qtype
@@ -69,6 +69,13 @@ def test_f32_gguf_gives_back_the_exact_weights_and_logits(models: Path, tiny: Pa
         assert torch.equal(model(ids).logits, expected)
 
 
+@pytest.mark.parametrize(("qtype", "dtype"), [("F32", torch.float32), ("F16", torch.float16)])
+def test_unconverted_tensors_do_not_alias_the_read_only_file(models: Path, tiny: Path, qtype: str, dtype: torch.dtype) -> None:
+    state = load_checkpoint(make_tiny_gguf(models, tiny, qtype), dtype=dtype).state_dict  # type: ignore[arg-type]
+    for tensor in state.values():
+        tensor.mul_(1)  # would crash on a view of the read-only memory map
+
+
 def test_unpermute_inverts_llama_cpp_permute() -> None:
     w = torch.arange(8 * 16 * 3, dtype=torch.float32).reshape(8 * 16, 3)
     for n_head in (1, 2, 8):
@@ -77,7 +84,7 @@ def test_unpermute_inverts_llama_cpp_permute() -> None:
         assert torch.equal(unpermute_qk(permuted, n_head), w)
 
 
-@pytest.mark.parametrize("quantize, qtype", [(quantize_q4_k, "Q4_K"), (quantize_q6_k, "Q6_K")])
+@pytest.mark.parametrize("quantize, qtype", [(quantize_q4_k, "Q4_K"), (quantize_q5_k, "Q5_K"), (quantize_q6_k, "Q6_K")])
 def test_k_quant_decoder_matches_hand_built_blocks(quantize, qtype: str) -> None:  # type: ignore[no-untyped-def]
     """gguf-py cannot encode K-quants; blocks packed from ggml's layout check the decoder instead."""
     x = np.random.default_rng(7).standard_normal((4, 512)).astype(np.float32)
@@ -85,6 +92,16 @@ def test_k_quant_decoder_matches_hand_built_blocks(quantize, qtype: str) -> None
     assert packed.shape == (4, 2 * gguf.GGML_QUANT_SIZES[gguf.GGMLQuantizationType[qtype]][1])
     np.testing.assert_array_equal(dequantize(packed, gguf.GGMLQuantizationType[qtype]), expected)
     assert np.abs(expected - x).max() < 0.3
+
+
+def test_other_types_llama_cpp_mixes_in(models: Path, tiny: Path) -> None:
+    kinds = {"attn_q": "BF16", "attn_k": "Q5_0", "ffn_up": "Q5_1", "ffn_down": "Q4_1"}
+    types = {f"blk.{i}.{name}.weight": kind for i in range(2) for name, kind in kinds.items()}
+    gguf_path = make_tiny_gguf(models, tiny, "Q8_0", name="mixed.gguf", tensor_types=types)
+    ckpt = load_checkpoint(gguf_path)
+    reference = load_checkpoint(dequantized_hf_dir(models, gguf_path, tiny))
+    for name, tensor in ckpt.state_dict.items():
+        assert torch.equal(tensor, reference.state_dict[name]), name
 
 
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
@@ -178,6 +195,27 @@ def test_non_llama_tokenizer_and_corrupt_file(models: Path, tiny: Path, tmp_path
     corrupt.write_bytes(b"GGUF" + b"\xff" * 64)
     with pytest.raises(CheckpointError, match=r"corrupt\.gguf: not a readable GGUF file"):
         load_checkpoint(corrupt)
+    truncated = tmp_path / "truncated.gguf"
+    truncated.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(CheckpointError, match=r"truncated\.gguf: "):
+        load_checkpoint(truncated)
+
+
+def test_a_directory_with_several_ggufs_is_ambiguous(tiny: Path, tmp_path: Path) -> None:
+    make_tiny_gguf(tmp_path, tiny, "F16", name="a.gguf")
+    make_tiny_gguf(tmp_path, tiny, "Q8_0", name="b.gguf")
+    with pytest.raises(CheckpointError, match=r"holds several GGUF files \(a\.gguf, b\.gguf\)"):
+        load_checkpoint(tmp_path)
+
+
+def test_padded_vocabulary_and_unused_pad_tokens(models: Path) -> None:
+    hf_dir = make_tiny_llama(models, name="padded", vocab_from_demo_tokenizer=False, vocab_size=2048)
+    sp_tok = load_checkpoint(hf_dir).tokenizer
+    ckpt = load_checkpoint(make_tiny_gguf(models, hf_dir, "Q8_0"))
+    assert ckpt.tokenizer.vocab_size == ckpt.hf_config["vocab_size"] == 2048
+    assert ckpt.tokenizer.id_to_piece(2047) == "[PAD2047]"
+    for text in ["[PAD2047] is text", "你好 world"]:
+        assert ckpt.tokenizer.encode(text) == sp_tok.encode(text)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")

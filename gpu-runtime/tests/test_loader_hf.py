@@ -123,6 +123,9 @@ def test_missing_tokenizer(tiny: Path, tmp_path: Path) -> None:
     (hf_dir / "tokenizer.model").unlink()
     with pytest.raises(CheckpointError, match=r"tokenizer\.model: missing tokenizer\.model"):
         load_checkpoint(hf_dir)
+    (hf_dir / "tokenizer.model").write_bytes(b"garbage")
+    with pytest.raises(CheckpointError, match=r"tokenizer\.model: cannot read the SentencePiece tokenizer"):
+        load_checkpoint(hf_dir)
 
 
 def test_missing_tensor(tiny: Path, tmp_path: Path) -> None:
@@ -177,10 +180,22 @@ def test_missing_shard_and_missing_weights(models: Path, tmp_path: Path) -> None
         load_checkpoint(hf_dir)
 
 
+def test_tokenizer_larger_than_the_model_vocabulary(models: Path) -> None:
+    hf_dir = make_tiny_llama(models, name="small-vocab", vocab_from_demo_tokenizer=False, vocab_size=1000)
+    with pytest.raises(CheckpointError, match="tokenizer has 2000 tokens but the model's vocab_size is 1000"):
+        load_checkpoint(hf_dir)
+    padded = load_checkpoint(make_tiny_llama(models, name="padded", vocab_from_demo_tokenizer=False, vocab_size=2048))
+    assert padded.state_dict["lm_head.weight"].shape[0] == 2048 and padded.tokenizer.vocab_size == 2000
+
+
 def test_corrupt_weights_and_bad_paths(tiny: Path, tmp_path: Path) -> None:
     hf_dir = broken_copy(tiny, tmp_path)
     (hf_dir / "model.safetensors").write_bytes(b"not safetensors")
     with pytest.raises(CheckpointError, match=r"model\.safetensors: cannot read safetensors file"):
+        load_checkpoint(hf_dir)
+    (hf_dir / "model.safetensors").unlink()
+    (hf_dir / "pytorch_model.bin").write_bytes(b"not a zip archive")
+    with pytest.raises(CheckpointError, match=r"pytorch_model\.bin: cannot read PyTorch weights"):
         load_checkpoint(hf_dir)
     with pytest.raises(CheckpointError, match="no such file or directory"):
         load_checkpoint(tmp_path / "nowhere")

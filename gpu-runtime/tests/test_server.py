@@ -7,8 +7,8 @@ import time
 
 import httpx
 import pytest
-
 from helpers_server import CHAIN_QUESTION, ServerThread, sse_events, write_chain_model
+
 from leitai_runtime.config import EngineConfig
 from leitai_runtime.demo import write_demo_model
 from leitai_runtime.engine import LLMEngine
@@ -43,6 +43,13 @@ def metric(client: httpx.Client, name: str, model: str) -> float:
     text = client.get("/metrics").text
     m = re.search(rf'^{name}{{model="{model}"}} (\S+)$', text, re.M)
     assert m, f"{name} for {model} not in /metrics"
+    return float(m.group(1))
+
+
+def aborted(client: httpx.Client) -> float:
+    m = re.search(r'^leitai_requests_total{finish_reason="abort",model="demo"} (\S+)$',
+                  client.get("/metrics").text, re.M)
+    assert m
     return float(m.group(1))
 
 
@@ -110,9 +117,20 @@ def test_disconnect_mid_stream_frees_the_sequence(client, server):
             metric(client, "leitai_kv_blocks_used", "demo") != 0:
         assert time.monotonic() < deadline, "the aborted sequence still holds blocks"
         time.sleep(0.05)
-    aborted = re.search(r'^leitai_requests_total{finish_reason="abort",model="demo"} (\S+)$',
-                        client.get("/metrics").text, re.M)
-    assert aborted and float(aborted.group(1)) >= 1
+    assert aborted(client) >= 1
+
+
+def test_disconnect_while_waiting_for_a_non_streamed_answer_frees_the_sequence(client, server):
+    body = {"model": "demo", "prompt": "Keep going", "max_tokens": 1000, "ignore_eos": True}
+    aborted_before = aborted(client)
+    with pytest.raises(httpx.ReadTimeout):
+        httpx.post(server.url + "/v1/completions", json=body, timeout=0.3)
+    deadline = time.monotonic() + 10
+    while metric(client, "leitai_running_sequences", "demo") != 0 or \
+            metric(client, "leitai_kv_blocks_used", "demo") != 0:
+        assert time.monotonic() < deadline, "the abandoned request is still running"
+        time.sleep(0.05)
+    assert aborted(client) == aborted_before + 1
 
 
 @pytest.mark.parametrize("body,param", [

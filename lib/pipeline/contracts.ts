@@ -46,11 +46,51 @@ export const JOB_PRIORITY: Record<GenerationPurpose, number> = { live: 1, test: 
 
 export type GenerationUsage = { promptTokens: number; completionTokens: number };
 
-/** Published on generationChannel(id) and appended to generationLogKey(id). seq starts at 1. */
+/**
+ * Published on generationChannel(id) and appended to generationLogKey(id). seq starts at 1.
+ * "reset" means the answer starts over (a retry after a failed or dead attempt): drop the
+ * text received so far. done and error are the last message of a stream. No message names
+ * the model, so a battle's streams stay blind.
+ */
 export type StreamMessage =
   | { seq: number; type: "delta"; text: string }
+  | { seq: number; type: "reset" }
   | { seq: number; type: "done"; usage?: GenerationUsage; ttftMs?: number; durationMs?: number }
   | { seq: number; type: "error"; error: string };
+
+export function isFinalMessage(message: StreamMessage): boolean {
+  return message.type === "done" || message.type === "error";
+}
+
+/** BullMQ options of every generation job: retry transient engine failures, keep bounded history. */
+export const GENERATION_JOB_OPTIONS = {
+  attempts: 3,
+  backoff: { type: "exponential", delay: 2_000 },
+  removeOnComplete: { age: 24 * 3600, count: 10_000 },
+  removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
+} as const;
+
+/** Job on PREGEN_QUEUE: fan a pre-generation run out into one generation job per question. */
+export type PregenJob = { runId: string };
+
+export type PregenScope = "all" | "category" | "missing" | "ids";
+
+/** PregenRun.spec. */
+export type PregenSpec = {
+  scope: PregenScope;
+  categoryId?: string;
+  questionIds?: string[];
+  params: GenerationParams;
+  paramsHash: string;
+};
+
+/** The site publishes a generation id here to abort it wherever it runs. */
+export const CANCEL_CHANNEL = "pipeline:cancel";
+
+/** Set before publishing a cancel, so a worker that picks the job up later still sees it. */
+export function generationCancelKey(generationId: string): string {
+  return `gen:${generationId}:cancel`;
+}
 
 export function generationChannel(generationId: string): string {
   return `gen:${generationId}`;
@@ -68,6 +108,8 @@ export function heartbeatKey(modelId: string, workerId: string): string {
 }
 
 export const HEARTBEAT = { intervalMs: 5_000, ttlSeconds: 20 } as const;
+
+export const HEARTBEAT_PATTERN = "heartbeat:*";
 
 export type ModelHeartbeat = {
   workerId: string;

@@ -30,7 +30,6 @@ export const LEITAI_FORMAT: VoteRowFormat = {
   winners: { A: OUTCOME_A, B: OUTCOME_B, tie: OUTCOME_TIE, both_bad: OUTCOME_BOTH_BAD },
   category: "category",
   numbers: ["at"],
-  anony: "anony",
 };
 
 const WINNER_BY_OUTCOME: Winner[] = ["A", "B", "tie", "both_bad"];

@@ -36,7 +36,10 @@ def load_checkpoint(
     if not source.is_dir():
         raise CheckpointError(source, "no such file or directory")
     ggufs = sorted(source.glob("*.gguf"))
-    if not (source / "config.json").exists() and len(ggufs) == 1:
+    if not (source / "config.json").exists() and ggufs:
+        if len(ggufs) > 1:
+            names = ", ".join(g.name for g in ggufs)
+            raise CheckpointError(source, f"holds several GGUF files ({names}); pass the one to serve")
         return load_gguf(ggufs[0], dtype, device)
     return load_hf_dir(source, dtype, device)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +64,7 @@ def load_gguf(path: Path, dtype: torch.dtype, device: torch.device) -> Checkpoin
     """Load a llama-architecture GGUF file, dequantizing every tensor to `dtype` on `device`."""
     try:
         reader = GGUFReader(path)
-    except (OSError, ValueError) as err:
+    except (OSError, ValueError, IndexError) as err:
         raise CheckpointError(path, f"not a readable GGUF file: {err}") from err
     meta = _Metadata(reader, path)
     arch = meta.get("general.architecture")
@@ -104,10 +103,11 @@ def _dequantized(data: np.ndarray, qtype: GGMLQuantizationType) -> torch.Tensor:
         # bf16 is the top half of an f32: widen the raw bits instead of going through numpy
         bits = torch.from_numpy(np.asarray(data).view(np.uint16).astype(np.int32) << 16)
         return bits.view(torch.float32)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # torch warns that the memory-mapped array is read-only
-        array = dequantize(data, qtype) if qtype != Q.F16 else np.asarray(data).view(np.float16)
-        return torch.from_numpy(np.ascontiguousarray(array))
+    array = dequantize(data, qtype) if qtype != Q.F16 else np.asarray(data).view(np.float16)
+    if not array.flags.writeable:
+        # F32/F16 come back as views of the read-only file mapping; a served tensor must own its memory
+        array = array.copy()
+    return torch.from_numpy(np.ascontiguousarray(array))
 
 
 class _Metadata:
@@ -116,7 +116,12 @@ class _Metadata:
 
     def get(self, key: str, default: Any = None) -> Any:
         field = self._reader.get_field(key)
-        return default if field is None else field.contents()
+        if field is None:
+            return default
+        try:
+            return field.contents()
+        except (UnicodeDecodeError, ValueError, IndexError) as err:
+            raise CheckpointError(self._path, f"cannot read metadata key {key}: {err}") from err
 
     def require(self, key: str) -> Any:
         value = self.get(key)

@@ -14,7 +14,7 @@ from ..config import ModelConfig
 from ..layers.attention import AttentionBackend, AttentionMetadata, write_kv
 from ..layers.mlp import LlamaMLP
 from ..layers.norm import RMSNorm
-from ..rope import apply_rotary
+from ..layers.rotary import apply_rotary
 
 
 class LlamaAttention(nn.Module):
@@ -98,4 +98,5 @@ class LlamaForCausalLM(nn.Module):
             if tuple(tensor.shape) != tuple(own[name].shape):
                 raise ValueError(f"{name}: checkpoint shape {tuple(tensor.shape)} != model shape "
                                  f"{tuple(own[name].shape)}")
-        self.load_state_dict(weights, strict=True)
+        # assign=True adopts the tensors (works on a meta-device model, keeps ties shared).
+        self.load_state_dict(weights, strict=True, assign=True)

@@ -62,6 +62,26 @@ describe("binomial sampling", () => {
     expect(variance / expectedVariance).toBeLessThan(1.1);
   });
 
+  it.each([
+    [200, 0.5],
+    [1_000_000, 2e-5],
+  ])("n = %d, p = %d follows the binomial pmf value by value", (n, p) => {
+    const draws = 50_000;
+    const seen = new Map<number, number>();
+    const rng = new Rng(11);
+    for (let i = 0; i < draws; i++) {
+      const x = binomial(rng, n, p);
+      seen.set(x, (seen.get(x) ?? 0) + 1);
+    }
+    // pmf(x) = pmf(x − 1) · (n − x + 1)/x · p/(1 − p), from pmf(0) = (1 − p)^n.
+    let pmf = Math.exp(n * Math.log1p(-p));
+    for (let x = 0; x <= Math.min(n, 2 * n * p); x++) {
+      if (x > 0) pmf *= ((n - x + 1) / x) * (p / (1 - p));
+      const observed = (seen.get(x) ?? 0) / draws;
+      expect(Math.abs(observed - pmf)).toBeLessThan(5 * Math.sqrt((pmf * (1 - pmf)) / draws) + 1e-4);
+    }
+  });
+
   it("handles the edges p = 0, p = 1, n = 0", () => {
     const rng = new Rng(1);
     expect(binomial(rng, 10, 0)).toBe(0);

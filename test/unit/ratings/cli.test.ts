@@ -14,7 +14,8 @@ function ratings(...args: string[]) {
   return spawnSync(process.execPath, ["--import", "tsx", "scripts/ratings.ts", ...args], { cwd: root, encoding: "utf8" });
 }
 
-describe("ratings CLI", () => {
+// Each test spawns Node with tsx; allow for a busy machine.
+describe("ratings CLI", { timeout: 30_000 }, () => {
   const fastchat = join(dir, "battles.json");
   const winners = { A: "model_a", B: "model_b", tie: "tie", both_bad: "tie (bothbad)" } as const;
   const votes = syntheticVotes({ votes: 400, strengths: [0, 100, 200] });

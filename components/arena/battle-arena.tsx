@@ -1,0 +1,148 @@
+"use client";
+
+import { useCallback, useEffect, useState } from "react";
+import { Markdown } from "@/components/markdown";
+import type { MessageKey } from "@/lib/i18n";
+import { useBattle, type Side } from "./use-battle";
+
+type Category = { id: string; nameZh: string; nameEn: string };
+type Props = {
+  m: Record<MessageKey, string>;
+  lang: "zh" | "en";
+  categories: Category[];
+  promptMaxChars: number;
+  /** Named mode: the two models the voter picked. */
+  named?: { modelA: string; modelB: string } | null;
+};
+
+const WINNERS = [
+  { winner: "A", key: "1", label: "aBetter" },
+  { winner: "B", key: "2", label: "bBetter" },
+  { winner: "tie", key: "3", label: "tie" },
+  { winner: "both_bad", key: "4", label: "bothBad" },
+] as const;
+
+export function BattleArena({ m, lang, categories, promptMaxChars, named = null }: Props) {
+  const { battle, error, busy, start, vote, followUp, textOf } = useBattle();
+  const [mode, setMode] = useState<"bank" | "live">(named ? "live" : "bank");
+  const [categoryId, setCategoryId] = useState("");
+  const [prompt, setPrompt] = useState("");
+  const [reason, setReason] = useState("");
+  const [followUpText, setFollowUpText] = useState("");
+  const tooLong = [...prompt].length > promptMaxChars;
+  const canVote = !!battle && battle.complete && !battle.vote && !busy;
+
+  const next = useCallback(() => {
+    setReason("");
+    if (named) return void start({ mode: "named", modelA: named.modelA, modelB: named.modelB, ...(prompt.trim() ? { prompt } : {}) });
+    if (mode === "bank") void start({ mode: "bank", ...(categoryId ? { categoryId } : {}) });
+  }, [named, mode, categoryId, prompt, start]);
+
+  // Bank battles start at once; live ones wait for the voter's prompt.
+  useEffect(() => {
+    if (mode === "bank" && !named) next();
+  }, [mode, categoryId]);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (e.target instanceof HTMLInputElement || e.target instanceof HTMLTextAreaElement || e.target instanceof HTMLSelectElement) return;
+      const choice = WINNERS.find((w) => w.key === e.key);
+      if (choice && canVote) void vote(choice.winner, reason);
+      if ((e.key === "n" || e.key === "N") && battle?.vote) next();
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [canVote, vote, reason, battle, next]);
+
+  const submitPrompt = (e: React.FormEvent) => {
+    e.preventDefault();
+    if (tooLong || !prompt.trim()) return;
+    if (named) return next();
+    void start({ mode: "live", prompt });
+  };
+
+  return (
+    <div className="arena" data-testid="arena">
+      {!named && (
+        <div className="mode-tabs" role="tablist">
+          <button role="tab" aria-selected={mode === "bank"} className={mode === "bank" ? "tab active" : "tab"} data-testid="mode-bank" onClick={() => setMode("bank")}>{m.bankMode}</button>
+          <button role="tab" aria-selected={mode === "live"} className={mode === "live" ? "tab active" : "tab"} data-testid="mode-live" onClick={() => setMode("live")}>{m.liveMode}</button>
+          {mode === "bank" && (
+            <select value={categoryId} onChange={(e) => setCategoryId(e.target.value)} data-testid="category-select" aria-label={m.allCategories}>
+              <option value="">{m.allCategories}</option>
+              {categories.map((c) => <option key={c.id} value={c.id}>{lang === "zh" ? c.nameZh : c.nameEn}</option>)}
+            </select>
+          )}
+        </div>
+      )}
+
+      {(mode === "live" || named) && !battle?.turns.length && (
+        <form className="prompt-form" onSubmit={submitPrompt}>
+          <textarea value={prompt} onChange={(e) => setPrompt(e.target.value)} placeholder={m.promptPlaceholder} rows={3} data-testid="prompt-input" />
+          <div className="prompt-meta">
+            <span className={tooLong ? "error" : "muted"} data-testid="prompt-count">{[...prompt].length} / {promptMaxChars}</span>
+            <button type="submit" disabled={busy || tooLong || (!named && !prompt.trim())} data-testid="prompt-submit">{m.send}</button>
+          </div>
+          {tooLong && <p className="error" data-testid="prompt-too-long">{lang === "zh" ? `问题不能超过 ${promptMaxChars} 个字符。` : `The prompt is longer than ${promptMaxChars} characters.`}</p>}
+        </form>
+      )}
+
+      {error && <p className="error" role="alert" data-testid="battle-error">{error}</p>}
+
+      {battle && (
+        <div data-testid="battle" data-battle-id={battle.id}>
+          {battle.turns.map((turn) => (
+            <section key={turn.turn} className="turn">
+              <div className="question" data-testid={`turn-${turn.turn}-prompt`}>
+                <strong>{m.question}:</strong> {turn.prompt}
+                {turn.turn === 0 && battle.question && <span className="muted"> · {lang === "zh" ? battle.question.categoryZh : battle.question.categoryEn}</span>}
+              </div>
+              <div className="sides">
+                {(["A", "B"] as Side[]).map((side) => (
+                  <article key={side} className="side card" data-testid={`side-${side}-${turn.turn}`}>
+                    <header className="side-head">
+                      <span>{side === "A" ? m.sideA : m.sideB}</span>
+                      {battle.reveal && <strong data-testid={`reveal-${side}`}>{battle.reveal[side].displayName}</strong>}
+                    </header>
+                    <Markdown text={textOf(turn.turn, side)} />
+                    {["queued", "running"].includes(turn.sides[side]?.status ?? "") && <p className="muted" data-testid={`waiting-${side}`}>{m.waiting}</p>}
+                    {turn.sides[side]?.error && <p className="error">{turn.sides[side]?.error}</p>}
+                  </article>
+                ))}
+              </div>
+            </section>
+          ))}
+
+          {battle.mode !== "bank" && battle.complete && !battle.vote && (
+            <form className="follow-up" onSubmit={(e) => { e.preventDefault(); if (followUpText.trim()) { void followUp(followUpText); setFollowUpText(""); } }}>
+              <input value={followUpText} onChange={(e) => setFollowUpText(e.target.value)} placeholder={m.followUp} maxLength={promptMaxChars} data-testid="follow-up-input" />
+              <button type="submit" data-testid="follow-up-submit">{m.send}</button>
+            </form>
+          )}
+
+          {!battle.vote ? (
+            <div className="vote-bar">
+              <div className="vote-buttons">
+                {WINNERS.map((w) => (
+                  <button key={w.winner} disabled={!canVote} onClick={() => void vote(w.winner, reason)} data-testid={`vote-${w.winner}`} title={`${m[w.label]} (${w.key})`}>
+                    {m[w.label]}
+                  </button>
+                ))}
+              </div>
+              <input value={reason} onChange={(e) => setReason(e.target.value)} maxLength={280} placeholder={m.reason} data-testid="vote-reason" />
+              <p className="muted small">{m.voteHint}</p>
+            </div>
+          ) : (
+            <div className="voted card" data-testid="voted">
+              <p>
+                {m.thanks} A = <strong>{battle.reveal?.A.displayName}</strong>, B = <strong>{battle.reveal?.B.displayName}</strong>
+                {!battle.vote.valid && <span className="muted"> {m.invalidVote}</span>}
+              </p>
+              <button onClick={next} data-testid="next-battle" disabled={busy}>{m.nextBattle} (N)</button>
+            </div>
+          )}
+        </div>
+      )}
+    </div>
+  );
+}

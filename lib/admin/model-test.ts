@@ -1,0 +1,26 @@
+import { recordAudit } from "../audit";
+import { db } from "../db";
+import { errors } from "../errors";
+import { createAndEnqueue } from "../generations";
+import { generationParamsOf } from "../models/engine";
+
+export const DEFAULT_TEST_PROMPT = "用一句话介绍你自己。Introduce yourself in one sentence.";
+
+/**
+ * Sends a sample prompt through the real pipeline (queue → worker → engine) as a "test"
+ * generation; the browser then follows /api/admin/generations/{id}/stream.
+ */
+export async function startModelTest({ modelId, prompt, actorId }: { modelId: string; prompt: string; actorId: string }): Promise<{ generationId: string }> {
+  const model = await db.model.findUnique({ where: { id: modelId }, select: { id: true, generationDefaults: true } });
+  if (!model) throw errors.notFound("model");
+  const params = generationParamsOf(model.generationDefaults);
+  const generation = await createAndEnqueue({
+    modelId, purpose: "test", messages: [{ role: "user", content: prompt }], params: { ...params, maxTokens: Math.min(params.maxTokens, 256) },
+  });
+  await recordAudit({ actorId, action: "model.test", targetType: "model", targetId: modelId, after: { generationId: generation.id } });
+  return { generationId: generation.id };
+}
+
+export async function generationExists({ id }: { id: string }): Promise<boolean> {
+  return (await db.generation.count({ where: { id } })) > 0;
+}

@@ -1,0 +1,243 @@
+import type { Category } from "@prisma/client";
+import { db } from "../db";
+import { questionTextHash } from "../questions";
+import { parseCsv } from "./csv";
+
+// Bulk import of questions from CSV or JSONL. Every import is checked whole first
+// (encoding, columns, categories, sizes, duplicates); the real import refuses a file with any
+// error and writes everything in one transaction, so a bank never holds half a file.
+
+export const IMPORT_LIMITS = {
+  maxBytes: 20 * 1024 * 1024,
+  maxRecordChars: 100_000,
+  maxTextChars: 10_000,
+  maxRows: 100_000,
+  /** How many errors / duplicates a report lists (the counts are always complete). */
+  maxListed: 500,
+} as const;
+
+export type ImportFormat = "csv" | "jsonl";
+export type ImportIssue = { line: number; field: string; message: string };
+export type ImportDuplicate = { line: number; text: string; of: "file" | "bank"; firstLine?: number; questionId?: string };
+export type ImportReport = {
+  format: ImportFormat;
+  dryRun: boolean;
+  rows: number;
+  errorCount: number;
+  errors: ImportIssue[];
+  duplicateCount: number;
+  duplicates: ImportDuplicate[];
+  /** Rows that a real import writes (valid, not duplicates). */
+  toWrite: number;
+  written: number;
+  ms: number;
+};
+
+type Row = { line: number; text: string; category: string; language: string; externalId: string | null; tags: string[] };
+type Raw = { line: number; values: Record<string, unknown> };
+
+const REQUIRED = ["text", "category", "language"] as const;
+const LANGUAGE = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
+
+/** Lines (1-based) holding invalid UTF-8; decoding the whole buffer would only say "somewhere". */
+function badUtf8Lines(bytes: Uint8Array): number[] {
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  const bad: number[] = [];
+  let start = 0;
+  let line = 1;
+  for (let i = 0; i <= bytes.length; i++) {
+    if (i === bytes.length || bytes[i] === 0x0a) {
+      try { decoder.decode(bytes.subarray(start, i)); } catch { bad.push(line); }
+      start = i + 1;
+      line++;
+    }
+  }
+  return bad;
+}
+
+function readCsv(text: string, issues: ImportIssue[]): Raw[] {
+  const { records, problems } = parseCsv(text);
+  for (const p of problems) issues.push({ line: p.line, field: "line", message: p.message });
+  const [header, ...rows] = records;
+  if (!header) { issues.push({ line: 1, field: "header", message: "the file is empty" }); return []; }
+  const columns = header.fields.map((c) => c.trim().toLowerCase());
+  const missing = REQUIRED.filter((c) => !columns.includes(c));
+  for (const c of missing) issues.push({ line: header.line, field: c, message: `missing column "${c}" (the header must name text, category, language)` });
+  if (missing.length) return [];
+  return rows.map((r) => {
+    if (r.fields.length !== columns.length) {
+      issues.push({ line: r.line, field: "line", message: `expected ${columns.length} fields, found ${r.fields.length}` });
+    }
+    if (r.chars > IMPORT_LIMITS.maxRecordChars) {
+      issues.push({ line: r.line, field: "line", message: `the row is longer than ${IMPORT_LIMITS.maxRecordChars} characters` });
+    }
+    return { line: r.line, values: Object.fromEntries(columns.map((c, i) => [c, r.fields[i]])) };
+  });
+}
+
+function readJsonl(text: string, issues: ImportIssue[]): Raw[] {
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  const out: Raw[] = [];
+  body.split("\n").forEach((rawLine, index) => {
+    const line = index + 1;
+    const content = rawLine.replace(/\r$/, "");
+    if (content.trim() === "") return;
+    if (content.length > IMPORT_LIMITS.maxRecordChars) {
+      issues.push({ line, field: "line", message: `the line is longer than ${IMPORT_LIMITS.maxRecordChars} characters` });
+      return;
+    }
+    let value: unknown;
+    try { value = JSON.parse(content); } catch { issues.push({ line, field: "line", message: "not valid JSON" }); return; }
+    if (typeof value !== "object" || value === null || Array.isArray(value)) {
+      issues.push({ line, field: "line", message: "each line must be a JSON object" });
+      return;
+    }
+    out.push({ line, values: value as Record<string, unknown> });
+  });
+  return out;
+}
+
+function str(v: unknown): string | null {
+  if (typeof v === "string") return v;
+  if (typeof v === "number") return String(v);
+  return null;
+}
+
+function toRow(raw: Raw, issues: ImportIssue[]): Row | null {
+  const { line, values } = raw;
+  let ok = true;
+  const fail = (field: string, message: string) => { issues.push({ line, field, message }); ok = false; };
+  const text = str(values.text)?.trim() ?? "";
+  if (!text) fail("text", "text is required");
+  else if (text.length > IMPORT_LIMITS.maxTextChars) fail("text", `text is longer than ${IMPORT_LIMITS.maxTextChars} characters`);
+  const category = str(values.category)?.trim() ?? "";
+  if (!category) fail("category", "category is required");
+  const language = str(values.language)?.trim() ?? "";
+  if (!language) fail("language", "language is required");
+  else if (!LANGUAGE.test(language)) fail("language", `"${language.slice(0, 20)}" is not a language code such as zh or en`);
+  const id = str(values.id)?.trim() || null;
+  if (id && id.length > 200) fail("id", "id is longer than 200 characters");
+  let tags: string[] = [];
+  if (Array.isArray(values.tags)) tags = values.tags.map((t) => String(t).trim());
+  else if (values.tags !== undefined && values.tags !== null) {
+    const t = str(values.tags);
+    if (t === null) fail("tags", "tags must be a list or a |-separated string");
+    else tags = t.split("|").map((s) => s.trim());
+  }
+  tags = tags.filter(Boolean);
+  if (tags.some((t) => t.length > 50) || tags.length > 20) fail("tags", "at most 20 tags of at most 50 characters");
+  return ok ? { line, text, category, language, externalId: id, tags } : null;
+}
+
+/** Resolves a category given as its slug, Chinese name or English name. */
+export function categoryResolver(categories: Pick<Category, "id" | "slug" | "nameZh" | "nameEn">[]) {
+  const byKey = new Map<string, string>();
+  for (const c of categories) {
+    byKey.set(c.nameEn.trim().toLowerCase(), c.id);
+    byKey.set(c.nameZh.trim(), c.id);
+    byKey.set(c.slug, c.id);
+  }
+  return (value: string) => byKey.get(value) ?? byKey.get(value.toLowerCase()) ?? null;
+}
+
+export function detectFormat(name: string | null | undefined): ImportFormat | null {
+  if (!name) return null;
+  if (/\.csv$/i.test(name)) return "csv";
+  if (/\.(jsonl|ndjson)$/i.test(name)) return "jsonl";
+  return null;
+}
+
+export async function importQuestions({ bytes, format, dryRun, actorId }: { bytes: Uint8Array; format: ImportFormat; dryRun: boolean; actorId: string }): Promise<ImportReport> {
+  const started = Date.now();
+  const issues: ImportIssue[] = [];
+  const duplicates: ImportDuplicate[] = [];
+  const report = (written: number, toWrite: number): ImportReport => ({
+    format, dryRun, rows: rawCount, errorCount: issues.length, errors: issues.sort((a, b) => a.line - b.line).slice(0, IMPORT_LIMITS.maxListed),
+    duplicateCount: duplicates.length, duplicates: duplicates.slice(0, IMPORT_LIMITS.maxListed), toWrite, written, ms: Date.now() - started,
+  });
+  let rawCount = 0;
+
+  const badLines = badUtf8Lines(bytes);
+  for (const line of badLines) issues.push({ line, field: "encoding", message: "not valid UTF-8 (save the file as UTF-8)" });
+  if (badLines.length) return report(0, 0);
+  const text = new TextDecoder("utf-8").decode(bytes);
+
+  const raws = format === "csv" ? readCsv(text, issues) : readJsonl(text, issues);
+  rawCount = raws.length;
+  if (rawCount > IMPORT_LIMITS.maxRows) {
+    issues.push({ line: 1, field: "file", message: `at most ${IMPORT_LIMITS.maxRows} rows per import` });
+    return report(0, 0);
+  }
+  const categories = await db.category.findMany({ select: { id: true, slug: true, nameZh: true, nameEn: true } });
+  const resolve = categoryResolver(categories);
+
+  const rows: (Row & { categoryId: string; textHash: string })[] = [];
+  for (const raw of raws) {
+    const row = toRow(raw, issues);
+    if (!row) continue;
+    const categoryId = resolve(row.category);
+    if (!categoryId) { issues.push({ line: row.line, field: "category", message: `unknown category "${row.category.slice(0, 50)}"` }); continue; }
+    rows.push({ ...row, categoryId, textHash: questionTextHash(row.text) });
+  }
+
+  // Duplicates: within the file (first one wins) and against the bank; both are skipped.
+  const firstByHash = new Map<string, number>();
+  const firstById = new Map<string, number>();
+  const fresh: typeof rows = [];
+  for (const row of rows) {
+    const first = firstByHash.get(row.textHash);
+    if (first !== undefined) { duplicates.push({ line: row.line, text: row.text.slice(0, 80), of: "file", firstLine: first }); continue; }
+    firstByHash.set(row.textHash, row.line);
+    if (row.externalId) {
+      const idLine = firstById.get(row.externalId);
+      if (idLine !== undefined) { issues.push({ line: row.line, field: "id", message: `id "${row.externalId}" is used on line ${idLine} too` }); continue; }
+      firstById.set(row.externalId, row.line);
+    }
+    fresh.push(row);
+  }
+  const inBank = new Map<string, string>();
+  const idsInBank = new Map<string, string>();
+  for (let i = 0; i < fresh.length; i += 5000) {
+    const chunk = fresh.slice(i, i + 5000);
+    const ids = chunk.map((r) => r.externalId).filter((x): x is string => !!x);
+    const found = await db.question.findMany({
+      where: { OR: [{ textHash: { in: chunk.map((r) => r.textHash) } }, ...(ids.length ? [{ externalId: { in: ids } }] : [])] },
+      select: { id: true, textHash: true, externalId: true },
+    });
+    for (const q of found) {
+      inBank.set(q.textHash, q.id);
+      if (q.externalId) idsInBank.set(q.externalId, q.id);
+    }
+  }
+  const toWrite: typeof rows = [];
+  for (const row of fresh) {
+    const existing = inBank.get(row.textHash);
+    if (existing) { duplicates.push({ line: row.line, text: row.text.slice(0, 80), of: "bank", questionId: existing }); continue; }
+    if (row.externalId && idsInBank.has(row.externalId)) {
+      issues.push({ line: row.line, field: "id", message: `id "${row.externalId}" already belongs to another question in the bank` });
+      continue;
+    }
+    toWrite.push(row);
+  }
+  duplicates.sort((a, b) => a.line - b.line);
+  if (dryRun || issues.length) return report(0, issues.length ? 0 : toWrite.length);
+
+  const written = await db.$transaction(
+    async (tx) => {
+      let count = 0;
+      // Chunks keep each statement under PostgreSQL's bind-parameter limit.
+      for (let i = 0; i < toWrite.length; i += 2000) {
+        const data = toWrite.slice(i, i + 2000).map((r) => ({
+          text: r.text, textHash: r.textHash, categoryId: r.categoryId, language: r.language, externalId: r.externalId, tags: r.tags,
+        }));
+        count += (await tx.question.createMany({ data })).count;
+      }
+      await tx.auditLog.create({
+        data: { actorId, action: "question.import", targetType: "question", after: { format, rows: rawCount, written: count, duplicates: duplicates.length } },
+      });
+      return count;
+    },
+    { timeout: 120_000, maxWait: 10_000 },
+  );
+  return report(written, toWrite.length);
+}

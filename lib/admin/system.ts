@@ -1,0 +1,92 @@
+import type { Generation } from "@prisma/client";
+import { db } from "../db";
+import { errors } from "../errors";
+import { enqueueGeneration } from "../generations";
+import { checkHealth, type Health } from "../health";
+import { log } from "../log";
+import { getModelHealth, listHeartbeats, type ModelHealth } from "../pipeline/health";
+import { runtimeUrlOf } from "../pipeline/engine-target";
+import { generationQueue } from "../pipeline/queues";
+import { recordAudit } from "../audit";
+import { redis } from "../redis";
+
+export type HealthLabel = "healthy" | "no worker" | "unknown";
+
+/** Per model id; "unknown" when the heartbeats cannot be read (Redis down). */
+export async function modelHealthLabels(modelIds: string[]): Promise<Map<string, { label: HealthLabel; health: ModelHealth | null }>> {
+  const out = new Map<string, { label: HealthLabel; health: ModelHealth | null }>();
+  try {
+    const health = await getModelHealth(modelIds);
+    for (const id of modelIds) {
+      const h = health.get(id) ?? null;
+      out.set(id, { label: h?.healthy ? "healthy" : "no worker", health: h });
+    }
+  } catch (error) {
+    log.warn("admin:model-health", error);
+    for (const id of modelIds) out.set(id, { label: "unknown", health: null });
+  }
+  return out;
+}
+
+export type RuntimeHealth = { url: string; ok: boolean; message: string };
+
+async function runtimeHealth(url: string): Promise<RuntimeHealth> {
+  try {
+    const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(3000), cache: "no-store" });
+    return { url, ok: res.ok, message: res.ok ? "reachable" : `HTTP ${res.status}` };
+  } catch {
+    return { url, ok: false, message: "not reachable" };
+  }
+}
+
+export type QueueCounts = { modelId: string; slug: string; counts: Record<string, number> | null };
+
+export type SystemStatus = {
+  services: Health;
+  workers: { workerId: string; modelId: string; lastSeen: number; running: number; tokensPerSecond: number; lastError: string | null }[];
+  runtimes: RuntimeHealth[];
+  queues: QueueCounts[];
+  failed: (Pick<Generation, "id" | "modelId" | "purpose" | "error" | "createdAt" | "finishedAt"> & { model: string })[];
+};
+
+export async function getSystemStatus(): Promise<SystemStatus> {
+  const models = await db.model.findMany({ where: { status: { not: "retired" } }, orderBy: { slug: "asc" } });
+  const runtimeUrls = [...new Set(models.map((m) => runtimeUrlOf(m)).filter((u): u is string => !!u))];
+  const [services, workers, runtimes, queues, failed] = await Promise.all([
+    checkHealth({ db, redis: redis() }),
+    listHeartbeats().catch(() => []),
+    Promise.all(runtimeUrls.map(runtimeHealth)),
+    Promise.all(models.map(async (m): Promise<QueueCounts> => {
+      try {
+        const counts = await generationQueue(m.id).getJobCounts("waiting", "prioritized", "active", "delayed", "failed", "completed");
+        return { modelId: m.id, slug: m.slug, counts };
+      } catch {
+        return { modelId: m.id, slug: m.slug, counts: null };
+      }
+    })),
+    db.generation.findMany({
+      where: { status: "failed" }, orderBy: { createdAt: "desc" }, take: 20,
+      select: { id: true, modelId: true, purpose: true, error: true, createdAt: true, finishedAt: true, model: { select: { slug: true } } },
+    }),
+  ]);
+  return {
+    services, runtimes, queues,
+    workers: workers.map((w) => ({ workerId: w.workerId, modelId: w.modelId, lastSeen: w.lastSeen, running: w.running, tokensPerSecond: w.tokensPerSecond, lastError: w.lastError })),
+    failed: failed.map(({ model, ...g }) => ({ ...g, model: model.slug })),
+  };
+}
+
+/** Puts a failed generation back on its model's queue (same job id, so never twice). */
+export async function retryGeneration({ id, actorId }: { id: string; actorId: string }): Promise<void> {
+  const generation = await db.generation.findUnique({ where: { id } });
+  if (!generation) throw errors.notFound("generation");
+  if (generation.status !== "failed") throw errors.conflict("generation_state", `Only failed generations can be retried (this one is ${generation.status}).`);
+  await db.$transaction(async (tx) => {
+    await tx.generation.update({ where: { id }, data: { status: "queued", error: null, text: "", startedAt: null, finishedAt: null } });
+    await recordAudit({ actorId, action: "generation.retry", targetType: "generation", targetId: id, before: { status: "failed", error: generation.error }, after: { status: "queued" } }, tx);
+  });
+  // A failed job keeps its id in BullMQ; it must leave before a job with the same id can be added.
+  const job = await generationQueue(generation.modelId).getJob(id);
+  if (job) await job.remove().catch(() => undefined);
+  await enqueueGeneration(generation);
+}

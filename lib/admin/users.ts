@@ -1,0 +1,46 @@
+import type { Role } from "@prisma/client";
+import { z } from "zod";
+import { recordAudit } from "../audit";
+import { db } from "../db";
+import { errors } from "../errors";
+
+export const userChangeSchema = z.union([
+  z.object({ role: z.enum(["admin", "voter"]) }),
+  z.object({ disabled: z.boolean() }),
+]);
+export type UserChange = z.infer<typeof userChangeSchema>;
+
+const fields = { id: true, email: true, name: true, role: true, disabled: true, createdAt: true, lastLoginAt: true } as const;
+
+export async function listUsers({ q }: { q?: string } = {}) {
+  return db.user.findMany({
+    where: q ? { email: { contains: q, mode: "insensitive" } } : undefined,
+    orderBy: [{ role: "asc" }, { createdAt: "asc" }],
+    select: { ...fields, _count: { select: { auditLogs: true } } },
+    take: 500,
+  });
+}
+
+/**
+ * Promote / demote / disable / enable. The last enabled admin can be neither demoted nor
+ * disabled (409), and an admin cannot disable themselves. The count runs in a serialisable
+ * transaction so two admins demoting each other at once cannot both succeed.
+ */
+export async function changeUser({ id, change, actorId }: { id: string; change: UserChange; actorId: string }) {
+  if ("disabled" in change && change.disabled && id === actorId) {
+    throw errors.conflict("user_self", "You cannot disable your own account.");
+  }
+  return db.$transaction(async (tx) => {
+    const before = await tx.user.findUnique({ where: { id }, select: fields });
+    if (!before) throw errors.notFound("user");
+    const losesAdmin = before.role === "admin" && !before.disabled &&
+      (("role" in change && change.role !== "admin") || ("disabled" in change && change.disabled));
+    if (losesAdmin && (await tx.user.count({ where: { role: "admin", disabled: false } })) <= 1) {
+      throw errors.conflict("last_admin", "This is the last enabled admin; promote someone else first.");
+    }
+    const after = await tx.user.update({ where: { id }, data: change as { role?: Role; disabled?: boolean }, select: fields });
+    const action = "role" in change ? (change.role === "admin" ? "user.promote" : "user.demote") : change.disabled ? "user.disable" : "user.enable";
+    await recordAudit({ actorId, action, targetType: "user", targetId: id, before, after }, tx);
+    return after;
+  }, { isolationLevel: "Serializable" });
+}

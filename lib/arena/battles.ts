@@ -1,0 +1,248 @@
+import type { Battle, Side } from "@prisma/client";
+import { db } from "../db";
+import { env } from "../env";
+import { errors } from "../errors";
+import { cancelGeneration, createGeneration, enqueueGeneration } from "../generations";
+import { generationParamsOf } from "../models/engine";
+import type { ChatMessage } from "../pipeline/contracts";
+import type { Voter } from "../voter";
+import { NotEnoughModelsError, pickPair } from "./matchmaking";
+import { listContenders, type ArenaContender } from "./models";
+import { healthyModelIds } from "./model-health";
+
+export type BattleMode = "bank" | "live" | "named";
+const SIDES: Side[] = ["A", "B"];
+
+function notEnough(error: unknown): never {
+  if (error instanceof NotEnoughModelsError) {
+    throw errors.conflict(
+      "matchmaking",
+      error.eligible === 0
+        ? "No model is available for battles right now. 暂无可对战的模型。"
+        : "Only one model is available; a battle needs two. 目前只有一个模型可用，对战需要两个。",
+    );
+  }
+  throw error;
+}
+
+/** Stops live generations of the voter's unvoted battles: the voter has moved on. */
+async function abandonOpenBattles(voter: Voter): Promise<void> {
+  const open = await db.battle.findMany({
+    where: { voterKey: voter.voterKey, status: { in: ["pending", "ready"] }, mode: { in: ["live", "named"] } },
+    select: { id: true, generations: { select: { generation: { select: { id: true, status: true } } } } },
+  });
+  for (const battle of open) {
+    for (const { generation } of battle.generations) {
+      if (generation.status === "queued" || generation.status === "running") await cancelGeneration({ generationId: generation.id });
+    }
+  }
+  if (open.length) {
+    await db.battle.updateMany({ where: { id: { in: open.map((b) => b.id) } }, data: { status: "abandoned" } });
+  }
+}
+
+/** A random active question that at least two eligible models have answered, and two of those models. */
+export async function createBankBattle({ voter, categoryId }: { voter: Voter; categoryId?: string }): Promise<Battle> {
+  const contenders = await listContenders();
+  const ids = contenders.map((c) => c.id);
+  if (ids.length < 2) notEnough(new NotEnoughModelsError(ids.length));
+  const rows = await db.$queryRaw<{ questionId: string }[]>`
+    SELECT g."questionId" FROM generations g JOIN questions q ON q.id = g."questionId"
+    WHERE g.status = 'completed' AND g."questionId" IS NOT NULL AND q.active
+      AND g."modelId" = ANY(${ids}) AND (${categoryId ?? null}::text IS NULL OR q."categoryId" = ${categoryId ?? null})
+    GROUP BY g."questionId" HAVING COUNT(DISTINCT g."modelId") >= 2
+    ORDER BY random() LIMIT 1`;
+  const questionId = rows[0]?.questionId;
+  if (!questionId) {
+    throw errors.conflict(
+      "matchmaking",
+      "No question has answers from two models yet; pre-generation may still be running. 题库答案尚未就绪。",
+    );
+  }
+  const answers = await db.generation.findMany({
+    where: { questionId, status: "completed", modelId: { in: ids } },
+    orderBy: { finishedAt: "desc" },
+    select: { id: true, modelId: true },
+  });
+  const latestByModel = new Map<string, string>();
+  for (const a of answers) if (!latestByModel.has(a.modelId)) latestByModel.set(a.modelId, a.id);
+  let pair: { a: ArenaContender; b: ArenaContender };
+  try {
+    pair = pickPair(contenders.filter((c) => latestByModel.has(c.id)));
+  } catch (error) {
+    notEnough(error);
+  }
+  const question = await db.question.findUniqueOrThrow({ where: { id: questionId }, select: { categoryId: true } });
+  return db.battle.create({
+    data: {
+      mode: "bank",
+      questionId,
+      categoryId: question.categoryId,
+      modelAId: pair.a.id,
+      modelBId: pair.b.id,
+      voterKey: voter.voterKey,
+      userId: voter.userId,
+      ipHash: voter.ipHash,
+      status: "ready",
+      generations: {
+        create: [
+          { side: "A", turn: 0, generationId: latestByModel.get(pair.a.id)! },
+          { side: "B", turn: 0, generationId: latestByModel.get(pair.b.id)! },
+        ],
+      },
+    },
+  });
+}
+
+function checkPrompt(prompt: string): string {
+  const trimmed = prompt.trim();
+  if (!trimmed) throw errors.badRequest("battle", "Type a question first. 请输入问题。", "prompt");
+  const max = env().LEITAI_PROMPT_MAX_CHARS;
+  if ([...trimmed].length > max) {
+    throw errors.badRequest("battle", `The prompt is longer than ${max} characters. 问题不能超过 ${max} 个字符。`, "prompt");
+  }
+  return trimmed;
+}
+
+async function startSide(battleId: string, side: Side, turn: number, model: ArenaContender["model"], messages: ChatMessage[]) {
+  const generation = await createGeneration({
+    modelId: model.id,
+    purpose: "live",
+    messages,
+    params: generationParamsOf(model.generationDefaults),
+  });
+  await db.battleGeneration.create({ data: { battleId, side, turn, generationId: generation.id } });
+  await enqueueGeneration(generation);
+}
+
+/** Two anonymous models answer the voter's own prompt, streamed. */
+export async function createLiveBattle({ voter, prompt, models }: {
+  voter: Voter;
+  prompt: string;
+  /** Named mode: the voter's two picks, in side order. */
+  models?: [ArenaContender, ArenaContender];
+}): Promise<Battle> {
+  const text = checkPrompt(prompt);
+  let a: ArenaContender;
+  let b: ArenaContender;
+  if (models) {
+    [a, b] = models;
+  } else {
+    const healthy = await healthyModelIds();
+    try {
+      ({ a, b } = pickPair((await listContenders()).filter((c) => healthy.has(c.id))));
+    } catch (error) {
+      notEnough(error);
+    }
+  }
+  await abandonOpenBattles(voter);
+  const battle = await db.battle.create({
+    data: {
+      mode: models ? "named" : "live",
+      prompt: [{ role: "user", content: text }],
+      modelAId: a.id,
+      modelBId: b.id,
+      voterKey: voter.voterKey,
+      userId: voter.userId,
+      ipHash: voter.ipHash,
+      status: "pending",
+    },
+  });
+  const messages: ChatMessage[] = [{ role: "user", content: text }];
+  await Promise.all([startSide(battle.id, "A", 0, a.model, messages), startSide(battle.id, "B", 0, b.model, messages)]);
+  return battle;
+}
+
+/** A follow-up turn: each side continues its own conversation before the vote. */
+export async function addBattleTurn({ battleId, voter, prompt }: { battleId: string; voter: Voter; prompt: string }): Promise<{ turn: number }> {
+  const text = checkPrompt(prompt);
+  const battle = await db.battle.findUnique({
+    where: { id: battleId },
+    include: {
+      vote: { select: { id: true } },
+      modelA: true,
+      modelB: true,
+      generations: { include: { generation: { select: { status: true, text: true } } }, orderBy: { turn: "asc" } },
+    },
+  });
+  if (!battle) throw errors.notFound("battle");
+  if (battle.voterKey !== voter.voterKey) throw errors.forbidden("battle", "This battle belongs to another voter.");
+  if (battle.mode === "bank") throw errors.badRequest("battle", "Bank battles have a single question.", "mode");
+  if (battle.vote) throw errors.conflict("battle", "This battle has been voted on already.");
+  const turns = Math.max(...battle.generations.map((g) => g.turn)) + 1;
+  if (turns >= 8) throw errors.badRequest("battle", "A battle has at most 8 turns.", "prompt");
+  if (battle.generations.some((g) => g.generation.status !== "completed")) {
+    throw errors.conflict("battle", "Wait until both answers are complete. 请等待两个回答完成。");
+  }
+  const userTurns = [...((battle.prompt as ChatMessage[] | null) ?? []), { role: "user" as const, content: text }];
+  await db.battle.update({ where: { id: battleId }, data: { prompt: userTurns, status: "pending" } });
+  for (const side of SIDES) {
+    const answers = battle.generations.filter((g) => g.side === side).map((g) => g.generation.text);
+    const messages: ChatMessage[] = [];
+    userTurns.forEach((u, i) => {
+      messages.push({ role: "user", content: u.content });
+      if (i < answers.length) messages.push({ role: "assistant", content: answers[i]! });
+    });
+    const model = side === "A" ? battle.modelA : battle.modelB;
+    await startSide(battleId, side, turns, model, messages);
+  }
+  return { turn: turns };
+}
+
+/**
+ * Named mode (/compare): the voter picks both models. With a prompt they answer it live;
+ * without one, a bank question both have answered. Its votes are kept but never rated.
+ */
+export async function createNamedBattle({ voter, modelSlugs, prompt, questionId }: {
+  voter: Voter;
+  modelSlugs: [string, string];
+  prompt?: string;
+  questionId?: string;
+}): Promise<Battle> {
+  if (modelSlugs[0] === modelSlugs[1]) throw errors.badRequest("battle", "Pick two different models.", "modelB");
+  const models = await db.model.findMany({ where: { slug: { in: modelSlugs }, status: { not: "disabled" } } });
+  const picked = modelSlugs.map((slug, i) => {
+    const model = models.find((m) => m.slug === slug);
+    if (!model) throw errors.badRequest("battle", `Unknown or disabled model "${slug}".`, i === 0 ? "modelA" : "modelB");
+    return { id: model.id, battleWeight: 1, battles: 0, model } satisfies ArenaContender;
+  }) as unknown as [ArenaContender, ArenaContender];
+  if (prompt !== undefined && prompt.trim() !== "") return createLiveBattle({ voter, prompt, models: picked });
+
+  const ids = picked.map((p) => p.id);
+  const rows = await db.$queryRaw<{ questionId: string }[]>`
+    SELECT g."questionId" FROM generations g JOIN questions q ON q.id = g."questionId"
+    WHERE g.status = 'completed' AND g."modelId" = ANY(${ids}) AND q.active
+      AND (${questionId ?? null}::text IS NULL OR g."questionId" = ${questionId ?? null})
+    GROUP BY g."questionId" HAVING COUNT(DISTINCT g."modelId") = 2
+    ORDER BY random() LIMIT 1`;
+  const chosen = rows[0]?.questionId;
+  if (!chosen) {
+    throw errors.conflict("matchmaking", "These two models have no bank answers in common yet; type your own prompt. 两个模型暂无共同题目，请输入问题。");
+  }
+  const answers = await db.generation.findMany({
+    where: { questionId: chosen, status: "completed", modelId: { in: ids } },
+    orderBy: { finishedAt: "desc" },
+    select: { id: true, modelId: true },
+  });
+  const answerOf = (modelId: string) => answers.find((a) => a.modelId === modelId)!.id;
+  const question = await db.question.findUniqueOrThrow({ where: { id: chosen }, select: { categoryId: true } });
+  return db.battle.create({
+    data: {
+      mode: "named",
+      questionId: chosen,
+      categoryId: question.categoryId,
+      modelAId: picked[0].id,
+      modelBId: picked[1].id,
+      voterKey: voter.voterKey,
+      userId: voter.userId,
+      ipHash: voter.ipHash,
+      status: "ready",
+      generations: {
+        create: [
+          { side: "A", turn: 0, generationId: answerOf(picked[0].id) },
+          { side: "B", turn: 0, generationId: answerOf(picked[1].id) },
+        ],
+      },
+    },
+  });
+}

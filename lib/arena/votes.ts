@@ -1,0 +1,121 @@
+import { randomUUID } from "node:crypto";
+import type { VoteWinner } from "@prisma/client";
+import { db } from "../db";
+import { env } from "../env";
+import { errors } from "../errors";
+import { ELO_K } from "../ratings";
+import type { Voter } from "../voter";
+import type { RevealedModel } from "./battle-view";
+import { revealedIdentity } from "./identity";
+import { enforceRateLimit } from "./rate-limit";
+import { scheduleRatingsRecompute } from "./ratings-job";
+
+export type VoteResult = {
+  battleId: string;
+  winner: VoteWinner;
+  valid: boolean;
+  rated: boolean;
+  reveal: { A: RevealedModel; B: RevealedModel };
+};
+
+const SCORE_A: Record<VoteWinner, number> = { A: 1, B: 0, tie: 0.5, both_bad: 0.5 };
+const modelFields = { id: true, slug: true, displayName: true, organisation: true, status: true } as const;
+
+export async function castVote({ battleId, voter, winner, reason }: {
+  battleId: string;
+  voter: Voter;
+  winner: VoteWinner;
+  reason?: string | null;
+}): Promise<VoteResult> {
+  const config = env();
+  await enforceRateLimit({
+    surface: "vote",
+    windowS: config.LEITAI_VOTE_LIMIT_WINDOW_S,
+    keys: [
+      { key: `voter:${voter.voterKey}`, limit: config.LEITAI_VOTE_LIMIT_PER_VOTER },
+      { key: `ip:${voter.ipHash}`, limit: config.LEITAI_VOTE_LIMIT_PER_IP },
+    ],
+  });
+
+  const battle = await db.battle.findUnique({
+    where: { id: battleId },
+    include: {
+      modelA: { select: modelFields },
+      modelB: { select: modelFields },
+      vote: { select: { winner: true, voterKey: true, valid: true, rated: true } },
+      generations: { select: { side: true, turn: true, generation: { select: { status: true, text: true } } } },
+    },
+  });
+  if (!battle) throw errors.notFound("battle");
+  if (battle.voterKey !== voter.voterKey) throw errors.forbidden("vote", "Only the voter who started this battle can vote on it.");
+  const reveal = {
+    A: { slug: battle.modelA.slug, displayName: battle.modelA.displayName, organisation: battle.modelA.organisation },
+    B: { slug: battle.modelB.slug, displayName: battle.modelB.displayName, organisation: battle.modelB.organisation },
+  };
+  if (battle.vote) return sameVoteOrConflict(battle.vote, winner, battleId, reveal);
+
+  const lastTurn = Math.max(...battle.generations.map((g) => g.turn));
+  const latest = battle.generations.filter((g) => g.turn === lastTurn);
+  if (latest.length < 2 || latest.some((g) => g.generation.status !== "completed")) {
+    throw errors.conflict("vote", "Both answers must be complete before you vote. 两个回答都完成后才能投票。");
+  }
+
+  // An answer that names its own model (or maker) un-blinds the battle.
+  let invalidReason: string | null = null;
+  for (const g of battle.generations) {
+    const model = g.side === "A" ? battle.modelA : battle.modelB;
+    const word = revealedIdentity(g.generation.text, model);
+    if (word) {
+      invalidReason = `answer ${g.side} reveals an identity ("${word}")`;
+      break;
+    }
+  }
+  const rated = battle.mode !== "named";
+  const valid = invalidReason === null;
+  const moveElo = rated && valid && battle.modelA.status !== "retired" && battle.modelB.status !== "retired";
+  const a = battle.modelAId;
+  const b = battle.modelBId;
+  const scoreA = SCORE_A[winner];
+
+  // One statement: insert the vote, move both Elo ratings (rows locked, so concurrent votes on
+  // the same models apply one after another) and mark the battle voted. ON CONFLICT makes a
+  // racing duplicate a no-op that we then resolve below.
+  const inserted = await db.$queryRaw<{ id: string }[]>`
+    WITH ins AS (
+      INSERT INTO votes (id, "battleId", winner, reason, "voterKey", "userId", "ipHash", rated, valid, "invalidReason",
+                         "modelAId", "modelBId", "categoryId", "createdAt")
+      VALUES (${randomUUID()}, ${battleId}, ${winner}::"VoteWinner", ${reason ?? null}, ${voter.voterKey}, ${voter.userId},
+              ${voter.ipHash}, ${rated}, ${valid}, ${invalidReason}, ${a}, ${b}, ${battle.categoryId}, now())
+      ON CONFLICT ("battleId") DO NOTHING
+      RETURNING id
+    ), cur AS (
+      SELECT id, elo FROM models WHERE id IN (${a}, ${b}) AND ${moveElo} AND EXISTS (SELECT 1 FROM ins) FOR UPDATE
+    ), expected AS (
+      SELECT 1.0 / (1.0 + power(10.0, (mb.elo - ma.elo) / 400.0)) AS ea FROM cur ma, cur mb WHERE ma.id = ${a} AND mb.id = ${b}
+    ), elo AS (
+      UPDATE models m
+      SET elo = m.elo + CASE WHEN m.id = ${a} THEN ${ELO_K} * (${scoreA} - e.ea) ELSE ${ELO_K} * (e.ea - ${scoreA}) END
+      FROM expected e WHERE m.id IN (${a}, ${b})
+    ), voted AS (
+      UPDATE battles SET status = 'voted', "updatedAt" = now() WHERE id = ${battleId} AND EXISTS (SELECT 1 FROM ins)
+    )
+    SELECT id FROM ins`;
+
+  if (inserted.length === 0) {
+    const existing = await db.vote.findUniqueOrThrow({ where: { battleId }, select: { winner: true, voterKey: true, valid: true, rated: true } });
+    return sameVoteOrConflict(existing, winner, battleId, reveal);
+  }
+  if (rated && valid) await scheduleRatingsRecompute();
+  return { battleId, winner, valid, rated, reveal };
+}
+
+/** A retry of the same vote gets the same answer; a different second vote is a conflict. */
+function sameVoteOrConflict(
+  existing: { winner: VoteWinner; voterKey: string; valid: boolean; rated: boolean },
+  winner: VoteWinner,
+  battleId: string,
+  reveal: VoteResult["reveal"],
+): VoteResult {
+  if (existing.winner !== winner) throw errors.conflict("vote", "This battle already has a vote. 本场对战已投票。");
+  return { battleId, winner, valid: existing.valid, rated: existing.rated, reveal };
+}

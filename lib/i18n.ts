@@ -1,0 +1,57 @@
+// The UI speaks Chinese and English; the choice lives in a cookie so server pages render
+// in the right language on the first byte.
+export const LANG_COOKIE = "leitai_lang";
+export type Lang = "zh" | "en";
+
+export function langOf(value: string | undefined): Lang {
+  return value === "en" ? "en" : "zh";
+}
+
+const dict = {
+  battle: { zh: "对战", en: "Battle" },
+  compare: { zh: "指定对比", en: "Compare" },
+  leaderboard: { zh: "排行榜", en: "Leaderboard" },
+  admin: { zh: "管理", en: "Admin" },
+  bankMode: { zh: "题库对战", en: "Bank battle" },
+  liveMode: { zh: "自由提问", en: "Your own prompt" },
+  allCategories: { zh: "全部类别", en: "All categories" },
+  sideA: { zh: "模型 A", en: "Model A" },
+  sideB: { zh: "模型 B", en: "Model B" },
+  aBetter: { zh: "A 更好", en: "A is better" },
+  bBetter: { zh: "B 更好", en: "B is better" },
+  tie: { zh: "平局", en: "Tie" },
+  bothBad: { zh: "都不好", en: "Both are bad" },
+  reason: { zh: "理由（可选，一句话）", en: "Reason (optional, one line)" },
+  nextBattle: { zh: "下一场", en: "Next battle" },
+  send: { zh: "发送", en: "Send" },
+  followUp: { zh: "继续追问两个模型…", en: "Ask both models a follow-up…" },
+  promptPlaceholder: { zh: "输入你的问题，两个匿名模型将同时回答", en: "Type a question; two anonymous models answer it side by side" },
+  waiting: { zh: "生成中…", en: "Generating…" },
+  voteHint: { zh: "两个回答完成后即可投票 · 快捷键 1 / 2 / 3 / 4", en: "Vote once both answers are complete · keys 1 / 2 / 3 / 4" },
+  thanks: { zh: "感谢投票！揭晓：", en: "Thanks for voting! Revealed:" },
+  invalidVote: { zh: "（回答暴露了模型身份，此票不计入排名）", en: "(an answer revealed its identity; this vote is not rated)" },
+  question: { zh: "问题", en: "Question" },
+  rank: { zh: "排名", en: "Rank" },
+  model: { zh: "模型", en: "Model" },
+  rating: { zh: "评分 (BT)", en: "Rating (BT)" },
+  ci: { zh: "95% 置信区间", en: "95% CI" },
+  elo: { zh: "在线 Elo", en: "Online Elo" },
+  winRate: { zh: "胜率（不含平局）", en: "Win rate (no ties)" },
+  battles: { zh: "对战数", en: "Battles" },
+  votes: { zh: "票数", en: "votes" },
+  updated: { zh: "更新于", en: "Last updated" },
+  overall: { zh: "总榜", en: "Overall" },
+  noRatings: { zh: "还没有评分。投几票之后再来看看。", en: "No ratings yet. Cast a few votes and come back." },
+  winMatrix: { zh: "两两胜率", en: "Pairwise win rate" },
+  countMatrix: { zh: "两两对战数", en: "Battle counts" },
+} as const;
+
+export type MessageKey = keyof typeof dict;
+
+export function t(lang: Lang, key: MessageKey): string {
+  return dict[key][lang];
+}
+
+export function messages(lang: Lang): Record<MessageKey, string> {
+  return Object.fromEntries(Object.entries(dict).map(([k, v]) => [k, v[lang]])) as Record<MessageKey, string>;
+}

@@ -1,0 +1,184 @@
+import type { PregenRun, Prisma } from "@prisma/client";
+import { db } from "../db";
+import { errors } from "../errors";
+import { enqueueGenerations, generationRowOf, paramsHash } from "../generations";
+import { generationParamsOf } from "../models/engine";
+import { cancelGeneration } from "./cancel";
+import type { PregenScope, PregenSpec } from "./contracts";
+import { generationQueue, pregenQueue } from "./queues";
+
+// Pre-generation: answer bank questions with one model ahead of time, so bank battles are
+// instant. startPregen records the run and queues a fan-out job; a worker creates one
+// low-priority generation per question that lacks an answer with the same params.
+
+const FAN_OUT_BATCH = 500;
+
+export type StartPregen = {
+  modelId: string;
+  scope: PregenScope;
+  categoryId?: string;
+  questionIds?: string[];
+  createdBy?: string | null;
+};
+
+export async function startPregen(input: StartPregen): Promise<PregenRun> {
+  const model = await db.model.findUnique({ where: { id: input.modelId } });
+  if (!model) throw errors.notFound("model");
+  if (model.status !== "active") throw errors.conflict("pregen", "Only an active model can pre-generate answers.");
+  if (input.scope === "category" && !input.categoryId) throw errors.badRequest("pregen", "Pick a category.", "categoryId");
+  if (input.scope === "ids" && !input.questionIds?.length) throw errors.badRequest("pregen", "Pick at least one question.", "questionIds");
+  const params = generationParamsOf(model.generationDefaults);
+  const spec: PregenSpec = {
+    scope: input.scope,
+    ...(input.scope === "category" ? { categoryId: input.categoryId } : {}),
+    ...(input.scope === "ids" ? { questionIds: [...new Set(input.questionIds)] } : {}),
+    params,
+    paramsHash: paramsHash(params),
+  };
+  const run = await db.pregenRun.create({
+    data: { modelId: model.id, spec: spec as unknown as Prisma.InputJsonValue, createdBy: input.createdBy ?? null },
+  });
+  await pregenQueue().add("fan-out", { runId: run.id }, { jobId: run.id });
+  return run;
+}
+
+/** Questions of the run's scope that still need an answer from this model with these params. */
+async function questionsToAnswer(runId: string, modelId: string, spec: PregenSpec): Promise<string[]> {
+  const where: Prisma.QuestionWhereInput = { active: true };
+  if (spec.scope === "category") where.categoryId = spec.categoryId;
+  if (spec.scope === "ids") where.id = { in: spec.questionIds ?? [] };
+  const answered: Prisma.GenerationWhereInput =
+    spec.scope === "missing"
+      ? { modelId, status: { in: ["completed", "queued", "running"] } }
+      : {
+          modelId,
+          OR: [
+            { status: "completed", paramsHash: spec.paramsHash },
+            { status: { in: ["queued", "running"] }, paramsHash: spec.paramsHash },
+            { pregenRunId: runId },
+          ],
+        };
+  where.generations = { none: answered };
+  const rows = await db.question.findMany({ where, select: { id: true, text: true }, orderBy: { createdAt: "asc" } });
+  return rows.map((r) => r.id);
+}
+
+/** The PREGEN_QUEUE job. Safe to run twice: questions already in the run are skipped. */
+export async function fanOutPregen(runId: string): Promise<number> {
+  const run = await db.pregenRun.findUnique({ where: { id: runId } });
+  if (!run || run.status !== "running") return 0;
+  const spec = run.spec as unknown as PregenSpec;
+  const ids = await questionsToAnswer(run.id, run.modelId, spec);
+  const texts = new Map((await db.question.findMany({ where: { id: { in: ids } }, select: { id: true, text: true } })).map((q) => [q.id, q.text]));
+  let created = 0;
+  for (let i = 0; i < ids.length; i += FAN_OUT_BATCH) {
+    const rows = ids.slice(i, i + FAN_OUT_BATCH).map((questionId) =>
+      generationRowOf({
+        modelId: run.modelId,
+        questionId,
+        purpose: "pregen",
+        messages: [{ role: "user", content: texts.get(questionId) ?? "" }],
+        params: spec.params,
+        pregenRunId: run.id,
+      }),
+    );
+    const generations = await db.generation.createManyAndReturn({ data: rows });
+    created += generations.length;
+    await db.pregenRun.update({ where: { id: run.id }, data: { total: { increment: generations.length } } });
+    await enqueueGenerations(run.modelId, generations);
+  }
+  await settlePregenRun(run.id);
+  return created;
+}
+
+export type PregenProgress = {
+  status: PregenRun["status"];
+  total: number;
+  done: number;
+  failed: number;
+  cancelled: number;
+  running: number;
+  queued: number;
+  tokensPerSecond: number;
+  etaSeconds: number | null;
+};
+
+/** Marks a running run completed once none of its generations is queued or running. */
+export async function settlePregenRun(runId: string): Promise<void> {
+  const open = await db.generation.count({ where: { pregenRunId: runId, status: { in: ["queued", "running"] } } });
+  if (open > 0) return;
+  const fanOut = await pregenQueue().getJob(runId);
+  if (fanOut && ["waiting", "active", "delayed", "prioritized"].includes(await fanOut.getState())) return;
+  await db.pregenRun.updateMany({ where: { id: runId, status: "running" }, data: { status: "completed", finishedAt: new Date() } });
+}
+
+export async function getPregenProgress(runId: string): Promise<PregenProgress> {
+  const run = await db.pregenRun.findUnique({ where: { id: runId } });
+  if (!run) throw errors.notFound("pregen run");
+  const groups = await db.generation.groupBy({
+    by: ["status"],
+    where: { pregenRunId: runId },
+    _count: { _all: true },
+  });
+  const count = (status: string) => groups.find((g) => g.status === status)?._count._all ?? 0;
+  const done = count("completed");
+  const queued = count("queued");
+  const running = count("running");
+  const window = await db.generation.aggregate({
+    where: { pregenRunId: runId, status: "completed" },
+    _sum: { completionTokens: true },
+    _min: { startedAt: true },
+    _max: { finishedAt: true },
+  });
+  const first = window._min.startedAt?.getTime();
+  const last = window._max.finishedAt?.getTime();
+  const elapsedS = first && last && last > first ? (last - first) / 1000 : 0;
+  const tokensPerSecond = elapsedS > 0 ? (window._sum.completionTokens ?? 0) / elapsedS : 0;
+  const answersPerSecond = elapsedS > 0 ? done / elapsedS : 0;
+  const remaining = queued + running;
+  return {
+    status: run.status,
+    total: run.total,
+    done,
+    failed: count("failed"),
+    cancelled: count("cancelled"),
+    running,
+    queued,
+    tokensPerSecond,
+    etaSeconds: remaining === 0 ? 0 : answersPerSecond > 0 ? Math.round(remaining / answersPerSecond) : null,
+  };
+}
+
+export async function cancelPregen(runId: string): Promise<void> {
+  const run = await db.pregenRun.findUnique({ where: { id: runId } });
+  if (!run) throw errors.notFound("pregen run");
+  await db.pregenRun.updateMany({ where: { id: runId, status: "running" }, data: { status: "cancelled", finishedAt: new Date() } });
+  await pregenQueue().remove(runId).catch(() => undefined);
+  const queue = generationQueue(run.modelId);
+  const waiting = await db.generation.findMany({ where: { pregenRunId: runId, status: "queued" }, select: { id: true } });
+  for (const { id } of waiting) await queue.remove(id).catch(() => undefined);
+  await db.generation.updateMany({
+    where: { pregenRunId: runId, status: "queued" },
+    data: { status: "cancelled", error: "cancelled", finishedAt: new Date() },
+  });
+  const running = await db.generation.findMany({ where: { pregenRunId: runId, status: "running" }, select: { id: true } });
+  for (const { id } of running) await cancelGeneration({ generationId: id });
+}
+
+/** Queues the run's failed generations again (same rows, fresh jobs). Returns how many. */
+export async function retryFailed(runId: string): Promise<number> {
+  const run = await db.pregenRun.findUnique({ where: { id: runId } });
+  if (!run) throw errors.notFound("pregen run");
+  const failed = await db.generation.findMany({ where: { pregenRunId: runId, status: "failed" } });
+  if (!failed.length) return 0;
+  const queue = generationQueue(run.modelId);
+  // The failed job keeps the generation's id as its job id; a new add would be ignored.
+  for (const g of failed) await queue.remove(g.id).catch(() => undefined);
+  await db.generation.updateMany({
+    where: { id: { in: failed.map((g) => g.id) }, status: "failed" },
+    data: { status: "queued", error: null, text: "", startedAt: null, finishedAt: null, ttftMs: null, durationMs: null },
+  });
+  await db.pregenRun.update({ where: { id: runId }, data: { status: "running", finishedAt: null } });
+  await enqueueGenerations(run.modelId, failed);
+  return failed.length;
+}

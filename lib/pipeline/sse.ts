@@ -1,0 +1,85 @@
+import type { StreamMessage } from "./contracts";
+
+// Server-Sent Events for route handlers: `id:` lines make Last-Event-ID reconnects resume,
+// comment pings keep proxies from closing an idle stream.
+
+export type SseEvent = { id?: string; event?: string; data: unknown };
+
+export const SSE_HEADERS = {
+  "content-type": "text/event-stream; charset=utf-8",
+  "cache-control": "no-cache, no-transform",
+  connection: "keep-alive",
+  "x-accel-buffering": "no",
+} as const;
+
+export function encodeSse(event: SseEvent): string {
+  let out = "";
+  if (event.id !== undefined) out += `id: ${event.id}\n`;
+  if (event.event) out += `event: ${event.event}\n`;
+  return `${out}data: ${JSON.stringify(event.data)}\n\n`;
+}
+
+/** One generation's messages as SSE events: id = seq, the message itself as data. */
+export async function* generationSse(messages: AsyncIterable<StreamMessage>): AsyncGenerator<SseEvent> {
+  for await (const message of messages) yield { id: String(message.seq), data: message };
+}
+
+type Source = AsyncIterable<SseEvent> | ((signal: AbortSignal) => AsyncIterable<SseEvent>);
+
+/**
+ * Streams `source` as text/event-stream. Pass a function to get a signal that aborts when the
+ * client goes away (or `signal` aborts), so the source stops waiting at once.
+ */
+export function sseResponse(
+  source: Source,
+  { signal, keepAliveMs = 15_000, retryMs = 1_000, onError }: {
+    signal?: AbortSignal;
+    keepAliveMs?: number;
+    retryMs?: number;
+    /** Turns a failure of the source into a last event (default: a generic error event). */
+    onError?: (error: unknown) => SseEvent | null;
+  } = {},
+): Response {
+  const stop = new AbortController();
+  const abort = () => stop.abort();
+  signal?.addEventListener("abort", abort, { once: true });
+  const encoder = new TextEncoder();
+  let ping: NodeJS.Timeout | undefined;
+
+  const body = new ReadableStream<Uint8Array>({
+    async start(controller) {
+      const send = (text: string) => {
+        if (!stop.signal.aborted) controller.enqueue(encoder.encode(text));
+      };
+      send(`retry: ${retryMs}\n\n`);
+      ping = setInterval(() => send(": ping\n\n"), keepAliveMs);
+      const iterable = typeof source === "function" ? source(stop.signal) : source;
+      try {
+        for await (const event of iterable) {
+          if (stop.signal.aborted) break;
+          send(encodeSse(event));
+        }
+      } catch (error) {
+        const last = onError ? onError(error) : { event: "error", data: { type: "error", error: "The stream failed." } };
+        if (last) send(encodeSse(last));
+      } finally {
+        clearInterval(ping);
+        signal?.removeEventListener("abort", abort);
+        if (!stop.signal.aborted) controller.close();
+      }
+    },
+    cancel() {
+      clearInterval(ping);
+      stop.abort();
+    },
+  });
+  return new Response(body, { headers: SSE_HEADERS });
+}
+
+/** Where a viewer resumes: the Last-Event-ID header (browser reconnects) or ?after=. */
+export function afterSeqOf(request: Request): number {
+  const header = request.headers.get("last-event-id");
+  const query = new URL(request.url).searchParams.get("after");
+  const value = Number.parseInt(header ?? query ?? "0", 10);
+  return Number.isFinite(value) && value > 0 ? value : 0;
+}
