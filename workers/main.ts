@@ -1,34 +1,74 @@
-// The worker process: serves model queues from config. This first version connects to
-// Redis, reports health and shuts down cleanly; generation consumers plug in here.
+// The worker process: serves model queues from config (LEITAI_WORKER_MODELS, empty = every
+// active model), optionally supervises a gpu-runtime, reports health, metrics and heartbeats,
+// and shuts down cleanly.
+import { hostname } from "node:os";
+import { db } from "../lib/db";
 import { env } from "../lib/env";
 import { log } from "../lib/log";
-import { createRedis } from "../lib/redis";
+import { closeQueues } from "../lib/pipeline/queues";
 import { startHealthServer, type HealthState } from "./health-server";
+import { GenerationWorkers } from "./pool";
+import { parseRuntimeModels, RuntimeSupervisor } from "./runtime-supervisor";
 
-const SHUTDOWN_DEADLINE_MS = 15_000;
+const RUNTIME_START_TIMEOUT_MS = 10 * 60_000;
 
 async function main() {
   const config = env();
+  const workerId = config.LEITAI_WORKER_ID ?? `${hostname()}:${process.pid}`;
   const state: HealthState = { ready: false, shuttingDown: false };
   const health = startHealthServer(config.LEITAI_WORKER_HEALTH_PORT, state);
-  const redis = createRedis({ maxRetriesPerRequest: null });
-  redis.on("error", (error) => log.warn("worker:redis", error));
-  await redis.ping();
-  state.ready = true;
-  log.info("worker:ready", { healthPort: config.LEITAI_WORKER_HEALTH_PORT });
 
+  let runtime: RuntimeSupervisor | null = null;
+  const runtimeModels = parseRuntimeModels(config.LEITAI_RUNTIME_MODELS);
+  if (runtimeModels.length) {
+    runtime = new RuntimeSupervisor({
+      models: runtimeModels,
+      url: config.LEITAI_RUNTIME_URL,
+      python: config.LEITAI_RUNTIME_PYTHON,
+      extraArgs: config.LEITAI_RUNTIME_ARGS.split(/\s+/).filter(Boolean),
+      packageDir: "gpu-runtime",
+    });
+    runtime.start();
+  }
+
+  const pool = new GenerationWorkers({
+    workerId,
+    models: config.LEITAI_WORKER_MODELS.split(",").map((s) => s.trim()).filter(Boolean),
+    refreshMs: config.LEITAI_WORKER_REFRESH_MS,
+    lockDurationMs: config.LEITAI_WORKER_LOCK_MS,
+    stalledIntervalMs: config.LEITAI_WORKER_STALLED_INTERVAL_MS,
+    defaultConcurrency: config.LEITAI_WORKER_CONCURRENCY,
+    timeouts: {
+      connectMs: config.LEITAI_ENGINE_CONNECT_TIMEOUT_MS,
+      firstTokenMs: config.LEITAI_ENGINE_FIRST_TOKEN_TIMEOUT_MS,
+      idleMs: config.LEITAI_ENGINE_IDLE_TIMEOUT_MS,
+    },
+  });
+  state.metrics = () => pool.renderMetrics();
+
+  let shuttingDown = false;
   const shutdown = async (signal: string) => {
-    if (state.shuttingDown) return;
+    if (shuttingDown) return;
+    shuttingDown = true;
     state.shuttingDown = true;
-    log.info("worker:shutdown", { signal });
-    // Force exit if something refuses to close within the deadline.
-    setTimeout(() => process.exit(1), SHUTDOWN_DEADLINE_MS).unref();
-    await redis.quit().catch(() => undefined);
+    log.info("worker:shutdown", { signal, workerId });
+    // Force exit if something refuses to close: the deadline for jobs plus room to hand them back.
+    setTimeout(() => process.exit(1), config.LEITAI_WORKER_SHUTDOWN_MS + 10_000).unref();
+    await pool.close(config.LEITAI_WORKER_SHUTDOWN_MS).catch((e) => log.error("worker:close", e));
+    await closeQueues();
+    await runtime?.stop();
+    await db.$disconnect().catch(() => undefined);
     health.close();
     process.exit(0);
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
+
+  // With a supervised runtime, wait for it before sizing concurrency from it.
+  if (runtime) await runtime.waitHealthy(RUNTIME_START_TIMEOUT_MS);
+  await pool.start();
+  state.ready = true;
+  log.info("worker:ready", { workerId, healthPort: config.LEITAI_WORKER_HEALTH_PORT, models: pool.modelIds });
 }
 
 main().catch((error) => {

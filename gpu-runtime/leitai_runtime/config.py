@@ -8,6 +8,8 @@ from typing import Any
 
 import torch
 
+from .layers.attention import ATTENTION_BACKENDS
+
 ROPE_TYPES = ("linear", "dynamic", "yarn")
 _DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
@@ -170,6 +172,9 @@ class EngineConfig:
             raise ConfigError(f"max_model_len must be positive, got {self.max_model_len}")
         if self.dtype not in _DTYPES:
             raise ConfigError(f"dtype {self.dtype!r} is not supported; valid: {', '.join(_DTYPES)}")
+        if self.attention_backend not in ATTENTION_BACKENDS:
+            raise ConfigError(f"attention_backend {self.attention_backend!r} is unknown; "
+                              f"valid: {', '.join(sorted(ATTENTION_BACKENDS))}")
         if not (self.device == "cpu" or self.device.startswith("cuda")):
             raise ConfigError(f"device must be 'cpu' or 'cuda[:N]', got {self.device!r}")
 

@@ -47,6 +47,7 @@ def test_missing_field_is_named():
     ({"max_num_seqs": 0}, "max_num_seqs must be positive"),
     ({"dtype": "float8"}, "valid: float32, float16, bfloat16"),
     ({"device": "tpu"}, "device"),
+    ({"attention_backend": "flash"}, "valid: torch, triton"),
 ])
 def test_engine_config_errors(kw, fragment):
     with pytest.raises(ConfigError, match=fragment):

@@ -175,7 +175,7 @@ def test_malformed_json_gets_400(client):
 
 
 def test_overload_gets_429(client, server):
-    long = {"model": "busy", "prompt": "a", "max_tokens": 600, "ignore_eos": True, "stream": True}
+    long = {"model": "busy", "prompt": "a", "max_tokens": 1000, "ignore_eos": True, "stream": True}
     with httpx.Client(base_url=server.url, timeout=30) as first:
         with first.stream("POST", "/v1/completions", json=long) as r:
             lines = r.iter_lines()

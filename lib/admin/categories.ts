@@ -52,3 +52,9 @@ export async function deleteCategory({ id, actorId }: { id: string; actorId: str
     await recordAudit({ actorId, action: "category.delete", targetType: "category", targetId: id, before: snapshot }, tx);
   });
 }
+
+export async function getCategory({ id }: { id: string }) {
+  const row = await db.category.findUnique({ where: { id } });
+  if (!row) throw errors.notFound("category");
+  return row;
+}

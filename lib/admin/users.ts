@@ -44,3 +44,9 @@ export async function changeUser({ id, change, actorId }: { id: string; change: 
     return after;
   }, { isolationLevel: "Serializable" });
 }
+
+export async function getAdminUser({ id }: { id: string }) {
+  const row = await db.user.findUnique({ where: { id }, select: fields });
+  if (!row) throw errors.notFound("user");
+  return row;
+}

@@ -179,3 +179,15 @@ export async function modelApiKey({ id }: { id: string }): Promise<string | null
   if (!row?.apiKeyEncrypted) return null;
   return decryptSecret(row.apiKeyEncrypted);
 }
+
+/** For pages: null instead of a 404 error (the page calls notFound()). */
+export async function findAdminModel({ id }: { id: string }): Promise<(AdminModel & { battles: number; lastCheck: ModelCheck | null }) | null> {
+  const row = await db.model.findUnique({ where: { id } });
+  if (!row) return null;
+  const [battles, audit] = await Promise.all([
+    battlesOf(id),
+    db.auditLog.findFirst({ where: { targetType: "model", targetId: id, action: { in: ["model.create", "model.update"] } }, orderBy: { createdAt: "desc" } }),
+  ]);
+  const lastCheck = ((audit?.after ?? null) as { check?: ModelCheck } | null)?.check ?? null;
+  return { ...toAdminModel(row), battles, lastCheck };
+}

@@ -116,3 +116,9 @@ export async function* generationEvents(
     stop();
   }
 }
+
+/** Lets a route answer 404 before it starts a stream. */
+export async function assertGenerationExists(generationId: string): Promise<void> {
+  const row = await db.generation.findUnique({ where: { id: generationId }, select: { id: true } });
+  if (!row) throw errors.notFound("generation");
+}

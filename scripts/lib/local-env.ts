@@ -74,6 +74,9 @@ export function resolveLocalEnv({ mode, port }: LocalEnvOptions): { env: Record<
     env.NEXTAUTH_URL = `http://localhost:${port}`;
     env.LEITAI_ADMIN_EMAIL = given.LEITAI_ADMIN_EMAIL ?? "admin@test.leitai";
     env.LEITAI_ADMIN_PASSWORD = given.LEITAI_ADMIN_PASSWORD ?? "test-admin-password";
+    // Every test client shares the loopback IP: the per-IP limit is tested at the library level.
+    env.LEITAI_VOTE_LIMIT_PER_VOTER = given.LEITAI_VOTE_LIMIT_PER_VOTER ?? "20";
+    env.LEITAI_VOTE_LIMIT_PER_IP = given.LEITAI_VOTE_LIMIT_PER_IP ?? "1000000";
   }
   return { env, usesLocalServices };
 }
@@ -84,7 +87,7 @@ if (process.argv[1]?.endsWith("local-env.ts")) {
   const port = Number(process.argv[3] ?? (mode === "test" ? 3210 : 3000));
   const { env, usesLocalServices } = resolveLocalEnv({ mode, port });
   const keys = ["DATABASE_URL", "REDIS_URL", "NEXTAUTH_URL", "NEXTAUTH_SECRET", "LEITAI_SECRET", "LEITAI_ENCRYPTION_KEY",
-    "LEITAI_ADMIN_EMAIL", "LEITAI_ADMIN_PASSWORD", "CHECKPOINT_DISABLE", "NEXT_TELEMETRY_DISABLED"];
+    "LEITAI_ADMIN_EMAIL", "LEITAI_ADMIN_PASSWORD", "LEITAI_VOTE_LIMIT_PER_VOTER", "LEITAI_VOTE_LIMIT_PER_IP", "CHECKPOINT_DISABLE", "NEXT_TELEMETRY_DISABLED"];
   for (const k of keys) if (env[k] !== undefined) console.log(`${k}=${env[k]}`);
   console.log(`LEITAI_USES_LOCAL_SERVICES=${usesLocalServices ? 1 : 0}`);
 }

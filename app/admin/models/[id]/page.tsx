@@ -1,0 +1,35 @@
+import { notFound } from "next/navigation";
+import { ActionButton } from "@/components/admin/action-button";
+import { ModelForm } from "@/components/admin/model-form";
+import { ModelTest } from "@/components/admin/model-test";
+import { DEFAULT_TEST_PROMPT } from "@/lib/admin/model-test";
+import { requireAdminPage } from "@/lib/auth/session";
+import { findAdminModel } from "@/lib/models/admin";
+
+export const dynamic = "force-dynamic";
+
+export default async function EditModelPage({ params }: { params: Promise<{ id: string }> }) {
+  const { id } = await params;
+  await requireAdminPage(`/admin/models/${id}`);
+  const model = await findAdminModel({ id });
+  if (!model) notFound();
+  return (
+    <div>
+      <h1 data-testid="model-title">{model.displayName} <span className={`badge ${model.status}`} data-testid="model-status">{model.status}</span></h1>
+      {model.lastCheck && (
+        <p className={`notice ${model.lastCheck.ok ? "ok" : "bad"}`} data-testid="model-last-check">
+          {model.lastCheck.ok ? "✓ 连通 Reachable: " : "✗ 不可达，已停用 Unreachable, saved as disabled: "}{model.lastCheck.message}
+        </p>
+      )}
+      <div className="admin-row">
+        {model.status !== "active" && <ActionButton url={`/api/admin/models/${id}/status`} body={{ status: "active" }} label="启用 Enable" testId="model-enable" quiet={false} />}
+        {model.status === "active" && <ActionButton url={`/api/admin/models/${id}/status`} body={{ status: "disabled" }} label="停用 Disable" testId="model-disable" />}
+        {model.status !== "retired" && <ActionButton url={`/api/admin/models/${id}/status`} body={{ status: "retired" }} label="退役 Retire" confirm="Retire this model?" testId="model-retire" />}
+        <span className="muted small">{model.battles} battles · Elo {Math.round(model.elo)}</span>
+      </div>
+      <ModelTest modelId={id} defaultPrompt={DEFAULT_TEST_PROMPT} />
+      <h2>编辑 Edit</h2>
+      <ModelForm initial={{ ...model, hasBattles: model.battles > 0, kind: model.kind }} />
+    </div>
+  );
+}

@@ -1,0 +1,22 @@
+import Link from "next/link";
+
+const links: [string, string, string][] = [
+  ["/admin", "概览 Overview", "overview"],
+  ["/admin/models", "模型 Models", "models"],
+  ["/admin/questions", "题库 Questions", "questions"],
+  ["/admin/categories", "类别 Categories", "categories"],
+  ["/admin/pregen", "预生成 Pre-generation", "pregen"],
+  ["/admin/votes", "投票审核 Votes", "votes"],
+  ["/admin/users", "用户 Users", "users"],
+  ["/admin/system", "系统 System", "system"],
+];
+
+export function AdminNav() {
+  return (
+    <nav className="admin-nav" aria-label="Admin">
+      {links.map(([href, label, key]) => (
+        <Link key={key} href={href} data-testid={`admin-nav-${key}`}>{label}</Link>
+      ))}
+    </nav>
+  );
+}

@@ -1,0 +1,77 @@
+"use client";
+
+import { useEffect, useRef, useState } from "react";
+import { callApi } from "./api";
+
+type Stats = { ttftMs: number | null; tokensPerSecond: number | null; completionTokens: number | null };
+type Message = { seq: number; type: "delta" | "done" | "error" | "reset"; text?: string; error?: string;
+  usage?: { completionTokens: number }; ttftMs?: number; durationMs?: number };
+
+/** Sends a sample prompt through the real queue → worker → engine path and shows the stream. */
+export function ModelTest({ modelId, defaultPrompt }: { modelId: string; defaultPrompt: string }) {
+  const [prompt, setPrompt] = useState(defaultPrompt);
+  const [text, setText] = useState("");
+  const [state, setState] = useState<"idle" | "waiting" | "streaming" | "done" | "error">("idle");
+  const [error, setError] = useState<string | null>(null);
+  const [stats, setStats] = useState<Stats | null>(null);
+  const source = useRef<EventSource | null>(null);
+  useEffect(() => () => source.current?.close(), []);
+
+  async function run() {
+    source.current?.close();
+    setText(""); setError(null); setStats(null); setState("waiting");
+    const started = performance.now();
+    const result = await callApi<{ generationId: string }>(`/api/admin/models/${modelId}/test`, { body: { prompt } });
+    if (!result.ok) { setState("error"); setError(result.error.message); return; }
+    let firstAt: number | null = null;
+    const es = new EventSource(`/api/admin/generations/${result.data.generationId}/stream`);
+    source.current = es;
+    es.onmessage = (event) => {
+      const m = JSON.parse(event.data) as Message;
+      if (m.type === "reset") setText("");
+      if (m.type === "delta" && m.text) {
+        firstAt ??= performance.now();
+        setState("streaming");
+        setText((t) => t + m.text);
+      }
+      if (m.type === "done") {
+        es.close();
+        const now = performance.now();
+        // The worker's own numbers win; the browser's clock is the fallback.
+        const ttftMs = m.ttftMs ?? (firstAt ? Math.round(firstAt - started) : null);
+        const tokens = m.usage?.completionTokens ?? null;
+        const genMs = m.durationMs && m.ttftMs !== undefined ? m.durationMs - m.ttftMs : firstAt ? now - firstAt : null;
+        setStats({ ttftMs, completionTokens: tokens, tokensPerSecond: tokens && genMs && genMs > 0 ? (tokens / genMs) * 1000 : null });
+        setState("done");
+      }
+      if (m.type === "error") { es.close(); setState("error"); setError(m.error ?? "The generation failed."); }
+    };
+    es.addEventListener("error", () => {
+      if (es.readyState === EventSource.CLOSED) { setState((s) => (s === "done" ? s : "error")); setError((e) => e ?? "The stream closed."); }
+    });
+  }
+
+  return (
+    <div className="card" data-testid="model-test">
+      <h3 style={{ marginTop: 0 }}>测试 Test</h3>
+      <div className="admin-row">
+        <input style={{ flex: "1 1 20rem" }} value={prompt} onChange={(e) => setPrompt(e.target.value)} data-testid="model-test-prompt" aria-label="Test prompt" />
+        <button type="button" onClick={run} disabled={state === "waiting" || state === "streaming"} data-testid="model-test-run">
+          {state === "waiting" ? "排队中… Queued…" : state === "streaming" ? "生成中… Generating…" : "测试 Test"}
+        </button>
+      </div>
+      <div className="stream-out" data-testid="model-test-output" aria-live="polite">{text}</div>
+      <div className="admin-row small muted" data-testid="model-test-state" data-state={state}>
+        {state}
+        {stats && (
+          <>
+            <span data-testid="model-test-ttft">TTFT {stats.ttftMs ?? "—"} ms</span>
+            <span data-testid="model-test-tps">{stats.tokensPerSecond ? stats.tokensPerSecond.toFixed(1) : "—"} tokens/s</span>
+            {stats.completionTokens !== null && <span>{stats.completionTokens} tokens</span>}
+          </>
+        )}
+      </div>
+      {error && <p className="error" role="alert" data-testid="model-test-error">{error}</p>}
+    </div>
+  );
+}
