@@ -121,3 +121,8 @@ export async function listLanguages(): Promise<string[]> {
   const rows = await db.question.groupBy({ by: ["language"], orderBy: { language: "asc" } });
   return rows.map((r) => r.language);
 }
+
+/** For pages: null instead of a 404 error. */
+export async function findQuestion({ id }: { id: string }) {
+  return db.question.findUnique({ where: { id }, include: { _count: { select: { battles: true } } } });
+}

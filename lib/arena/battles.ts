@@ -72,12 +72,13 @@ export async function createBankBattle({ voter, categoryId }: { voter: Voter; ca
   } catch (error) {
     notEnough(error);
   }
-  const question = await db.question.findUniqueOrThrow({ where: { id: questionId }, select: { categoryId: true } });
+  const question = await db.question.findUniqueOrThrow({ where: { id: questionId }, select: { categoryId: true, language: true } });
   return db.battle.create({
     data: {
       mode: "bank",
       questionId,
       categoryId: question.categoryId,
+      language: question.language,
       modelAId: pair.a.id,
       modelBId: pair.b.id,
       voterKey: voter.voterKey,
@@ -92,6 +93,11 @@ export async function createBankBattle({ voter, categoryId }: { voter: Voter; ca
       },
     },
   });
+}
+
+/** "zh" when the text has any CJK ideograph, else "en": enough to split a leaderboard by language. */
+export function detectLanguage(text: string): string {
+  return /[\u3400-\u9fff\uf900-\ufaff]/u.test(text) ? "zh" : "en";
 }
 
 function checkPrompt(prompt: string): string {
@@ -140,6 +146,7 @@ export async function createLiveBattle({ voter, prompt, models }: {
     data: {
       mode: models ? "named" : "live",
       prompt: [{ role: "user", content: text }],
+      language: detectLanguage(text),
       modelAId: a.id,
       modelBId: b.id,
       voterKey: voter.voterKey,
@@ -225,12 +232,13 @@ export async function createNamedBattle({ voter, modelSlugs, prompt, questionId 
     select: { id: true, modelId: true },
   });
   const answerOf = (modelId: string) => answers.find((a) => a.modelId === modelId)!.id;
-  const question = await db.question.findUniqueOrThrow({ where: { id: chosen }, select: { categoryId: true } });
+  const question = await db.question.findUniqueOrThrow({ where: { id: chosen }, select: { categoryId: true, language: true } });
   return db.battle.create({
     data: {
       mode: "named",
       questionId: chosen,
       categoryId: question.categoryId,
+      language: question.language,
       modelAId: picked[0].id,
       modelBId: picked[1].id,
       voterKey: voter.voterKey,

@@ -87,7 +87,7 @@ export class VoteTableBuilder {
 export function toVoteTable(votes: readonly RatedVote[]): VoteTable {
   const builder = new VoteTableBuilder();
   votes.forEach((vote, i) => {
-    const outcome = OUTCOME_BY_WINNER[vote.winner];
+    const outcome = Object.hasOwn(OUTCOME_BY_WINNER, vote.winner) ? OUTCOME_BY_WINNER[vote.winner] : undefined;
     if (outcome === undefined) throw new Error(`vote ${i}: unknown winner ${JSON.stringify(vote.winner)}`);
     if (vote.modelA === vote.modelB) throw new Error(`vote ${i}: both sides are ${vote.modelA}`);
     const category = vote.category == null ? -1 : builder.categoryId(vote.category);

@@ -93,7 +93,7 @@ describe("generation pipeline on the gpu-runtime", () => {
       expect(events.every((e) => e.id === String(e.data.seq))).toBe(true);
       expect(textOf(events.map((e) => e.data))).toBe(row.text);
       expect(row.text.length).toBeGreaterThan(0);
-      const body = { ...chatRequestBody(engineTargetOf(models[0]!), messages, greedy), stream: false };
+      const body: Record<string, unknown> = { ...chatRequestBody(engineTargetOf(models[0]!), messages, greedy), stream: false };
       delete body.stream_options;
       const whole = await (await fetch(`${runtimeUrl}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })).json();
       expect(whole.choices[0].message.content).toBe(row.text);

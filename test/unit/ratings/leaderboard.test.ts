@@ -140,7 +140,9 @@ describe("computeLeaderboard", () => {
     expect(fewer.battleSetHash).not.toBe(board.battleSetHash);
   });
 
-  it("rejects a vote with the same model on both sides", () => {
+  it("rejects a vote with the same model on both sides, or an unknown winner", () => {
     expect(() => computeLeaderboard([{ modelA: "x", modelB: "x", winner: "A" }])).toThrow(/both sides/);
+    const odd = { modelA: "x", modelB: "y", winner: "constructor" } as unknown as RatedVote;
+    expect(() => computeLeaderboard([odd])).toThrow(/unknown winner "constructor"/);
   });
 });

@@ -1,0 +1,4 @@
+-- AlterTable
+ALTER TABLE "battles" ADD COLUMN     "language" TEXT,
+ADD COLUMN     "source" TEXT;
+

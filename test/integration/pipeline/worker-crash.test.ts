@@ -1,0 +1,104 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { db } from "@/lib/db";
+import { createAndEnqueue } from "@/lib/generations";
+import { DEFAULT_GENERATION_PARAMS } from "@/lib/pipeline/contracts";
+import { generationEvents } from "@/lib/pipeline/events";
+import { closeChannelHub } from "@/lib/pipeline/hub";
+import { closeQueues, generationQueue } from "@/lib/pipeline/queues";
+import { FakeEngine } from "../support/fake-engine";
+import { freePort, ROOT } from "../support/processes";
+import { collect, createModel, finishedGeneration, textOf, waitFor } from "./helpers";
+
+// Real worker processes (node_modules/.bin/tsx workers/main.ts): one is killed with SIGKILL in
+// the middle of a generation; the other takes the job over once its lock expires.
+
+const LOCK_MS = 2_000;
+const STALLED_INTERVAL_MS = 1_000;
+
+type WorkerProcess = { child: ChildProcess; id: string; healthPort: number; output: string[] };
+
+async function spawnWorker(id: string, slug: string): Promise<WorkerProcess> {
+  const healthPort = await freePort();
+  const child = spawn(path.join(ROOT, "node_modules/.bin/tsx"), ["workers/main.ts"], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      LEITAI_WORKER_ID: id,
+      LEITAI_WORKER_MODELS: slug,
+      LEITAI_WORKER_HEALTH_PORT: String(healthPort),
+      LEITAI_WORKER_LOCK_MS: String(LOCK_MS),
+      LEITAI_WORKER_STALLED_INTERVAL_MS: String(STALLED_INTERVAL_MS),
+      LEITAI_WORKER_SHUTDOWN_MS: "2000",
+      LEITAI_RUNTIME_MODELS: "",
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const output: string[] = [];
+  child.stdout!.on("data", (d) => output.push(String(d)));
+  child.stderr!.on("data", (d) => output.push(String(d)));
+  return { child, id, healthPort, output };
+}
+
+async function ready(worker: WorkerProcess): Promise<void> {
+  await waitFor(async () => {
+    try {
+      return (await fetch(`http://127.0.0.1:${worker.healthPort}/healthz/ready`)).status === 200;
+    } catch {
+      return false;
+    }
+  }, 60_000, `worker ${worker.id} to be ready (${worker.output.join("").slice(-500)})`);
+}
+
+describe("a worker killed mid-generation", () => {
+  let engine: FakeEngine;
+  const workers: WorkerProcess[] = [];
+
+  beforeAll(async () => {
+    engine = await new FakeEngine().start();
+  });
+
+  afterAll(async () => {
+    for (const w of workers) if (w.child.exitCode === null) w.child.kill("SIGKILL");
+    await engine.stop();
+    await closeQueues();
+    await closeChannelHub();
+  });
+
+  it("is taken over by another worker, which restarts the answer and completes it", async () => {
+    const model = await createModel({ kind: "openai", engine: { baseUrl: engine.baseUrl, remoteModel: "tokens:150:20" } });
+    workers.push(await spawnWorker("crash-a", model.slug), await spawnWorker("crash-b", model.slug));
+    await Promise.all(workers.map(ready));
+    const generation = await createAndEnqueue({ modelId: model.id, purpose: "live", messages: [{ role: "user", content: "hi" }], params: DEFAULT_GENERATION_PARAMS });
+    const viewer = collect(generationEvents(generation.id));
+    const job = await waitFor(async () => {
+      const j = await generationQueue(model.id).getJob(generation.id);
+      return j?.processedBy ? j : null;
+    }, 10_000, "a worker to take the job");
+    await waitFor(async () => engine.open === 1, 5_000, "the engine stream");
+    await new Promise((r) => setTimeout(r, 300)); // some tokens are out
+    const victim = workers.find((w) => w.id === job.processedBy)!;
+    const survivor = workers.find((w) => w !== victim)!;
+    const killedAt = Date.now();
+    victim.child.kill("SIGKILL");
+
+    const row = await finishedGeneration(generation.id, LOCK_MS + STALLED_INTERVAL_MS * 2 + 10_000);
+    expect(row.status).toBe("completed");
+    expect(row.text).toBe(FakeEngine.text(150));
+    // Taken over within the stall window (lock expiry + one stalled check), not after a long wait.
+    const retried = await generationQueue(model.id).getJob(generation.id);
+    expect(retried?.processedBy).toBe(survivor.id);
+    expect(row.startedAt!.getTime() - killedAt).toBeLessThan(LOCK_MS + STALLED_INTERVAL_MS * 2 + 2_000);
+    // The viewer saw the first attempt's tokens, then a reset, then the whole answer.
+    const messages = await viewer;
+    expect(messages.some((m) => m.type === "reset")).toBe(true);
+    expect(textOf(messages)).toBe(row.text);
+
+    // SIGTERM: the survivor closes cleanly and leaves nothing running.
+    const exited = new Promise<number | null>((resolve) => survivor.child.once("exit", (code) => resolve(code)));
+    survivor.child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    expect(await db.generation.count({ where: { modelId: model.id, status: "running" } })).toBe(0);
+  });
+});
