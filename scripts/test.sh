@@ -6,8 +6,10 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PORT="${LEITAI_TEST_PORT:-3210}"
 SERVER_PID=""
+WORKER_PID=""
 step() { printf '\n=== %s ===\n' "$*"; }
-cleanup() { if [[ -n "$SERVER_PID" ]]; then kill "$SERVER_PID" 2>/dev/null || true; wait "$SERVER_PID" 2>/dev/null || true; fi; }
+stop() { if [[ -n "$1" ]]; then kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; fi; }
+cleanup() { stop "$WORKER_PID"; stop "$SERVER_PID"; }
 trap cleanup EXIT
 
 step "dependencies"
@@ -59,6 +61,27 @@ curl -fsS "http://localhost:$PORT/api/health" >/dev/null || { cat .leitai/test-s
 
 step "integration tests"
 node_modules/.bin/vitest run --project integration
+
+step "a worker and a gpu-runtime (CPU, two tiny demo models) for the end-to-end tests"
+E2E_MODELS_DIR=.leitai/test-models
+RUNTIME_MODELS=""
+for spec in e2e-runtime-a:11 e2e-runtime-b:12; do
+  name="${spec%%:*}"
+  if [[ ! -f "$E2E_MODELS_DIR/$name/config.json" ]]; then
+    (cd gpu-runtime && .venv/bin/python -m leitai_runtime.demo --out "../$E2E_MODELS_DIR/$name" --seed "${spec##*:}" --name "$name" >/dev/null)
+  fi
+  RUNTIME_MODELS+="${RUNTIME_MODELS:+,}$name=$PWD/$E2E_MODELS_DIR/$name"
+done
+LEITAI_RUNTIME_MODELS="$RUNTIME_MODELS" LEITAI_RUNTIME_URL=http://127.0.0.1:8310 LEITAI_RUNTIME_ARGS="--device cpu --max-num-seqs 8" \
+  LEITAI_WORKER_HEALTH_PORT=3110 LEITAI_WORKER_REFRESH_MS=1000 LEITAI_WORKER_ID=e2e \
+  node_modules/.bin/tsx workers/main.ts > .leitai/test-worker.log 2>&1 &
+WORKER_PID=$!
+for _ in $(seq 240); do
+  if curl -fsS http://127.0.0.1:3110/healthz/ready >/dev/null 2>&1; then break; fi
+  sleep 0.5
+done
+curl -fsS http://127.0.0.1:3110/healthz/ready >/dev/null || { tail -50 .leitai/test-worker.log; exit 1; }
+export LEITAI_E2E_RUNTIME_MODELS=e2e-runtime-a,e2e-runtime-b
 
 step "end-to-end tests (Chromium)"
 node_modules/.bin/playwright test

@@ -4,6 +4,7 @@
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
+import { demoRuntimeModels } from "./lib/demo-paths";
 import { resolveLocalEnv, ROOT, STATE_DIR } from "./lib/local-env";
 
 const PORT = Number(process.env.PORT ?? 3000);
@@ -44,7 +45,7 @@ function buildIsStale(): boolean {
   return Math.max(...sources, ...files) > built;
 }
 
-function start(name: string, command: string, args: string[], env: NodeJS.ProcessEnv): ChildProcess {
+function start(name: string, command: string, args: string[], env: NodeJS.ProcessEnv, { oneShot = false } = {}): ChildProcess {
   const child = spawn(command, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   const prefix = `[${name}] `;
   const forward = (stream: NodeJS.WritableStream) => (chunk: Buffer) => {
@@ -53,6 +54,7 @@ function start(name: string, command: string, args: string[], env: NodeJS.Proces
   child.stdout?.on("data", forward(process.stdout));
   child.stderr?.on("data", forward(process.stderr));
   child.on("exit", (code, signal) => {
+    if (oneShot && code === 0) return;
     if (!stopping) {
       console.error(`[up] ${name} exited (${signal ?? code}); stopping everything`);
       void stopAll(1);
@@ -105,15 +107,24 @@ async function main() {
   if (usesLocalServices) run("bash", ["scripts/services.sh", "start"], env, "starting PostgreSQL and Redis");
   run("node_modules/.bin/prisma", ["migrate", "deploy"], env, "applying migrations");
   run("node_modules/.bin/tsx", ["prisma/seed.ts"], env, "seeding categories, demo questions and the admin");
+  run("node_modules/.bin/tsx", ["scripts/demo-models.ts"], env, "writing and registering the two demo models");
   if (buildIsStale()) run("node_modules/.bin/next", ["build"], env, "building the site");
 
   process.on("SIGINT", () => void stopAll(0));
   process.on("SIGTERM", () => void stopAll(0));
 
   start("web", process.execPath, ["node_modules/next/dist/bin/next", "start", "-p", String(PORT)], env);
-  start("worker", "node_modules/.bin/tsx", ["workers/main.ts"], env);
+  // The worker supervises the gpu-runtime (on CPU here) that serves the demo models.
+  start("worker", "node_modules/.bin/tsx", ["workers/main.ts"], {
+    ...env,
+    LEITAI_RUNTIME_MODELS: env.LEITAI_RUNTIME_MODELS ?? demoRuntimeModels(),
+    LEITAI_RUNTIME_ARGS: env.LEITAI_RUNTIME_ARGS ?? "--device cpu --max-num-seqs 16",
+  });
+  start("pregen", "node_modules/.bin/tsx", ["scripts/demo-models.ts", "--pregen"], env, { oneShot: true });
 
-  say(`site:    http://localhost:${PORT}`);
+  say(`site:    http://localhost:${PORT}   (battle: /battle, leaderboard: /leaderboard, admin: /admin)`);
+  say(`runtime: http://127.0.0.1:${RUNTIME_PORT}  (OpenAI-compatible; demo models on CPU)`);
+  say(`worker:  http://127.0.0.1:${env.LEITAI_WORKER_HEALTH_PORT ?? 3100}/healthz/ready  and /metrics`);
   say(`sign in: http://localhost:${PORT}/signin  (admin credentials were printed by the seed step on first run)`);
   say("Ctrl-C stops everything");
 }

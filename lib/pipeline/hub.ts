@@ -50,6 +50,10 @@ export class ChannelHub {
     return this.listeners.size;
   }
 
+  listenerCount(channel: string): number {
+    return this.listeners.get(channel)?.size ?? 0;
+  }
+
   async close(): Promise<void> {
     this.listeners.clear();
     await this.subscriber.quit().catch(() => undefined);

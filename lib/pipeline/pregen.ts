@@ -87,7 +87,7 @@ export async function fanOutPregen(runId: string): Promise<number> {
     await db.pregenRun.update({ where: { id: run.id }, data: { total: { increment: generations.length } } });
     await enqueueGenerations(run.modelId, generations);
   }
-  await settlePregenRun(run.id);
+  await settlePregenRun(run.id, { fannedOut: true });
   return created;
 }
 
@@ -103,12 +103,17 @@ export type PregenProgress = {
   etaSeconds: number | null;
 };
 
-/** Marks a running run completed once none of its generations is queued or running. */
-export async function settlePregenRun(runId: string): Promise<void> {
+/**
+ * Marks a running run completed once its fan-out is over and none of its generations is queued
+ * or running. `fannedOut`: called by the fan-out job itself (still "active" in BullMQ).
+ */
+export async function settlePregenRun(runId: string, { fannedOut = false } = {}): Promise<void> {
   const open = await db.generation.count({ where: { pregenRunId: runId, status: { in: ["queued", "running"] } } });
   if (open > 0) return;
-  const fanOut = await pregenQueue().getJob(runId);
-  if (fanOut && ["waiting", "active", "delayed", "prioritized"].includes(await fanOut.getState())) return;
+  if (!fannedOut) {
+    const fanOut = await pregenQueue().getJob(runId);
+    if (fanOut && ["waiting", "active", "delayed", "prioritized"].includes(await fanOut.getState())) return;
+  }
   await db.pregenRun.updateMany({ where: { id: runId, status: "running" }, data: { status: "completed", finishedAt: new Date() } });
 }
 
@@ -136,8 +141,14 @@ export async function getPregenProgress(runId: string): Promise<PregenProgress> 
   const tokensPerSecond = elapsedS > 0 ? (window._sum.completionTokens ?? 0) / elapsedS : 0;
   const answersPerSecond = elapsedS > 0 ? done / elapsedS : 0;
   const remaining = queued + running;
+  let status = run.status;
+  if (status === "running" && remaining === 0) {
+    // Catches a run whose last answer finished while its fan-out job was still closing.
+    await settlePregenRun(runId);
+    status = (await db.pregenRun.findUniqueOrThrow({ where: { id: runId }, select: { status: true } })).status;
+  }
   return {
-    status: run.status,
+    status,
     total: run.total,
     done,
     failed: count("failed"),

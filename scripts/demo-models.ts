@@ -1,0 +1,49 @@
+// Used by `npm run up`: writes the two demo model directories (once), registers them, and
+// (with --pregen) starts pre-generating their answers to the bank, printing progress.
+import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import path from "node:path";
+import { db } from "../lib/db";
+import { DEMO_MODELS, ensureDemoModels } from "../lib/models/demo";
+import { getPregenProgress, startPregen } from "../lib/pipeline/pregen";
+import { demoModelPaths } from "./lib/demo-paths";
+import { ROOT } from "./lib/local-env";
+
+const PYTHON = path.join(ROOT, "gpu-runtime", ".venv", "bin", "python");
+
+function writeModels(paths: Record<string, string>) {
+  for (const demo of DEMO_MODELS) {
+    const out = paths[demo.slug]!;
+    if (existsSync(path.join(out, "config.json"))) continue;
+    const result = spawnSync(PYTHON, ["-m", "leitai_runtime.demo", "--out", out, "--seed", String(demo.seed), "--name", demo.displayName], {
+      cwd: path.join(ROOT, "gpu-runtime"), stdio: "inherit",
+    });
+    if (result.status !== 0) throw new Error(`writing the demo model ${demo.slug} failed`);
+  }
+}
+
+async function pregen(ids: Record<string, string>) {
+  const runs = [];
+  for (const [slug, modelId] of Object.entries(ids)) runs.push({ slug, run: await startPregen({ modelId, scope: "missing" }) });
+  for (;;) {
+    const progress = await Promise.all(runs.map(async ({ slug, run }) => ({ slug, p: await getPregenProgress(run.id) })));
+    console.log(`[demo] pre-generation: ${progress.map(({ slug, p }) => `${slug} ${p.done}/${p.total}${p.failed ? ` (${p.failed} failed)` : ""}`).join(", ")}`);
+    if (progress.every(({ p }) => p.status !== "running")) break;
+    await new Promise((r) => setTimeout(r, 10_000));
+  }
+}
+
+async function main() {
+  const paths = demoModelPaths();
+  writeModels(paths);
+  const ids = await ensureDemoModels({ paths });
+  if (process.argv.includes("--pregen")) {
+    await pregen(ids);
+  }
+  await db.$disconnect();
+}
+
+main().catch((error) => {
+  console.error(`[demo] ${error instanceof Error ? error.message : error}`);
+  process.exit(1);
+});

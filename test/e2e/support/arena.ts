@@ -1,0 +1,48 @@
+import { randomBytes } from "node:crypto";
+import { db } from "@/lib/db";
+import { questionTextHash } from "@/lib/questions";
+
+export const RUNTIME_MODELS = (process.env.LEITAI_E2E_RUNTIME_MODELS ?? "").split(",").filter(Boolean);
+
+const tag = () => randomBytes(3).toString("hex");
+
+/**
+ * The arena for one spec: only the given models are active. `runtime` models are the ones the
+ * test worker's gpu-runtime serves (live battles); `bank` models get canned answers.
+ */
+export async function arenaWith({ bank, runtime = [] }: { bank: { name: string; answer: string }[]; runtime?: string[] }) {
+  await db.model.updateMany({ where: { status: "active" }, data: { status: "disabled" } });
+  const category = await db.category.findFirstOrThrow({ orderBy: { sortOrder: "asc" } });
+  const text = `E2E ${tag()}: 用一句话介绍长城。`;
+  const question = await db.question.create({ data: { text, textHash: questionTextHash(text), categoryId: category.id, language: "zh" } });
+  const bankModels = [];
+  for (const b of bank) {
+    const slug = `e2e-${b.name.toLowerCase().replace(/[^a-z0-9]+/g, "-")}-${tag()}`;
+    const model = await db.model.create({ data: { slug, displayName: b.name, organisation: `${b.name} Labs`, kind: "local", engine: { path: "/nonexistent" } } });
+    await db.generation.create({
+      data: { modelId: model.id, questionId: question.id, purpose: "pregen", status: "completed", messages: [{ role: "user", content: text }], text: b.answer, finishedAt: new Date() },
+    });
+    bankModels.push(model);
+  }
+  const runtimeModels = [];
+  for (const slug of runtime) {
+    runtimeModels.push(await db.model.upsert({
+      where: { slug },
+      create: { slug, displayName: `Runtime ${slug}`, organisation: "Leitai test", kind: "local", engine: { path: "/served-by-runtime", servedName: slug }, generationDefaults: { maxTokens: 24, temperature: 0 } },
+      update: { status: "active" },
+    }));
+  }
+  return { question, bankModels, runtimeModels };
+}
+
+/** Live battles draw only models with a fresh worker heartbeat: wait for the test worker's. */
+export async function waitForHealthy(modelIds: string[], timeoutMs = 60_000): Promise<void> {
+  const { getModelHealth } = await import("@/lib/pipeline/health");
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const health = await getModelHealth(modelIds);
+    if (modelIds.every((id) => health.get(id)?.healthy)) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`models ${modelIds.join(", ")} never became healthy; is the test worker running?`);
+}
