@@ -45,9 +45,12 @@ export function clientIp(headerList: Headers): string {
 export async function resolveVoter({ issueCookie }: { issueCookie: boolean }): Promise<Voter | null> {
   const headerList = await headers();
   const ipHash = hashIp(clientIp(headerList));
-  const user = await currentUser();
-  if (user) return { voterKey: `user:${user.id}`, userId: user.id, ipHash };
   const jar = await cookies();
+  // Only a request carrying a session cookie can be a signed-in user; skipping the session
+  // lookup for everyone else keeps the anonymous vote path cheap.
+  const hasSession = jar.getAll().some((c) => c.name.endsWith("next-auth.session-token"));
+  const user = hasSession ? await currentUser() : null;
+  if (user) return { voterKey: `user:${user.id}`, userId: user.id, ipHash };
   const existing = verifyVoterCookie(jar.get(VOTER_COOKIE)?.value);
   if (existing) return { voterKey: `anon:${existing}`, userId: null, ipHash };
   if (!issueCookie) return null;

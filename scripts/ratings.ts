@@ -30,6 +30,7 @@ function main(argv: string[]): number {
   }
   const table = readVoteFile(args.input, args.format, { anonyOnly: args.anonyOnly });
   if (table.length === 0) throw new UsageError(`${args.input}: no votes to rate`);
+  if (args.anchor && !table.models.includes(args.anchor.model)) throw new UsageError(`--anchor: model ${JSON.stringify(args.anchor.model)} has no battles`);
   const leaderboard = computeLeaderboardFromTable(table, { bootstrapRounds: args.bootstrap, seed: args.seed, anchor: args.anchor });
   process.stdout.write(args.json ? toJson(leaderboard) : toTable(leaderboard));
   return 0;

@@ -24,7 +24,7 @@ export function ModelTest({ modelId, defaultPrompt }: { modelId: string; default
     const result = await callApi<{ generationId: string }>(`/api/admin/models/${modelId}/test`, { body: { prompt } });
     if (!result.ok) { setState("error"); setError(result.error.message); return; }
     let firstAt: number | null = null;
-    const es = new EventSource(`/api/admin/generations/${result.data.generationId}/stream`);
+    const es = new EventSource(`/api/generations/${result.data.generationId}/stream`);
     source.current = es;
     es.onmessage = (event) => {
       const m = JSON.parse(event.data) as Message;

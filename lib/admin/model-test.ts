@@ -8,7 +8,7 @@ export const DEFAULT_TEST_PROMPT = "用一句话介绍你自己。Introduce your
 
 /**
  * Sends a sample prompt through the real pipeline (queue → worker → engine) as a "test"
- * generation; the browser then follows /api/admin/generations/{id}/stream.
+ * generation; the browser then follows /api/generations/{id}/stream.
  */
 export async function startModelTest({ modelId, prompt, actorId }: { modelId: string; prompt: string; actorId: string }): Promise<{ generationId: string }> {
   const model = await db.model.findUnique({ where: { id: modelId }, select: { id: true, generationDefaults: true } });
@@ -19,8 +19,4 @@ export async function startModelTest({ modelId, prompt, actorId }: { modelId: st
   });
   await recordAudit({ actorId, action: "model.test", targetType: "model", targetId: modelId, after: { generationId: generation.id } });
   return { generationId: generation.id };
-}
-
-export async function generationExists({ id }: { id: string }): Promise<boolean> {
-  return (await db.generation.count({ where: { id } })) > 0;
 }

@@ -1,7 +1,9 @@
 import type { Category } from "@prisma/client";
 import { db } from "../db";
+import { errors } from "../errors";
 import { questionTextHash } from "../questions";
 import { parseCsv } from "./csv";
+import { isUniqueViolation } from "./db-errors";
 
 // Bulk import of questions from CSV or JSONL. Every import is checked whole first
 // (encoding, columns, categories, sizes, duplicates); the real import refuses a file with any
@@ -120,7 +122,7 @@ function toRow(raw: Raw, issues: ImportIssue[]): Row | null {
   let tags: string[] = [];
   if (Array.isArray(values.tags)) tags = values.tags.map((t) => String(t).trim());
   else if (values.tags !== undefined && values.tags !== null) {
-    const t = str(values.tags);
+    const t = typeof values.tags === "string" ? values.tags : null;
     if (t === null) fail("tags", "tags must be a list or a |-separated string");
     else tags = t.split("|").map((s) => s.trim());
   }
@@ -222,22 +224,29 @@ export async function importQuestions({ bytes, format, dryRun, actorId }: { byte
   duplicates.sort((a, b) => a.line - b.line);
   if (dryRun || issues.length) return report(0, issues.length ? 0 : toWrite.length);
 
-  const written = await db.$transaction(
-    async (tx) => {
-      let count = 0;
-      // Chunks keep each statement under PostgreSQL's bind-parameter limit.
-      for (let i = 0; i < toWrite.length; i += 2000) {
-        const data = toWrite.slice(i, i + 2000).map((r) => ({
-          text: r.text, textHash: r.textHash, categoryId: r.categoryId, language: r.language, externalId: r.externalId, tags: r.tags,
-        }));
-        count += (await tx.question.createMany({ data })).count;
-      }
-      await tx.auditLog.create({
-        data: { actorId, action: "question.import", targetType: "question", after: { format, rows: rawCount, written: count, duplicates: duplicates.length } },
-      });
-      return count;
-    },
-    { timeout: 120_000, maxWait: 10_000 },
-  );
+  let written: number;
+  try {
+    written = await db.$transaction(
+      async (tx) => {
+        let count = 0;
+        // Chunks keep each statement under PostgreSQL's bind-parameter limit.
+        for (let i = 0; i < toWrite.length; i += 2000) {
+          const data = toWrite.slice(i, i + 2000).map((r) => ({
+            text: r.text, textHash: r.textHash, categoryId: r.categoryId, language: r.language, externalId: r.externalId, tags: r.tags,
+          }));
+          count += (await tx.question.createMany({ data })).count;
+        }
+        await tx.auditLog.create({
+          data: { actorId, action: "question.import", targetType: "question", after: { format, rows: rawCount, written: count, duplicates: duplicates.length } },
+        });
+        return count;
+      },
+      { timeout: 120_000, maxWait: 10_000 },
+    );
+  } catch (error) {
+    // Someone added one of these questions since the check: nothing was written; run it again.
+    if (isUniqueViolation(error)) throw errors.conflict("import", "The bank changed during the import and nothing was written; run the import again.");
+    throw error;
+  }
   return report(written, toWrite.length);
 }

@@ -19,14 +19,23 @@ export const questionFilterSchema = z.object({
 });
 export type QuestionFilter = z.infer<typeof questionFilterSchema>;
 
-export const questionInputSchema = z.object({
+const questionFields = {
   text: z.string().trim().min(1, "text is required").max(IMPORT_LIMITS.maxTextChars),
   categoryId: z.string().min(1, "category is required"),
   language: z.string().trim().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, "language: a code such as zh or en"),
-  tags: z.array(z.string().trim().min(1).max(50)).max(20).default([]),
-  externalId: z.string().trim().max(200).nullable().default(null),
-  active: z.boolean().default(true),
+  tags: z.array(z.string().trim().min(1).max(50)).max(20),
+  externalId: z.string().trim().max(200).nullable(),
+  active: z.boolean(),
+};
+
+export const questionInputSchema = z.object({
+  ...questionFields,
+  tags: questionFields.tags.default([]),
+  externalId: questionFields.externalId.default(null),
+  active: questionFields.active.default(true),
 });
+/** A partial edit: only the fields given change (no defaults fill the rest). */
+export const questionPatchSchema = z.object(questionFields).partial();
 export type QuestionInput = z.infer<typeof questionInputSchema>;
 
 function whereOf(f: Omit<QuestionFilter, "page">): Prisma.QuestionWhereInput {

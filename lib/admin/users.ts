@@ -3,6 +3,7 @@ import { z } from "zod";
 import { recordAudit } from "../audit";
 import { db } from "../db";
 import { errors } from "../errors";
+import { isWriteConflict } from "./db-errors";
 
 export const userChangeSchema = z.union([
   z.object({ role: z.enum(["admin", "voter"]) }),
@@ -30,6 +31,15 @@ export async function changeUser({ id, change, actorId }: { id: string; change: 
   if ("disabled" in change && change.disabled && id === actorId) {
     throw errors.conflict("user_self", "You cannot disable your own account.");
   }
+  try {
+    return await changeInTransaction({ id, change, actorId });
+  } catch (error) {
+    if (isWriteConflict(error)) throw errors.conflict("user_busy", "Another admin changed users at the same moment; try again.");
+    throw error;
+  }
+}
+
+function changeInTransaction({ id, change, actorId }: { id: string; change: UserChange; actorId: string }) {
   return db.$transaction(async (tx) => {
     const before = await tx.user.findUnique({ where: { id }, select: fields });
     if (!before) throw errors.notFound("user");

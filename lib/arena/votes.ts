@@ -4,6 +4,7 @@ import { db } from "../db";
 import { env } from "../env";
 import { errors } from "../errors";
 import { ELO_K } from "../ratings";
+import { sql } from "../sql";
 import type { Voter } from "../voter";
 import type { RevealedModel } from "./battle-view";
 import { revealedIdentity } from "./identity";
@@ -19,7 +20,35 @@ export type VoteResult = {
 };
 
 const SCORE_A: Record<VoteWinner, number> = { A: 1, B: 0, tie: 0.5, both_bad: 0.5 };
-const modelFields = { id: true, slug: true, displayName: true, organisation: true, status: true } as const;
+type VoteModel = { slug: string; displayName: string; organisation: string; status: string };
+type BattleForVote = {
+  voterKey: string;
+  mode: string;
+  categoryId: string | null;
+  modelAId: string;
+  modelBId: string;
+  modelA: VoteModel;
+  modelB: VoteModel;
+  vote: { winner: VoteWinner; voterKey: string; valid: boolean; rated: boolean } | null;
+  generations: { side: "A" | "B"; turn: number; status: string; text: string }[];
+};
+
+/** Everything a vote needs in one round trip (the vote endpoint is the hottest path). */
+async function loadBattleForVote(battleId: string): Promise<BattleForVote | null> {
+  const { rows } = await sql().query<BattleForVote>(`
+    SELECT b."voterKey", b.mode::text AS mode, b."categoryId", b."modelAId", b."modelBId",
+           json_build_object('slug', ma.slug, 'displayName', ma."displayName", 'organisation', ma.organisation, 'status', ma.status) AS "modelA",
+           json_build_object('slug', mb.slug, 'displayName', mb."displayName", 'organisation', mb.organisation, 'status', mb.status) AS "modelB",
+           CASE WHEN v.id IS NULL THEN NULL ELSE json_build_object('winner', v.winner, 'voterKey', v."voterKey", 'valid', v.valid, 'rated', v.rated) END AS vote,
+           COALESCE((SELECT json_agg(json_build_object('side', bg.side, 'turn', bg.turn, 'status', g.status, 'text', g.text))
+                     FROM battle_generations bg JOIN generations g ON g.id = bg."generationId" WHERE bg."battleId" = b.id), '[]'::json) AS generations
+    FROM battles b
+    JOIN models ma ON ma.id = b."modelAId"
+    JOIN models mb ON mb.id = b."modelBId"
+    LEFT JOIN votes v ON v."battleId" = b.id
+    WHERE b.id = $1`, [battleId]);
+  return rows[0] ?? null;
+}
 
 export async function castVote({ battleId, voter, winner, reason }: {
   battleId: string;
@@ -37,15 +66,7 @@ export async function castVote({ battleId, voter, winner, reason }: {
     ],
   });
 
-  const battle = await db.battle.findUnique({
-    where: { id: battleId },
-    include: {
-      modelA: { select: modelFields },
-      modelB: { select: modelFields },
-      vote: { select: { winner: true, voterKey: true, valid: true, rated: true } },
-      generations: { select: { side: true, turn: true, generation: { select: { status: true, text: true } } } },
-    },
-  });
+  const battle = await loadBattleForVote(battleId);
   if (!battle) throw errors.notFound("battle");
   if (battle.voterKey !== voter.voterKey) throw errors.forbidden("vote", "Only the voter who started this battle can vote on it.");
   const reveal = {
@@ -56,7 +77,7 @@ export async function castVote({ battleId, voter, winner, reason }: {
 
   const lastTurn = Math.max(...battle.generations.map((g) => g.turn));
   const latest = battle.generations.filter((g) => g.turn === lastTurn);
-  if (latest.length < 2 || latest.some((g) => g.generation.status !== "completed")) {
+  if (latest.length < 2 || latest.some((g) => g.status !== "completed")) {
     throw errors.conflict("vote", "Both answers must be complete before you vote. 两个回答都完成后才能投票。");
   }
 
@@ -64,7 +85,7 @@ export async function castVote({ battleId, voter, winner, reason }: {
   let invalidReason: string | null = null;
   for (const g of battle.generations) {
     const model = g.side === "A" ? battle.modelA : battle.modelB;
-    const word = revealedIdentity(g.generation.text, model);
+    const word = revealedIdentity(g.text, model);
     if (word) {
       invalidReason = `answer ${g.side} reveals an identity ("${word}")`;
       break;
@@ -80,26 +101,28 @@ export async function castVote({ battleId, voter, winner, reason }: {
   // One statement: insert the vote, move both Elo ratings (rows locked, so concurrent votes on
   // the same models apply one after another) and mark the battle voted. ON CONFLICT makes a
   // racing duplicate a no-op that we then resolve below.
-  const inserted = await db.$queryRaw<{ id: string }[]>`
+  const { rows: inserted } = await sql().query<{ id: string }>(`
     WITH ins AS (
       INSERT INTO votes (id, "battleId", winner, reason, "voterKey", "userId", "ipHash", rated, valid, "invalidReason",
                          "modelAId", "modelBId", "categoryId", "createdAt")
-      VALUES (${randomUUID()}, ${battleId}, ${winner}::"VoteWinner", ${reason ?? null}, ${voter.voterKey}, ${voter.userId},
-              ${voter.ipHash}, ${rated}, ${valid}, ${invalidReason}, ${a}, ${b}, ${battle.categoryId}, now())
+      VALUES ($1, $2, $3::"VoteWinner", $4, $5, $6,
+              $7, $8, $9, $10, $11, $12, $13, now())
       ON CONFLICT ("battleId") DO NOTHING
       RETURNING id
     ), cur AS (
-      SELECT id, elo FROM models WHERE id IN (${a}, ${b}) AND ${moveElo} AND EXISTS (SELECT 1 FROM ins) FOR UPDATE
+      SELECT id, elo FROM models WHERE id IN ($11, $12) AND $14 AND EXISTS (SELECT 1 FROM ins) FOR UPDATE
     ), expected AS (
-      SELECT 1.0 / (1.0 + power(10.0, (mb.elo - ma.elo) / 400.0)) AS ea FROM cur ma, cur mb WHERE ma.id = ${a} AND mb.id = ${b}
+      SELECT 1.0 / (1.0 + power(10.0, (mb.elo - ma.elo) / 400.0)) AS ea FROM cur ma, cur mb WHERE ma.id = $11 AND mb.id = $12
     ), elo AS (
       UPDATE models m
-      SET elo = m.elo + CASE WHEN m.id = ${a} THEN ${ELO_K} * (${scoreA} - e.ea) ELSE ${ELO_K} * (e.ea - ${scoreA}) END
-      FROM expected e WHERE m.id IN (${a}, ${b})
+      SET elo = m.elo + CASE WHEN m.id = $11 THEN $15 * ($16 - e.ea) ELSE $15 * (e.ea - $16) END
+      FROM expected e WHERE m.id IN ($11, $12)
     ), voted AS (
-      UPDATE battles SET status = 'voted', "updatedAt" = now() WHERE id = ${battleId} AND EXISTS (SELECT 1 FROM ins)
+      UPDATE battles SET status = 'voted', "updatedAt" = now() WHERE id = $2 AND EXISTS (SELECT 1 FROM ins)
     )
-    SELECT id FROM ins`;
+    SELECT id FROM ins`,
+    [randomUUID(), battleId, winner, reason ?? null, voter.voterKey, voter.userId, voter.ipHash, rated, valid, invalidReason, a, b, battle.categoryId, moveElo, ELO_K, scoreA],
+  );
 
   if (inserted.length === 0) {
     const existing = await db.vote.findUniqueOrThrow({ where: { battleId }, select: { winner: true, voterKey: true, valid: true, rated: true } });

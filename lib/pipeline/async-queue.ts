@@ -1,9 +1,14 @@
-/** A FIFO a producer pushes to and one consumer awaits, with a timeout and an abort signal. */
+/**
+ * A FIFO one producer pushes to and one consumer awaits. No timer or listener per item: with a
+ * thousand viewers of a token stream, per-message timers cost more than the messages.
+ */
 export class AsyncQueue<T> {
   private items: T[] = [];
   private waiter: ((value: T | undefined) => void) | null = null;
+  private closed = false;
 
   push(item: T): void {
+    if (this.closed) return;
     if (this.waiter) {
       const wake = this.waiter;
       this.waiter = null;
@@ -13,21 +18,21 @@ export class AsyncQueue<T> {
     }
   }
 
-  /** The next item, or undefined after `timeoutMs` or once `signal` aborts. */
-  next(timeoutMs: number, signal?: AbortSignal): Promise<T | undefined> {
+  /** Wakes the consumer with undefined, now and on every later next(). */
+  close(): void {
+    this.closed = true;
+    this.items = [];
+    const wake = this.waiter;
+    this.waiter = null;
+    wake?.(undefined);
+  }
+
+  /** The next item; undefined once closed. */
+  next(): Promise<T | undefined> {
     if (this.items.length) return Promise.resolve(this.items.shift());
-    if (signal?.aborted) return Promise.resolve(undefined);
+    if (this.closed) return Promise.resolve(undefined);
     return new Promise((resolve) => {
-      const finish = (value: T | undefined) => {
-        clearTimeout(timer);
-        signal?.removeEventListener("abort", onAbort);
-        this.waiter = null;
-        resolve(value);
-      };
-      const onAbort = () => finish(undefined);
-      const timer = setTimeout(() => finish(undefined), timeoutMs);
-      signal?.addEventListener("abort", onAbort, { once: true });
-      this.waiter = finish;
+      this.waiter = resolve;
     });
   }
 }

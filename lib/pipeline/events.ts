@@ -49,6 +49,18 @@ async function* fromDatabase(generationId: string, row: Finished, afterSeq: numb
   yield finalOf(row, ++seq);
 }
 
+// The hub hands the same string to every viewer of a channel in turn: parse it once for all.
+// (Viewers only read messages, so sharing the object is safe.)
+let lastRaw: string | null = null;
+let lastParsed: StreamMessage | null = null;
+function parseShared(raw: string): StreamMessage | null {
+  if (raw !== lastRaw) {
+    lastRaw = raw;
+    lastParsed = parseStreamMessage(raw);
+  }
+  return lastParsed;
+}
+
 export async function* generationEvents(
   generationId: string,
   { afterSeq = 0, signal }: { afterSeq?: number; signal?: AbortSignal } = {},
@@ -61,12 +73,20 @@ export async function* generationEvents(
   }
 
   // Subscribe first, then replay: a message published in between arrives on both paths and
-  // the seq check drops the second copy.
-  const live = new AsyncQueue<StreamMessage>();
+  // the seq check drops the second copy. null is a recheck tick.
+  const live = new AsyncQueue<StreamMessage | null>();
   const stop = await channelHub().listen(generationChannel(generationId), (raw) => {
-    const message = parseStreamMessage(raw);
+    const message = parseShared(raw);
     if (message) live.push(message);
   });
+  const onAbort = () => live.close();
+  signal?.addEventListener("abort", onAbort, { once: true });
+  if (signal?.aborted) live.close();
+  let quiet = true;
+  const tick = setInterval(() => {
+    if (quiet) live.push(null);
+    quiet = true;
+  }, RECHECK_MS);
   try {
     let last = afterSeq;
     const fromLog = async function* (): AsyncGenerator<StreamMessage> {
@@ -81,9 +101,10 @@ export async function* generationEvents(
       yield message;
       if (isFinalMessage(message)) return;
     }
-    while (!signal?.aborted) {
-      const message = await live.next(RECHECK_MS, signal);
-      if (signal?.aborted) return;
+    for (;;) {
+      const message = await live.next();
+      if (message === undefined || signal?.aborted) return;
+      if (message) quiet = false;
       if (message && message.seq <= last) continue;
       if (!message || message.seq > last + 1) {
         // Silence or a gap (a lost publish, a reconnected subscriber): the log is the truth.
@@ -113,6 +134,8 @@ export async function* generationEvents(
       if (isFinalMessage(message)) return;
     }
   } finally {
+    clearInterval(tick);
+    signal?.removeEventListener("abort", onAbort);
     stop();
   }
 }

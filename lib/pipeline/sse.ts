@@ -19,6 +19,25 @@ export function encodeSse(event: SseEvent): string {
   return `${out}data: ${JSON.stringify(event.data)}\n\n`;
 }
 
+// Many viewers of one stream receive the same message object: serialise it once for all of
+// them (the id line stays per event). Messages are never changed after they are yielded.
+const serialised = new WeakMap<object, string>();
+const encoder = new TextEncoder();
+
+function encodeShared(event: SseEvent): Uint8Array {
+  const data = event.data;
+  if (typeof data !== "object" || data === null) return encoder.encode(encodeSse(event));
+  let json = serialised.get(data);
+  if (json === undefined) {
+    json = JSON.stringify(data);
+    serialised.set(data, json);
+  }
+  let out = "";
+  if (event.id !== undefined) out += `id: ${event.id}\n`;
+  if (event.event) out += `event: ${event.event}\n`;
+  return encoder.encode(`${out}data: ${json}\n\n`);
+}
+
 /** One generation's messages as SSE events: id = seq, the message itself as data. */
 export async function* generationSse(messages: AsyncIterable<StreamMessage>): AsyncGenerator<SseEvent> {
   for await (const message of messages) yield { id: String(message.seq), data: message };
@@ -43,13 +62,12 @@ export function sseResponse(
   const stop = new AbortController();
   const abort = () => stop.abort();
   signal?.addEventListener("abort", abort, { once: true });
-  const encoder = new TextEncoder();
   let ping: NodeJS.Timeout | undefined;
 
   const body = new ReadableStream<Uint8Array>({
     async start(controller) {
-      const send = (text: string) => {
-        if (!stop.signal.aborted) controller.enqueue(encoder.encode(text));
+      const send = (chunk: string | Uint8Array) => {
+        if (!stop.signal.aborted) controller.enqueue(typeof chunk === "string" ? encoder.encode(chunk) : chunk);
       };
       send(`retry: ${retryMs}\n\n`);
       ping = setInterval(() => send(": ping\n\n"), keepAliveMs);
@@ -57,7 +75,7 @@ export function sseResponse(
       try {
         for await (const event of iterable) {
           if (stop.signal.aborted) break;
-          send(encodeSse(event));
+          send(encodeShared(event));
         }
       } catch (error) {
         const last = onError ? onError(error) : { event: "error", data: { type: "error", error: "The stream failed." } };

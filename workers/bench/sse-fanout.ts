@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { cpus } from "node:os";
+import { cpus, loadavg } from "node:os";
 import path from "node:path";
 import { Readable } from "node:stream";
 import { db } from "../../lib/db";
@@ -66,6 +66,7 @@ async function main() {
   while (channelHub().listenerCount(channel) < VIEWERS) await new Promise((r) => setTimeout(r, 50));
   const connectMs = now() - started;
 
+  const cpuBefore = process.cpuUsage();
   const redis = createRedis({ maxRetriesPerRequest: null });
   const writer = await StreamWriter.open(redis, generation.id);
   for (let i = 0; i < MESSAGES; i++) {
@@ -75,6 +76,7 @@ async function main() {
   writer.write({ type: "done" });
   await writer.flush();
   const results = await Promise.all(viewers);
+  const cpu = process.cpuUsage(cpuBefore);
   server.close();
 
   const latencies = results.flatMap((r) => r.latencies).sort((a, b) => a - b);
@@ -87,6 +89,8 @@ async function main() {
     cpu: cpus()[0]?.model ?? "unknown",
     cores: cpus().length,
     node: process.version,
+    /** 1-minute load average at the end: on a shared machine, compare rows at similar load only. */
+    load: +loadavg()[0]!.toFixed(2),
     viewers: VIEWERS,
     messages: MESSAGES,
     intervalMs: INTERVAL_MS,
@@ -98,13 +102,15 @@ async function main() {
     duplicates,
     viewersComplete: complete,
     errors: results.reduce((n, r) => n + r.errors, 0),
+    /** Server CPU (user + system) per delivered message: the load-independent cost of fan-out. */
+    serverCpuUsPerDelivery: +((cpu.user + cpu.system) / Math.max(1, received)).toFixed(2),
   };
   console.table([row]);
   const dir = path.join(__dirname, "results");
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${row.date.slice(0, 10)}-sse-fanout-${VIEWERS}.json`);
   writeFileSync(file, JSON.stringify(row, null, 2) + "\n");
-  console.log(`| ${row.date.slice(0, 10)} | ${row.cpu}, ${row.cores} cores | ${row.viewers} | ${row.messages} @ ${row.intervalMs} ms | ${row.p50Ms} | ${row.p99Ms} | ${row.maxMs} | ${row.lost} |`);
+  console.log(`| ${row.date.slice(0, 10)} | ${row.cpu}, ${row.cores} cores | ${row.load} | ${row.viewers} | ${row.messages} @ ${row.intervalMs} ms | ${row.p50Ms} | ${row.p99Ms} | ${row.maxMs} | ${row.lost} | ${row.serverCpuUsPerDelivery} |`);
 
   await db.generation.delete({ where: { id: generation.id } });
   await db.model.delete({ where: { id: model.id } });

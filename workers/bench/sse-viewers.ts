@@ -53,8 +53,8 @@ function viewer(index: number) {
 function done() {
   finished += 1;
   if (finished === count) {
-    process.stdout.write(JSON.stringify({ ...result, seqs: seqsPerViewer.map((s) => s.size) }) + "\n");
-    process.exit(0);
+    // Exit only once the (piped, asynchronous) stdout has taken the whole line.
+    process.stdout.write(JSON.stringify({ ...result, seqs: seqsPerViewer.map((s) => s.size) }) + "\n", () => process.exit(0));
   }
 }
 

@@ -111,7 +111,7 @@ describe("generation pipeline with an OpenAI-compatible endpoint", () => {
     expect(messages.at(-1)).toMatchObject({ type: "error", error: "The model could not answer." });
   });
 
-  it("retries a transient failure and tells viewers to drop the partial answer", async () => {
+  it("retries an overloaded endpoint with backoff, then fails with its reason", async () => {
     const m = await model("overloaded");
     workers = await startWorkers([m]);
     const generation = await createAndEnqueue({ modelId: m.id, purpose: "test", messages: ask, params }, { jobOptions: { attempts: 3, backoff: { type: "fixed", delay: 50 } } });
@@ -155,6 +155,22 @@ describe("generation pipeline with an OpenAI-compatible endpoint", () => {
     for (const id of pregen) await finishedGeneration(id);
     const rows = await db.generation.findMany({ where: { modelId: m.id }, orderBy: { startedAt: "asc" } });
     expect(rows[0]!.id).toBe(live.id);
+    await workers.close(1000);
+  });
+
+  it("picks up a model added after start and drops one that is disabled", async () => {
+    const slug = `pipe-late-${Date.now().toString(36)}`;
+    const first = await model("tokens:2:0");
+    workers = await startWorkers([first], { models: [first.slug, slug] });
+    expect(workers.modelIds).toEqual([first.id]);
+    const late = await createModel({ kind: "openai", engine: { baseUrl: engine.baseUrl, remoteModel: "tokens:2:0" }, slug });
+    await workers.refresh();
+    expect(workers.modelIds.sort()).toEqual([first.id, late.id].sort());
+    const generation = await createAndEnqueue({ modelId: late.id, purpose: "test", messages: ask, params });
+    expect((await finishedGeneration(generation.id)).status).toBe("completed");
+    await db.model.update({ where: { id: first.id }, data: { status: "disabled" } });
+    await workers.refresh();
+    expect(workers.modelIds).toEqual([late.id]);
     await workers.close(1000);
   });
 });

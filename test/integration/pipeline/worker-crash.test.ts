@@ -104,6 +104,11 @@ describe("a worker killed mid-generation", () => {
     expect(messages.some((m) => m.type === "reset")).toBe(true);
     expect(textOf(messages)).toBe(row.text);
 
+    const metrics = await (await fetch(`http://127.0.0.1:${survivor.healthPort}/metrics`)).text();
+    expect(metrics).toContain(`leitai_jobs{model="${model.slug}",state="completed"} 1`);
+    expect(metrics).toMatch(new RegExp(`leitai_time_to_first_token_seconds_count\\{model="${model.slug}"\\} 1`));
+    expect((await fetch(`http://127.0.0.1:${survivor.healthPort}/healthz/live`)).status).toBe(200);
+
     // SIGTERM: the survivor closes cleanly and leaves nothing running.
     const exited = new Promise<number | null>((resolve) => survivor.child.once("exit", (code) => resolve(code)));
     killGroup(survivor, "SIGTERM");

@@ -53,5 +53,7 @@ describe("ratings CLI", { timeout: 30_000 }, () => {
     const run = ratings("--format", "csv", "--input", fastchat);
     expect(run.status).toBe(2);
     expect(run.stderr).toMatch(/--format must be one of leitai, fastchat/);
+    const anchor = ratings("--format", "fastchat", "--input", fastchat, "--anchor", "gpt-9=1000", "--bootstrap", "0");
+    expect([anchor.status, anchor.stderr]).toEqual([2, expect.stringMatching(/--anchor: model "gpt-9" has no battles/)]);
   });
 });

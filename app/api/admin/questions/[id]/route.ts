@@ -1,6 +1,6 @@
 import { NextResponse } from "next/server";
 import { requireAdmin } from "@/lib/auth/session";
-import { deleteQuestion, getQuestion, questionInputSchema, updateQuestion } from "@/lib/admin/questions";
+import { deleteQuestion, getQuestion, questionPatchSchema, updateQuestion } from "@/lib/admin/questions";
 import { parseJson, route } from "@/lib/http";
 
 export const runtime = "nodejs";
@@ -19,7 +19,7 @@ export const PATCH = route(async (request: Request, { params }: Ctx) => {
   const admin = await requireAdmin();
   const { id } = await params;
   await getQuestion({ id });
-  const input = await parseJson(request, questionInputSchema.partial());
+  const input = await parseJson(request, questionPatchSchema);
   return NextResponse.json({ question: await updateQuestion({ id, input, actorId: admin.id }) });
 });
 

@@ -1,0 +1,154 @@
+import { randomBytes } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { expect, test, type Page } from "@playwright/test";
+import { db } from "../../lib/db";
+
+// The admin console in Chromium. The model test and pre-generation need a gpu-runtime serving a
+// demo model at LEITAI_RUNTIME_URL and a worker (`npm run workers`) on the same database and
+// Redis; without them those two tests are skipped with the reason, the others always run.
+
+const email = process.env.LEITAI_ADMIN_EMAIL ?? "admin@test.leitai";
+const password = process.env.LEITAI_ADMIN_PASSWORD ?? "test-admin-password";
+const runtimeUrl = (process.env.LEITAI_RUNTIME_URL ?? "http://127.0.0.1:8000").replace(/\/+$/, "");
+const run = randomBytes(4).toString("hex");
+
+async function signIn(page: Page) {
+  await page.goto("/signin?callbackUrl=%2Fadmin");
+  await page.getByTestId("signin-email").fill(email);
+  await page.getByTestId("signin-password").fill(password);
+  await page.getByTestId("signin-submit").click();
+  await expect(page.getByTestId("admin-user")).toBeVisible();
+}
+
+/** The first model the runtime serves, or null when no runtime answers. */
+async function servedDemoModel(): Promise<string | null> {
+  try {
+    const res = await fetch(`${runtimeUrl}/v1/models`, { signal: AbortSignal.timeout(3000) });
+    const body = (await res.json()) as { data?: { id: string }[] };
+    return body.data?.[0]?.id ?? null;
+  } catch {
+    return null;
+  }
+}
+
+async function addLocalModel(page: Page, slug: string, servedName: string) {
+  await page.goto("/admin/models/new");
+  await page.getByTestId("model-kind").selectOption("local");
+  await page.getByTestId("model-displayName").fill(`Demo ${slug}`);
+  await page.getByTestId("model-slug").fill(slug);
+  await page.getByTestId("model-path").fill(`/models/${servedName}`);
+  await page.getByTestId("model-runtimeUrl").fill(runtimeUrl);
+  await page.getByTestId("model-servedName").fill(servedName);
+  await page.getByTestId("model-maxTokens").fill("32");
+  await page.getByTestId("model-save").click();
+  await expect(page).toHaveURL(/\/admin\/models\/[a-z0-9]+/);
+  await expect(page.getByTestId("model-status")).toHaveText("active");
+  return page.url().split("/").pop()!.split("?")[0]!;
+}
+
+test.beforeEach(async ({ page }) => {
+  await signIn(page);
+});
+
+test("add a local demo model and test it: streamed text, TTFT and tokens/s", async ({ page }) => {
+  const served = await servedDemoModel();
+  test.skip(!served, `needs a gpu-runtime serving a demo model at ${runtimeUrl} and a running worker`);
+  await addLocalModel(page, `e2e-demo-${run}`, served!);
+  await expect(page.getByTestId("model-last-check")).toContainText(served!);
+  await page.getByTestId("model-test-prompt").fill("你好，请介绍一下你自己。");
+  await page.getByTestId("model-test-run").click();
+  await expect(page.getByTestId("model-test-output")).not.toBeEmpty({ timeout: 60_000 });
+  await expect(page.getByTestId("model-test-state")).toHaveAttribute("data-state", "done", { timeout: 60_000 });
+  await expect(page.getByTestId("model-test-ttft")).toContainText(/TTFT \d+ ms/);
+  await expect(page.getByTestId("model-test-tps")).toContainText("tokens/s");
+  await page.goto("/admin/models");
+  await expect(page.getByTestId(`model-status-e2e-demo-${run}`)).toHaveText("active");
+});
+
+test("import a 500-row CSV: the dry run shows 3 planted errors; fixed, it imports", async ({ page }) => {
+  const rows = Array.from({ length: 500 }, (_, i) => ({ text: `E2E ${run} question ${i}, "quoted", and more`, category: ["writing", "写信写文章", "Letters & Essays"][i % 3]!, language: "zh" }));
+  const csv = (items: typeof rows) =>
+    "text,category,language\r\n" + items.map((r) => `"${r.text.replace(/"/g, '""')}",${r.category},${r.language}`).join("\r\n") + "\r\n";
+  const broken = rows.map((r) => ({ ...r }));
+  broken[9]!.category = "no-such-category";
+  broken[199]!.language = "";
+  broken[449]!.language = "Chinese!";
+  const dir = tmpdir();
+  const badFile = path.join(dir, `leitai-e2e-${run}-bad.csv`);
+  const goodFile = path.join(dir, `leitai-e2e-${run}-good.csv`);
+  writeFileSync(badFile, csv(broken));
+  writeFileSync(goodFile, csv(rows));
+
+  await page.goto("/admin/questions/import");
+  await page.getByTestId("import-file").setInputFiles(badFile);
+  await page.getByTestId("import-dry-run").click();
+  await expect(page.getByTestId("import-error-count")).toHaveText("3");
+  const errorRows = page.getByTestId("import-error-row");
+  await expect(errorRows).toHaveCount(3);
+  await expect(errorRows.nth(0)).toContainText("11");
+  await expect(errorRows.nth(0)).toContainText("category");
+  await expect(errorRows.nth(1)).toContainText("201");
+  await expect(errorRows.nth(2)).toContainText("451");
+  await expect(page.getByTestId("import-run")).toBeDisabled();
+
+  await page.getByTestId("import-file").setInputFiles(goodFile);
+  await page.getByTestId("import-dry-run").click();
+  await expect(page.getByTestId("import-error-count")).toHaveText("0");
+  await page.getByTestId("import-run").click();
+  await expect(page.getByTestId("import-written")).toHaveText("500 written");
+  await page.getByTestId("import-see-questions").click();
+  await page.getByTestId("question-search").fill(`E2E ${run} question 42,`);
+  await page.getByTestId("question-filter-apply").click();
+  await expect(page.getByTestId("question-row")).toHaveCount(1);
+  await expect(page.getByTestId("question-row")).toContainText(`E2E ${run} question 42, "quoted"`);
+});
+
+test("pre-generate for two models and watch both progress bars reach 100 %", async ({ page }) => {
+  test.setTimeout(180_000);
+  const served = await servedDemoModel();
+  test.skip(!served, `needs a gpu-runtime serving a demo model at ${runtimeUrl} and a running worker`);
+  const api = page.request;
+  const category = await (await api.post("/api/admin/categories", { data: { slug: `e2e-${run}`, nameZh: `端到端 ${run}`, nameEn: `E2E ${run}` } })).json();
+  for (let i = 0; i < 3; i++) {
+    const res = await api.post("/api/admin/questions", { data: { text: `Pregen ${run} question ${i}?`, categoryId: category.category.id, language: "en" } });
+    expect(res.status()).toBe(201);
+  }
+  const ids = [await addLocalModel(page, `e2e-pa-${run}`, served!), await addLocalModel(page, `e2e-pb-${run}`, served!)];
+
+  await page.goto("/admin/pregen");
+  for (const id of ids) await page.getByTestId(`pregen-model-${id}`).check();
+  await page.getByTestId("pregen-scope").selectOption("category");
+  await page.getByTestId("pregen-category").selectOption(category.category.id);
+  await page.getByTestId("pregen-start").click();
+  for (const id of ids) {
+    const row = page.locator(`[data-testid="pregen-run"][data-model="${id}"]`).first();
+    await expect(row.getByTestId("pregen-progress")).toHaveAttribute("data-pct", "100", { timeout: 150_000 });
+    await expect(row.getByTestId("pregen-counts")).toContainText("3/3 done");
+  }
+});
+
+test("invalidate all votes of one voter, with a reason", async ({ page }) => {
+  const [a, b] = await Promise.all([0, 1].map((i) =>
+    db.model.create({ data: { slug: `e2e-vote-${run}-${i}`, displayName: `E2E vote ${i}`, kind: "openai", status: "disabled" } })));
+  const voterKey = `anon:e2e-${run}`;
+  for (let i = 0; i < 6; i++) {
+    const battle = await db.battle.create({ data: { mode: "bank", modelAId: a!.id, modelBId: b!.id, voterKey, ipHash: `ip-${run}`, status: "voted" } });
+    await db.vote.create({ data: { battleId: battle.id, winner: "A", voterKey, ipHash: `ip-${run}`, modelAId: a!.id, modelBId: b!.id } });
+  }
+  await page.goto("/admin/votes");
+  await page.getByTestId("vote-filter-voter").fill(voterKey);
+  await page.getByTestId("vote-filter-apply").click();
+  await expect(page.getByTestId("vote-row")).toHaveCount(6);
+  await page.getByTestId("vote-reason").fill("ballot stuffing");
+  page.once("dialog", (dialog) => dialog.accept());
+  await page.getByTestId("vote-invalidate-filter").click();
+  await expect(page.getByTestId("vote-message")).toContainText("6 votes invalidated");
+  await expect(page.locator('[data-testid="vote-row"][data-valid="false"]')).toHaveCount(6);
+  expect(await db.vote.count({ where: { voterKey, valid: false, invalidReason: "ballot stuffing" } })).toBe(6);
+});
+
+test.afterAll(async () => {
+  await db.$disconnect();
+});

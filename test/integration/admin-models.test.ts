@@ -1,0 +1,155 @@
+import { randomBytes } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { db } from "@/lib/db";
+import { decryptSecret } from "@/lib/secrets";
+import type { Client } from "./support/http";
+import { adminSurface } from "./support/admin-surface";
+import { adminClient } from "./support/users";
+
+// Models through the admin API: validation names fields, saving checks reachability against a
+// real (local, fake) OpenAI-compatible endpoint, and the API key is stored encrypted and never
+// leaves the server — not in any response, not in the audit log.
+
+const run = randomBytes(4).toString("hex");
+const API_KEY = `sk-leitai-${randomBytes(16).toString("hex")}`;
+let admin: Client;
+let engine: Server;
+let engineUrl: string;
+const bodies: string[] = [];
+
+beforeAll(async () => {
+  admin = await adminClient();
+  engine = createServer((req, res) => {
+    const ok = req.headers.authorization === `Bearer ${API_KEY}`;
+    if (req.url === "/v1/models") {
+      res.writeHead(ok ? 200 : 401, { "content-type": "application/json" });
+      res.end(JSON.stringify(ok ? { data: [{ id: "remote-chat" }] } : { error: "bad key" }));
+    } else if (req.url === "/rt/v1/models") {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ data: [{ id: `served-${run}` }] }));
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve) => engine.listen(0, "127.0.0.1", resolve));
+  engineUrl = `http://127.0.0.1:${(engine.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  await new Promise((resolve) => engine.close(resolve));
+});
+
+async function call(path: string, init: { method?: string; body?: unknown } = {}) {
+  const res = await admin.fetch(path, {
+    method: init.method ?? "GET",
+    ...(init.body !== undefined ? { headers: { "content-type": "application/json" }, body: JSON.stringify(init.body) } : {}),
+  });
+  const text = await res.text();
+  bodies.push(text);
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are checked field by field
+  return { status: res.status, body: JSON.parse(text) as Record<string, any> };
+}
+
+const openaiModel = (slug: string, extra: Record<string, unknown> = {}) => ({
+  kind: "openai", slug, displayName: `Remote ${slug}`, engine: { baseUrl: `${engineUrl}/v1`, remoteModel: "remote-chat" },
+  generationDefaults: { temperature: 0.7, topP: 0.9, topK: 40, repetitionPenalty: 1, maxTokens: 256 }, battleWeight: 1, ...extra,
+});
+
+describe("admin models", () => {
+  let id: string;
+
+  it("validation errors name the field", async () => {
+    const badSlug = await call("/api/admin/models", { method: "POST", body: openaiModel("Bad Slug") });
+    expect(badSlug.status).toBe(400);
+    expect(badSlug.body.error.field).toBe("slug");
+    const badUrl = await call("/api/admin/models", { method: "POST", body: { ...openaiModel(`x-${run}`), engine: { baseUrl: "not a url", remoteModel: "m" } } });
+    expect(badUrl.status).toBe(400);
+    expect(badUrl.body.error.field).toBe("engine.baseUrl");
+    const badTemp = await call("/api/admin/models", { method: "POST", body: openaiModel(`x-${run}`, { generationDefaults: { temperature: 9 } }) });
+    expect(badTemp.body.error.field).toBe("generationDefaults.temperature");
+  });
+
+  it("creates an openai model: reachable with the key → active; the key is encrypted at rest", async () => {
+    const created = await call("/api/admin/models", { method: "POST", body: openaiModel(`remote-${run}`, { apiKey: API_KEY }) });
+    expect(created.status).toBe(201);
+    expect(created.body.check.ok).toBe(true);
+    expect(created.body.model).toMatchObject({ status: "active", apiKey: "set" });
+    expect(created.body.model).not.toHaveProperty("apiKeyEncrypted");
+    id = created.body.model.id;
+    const [raw] = await db.$queryRaw<{ apiKeyEncrypted: string }[]>`SELECT "apiKeyEncrypted" FROM models WHERE id = ${id}`;
+    expect(raw!.apiKeyEncrypted).toMatch(/^v1:[\w-]+:[\w-]+:[\w-]+$/);
+    expect(raw!.apiKeyEncrypted).not.toContain(API_KEY);
+    expect(decryptSecret(raw!.apiKeyEncrypted)).toBe(API_KEY);
+  });
+
+  it("an empty key on edit keeps the stored key; a wrong key saves the model as disabled", async () => {
+    const [before] = await db.$queryRaw<{ apiKeyEncrypted: string }[]>`SELECT "apiKeyEncrypted" FROM models WHERE id = ${id}`;
+    const kept = await call(`/api/admin/models/${id}`, { method: "PUT", body: openaiModel(`remote-${run}`, { apiKey: "", description: "edited" }) });
+    expect(kept.status).toBe(200);
+    expect(kept.body.check.ok).toBe(true);
+    expect(kept.body.model).toMatchObject({ status: "active", apiKey: "set", description: "edited" });
+    const [after] = await db.$queryRaw<{ apiKeyEncrypted: string }[]>`SELECT "apiKeyEncrypted" FROM models WHERE id = ${id}`;
+    expect(after!.apiKeyEncrypted).toBe(before!.apiKeyEncrypted);
+
+    const wrong = await call("/api/admin/models", { method: "POST", body: openaiModel(`wrongkey-${run}`, { apiKey: "sk-wrong" }) });
+    expect(wrong.status).toBe(201);
+    expect(wrong.body.check).toMatchObject({ ok: false, field: "apiKey" });
+    expect(wrong.body.model.status).toBe("disabled");
+  });
+
+  it("an unreachable endpoint is saved as disabled with the reason, and cannot be enabled", async () => {
+    const dead = await call("/api/admin/models", {
+      method: "POST", body: { ...openaiModel(`dead-${run}`), engine: { baseUrl: "http://127.0.0.1:9/v1", remoteModel: "m" } },
+    });
+    expect(dead.status).toBe(201);
+    expect(dead.body.check.ok).toBe(false);
+    expect(dead.body.check.message).toMatch(/not reachable/);
+    expect(dead.body.model.status).toBe("disabled");
+    const enable = await call(`/api/admin/models/${dead.body.model.id}/status`, { method: "POST", body: { status: "active" } });
+    expect(enable.status).toBe(409);
+    expect(enable.body.error.code).toBe("conflict:model_unreachable");
+  });
+
+  it("a local model is active when its runtime lists the served name", async () => {
+    const local = {
+      kind: "local", slug: `local-${run}`, displayName: "Local", battleWeight: 2,
+      engine: { path: "/models/tiny.gguf", chatTemplate: "alpaca2", runtimeUrl: `${engineUrl}/rt`, servedName: `served-${run}` },
+    };
+    const created = await call("/api/admin/models", { method: "POST", body: local });
+    expect(created.status).toBe(201);
+    expect(created.body.model.status).toBe("active");
+    const missing = await call("/api/admin/models", { method: "POST", body: { ...local, slug: `local2-${run}`, engine: { ...local.engine, servedName: "nope" } } });
+    expect(missing.body.check).toMatchObject({ ok: false });
+    expect(missing.body.check.message).toMatch(/does not list nope/);
+  });
+
+  it("disable, retire and enable write audit entries; the slug is fixed once there are battles", async () => {
+    expect((await call(`/api/admin/models/${id}/status`, { method: "POST", body: { status: "disabled" } })).body.model.status).toBe("disabled");
+    expect((await call(`/api/admin/models/${id}/status`, { method: "POST", body: { status: "active" } })).body.model.status).toBe("active");
+    const actions = (await db.auditLog.findMany({ where: { targetType: "model", targetId: id }, orderBy: { createdAt: "asc" } })).map((a) => a.action);
+    expect(actions).toEqual(["model.create", "model.update", "model.status", "model.status"]);
+
+    const other = await db.model.findFirstOrThrow({ where: { slug: `local-${run}` } });
+    await db.battle.create({ data: { mode: "live", modelAId: id, modelBId: other.id, voterKey: `test:${run}`, ipHash: "x" } });
+    const renamed = await call(`/api/admin/models/${id}`, { method: "PUT", body: openaiModel(`renamed-${run}`) });
+    expect(renamed.status).toBe(409);
+    expect(renamed.body.error.field).toBe("slug");
+    const list = await call("/api/admin/models");
+    expect(list.body.models.find((m: { id: string }) => m.id === id)).toMatchObject({ battles: 1, apiKey: "set" });
+  });
+
+  it("the API key appears in no admin response and no audit entry", async () => {
+    for (const e of adminSurface().filter((x) => x.method === "GET")) {
+      const url = e.url.replace("does-not-exist", id);
+      const res = await admin.fetch(url);
+      bodies.push(await res.text());
+    }
+    expect(bodies.length).toBeGreaterThan(20);
+    for (const body of bodies) expect(body).not.toContain(API_KEY);
+    const audit = await db.auditLog.findMany({ where: { targetType: "model" } });
+    expect(JSON.stringify(audit)).not.toContain(API_KEY);
+    expect(JSON.stringify(audit)).toContain('"apiKey":"set"');
+  });
+});
