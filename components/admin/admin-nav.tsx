@@ -9,6 +9,7 @@ const links: [string, string, string][] = [
   ["/admin/votes", "投票审核 Votes", "votes"],
   ["/admin/users", "用户 Users", "users"],
   ["/admin/system", "系统 System", "system"],
+  ["/admin/audit", "审计 Audit log", "audit"],
 ];
 
 export function AdminNav() {
