@@ -36,7 +36,7 @@ export type BattleCard = {
 };
 
 function toCard(b: BattleRow, voted: Set<string>): BattleCard {
-  const showAnswers = b.mode !== "bank" || (b.questionId !== null && voted.has(b.questionId));
+  const showAnswers = b.questionId === null || voted.has(b.questionId);
   const text = (side: string) => b.generations.find((g) => g.side === side)?.generation.text ?? "";
   return {
     id: b.id, mode: b.mode, createdAt: b.createdAt, questionId: b.questionId,
