@@ -77,15 +77,15 @@ try {
   const computeCpu: number[] = [];
   for (let run = 0; run < runs; run++) {
     let t = performance.now();
-    let cpu = process.cpuUsage();
+    let cpuStart = process.cpuUsage();
     const table = readVoteFile(file, "leitai");
     parse.push((performance.now() - t) / 1000);
-    parseCpu.push(cpuSeconds(cpu));
+    parseCpu.push(cpuSeconds(cpuStart));
     t = performance.now();
-    cpu = process.cpuUsage();
+    cpuStart = process.cpuUsage();
     computeLeaderboardFromTable(table, { bootstrapRounds: rounds, seed: 42 });
     compute.push((performance.now() - t) / 1000);
-    computeCpu.push(cpuSeconds(cpu));
+    computeCpu.push(cpuSeconds(cpuStart));
   }
 
   const cli: number[] = [];

@@ -20,6 +20,9 @@ import {
 
 class UsageError extends Error {}
 
+/** The file being read, for error messages. */
+let inputPath = "input";
+
 const USAGE = "usage: ratings --input FILE --format fastchat|leitai [--bootstrap N] [--seed S] [--anchor MODEL=RATING] [--anony-only] [--json]";
 
 function main(argv: string[]): number {
@@ -28,6 +31,7 @@ function main(argv: string[]): number {
     process.stdout.write(USAGE + "\n");
     return 0;
   }
+  inputPath = args.input;
   const table = readVoteFile(args.input, args.format, { anonyOnly: args.anonyOnly });
   if (table.length === 0) throw new UsageError(`${args.input}: no votes to rate`);
   if (args.anchor && !table.models.includes(args.anchor.model)) throw new UsageError(`--anchor: model ${JSON.stringify(args.anchor.model)} has no battles`);
@@ -136,15 +140,14 @@ function toTable(leaderboard: Leaderboard): string {
 try {
   process.exitCode = main(process.argv.slice(2));
 } catch (error) {
-  const input = process.argv[process.argv.indexOf("--input") + 1] ?? "input";
   if (error instanceof VoteFileError) {
-    process.stderr.write(`ratings: ${input} ${error.message}\n`);
+    process.stderr.write(`ratings: ${inputPath} ${error.message}\n`);
     process.exitCode = 2;
   } else if (error instanceof UsageError) {
     process.stderr.write(`ratings: ${error.message}\n${USAGE}\n`);
     process.exitCode = 2;
   } else if ((error as NodeJS.ErrnoException).code === "ENOENT" || (error as NodeJS.ErrnoException).code === "EISDIR") {
-    process.stderr.write(`ratings: cannot read ${input}: ${(error as Error).message}\n`);
+    process.stderr.write(`ratings: cannot read ${inputPath}: ${(error as Error).message}\n`);
     process.exitCode = 2;
   } else {
     process.stderr.write(`ratings: ${(error as Error).message}\n`);

@@ -14,7 +14,8 @@ import { publicGenerationError, StreamWriter } from "../lib/pipeline/stream-log"
 // One generation job: call the model's engine with streaming, publish every chunk, and write
 // the result to the row in one update at the end.
 
-export type AbortReason = "cancel" | "shutdown";
+/** cancel: by the site; shutdown: the worker is stopping; lost: BullMQ gave the job to another worker. */
+export type AbortReason = "cancel" | "shutdown" | "lost";
 
 export type GenerationContext = {
   redis: Redis;
@@ -149,6 +150,10 @@ async function handleFailure(
   if (controller.signal.aborted && reason === "cancel") {
     await markCancelled(ctx.redis, id, writer);
     return "cancelled";
+  }
+  if (controller.signal.aborted && reason === "lost") {
+    // Another worker owns the job now and writes its stream: touch nothing.
+    throw new Error("the job's lock was lost to another worker");
   }
   if (controller.signal.aborted && reason === "shutdown") {
     // Back to the queue for another worker; the next attempt resets the stream.

@@ -1,14 +1,15 @@
 // The worker process: serves model queues from config (LEITAI_WORKER_MODELS, empty = every
-// active model), optionally supervises a gpu-runtime, reports health, metrics and heartbeats,
-// and shuts down cleanly.
+// active model) and the pre-generation and ratings queues, optionally supervises a
+// gpu-runtime, reports health, metrics and heartbeats, and shuts down cleanly.
 import { hostname } from "node:os";
 import { db } from "../lib/db";
 import { env } from "../lib/env";
+import { startRatingsWorker } from "../lib/arena/ratings-job";
 import { log } from "../lib/log";
 import { closeQueues } from "../lib/pipeline/queues";
 import { startHealthServer, type HealthState } from "./health-server";
 import { GenerationWorkers } from "./pool";
-import { parseRuntimeModels, RuntimeSupervisor } from "./runtime-supervisor";
+import { maxNumSeqsOf, parseRuntimeModels, RuntimeSupervisor } from "./runtime-supervisor";
 
 const RUNTIME_START_TIMEOUT_MS = 10 * 60_000;
 
@@ -20,12 +21,13 @@ async function main() {
 
   let runtime: RuntimeSupervisor | null = null;
   const runtimeModels = parseRuntimeModels(config.LEITAI_RUNTIME_MODELS);
+  const runtimeArgs = config.LEITAI_RUNTIME_ARGS.split(/\s+/).filter(Boolean);
   if (runtimeModels.length) {
     runtime = new RuntimeSupervisor({
       models: runtimeModels,
       url: config.LEITAI_RUNTIME_URL,
       python: config.LEITAI_RUNTIME_PYTHON,
-      extraArgs: config.LEITAI_RUNTIME_ARGS.split(/\s+/).filter(Boolean),
+      extraArgs: runtimeArgs,
       packageDir: "gpu-runtime",
     });
     runtime.start();
@@ -38,6 +40,7 @@ async function main() {
     lockDurationMs: config.LEITAI_WORKER_LOCK_MS,
     stalledIntervalMs: config.LEITAI_WORKER_STALLED_INTERVAL_MS,
     defaultConcurrency: config.LEITAI_WORKER_CONCURRENCY,
+    localConcurrency: runtime ? maxNumSeqsOf(runtimeArgs) : undefined,
     timeouts: {
       connectMs: config.LEITAI_ENGINE_CONNECT_TIMEOUT_MS,
       firstTokenMs: config.LEITAI_ENGINE_FIRST_TOKEN_TIMEOUT_MS,
@@ -46,6 +49,7 @@ async function main() {
   });
   state.metrics = () => pool.renderMetrics();
 
+  let ratings: Awaited<ReturnType<typeof startRatingsWorker>> | null = null;
   let shuttingDown = false;
   const shutdown = async (signal: string) => {
     if (shuttingDown) return;
@@ -54,7 +58,10 @@ async function main() {
     log.info("worker:shutdown", { signal, workerId });
     // Force exit if something refuses to close: the deadline for jobs plus room to hand them back.
     setTimeout(() => process.exit(1), config.LEITAI_WORKER_SHUTDOWN_MS + 10_000).unref();
-    await pool.close(config.LEITAI_WORKER_SHUTDOWN_MS).catch((e) => log.error("worker:close", e));
+    await Promise.all([
+      pool.close(config.LEITAI_WORKER_SHUTDOWN_MS).catch((e) => log.error("worker:close", e)),
+      ratings?.close().catch((e) => log.error("worker:close-ratings", e)),
+    ]);
     await closeQueues();
     await runtime?.stop();
     await db.$disconnect().catch(() => undefined);
@@ -67,6 +74,8 @@ async function main() {
   // With a supervised runtime, wait for it before sizing concurrency from it.
   if (runtime) await runtime.waitHealthy(RUNTIME_START_TIMEOUT_MS);
   await pool.start();
+  // Rating recomputes (scheduled after votes, or by an admin) run in the worker process too.
+  ratings = startRatingsWorker();
   state.ready = true;
   log.info("worker:ready", { workerId, healthPort: config.LEITAI_WORKER_HEALTH_PORT, models: pool.modelIds });
 }

@@ -25,6 +25,8 @@ export type PoolOptions = {
   stalledIntervalMs: number;
   /** Used when the engine does not report how many sequences it batches. */
   defaultConcurrency: number;
+  /** For local models when the runtime does not report it: the supervised runtime's --max-num-seqs. */
+  localConcurrency?: number;
   timeouts: EngineTimeouts;
   /** Also run PREGEN_QUEUE fan-out jobs. */
   pregen?: boolean;
@@ -132,7 +134,9 @@ export class GenerationWorkers {
         existing.model = model; // engine settings may have changed; jobs read the row anyway
         continue;
       }
-      const concurrency = (await engineBatchSize(model)) ?? this.options.defaultConcurrency;
+      const concurrency = (await engineBatchSize(model))
+        ?? (model.kind === "local" ? this.options.localConcurrency : undefined)
+        ?? this.options.defaultConcurrency;
       const served: Served = { model, worker: undefined as unknown as Worker<GenerationJob>, concurrency, inFlight: 0, lastError: null };
       served.worker = this.consume(served);
       this.served.set(model.id, served);
@@ -158,6 +162,11 @@ export class GenerationWorkers {
       maxStalledCount: 1,
     });
     worker.on("error", (e) => log.warn("worker:bullmq", e));
+    // A stalled lock (an event loop blocked too long) means the job was handed to another
+    // worker: stop writing its stream at once.
+    worker.on("lockRenewalFailed", (jobIds: string[]) => {
+      for (const id of jobIds) this.abort(id, "lost");
+    });
     worker.on("failed", (job, error) => void this.onFailed(job, error).catch((e) => log.warn("worker:failed-handler", e)));
     return worker;
   }

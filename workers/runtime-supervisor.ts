@@ -33,6 +33,16 @@ export function parseRuntimeModels(spec: string): { name: string; path: string }
     });
 }
 
+/** The batch size a runtime started with these arguments will use, when they say. */
+export function maxNumSeqsOf(args: string[]): number | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    const value = arg === "--max-num-seqs" ? args[i + 1] : arg.startsWith("--max-num-seqs=") ? arg.slice(15) : undefined;
+    if (value !== undefined && Number(value) > 0) return Number(value);
+  }
+  return undefined;
+}
+
 export class RuntimeSupervisor {
   private child: ChildProcess | null = null;
   private stopping = false;

@@ -1,11 +1,13 @@
+import Link from "next/link";
 import { getAdminOverview } from "@/lib/admin/overview";
+import { listAudit } from "@/lib/audit";
 import { requireAdminPage } from "@/lib/auth/session";
 
 export const dynamic = "force-dynamic";
 
 export default async function AdminDashboard() {
   const admin = await requireAdminPage("/admin");
-  const overview = await getAdminOverview();
+  const [overview, recent] = await Promise.all([getAdminOverview(), listAudit({ limit: 8 })]);
   const cards: [string, string, number][] = [
     ["models", "模型 Active models", overview.models.active],
     ["questions", "题库 Active questions", overview.questions.active],
@@ -26,6 +28,16 @@ export default async function AdminDashboard() {
           </div>
         ))}
       </div>
+      <h2>最近变更 Recent changes</h2>
+      <ul className="small" data-testid="admin-recent">
+        {recent.map((e) => (
+          <li key={e.id}>
+            <span className="muted">{e.createdAt.toISOString().replace("T", " ").slice(0, 16)}</span> {e.actor?.email ?? "—"} · <span className="mono">{e.action}</span>
+          </li>
+        ))}
+        {recent.length === 0 && <li className="muted">还没有变更。Nothing yet.</li>}
+      </ul>
+      <Link href="/admin/audit">审计日志 Full audit log →</Link>
     </div>
   );
 }

@@ -8,7 +8,7 @@ type Message = { seq: number; type: "delta" | "done" | "error" | "reset"; text?:
   usage?: { completionTokens: number }; ttftMs?: number; durationMs?: number };
 
 /** Sends a sample prompt through the real queue → worker → engine path and shows the stream. */
-export function ModelTest({ modelId, defaultPrompt }: { modelId: string; defaultPrompt: string }) {
+export function ModelTest({ modelId, defaultPrompt, active }: { modelId: string; defaultPrompt: string; active: boolean }) {
   const [prompt, setPrompt] = useState(defaultPrompt);
   const [text, setText] = useState("");
   const [state, setState] = useState<"idle" | "waiting" | "streaming" | "done" | "error">("idle");
@@ -56,10 +56,11 @@ export function ModelTest({ modelId, defaultPrompt }: { modelId: string; default
       <h3 style={{ marginTop: 0 }}>测试 Test</h3>
       <div className="admin-row">
         <input style={{ flex: "1 1 20rem" }} value={prompt} onChange={(e) => setPrompt(e.target.value)} data-testid="model-test-prompt" aria-label="Test prompt" />
-        <button type="button" onClick={run} disabled={state === "waiting" || state === "streaming"} data-testid="model-test-run">
+        <button type="button" onClick={run} disabled={!active || state === "waiting" || state === "streaming"} data-testid="model-test-run">
           {state === "waiting" ? "排队中… Queued…" : state === "streaming" ? "生成中… Generating…" : "测试 Test"}
         </button>
       </div>
+      {!active && <p className="small muted" data-testid="model-test-inactive">启用后才能测试。Workers serve active models only: enable the model to test it.</p>}
       <div className="stream-out" data-testid="model-test-output" aria-live="polite">{text}</div>
       <div className="admin-row small muted" data-testid="model-test-state" data-state={state}>
         {state}

@@ -71,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
     size.add_argument("--gpu-memory-utilization", type=float, default=None)
     p.add_argument("--block-size", type=int, default=16)
     p.add_argument("--no-prefix-caching", action="store_true")
+    p.add_argument("--enforce-eager", action="store_true", help="no CUDA graphs: run every decode step eagerly")
+    p.add_argument("--fused-ops", action=argparse.BooleanOptionalAction, default=None,
+                   help="Triton RMSNorm/SiLU/RoPE/KV-write kernels (default: on for cuda)")
+    p.add_argument("--max-graph-batch-size", type=int, default=256, help="largest decode batch captured in a graph")
     p.add_argument("--log-level", default="info")
     return p
 
@@ -85,8 +89,11 @@ def main(argv: list[str] | None = None) -> None:
             gpu_memory_utilization=args.gpu_memory_utilization, max_num_seqs=args.max_num_seqs,
             max_num_batched_tokens=args.max_num_batched_tokens, max_model_len=args.max_model_len,
             device=args.device, dtype=args.dtype or ("bfloat16" if on_gpu else "float32"),
-            attention_backend=args.attention_backend or ("triton" if on_gpu else "torch"),
-            max_waiting=args.max_waiting, enable_prefix_caching=not args.no_prefix_caching)
+            attention_backend=args.attention_backend or ("triton-splitkv" if on_gpu else "torch"),
+            max_waiting=args.max_waiting, enable_prefix_caching=not args.no_prefix_caching,
+            enforce_eager=args.enforce_eager,
+            fused_ops=on_gpu if args.fused_ops is None else args.fused_ops,
+            max_graph_batch_size=args.max_graph_batch_size)
     except ConfigError as err:
         raise SystemExit(f"invalid engine setting: {err}") from None
     served = []

@@ -156,6 +156,11 @@ class EngineConfig:
     attention_backend: str = "torch"
     max_waiting: int = 256
     enable_prefix_caching: bool = True
+    # GPU fast path: decode steps replayed from CUDA graphs (off: every step runs eagerly),
+    # and Triton kernels for RMSNorm+residual, SiLU*mul, RoPE and the KV write.
+    enforce_eager: bool = False
+    fused_ops: bool = False
+    max_graph_batch_size: int = 256
 
     def __post_init__(self) -> None:
         if self.block_size <= 0 or self.block_size & (self.block_size - 1):
@@ -166,7 +171,7 @@ class EngineConfig:
             raise ConfigError(f"num_kv_blocks must be positive, got {self.num_kv_blocks}")
         if self.gpu_memory_utilization is not None and not 0.0 < self.gpu_memory_utilization <= 1.0:
             raise ConfigError(f"gpu_memory_utilization must be in (0, 1], got {self.gpu_memory_utilization}")
-        for name in ("max_num_seqs", "max_num_batched_tokens", "max_waiting"):
+        for name in ("max_num_seqs", "max_num_batched_tokens", "max_waiting", "max_graph_batch_size"):
             _positive(name, getattr(self, name))
         if self.max_model_len is not None and self.max_model_len <= 0:
             raise ConfigError(f"max_model_len must be positive, got {self.max_model_len}")

@@ -17,7 +17,7 @@ import torch
 
 from .block_manager import BlockManager
 from .config import EngineConfig, ModelConfig
-from .model_runner import ModelRunner, choose_num_blocks
+from .model_runner import ModelRunner
 from .rope import dynamic_alpha
 from .scheduler import QueueFullError, Scheduler
 from .sequence import FinishReason, InvalidParamsError, SamplingParams, Sequence
@@ -66,10 +66,10 @@ class LLMEngine:
         if config.max_model_len is None and config.num_kv_blocks is not None:
             # Not asked for explicitly: shrink the context to what the KV pool can hold.
             self.max_model_len = min(self.max_model_len, config.num_kv_blocks * config.block_size)
-        num_blocks = choose_num_blocks(self.model_config, config, self.max_model_len)
-        self.block_manager = BlockManager(num_blocks, config.block_size, config.enable_prefix_caching)
+        # The runner sizes the KV pool (on a GPU, after measuring a warm-up forward).
+        self.runner = ModelRunner(self.model_config, config, state_dict, self.max_model_len)
+        self.block_manager = BlockManager(self.runner.num_blocks, config.block_size, config.enable_prefix_caching)
         self.scheduler = Scheduler(config, self.block_manager)
-        self.runner = ModelRunner(self.model_config, config, state_dict, num_blocks)
         self.eos_ids = frozenset(self.model_config.eos_token_ids) | (
             {tokenizer.eos_id} if tokenizer is not None else set())
         self._seqs: dict[int, Sequence] = {}

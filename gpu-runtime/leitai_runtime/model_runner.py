@@ -1,71 +1,94 @@
-"""Turns a scheduled batch into flat tensors, runs the model eagerly and samples.
+"""Turns a scheduled batch into flat tensors, runs the model and samples.
 
-The GPU fast path (CUDA-graph capture of decode-only batches with static input buffers,
-fused kernels) plugs in at `_forward`: `prepare` already produces every tensor such a
-graph would read, and a decode-only batch is recognisable by `query_lens` all being 1.
+On a GPU, decode-only batches replay CUDA graphs (cuda_graph.py) unless `enforce_eager`;
+prefill, mixed and oversize batches run eagerly. The KV pool has one extra block at the
+end, owned by no sequence, where padded graph rows write their K/V.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 
 from .config import EngineConfig, ModelConfig
+from .cuda_graph import DecodeGraphRunner, Graph, cuda_graph_factory, graph_batch_sizes
 from .layers.attention import AttentionMetadata, get_attention_backend
+from .layers.ops import select_ops
+from .memory import choose_num_blocks, profile_cuda
 from .models.llama import LlamaForCausalLM
 from .rope import RotaryEmbedding
 from .sampler import Sampler
 from .scheduler import ScheduledBatch
 
-CPU_KV_BYTES = 2 << 30  # default KV pool on CPU when no size is given
-
-
-def kv_bytes_per_block(model: ModelConfig, block_size: int, dtype: torch.dtype) -> int:
-    elem = torch.empty((), dtype=dtype).element_size()
-    return 2 * model.num_hidden_layers * block_size * model.num_key_value_heads * model.head_dim * elem
-
-
-def choose_num_blocks(model: ModelConfig, config: EngineConfig, max_model_len: int) -> int:
-    """KV blocks: as configured, else a share of free GPU memory, else a CPU default."""
-    per_block = kv_bytes_per_block(model, config.block_size, config.torch_dtype)
-    minimum = (max_model_len + config.block_size - 1) // config.block_size
-    if config.num_kv_blocks is not None:
-        if config.num_kv_blocks < minimum:
-            raise ValueError(f"num_kv_blocks={config.num_kv_blocks} cannot hold one sequence of "
-                             f"max_model_len={max_model_len} tokens (needs {minimum})")
-        return config.num_kv_blocks
-    if config.device.startswith("cuda"):
-        free, total = torch.cuda.mem_get_info(torch.device(config.device))
-        util = config.gpu_memory_utilization or 0.9
-        budget = int(total * util) - (total - free)
-        blocks = budget // per_block
-        if blocks < minimum:
-            raise ValueError(f"gpu_memory_utilization={util} leaves room for {blocks} KV blocks; "
-                             f"{minimum} are needed for max_model_len={max_model_len}")
-        return int(blocks)
-    return max(minimum, CPU_KV_BYTES // per_block)
+KVCaches = list[tuple[torch.Tensor, torch.Tensor]]
 
 
 class ModelRunner:
     def __init__(self, model_config: ModelConfig, config: EngineConfig, state_dict: dict[str, torch.Tensor],
-                 num_blocks: int) -> None:
+                 max_model_len: int) -> None:
         self.model_config = model_config
         self.config = config
         self.device = torch.device(config.device)
         self.dtype = config.torch_dtype
         self.block_size = config.block_size
+        self.max_model_len = max_model_len
+        self.max_blocks = (max_model_len + self.block_size - 1) // self.block_size
         with torch.device("meta"):  # no random init: the checkpoint's tensors become the parameters
             model = LlamaForCausalLM(model_config)
         model.load_hf_state_dict(state_dict)
+        # A no-op for tensors already on the device in the serving dtype (what the loader makes).
         self.model = model.to(device=self.device, dtype=self.dtype).eval()
         self.backend = get_attention_backend(config.attention_backend)
+        self.ops = select_ops(config.fused_ops, self.device)
         self.rotary = RotaryEmbedding(model_config, self.device)
-        shape = (num_blocks, self.block_size, model_config.num_key_value_heads, model_config.head_dim)
-        self.kv_caches = [
-            (torch.zeros(shape, dtype=self.dtype, device=self.device),
-             torch.zeros(shape, dtype=self.dtype, device=self.device))
-            for _ in range(model_config.num_hidden_layers)
-        ]
         self.sampler = Sampler()
+        self.num_blocks = choose_num_blocks(model_config, config, max_model_len,
+                                            profile=lambda: profile_cuda(self.device, self._warmup))
+        self.scratch_block = self.num_blocks
+        self.kv_caches = self._allocate_kv(self.num_blocks + 1)
+        self.graphs: DecodeGraphRunner | None = None
+        if self.device.type == "cuda" and not config.enforce_eager:
+            self.enable_decode_graphs(cuda_graph_factory())
+
+    def _allocate_kv(self, num_blocks: int) -> KVCaches:
+        shape = (num_blocks, self.block_size, self.model_config.num_key_value_heads, self.model_config.head_dim)
+        return [(torch.zeros(shape, dtype=self.dtype, device=self.device),
+                 torch.zeros(shape, dtype=self.dtype, device=self.device))
+                for _ in range(self.model_config.num_hidden_layers)]
+
+    @torch.inference_mode()
+    def _warmup(self) -> None:
+        """The largest eager step the scheduler can build, on a throwaway cache, for the memory peak."""
+        tokens = min(self.config.max_num_batched_tokens, self.max_model_len)
+        blocks = (tokens + self.block_size - 1) // self.block_size
+        caches = self._allocate_kv(blocks)
+        meta = AttentionMetadata(
+            positions=torch.arange(tokens, device=self.device),
+            token_seq=torch.zeros(tokens, dtype=torch.int64, device=self.device),
+            slot_mapping=torch.arange(tokens, device=self.device),
+            block_tables=torch.arange(blocks, dtype=torch.int32, device=self.device)[None, :],
+            context_lens=torch.tensor([tokens], dtype=torch.int32, device=self.device),
+            query_lens=[tokens], context_lens_host=[tokens], block_size=self.block_size)
+        ids = torch.zeros(tokens, dtype=torch.int64, device=self.device)
+        cos, sin = self.rotary.cos_sin(meta.positions)
+        hidden = self.model(ids, cos, sin, meta, caches, self.backend, self.ops)
+        rows = min(self.config.max_num_seqs, tokens)
+        self.model.compute_logits(hidden[:rows]).float()
+
+    def _decode_logits(self, input_ids: torch.Tensor, meta: AttentionMetadata) -> torch.Tensor:
+        """What a graph records: one decode step, cos/sin included (graphs only serve alpha = 1)."""
+        cos, sin = self.rotary.cos_sin(meta.positions)
+        hidden = self.model(input_ids, cos, sin, meta, self.kv_caches, self.backend, self.ops)
+        return self.model.compute_logits(hidden)
+
+    @torch.inference_mode()
+    def enable_decode_graphs(self, make_graph: Callable[[], Graph]) -> None:
+        """Capture decode graphs (CudaGraph on a GPU; tests pass EagerGraph on CPU)."""
+        top = min(self.config.max_graph_batch_size, self.config.max_num_seqs)
+        self.graphs = DecodeGraphRunner(self._decode_logits, graph_batch_sizes(top), self.max_blocks,
+                                        self.block_size, self.scratch_block, self.device, make_graph)
+        self.graphs.capture()
 
     def prepare(self, batch: ScheduledBatch) -> tuple[torch.Tensor, AttentionMetadata, list[int]]:
         """Flat input ids, attention metadata and the row of each sampled sequence's last token."""
@@ -107,13 +130,17 @@ class ModelRunner:
     @torch.inference_mode()
     def _forward(self, input_ids: torch.Tensor, meta: AttentionMetadata, alphas: list[float]) -> torch.Tensor:
         cos, sin = self.rotary.cos_sin(meta.positions, alphas, meta.token_seq)
-        return self.model(input_ids, cos, sin, meta, self.kv_caches, self.backend)
+        return self.model(input_ids, cos, sin, meta, self.kv_caches, self.backend, self.ops)
 
     @torch.inference_mode()
     def logits(self, batch: ScheduledBatch) -> torch.Tensor:
         """Logits [num sampled seqs, vocab] in float32 for the sequences that reach their end."""
         input_ids, meta, rows = self.prepare(batch)
         alphas = [seq.rope_alpha or 1.0 for seq in batch.seqs]
+        if self.graphs is not None and all(a == 1.0 for a in alphas) and self.graphs.can_run(meta):
+            out = self.graphs.run(input_ids, meta)
+            # A one-token prefill chunk that is not the prompt's end looks like decode but samples nothing.
+            return (out if len(rows) == out.shape[0] else out[rows]).float()
         hidden = self._forward(input_ids, meta, alphas)
         return self.model.compute_logits(hidden[rows]).float()
 

@@ -48,6 +48,14 @@ def test_parser_accepts_the_documented_flags():
         build_parser().parse_args(["--model", "m", "--kv-blocks", "1", "--gpu-memory-utilization", "0.5"])
 
 
+def test_gpu_fast_path_flags():
+    defaults = build_parser().parse_args(["--model", "m"])
+    assert not defaults.enforce_eager and defaults.fused_ops is None  # None: on for cuda, off for cpu
+    args = build_parser().parse_args(["--model", "m", "--enforce-eager", "--no-fused-ops",
+                                      "--attention-backend", "triton-splitkv", "--max-graph-batch-size", "64"])
+    assert args.enforce_eager and args.fused_ops is False and args.max_graph_batch_size == 64
+
+
 def test_cli_serves_a_model_end_to_end(tmp_path):
     model = write_demo_model(tmp_path / "chinese-alpaca-demo", seed=2, name="Demo")
     with socket.socket() as s:

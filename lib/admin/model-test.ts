@@ -11,8 +11,10 @@ export const DEFAULT_TEST_PROMPT = "用一句话介绍你自己。Introduce your
  * generation; the browser then follows /api/generations/{id}/stream.
  */
 export async function startModelTest({ modelId, prompt, actorId }: { modelId: string; prompt: string; actorId: string }): Promise<{ generationId: string }> {
-  const model = await db.model.findUnique({ where: { id: modelId }, select: { id: true, generationDefaults: true } });
+  const model = await db.model.findUnique({ where: { id: modelId }, select: { id: true, status: true, generationDefaults: true } });
   if (!model) throw errors.notFound("model");
+  // Workers only take jobs of active models; a test of any other would wait forever.
+  if (model.status !== "active") throw errors.conflict("model_inactive", "Enable the model first: workers serve active models only.");
   const params = generationParamsOf(model.generationDefaults);
   const generation = await createAndEnqueue({
     modelId, purpose: "test", messages: [{ role: "user", content: prompt }], params: { ...params, maxTokens: Math.min(params.maxTokens, 256) },

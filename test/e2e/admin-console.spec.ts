@@ -6,12 +6,13 @@ import { expect, test, type Page } from "@playwright/test";
 import { db } from "../../lib/db";
 
 // The admin console in Chromium. The model test and pre-generation need a gpu-runtime serving a
-// demo model at LEITAI_RUNTIME_URL and a worker (`npm run workers`) on the same database and
-// Redis; without them those two tests are skipped with the reason, the others always run.
+// demo model at LEITAI_E2E_RUNTIME_URL (default: the one scripts/test.sh starts) and a worker on
+// the same database and Redis; without them those two tests are skipped with the reason.
 
 const email = process.env.LEITAI_ADMIN_EMAIL ?? "admin@test.leitai";
 const password = process.env.LEITAI_ADMIN_PASSWORD ?? "test-admin-password";
-const runtimeUrl = (process.env.LEITAI_RUNTIME_URL ?? "http://127.0.0.1:8000").replace(/\/+$/, "");
+const runtimeUrl = (process.env.LEITAI_E2E_RUNTIME_URL ?? "http://127.0.0.1:8310").replace(/\/+$/, "");
+const runtimeModels = (process.env.LEITAI_E2E_RUNTIME_MODELS ?? "").split(",").filter(Boolean);
 const run = randomBytes(4).toString("hex");
 
 async function signIn(page: Page) {
@@ -26,8 +27,8 @@ async function signIn(page: Page) {
 async function servedDemoModel(): Promise<string | null> {
   try {
     const res = await fetch(`${runtimeUrl}/v1/models`, { signal: AbortSignal.timeout(3000) });
-    const body = (await res.json()) as { data?: { id: string }[] };
-    return body.data?.[0]?.id ?? null;
+    const ids = ((await res.json()) as { data?: { id: string }[] }).data?.map((m) => m.id) ?? [];
+    return runtimeModels.find((name) => ids.includes(name)) ?? ids[0] ?? null;
   } catch {
     return null;
   }
@@ -150,5 +151,10 @@ test("invalidate all votes of one voter, with a reason", async ({ page }) => {
 });
 
 test.afterAll(async () => {
+  // Later specs share this database: take this run's models out of matchmaking and its
+  // questions out of the bank.
+  await db.battle.deleteMany({ where: { voterKey: `anon:e2e-${run}` } });
+  await db.model.updateMany({ where: { slug: { contains: run } }, data: { status: "disabled" } });
+  await db.question.updateMany({ where: { text: { contains: run } }, data: { active: false } });
   await db.$disconnect();
 });

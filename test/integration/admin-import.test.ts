@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/lib/db";
 import type { Client } from "./support/http";
 import { adminClient } from "./support/users";
@@ -37,6 +37,11 @@ async function expectRejectedWhole(body: BodyInit, format = "csv"): Promise<Repo
 
 beforeAll(async () => {
   admin = await adminClient();
+});
+
+// Other suites share this database: leave the bank as it was.
+afterAll(async () => {
+  await db.question.deleteMany({ where: { OR: [{ text: { contains: `Import ${run}` } }, { externalId: { startsWith: `ext-${run}` } }] } });
 });
 
 describe("question import: malformed files are rejected whole", () => {

@@ -38,6 +38,9 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  // Other suites share this database: these models must not be drawn into their battles.
+  await db.battle.deleteMany({ where: { voterKey: `test:${run}` } });
+  await db.model.updateMany({ where: { slug: { contains: run } }, data: { status: "disabled" } });
   await new Promise((resolve) => engine.close(resolve));
 });
 
@@ -123,6 +126,14 @@ describe("admin models", () => {
     const missing = await call("/api/admin/models", { method: "POST", body: { ...local, slug: `local2-${run}`, engine: { ...local.engine, servedName: "nope" } } });
     expect(missing.body.check).toMatchObject({ ok: false });
     expect(missing.body.check.message).toMatch(/does not list nope/);
+
+    // The test button queues a real "test" generation; a disabled model is refused up front.
+    const test = await call(`/api/admin/models/${created.body.model.id}/test`, { method: "POST", body: { prompt: "hi" } });
+    expect(test.status).toBe(201);
+    const generation = await db.generation.findUniqueOrThrow({ where: { id: test.body.generationId } });
+    expect(generation).toMatchObject({ purpose: "test", modelId: created.body.model.id, messages: [{ role: "user", content: "hi" }] });
+    const refused = await call(`/api/admin/models/${missing.body.model.id}/test`, { method: "POST", body: {} });
+    expect(refused.status).toBe(409);
   });
 
   it("disable, retire and enable write audit entries; the slug is fixed once there are battles", async () => {

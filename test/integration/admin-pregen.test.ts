@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/lib/db";
 import type { Client } from "./support/http";
 import { adminClient } from "./support/users";
@@ -17,6 +17,10 @@ async function post(path: string, body: unknown) {
 
 beforeAll(async () => {
   admin = await adminClient();
+});
+
+afterAll(async () => {
+  await db.model.updateMany({ where: { slug: { contains: run } }, data: { status: "disabled" } });
 });
 
 describe("pre-generation", () => {

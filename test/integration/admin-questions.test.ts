@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/lib/db";
 import type { Client } from "./support/http";
 import { adminClient } from "./support/users";
@@ -12,6 +12,10 @@ async function send(method: string, path: string, body?: unknown) {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- response bodies are checked field by field
   return admin.json<Record<string, any>>(path, { method, headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
 }
+
+afterAll(async () => {
+  await db.question.updateMany({ where: { text: { contains: run } }, data: { active: false } });
+});
 
 beforeAll(async () => {
   admin = await adminClient();
@@ -40,7 +44,7 @@ describe("question bank", () => {
 
   it("refuses to delete a question a battle used (409)", async () => {
     const q = await db.question.create({ data: { text: `used ${run}`, textHash: `hash-used-${run}`, categoryId } });
-    const [a, b] = await Promise.all([0, 1].map((i) => db.model.create({ data: { slug: `q-${run}-${i}`, displayName: "m", kind: "openai" } })));
+    const [a, b] = await Promise.all([0, 1].map((i) => db.model.create({ data: { slug: `q-${run}-${i}`, displayName: "m", kind: "openai", status: "disabled" } })));
     await db.battle.create({ data: { mode: "bank", questionId: q.id, modelAId: a!.id, modelBId: b!.id, voterKey: "k", ipHash: "i" } });
     const res = await send("DELETE", `/api/admin/questions/${q.id}`);
     expect(res.status).toBe(409);

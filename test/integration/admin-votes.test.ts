@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/lib/db";
 import type { Client } from "./support/http";
 import { adminClient } from "./support/users";
@@ -24,13 +24,18 @@ async function vote(voterKey: string, ipHash: string, a: string, b: string, winn
 beforeAll(async () => {
   admin = await adminClient();
   models = await Promise.all([0, 1].map((i) =>
-    db.model.create({ data: { slug: `vote-${run}-${i}`, displayName: `Vote ${i}`, kind: "openai", engine: { baseUrl: "http://127.0.0.1:9/v1", remoteModel: "m" } } })));
+    db.model.create({ data: { slug: `vote-${run}-${i}`, displayName: `Vote ${i}`, kind: "openai", status: "disabled", engine: { baseUrl: "http://127.0.0.1:9/v1", remoteModel: "m" } } })));
   const [strong, weak] = [models[0]!.id, models[1]!.id];
   // 20 honest voters prefer the strong model 9 times in 10; one voter always picks the weak one.
   for (let v = 0; v < 20; v++) {
     for (let i = 0; i < 5; i++) await vote(`honest-${run}-${v}`, `ip-${run}-${v}`, strong, weak, (v + i) % 10 === 0 ? "B" : "A");
   }
   for (let i = 0; i < 8; i++) await vote(`cheat-${run}`, `ip-${run}-cheat`, i % 2 ? strong : weak, i % 2 ? weak : strong, i % 2 ? "B" : "A");
+});
+
+// Other suites compute ratings on this database: take these votes away again (votes cascade).
+afterAll(async () => {
+  await db.battle.deleteMany({ where: { modelAId: { in: models.map((m) => m.id) } } });
 });
 
 describe("vote moderation", () => {

@@ -4,7 +4,7 @@
 //   tsx workers/bench/sse-fanout.ts [--viewers 1000] [--messages 200] [--interval-ms 20] [--procs 2]
 // Needs DATABASE_URL and REDIS_URL (plus the app's secrets), like the workers.
 import { spawn } from "node:child_process";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { cpus, loadavg } from "node:os";
@@ -108,8 +108,10 @@ async function main() {
   console.table([row]);
   const dir = path.join(__dirname, "results");
   mkdirSync(dir, { recursive: true });
-  const file = path.join(dir, `${row.date.slice(0, 10)}-sse-fanout-${VIEWERS}.json`);
-  writeFileSync(file, JSON.stringify(row, null, 2) + "\n");
+  // One file per day; every run of that day is a row in it.
+  const file = path.join(dir, `${row.date.slice(0, 10)}.json`);
+  const rows: unknown[] = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as unknown[]) : [];
+  writeFileSync(file, JSON.stringify([...rows, { bench: "sse-fanout", ...row }], null, 2) + "\n");
   console.log(`| ${row.date.slice(0, 10)} | ${row.cpu}, ${row.cores} cores | ${row.load} | ${row.viewers} | ${row.messages} @ ${row.intervalMs} ms | ${row.p50Ms} | ${row.p99Ms} | ${row.maxMs} | ${row.lost} | ${row.serverCpuUsPerDelivery} |`);
 
   await db.generation.delete({ where: { id: generation.id } });

@@ -57,9 +57,16 @@ def _triton_backend() -> AttentionBackend:
     return TritonAttention()
 
 
+def _triton_splitkv_backend() -> AttentionBackend:
+    from .triton_splitkv import SplitKVAttention
+
+    return SplitKVAttention()
+
+
 ATTENTION_BACKENDS: dict[str, Callable[[], AttentionBackend]] = {
     "torch": _torch_backend,
     "triton": _triton_backend,
+    "triton-splitkv": _triton_splitkv_backend,
 }
 
 

@@ -11,10 +11,12 @@ import torch
 from torch import nn
 
 from ..config import ModelConfig
-from ..layers.attention import AttentionBackend, AttentionMetadata, write_kv
+from ..layers.attention import AttentionBackend, AttentionMetadata
 from ..layers.mlp import LlamaMLP
 from ..layers.norm import RMSNorm
-from ..layers.rotary import apply_rotary
+from ..layers.ops import LayerOps, TorchOps
+
+_TORCH_OPS = TorchOps()
 
 
 class LlamaAttention(nn.Module):
@@ -31,14 +33,15 @@ class LlamaAttention(nn.Module):
         self.o_proj = nn.Linear(self.num_heads * self.head_dim, hidden, bias=False)
 
     def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, meta: AttentionMetadata,
-                kv_cache: tuple[torch.Tensor, torch.Tensor], backend: AttentionBackend) -> torch.Tensor:
+                kv_cache: tuple[torch.Tensor, torch.Tensor], backend: AttentionBackend, ops: LayerOps
+                ) -> torch.Tensor:
         t = x.shape[0]
         q = self.q_proj(x).view(t, self.num_heads, self.head_dim)
         k = self.k_proj(x).view(t, self.num_kv_heads, self.head_dim)
         v = self.v_proj(x).view(t, self.num_kv_heads, self.head_dim)
-        q, k = apply_rotary(q, k, cos, sin)
+        q, k = ops.rope(q, k, cos, sin)
         k_cache, v_cache = kv_cache
-        write_kv(k, v, k_cache, v_cache, meta.slot_mapping)
+        ops.write_kv(k, v, k_cache, v_cache, meta.slot_mapping)
         out = backend.forward(q.contiguous(), k_cache, v_cache, meta, self.scale)
         return self.o_proj(out.reshape(t, self.num_heads * self.head_dim))
 
@@ -51,10 +54,20 @@ class LlamaDecoderLayer(nn.Module):
         self.post_attention_layernorm = RMSNorm(config.hidden_size, config.rms_norm_eps)
         self.mlp = LlamaMLP(config.hidden_size, config.intermediate_size)
 
-    def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, meta: AttentionMetadata,
-                kv_cache: tuple[torch.Tensor, torch.Tensor], backend: AttentionBackend) -> torch.Tensor:
-        x = x + self.self_attn(self.input_layernorm(x), cos, sin, meta, kv_cache, backend)
-        return x + self.mlp(self.post_attention_layernorm(x))
+    def forward(self, x: torch.Tensor, residual: torch.Tensor | None, cos: torch.Tensor, sin: torch.Tensor,
+                meta: AttentionMetadata, kv_cache: tuple[torch.Tensor, torch.Tensor], backend: AttentionBackend,
+                ops: LayerOps) -> tuple[torch.Tensor, torch.Tensor]:
+        """(MLP output, residual stream); the caller adds them (fused into the next norm)."""
+        norm = self.input_layernorm
+        if residual is None:
+            h, residual = ops.rmsnorm(x, norm.weight, norm.eps), x
+        else:
+            h, residual = ops.add_rmsnorm(x, residual, norm.weight, norm.eps)
+        h = self.self_attn(h, cos, sin, meta, kv_cache, backend, ops)
+        norm = self.post_attention_layernorm
+        h, residual = ops.add_rmsnorm(h, residual, norm.weight, norm.eps)
+        mlp = self.mlp
+        return mlp.down_proj(ops.silu_mul(mlp.gate_proj(h), mlp.up_proj(h))), residual
 
 
 class LlamaModel(nn.Module):
@@ -73,12 +86,16 @@ class LlamaForCausalLM(nn.Module):
         self.lm_head = nn.Linear(config.hidden_size, config.vocab_size, bias=False)
 
     def forward(self, input_ids: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, meta: AttentionMetadata,
-                kv_caches: list[tuple[torch.Tensor, torch.Tensor]], backend: AttentionBackend) -> torch.Tensor:
+                kv_caches: list[tuple[torch.Tensor, torch.Tensor]], backend: AttentionBackend,
+                ops: LayerOps = _TORCH_OPS) -> torch.Tensor:
         """Hidden states [T, hidden] after the final norm."""
         x = self.model.embed_tokens(input_ids)
+        residual: torch.Tensor | None = None
         for layer, kv_cache in zip(self.model.layers, kv_caches, strict=True):
-            x = layer(x, cos, sin, meta, kv_cache, backend)
-        return self.model.norm(x)
+            x, residual = layer(x, residual, cos, sin, meta, kv_cache, backend, ops)
+        norm = self.model.norm
+        assert residual is not None  # a model has at least one layer (ModelConfig checks)
+        return ops.add_rmsnorm(x, residual, norm.weight, norm.eps)[0]
 
     def compute_logits(self, hidden: torch.Tensor) -> torch.Tensor:
         return self.lm_head(hidden)

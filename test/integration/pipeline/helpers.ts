@@ -7,6 +7,20 @@ import { GenerationWorkers, type PoolOptions } from "@/workers/pool";
 
 export const FAST_TIMEOUTS = { connectMs: 2_000, firstTokenMs: 1_500, idleMs: 800 };
 
+const created: string[] = [];
+
+/**
+ * Removes this file's models with their generations and runs: the integration files share one
+ * database, and active models with answers would join other files' battles.
+ */
+export async function removeCreatedModels(): Promise<void> {
+  const ids = created.splice(0);
+  if (!ids.length) return;
+  await db.generation.deleteMany({ where: { modelId: { in: ids } } });
+  await db.pregenRun.deleteMany({ where: { modelId: { in: ids } } });
+  await db.model.deleteMany({ where: { id: { in: ids } } });
+}
+
 export async function createModel(input: {
   kind: "local" | "openai";
   engine: Record<string, unknown>;
@@ -15,7 +29,7 @@ export async function createModel(input: {
   slug?: string;
 }): Promise<Model> {
   const slug = input.slug ?? `pipe-${randomBytes(4).toString("hex")}`;
-  return db.model.create({
+  const model = await db.model.create({
     data: {
       slug,
       displayName: slug,
@@ -25,6 +39,8 @@ export async function createModel(input: {
       generationDefaults: (input.generationDefaults ?? {}) as Prisma.InputJsonValue,
     },
   });
+  created.push(model.id);
+  return model;
 }
 
 export async function startWorkers(models: Model[], options: Partial<PoolOptions> = {}): Promise<GenerationWorkers> {

@@ -9,7 +9,7 @@ import { closeQueues } from "@/lib/pipeline/queues";
 import type { GenerationWorkers } from "@/workers/pool";
 import { FakeEngine } from "../support/fake-engine";
 import { freePort } from "../support/processes";
-import { collect, createModel, expectSeqsContiguous, finishedGeneration, startWorkers, textOf, waitFor } from "./helpers";
+import { collect, createModel, expectSeqsContiguous, finishedGeneration, startWorkers, textOf, waitFor, removeCreatedModels } from "./helpers";
 
 // openai-kind models against a fake OpenAI-compatible server: the happy path, every failure
 // an external endpoint can throw at us, cancellation and priorities.
@@ -33,6 +33,7 @@ describe("generation pipeline with an OpenAI-compatible endpoint", () => {
     await engine.stop();
     await closeQueues();
     await closeChannelHub();
+    await removeCreatedModels();
   });
 
   async function run(remoteModel: string, baseUrl?: string) {

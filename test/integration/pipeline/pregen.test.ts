@@ -7,7 +7,7 @@ import { closeQueues } from "@/lib/pipeline/queues";
 import { generationParamsOf } from "@/lib/models/engine";
 import type { GenerationWorkers } from "@/workers/pool";
 import { FakeEngine } from "../support/fake-engine";
-import { createModel, startWorkers, waitFor } from "./helpers";
+import { createModel, startWorkers, waitFor, removeCreatedModels } from "./helpers";
 
 // Pre-generation runs: fan-out, skipping answers that exist, progress, retry and cancel.
 
@@ -29,6 +29,7 @@ describe("pre-generation", () => {
     await engine.stop();
     await closeQueues();
     await closeChannelHub();
+    await removeCreatedModels();
   });
 
   const settled = (runId: string) =>

@@ -15,7 +15,7 @@ import type { RuntimeSupervisor } from "@/workers/runtime-supervisor";
 import { ADMIN } from "../support/users";
 import { Client } from "../support/http";
 import { freePort, startSite } from "../support/processes";
-import { collect, createModel, expectSeqsContiguous, finishedGeneration, startWorkers, textOf, waitFor } from "./helpers";
+import { collect, createModel, expectSeqsContiguous, finishedGeneration, startWorkers, textOf, waitFor, removeCreatedModels } from "./helpers";
 import { runningSequences, startRuntime, writeDemoModels } from "./runtime-support";
 
 // The pipeline against the real gpu-runtime serving two tiny random models on CPU.
@@ -72,6 +72,7 @@ describe("generation pipeline on the gpu-runtime", () => {
     await runtime?.stop();
     await closeQueues();
     await closeChannelHub();
+    await removeCreatedModels();
   });
 
   it("streams to an SSE client the stored text, which is the runtime's non-streamed greedy answer", async () => {

@@ -6,7 +6,7 @@ import { chatRequestBody, EngineError } from "@/lib/pipeline/engine-client";
 import { PipelineMetrics } from "@/lib/pipeline/metrics";
 import { afterSeqOf, encodeSse, generationSse, sseResponse } from "@/lib/pipeline/sse";
 import { publicGenerationError } from "@/lib/pipeline/stream-log";
-import { parseRuntimeModels } from "@/workers/runtime-supervisor";
+import { maxNumSeqsOf, parseRuntimeModels } from "@/workers/runtime-supervisor";
 
 async function* from<T>(items: T[]): AsyncGenerator<T> {
   for (const item of items) yield item;
@@ -109,5 +109,8 @@ describe("runtime supervisor config", () => {
     expect(parseRuntimeModels("a=/m/a, b=/m/b=x")).toEqual([{ name: "a", path: "/m/a" }, { name: "b", path: "/m/b=x" }]);
     expect(parseRuntimeModels("")).toEqual([]);
     expect(() => parseRuntimeModels("justapath")).toThrow(/slug=path/);
+    expect(maxNumSeqsOf(["--device", "cuda", "--max-num-seqs", "32"])).toBe(32);
+    expect(maxNumSeqsOf(["--max-num-seqs=16"])).toBe(16);
+    expect(maxNumSeqsOf(["--device", "cpu"])).toBeUndefined();
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { aggregate, fitBradleyTerry, toEloScale, type RatedVote } from "@/lib/ratings";
-import { repeat } from "./synthetic";
+import { repeat, syntheticVotes } from "./synthetic";
 
 function btRatings(votes: RatedVote[], anchor?: { model: string; rating: number }): Record<string, number> {
   const counts = aggregate(votes);
@@ -78,6 +78,13 @@ describe("Bradley–Terry", () => {
     const fromFar = fitBradleyTerry(counts, { init: Float64Array.from([-9, 4, 7]) });
     expect(fromFar.converged).toBe(true);
     plain.theta.forEach((t, i) => expect(fromFar.theta[i]).toBeCloseTo(t, 8));
+  });
+
+  it("recovers known strengths from seeded battles within sampling error", () => {
+    const strengths = Array.from({ length: 20 }, (_, i) => 1000 + 25 * (i - 9.5));
+    const r = btRatings(syntheticVotes({ votes: 40_000, strengths, tieRate: 0, seed: 3 }));
+    // ~4,000 battles per model: a standard error near 6 points.
+    strengths.forEach((truth, i) => expect(Math.abs(r[`m${i}`]! - truth)).toBeLessThan(25));
   });
 
   it("fits one model alone at mean 1000", () => {

@@ -27,7 +27,7 @@ export default async function EditModelPage({ params }: { params: Promise<{ id: 
         {model.status !== "retired" && <ActionButton url={`/api/admin/models/${id}/status`} body={{ status: "retired" }} label="退役 Retire" confirm="Retire this model?" testId="model-retire" />}
         <span className="muted small">{model.battles} battles · Elo {Math.round(model.elo)}</span>
       </div>
-      <ModelTest modelId={id} defaultPrompt={DEFAULT_TEST_PROMPT} />
+      <ModelTest modelId={id} defaultPrompt={DEFAULT_TEST_PROMPT} active={model.status === "active"} />
       <h2>编辑 Edit</h2>
       <ModelForm initial={{ ...model, hasBattles: model.battles > 0, kind: model.kind }} />
     </div>

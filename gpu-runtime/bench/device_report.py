@@ -1,0 +1,124 @@
+"""The device benchmark's summary: one table for the console and a BENCHMARKS.md section."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Targets from the issue, for an H100; other cards are reported against the same numbers.
+TARGET_BATCH1_TOKS = 190.0
+TARGET_FLOOR_FRACTION = 0.88
+TARGET_256_TOKS = 12000.0
+TARGET_HF_RATIO_64 = 10.0
+SKIP = {"env", "status", "seconds"}
+
+
+def _f(value: Any, fmt: str = ".1f") -> str:
+    return "—" if value is None else format(value, fmt)
+
+
+def _verdict(ok: bool | None, smoke: bool) -> str:
+    if ok is None:
+        return "not measured"
+    if smoke:
+        return "(smoke: no target)"
+    return "PASS" if ok else "FAIL"
+
+
+def correctness_rows(stage: dict[str, Any]) -> list[list[str]]:
+    rows = []
+    for key, res in stage.items():
+        if key in SKIP or not isinstance(res, dict) or "prompts" not in res:
+            continue
+        prompts = res["prompts"]
+        same = sum(p["identical"] for p in prompts)
+        notes = [f"step {p['first_divergence_step']}: HF gap {p['hf_gap_between_choices']:.4f} "
+                 f"(top-2 {p['hf_top2_gap']:.4f}, tol {p['tolerance']:.4f})"
+                 for p in prompts if not p["identical"]]
+        value = f"{same}/{len(prompts)} identical, max |Δlogit| {max(p['max_abs_logit_diff'] for p in prompts):.3g}"
+        if notes:
+            value += "; first divergence " + "; ".join(notes)
+        rows.append([f"greedy vs transformers, {key}", value, "identical or near-tie", "OK" if res["ok"] else "FAIL"])
+    return rows
+
+
+def summary_rows(report: dict[str, Any]) -> list[list[str]]:
+    stages, smoke = report["stages"], report["meta"]["smoke"]
+    rows: list[list[str]] = []
+    for name, stage in stages.items():
+        if stage.get("status") != "ok":
+            rows.append([f"stage {name}", stage.get("status", "?"), "runs", "FAIL"])
+    rows += correctness_rows(stages.get("correctness", {}))
+    kernels = stages.get("kernels", {})
+    if "direct" in kernels:
+        rows.append(["Triton kernels vs torch (fp32/fp16/bf16)", "all within tolerance" if kernels["direct"]["ok"]
+                     else f"over tolerance: {kernels['direct']['over_tolerance']}", "within tolerance",
+                     "OK" if kernels["direct"]["ok"] else "FAIL"])
+    if "pytest" in kernels:
+        p = kernels["pytest"]
+        rows.append(["kernel test files (pytest)", p.get("summary") or p.get("skipped") or p.get("error", "?"),
+                     "all pass", "OK" if p.get("ok") else ("skipped" if "skipped" in p else "FAIL")])
+    speed = stages.get("speed", {})
+    if "bandwidth" in speed:
+        bw = speed["bandwidth"]
+        rows.append(["device copy bandwidth", f"{bw['measured_copy_Bps'] / 1e12:.3f} TB/s "
+                     f"(floor computed with {bw['assumed_Bps'] / 1e12:.2f} TB/s)", "—", "—"])
+    d1 = speed.get("decode_batch1")
+    if d1:
+        ok = d1["tokens_per_s"] >= TARGET_BATCH1_TOKS and d1["fraction_of_floor"] >= TARGET_FLOOR_FRACTION
+        rows.append(["batch-1 decode", f"{d1['tokens_per_s']:.1f} tok/s, {d1['mean_step_s'] * 1e3:.2f} ms/token = "
+                     f"{d1['fraction_of_floor']:.1%} of the {d1['floor_tokens_per_s']:.0f} tok/s floor "
+                     f"({d1['fraction_of_measured_floor']:.1%} of the measured-bandwidth floor)",
+                     f"≥ {TARGET_BATCH1_TOKS:.0f} tok/s, ≥ {TARGET_FLOOR_FRACTION:.0%}", _verdict(ok, smoke)])
+    levels = sorted(int(k.split("/")[1]) for k in speed if k.startswith("engine/"))
+    if levels:
+        top = speed[f"engine/{levels[-1]}"]
+        rows.append([f"throughput at {levels[-1]} concurrent", f"{top['tokens_per_s']:.0f} tok/s",
+                     f"≥ {TARGET_256_TOKS:.0f} tok/s", _verdict(top["tokens_per_s"] >= TARGET_256_TOKS, smoke)])
+    ratio_level = 64 if "engine/64" in speed else (levels[-2] if len(levels) > 1 else None)
+    if ratio_level is not None and "tokens_per_s" in speed.get(f"hf/{ratio_level}", {}):
+        ratio = speed[f"engine/{ratio_level}"]["tokens_per_s"] / speed[f"hf/{ratio_level}"]["tokens_per_s"]
+        rows.append([f"vs transformers generate at {ratio_level} concurrent", f"{ratio:.1f}×",
+                     f"≥ {TARGET_HF_RATIO_64:.0f}×", _verdict(ratio >= TARGET_HF_RATIO_64, smoke)])
+    return rows
+
+
+def level_rows(speed: dict[str, Any]) -> list[list[str]]:
+    rows = []
+    for key in sorted((k for k in speed if k.startswith("engine/")), key=lambda k: int(k.split("/")[1])):
+        c = key.split("/")[1]
+        e, h = speed[key], speed.get(f"hf/{c}", {})
+        hf_tps = h.get("tokens_per_s")
+        hf_note = (f"{hf_tps:.0f} ({h['new_tokens_per_request']} new tok/req, prompts ≤ {h['prompt_cap']})"
+                   if hf_tps else h.get("error", "—"))
+        rows.append([c, f"{e['tokens_per_s']:.0f}{' (timed out)' if e['timed_out'] else ''}", _f(e["ttft_p50_s"], ".3f"),
+                     _f(e["ttft_p95_s"], ".3f"), str(e["output_tokens"]), str(e["preemptions"]), hf_note,
+                     f"{e['tokens_per_s'] / hf_tps:.1f}×" if hf_tps else "—"])
+    return rows
+
+
+def _md(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+def table(report: dict[str, Any]) -> str:
+    speed = report["stages"].get("speed", {})
+    parts = [_md(["check", "result", "target", "verdict"], summary_rows(report))]
+    if any(k.startswith("engine/") for k in speed):
+        parts.append(_md(["concurrent", "engine tok/s", "TTFT p50 s", "TTFT p95 s", "output tokens", "preemptions",
+                          "transformers tok/s", "speedup"], level_rows(speed)))
+    return "\n\n".join(parts)
+
+
+def markdown_section(report: dict[str, Any]) -> str:
+    meta = report["meta"]
+    env = meta.get("env", {})
+    model = report["stages"].get("speed", {}).get("model", {})
+    lines = [f"## {meta['date']} — device run, {meta['device']}", "",
+             f"`bench/device.sh`; torch {env.get('torch')}, triton {env.get('triton')}, transformers "
+             f"{env.get('transformers')}. Speed model: random Llama {model.get('shape')}, {model.get('dtype')}, "
+             f"{(model.get('parameter_bytes') or 0) / 1e9:.2f} GB of parameters. Throughput counts output tokens "
+             "over wall time from the moment all requests arrive (prefill included); transformers runs with the "
+             "caps shown.", "", table(report), ""]
+    return "\n".join(lines)

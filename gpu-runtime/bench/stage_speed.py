@@ -1,0 +1,200 @@
+"""Speed on the 7B shape: batch-1 decode vs the memory-bandwidth floor, throughput and TTFT at
+several concurrency levels, then transformers' `generate` on the same weights.
+
+Every level has a deadline; a level that runs out aborts its remaining requests and is
+reported with what it finished (`timed_out`). The engine's KV pool and graphs are freed
+before transformers runs, so its cache has the memory.
+"""
+
+from __future__ import annotations
+
+import gc
+import random
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from leitai_runtime.config import EngineConfig
+from leitai_runtime.cuda_graph import EagerGraph
+from leitai_runtime.engine import LLMEngine
+from leitai_runtime.sequence import SamplingParams
+
+from .device_common import Recorder, env_float, log, median, percentile, sync
+from .device_models import LLAMA_7B, hf_config, hf_model_sharing, parameter_bytes, random_state_dict
+
+
+@dataclass(frozen=True)
+class SpeedPlan:
+    shape: dict[str, Any]
+    levels: tuple[int, ...]
+    prompt_range: tuple[int, int]
+    output_range: tuple[int, int]
+    max_model_len: int
+    decode_prompt: int
+    decode_tokens: int
+    level_seconds: dict[int, float]
+    hf_new_tokens: dict[int, int]   # transformers' output tokens per request, per level (a time cap)
+    hf_prompt_cap: dict[int, int]   # transformers' prompt truncation per level (a memory cap)
+    hf_seconds: float               # generate(max_time=...) per level
+    max_num_batched_tokens: int
+
+
+GPU_PLAN = SpeedPlan(
+    shape=LLAMA_7B, levels=(1, 16, 64, 256), prompt_range=(128, 512), output_range=(128, 512), max_model_len=1024,
+    decode_prompt=128, decode_tokens=256, level_seconds={1: 15, 16: 25, 64: 40, 256: 70},
+    hf_new_tokens={1: 128, 16: 128, 64: 128, 256: 32}, hf_prompt_cap={1: 512, 16: 512, 64: 512, 256: 128},
+    hf_seconds=25, max_num_batched_tokens=4096)
+SMOKE_PLAN = SpeedPlan(
+    shape=dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=4,
+               intermediate_size=172, vocab_size=512, max_position_embeddings=512),
+    levels=(1, 4, 8), prompt_range=(16, 48), output_range=(8, 24), max_model_len=128, decode_prompt=16,
+    decode_tokens=32, level_seconds={1: 10, 4: 10, 8: 10}, hf_new_tokens={1: 16, 4: 16, 8: 8},
+    hf_prompt_cap={1: 48, 4: 48, 8: 32}, hf_seconds=10, max_num_batched_tokens=256)
+
+
+def make_requests(plan: SpeedPlan, n: int, seed: int) -> list[tuple[list[int], int]]:
+    rng = random.Random(seed)
+    vocab = plan.shape["vocab_size"]
+    return [([rng.randint(3, vocab - 1) for _ in range(rng.randint(*plan.prompt_range))],
+             rng.randint(*plan.output_range)) for _ in range(n)]
+
+
+def decode_batch1(engine: LLMEngine, plan: SpeedPlan, device: torch.device) -> dict[str, Any]:
+    """Per-step time of one request's decode steps (its prefill step excluded)."""
+    prompt = make_requests(plan, 1, seed=99)[0][0][: plan.decode_prompt]
+    engine.add_request(prompt, SamplingParams(temperature=0.0, max_tokens=plan.decode_tokens, ignore_eos=True))
+    times: list[float] = []
+    while engine.has_unfinished():
+        sync(device)
+        t = time.perf_counter()
+        engine.step()
+        times.append(time.perf_counter() - t)
+    decode = times[1:]
+    mean = sum(decode) / len(decode)
+    return {"steps": len(decode), "mean_step_s": mean, "median_step_s": median(decode), "tokens_per_s": 1 / mean,
+            "prompt_tokens": len(prompt)}
+
+
+def run_level(engine: LLMEngine, requests: list[tuple[list[int], int]], seconds: float) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    ids = [engine.add_request(p, SamplingParams(temperature=0.0, max_tokens=n, ignore_eos=True)) for p, n in requests]
+    first: dict[int, float] = {}
+    tokens, steps, timed_out = 0, 0, False
+    while engine.has_unfinished():
+        if time.perf_counter() - t0 > seconds:
+            timed_out = True
+            for i in ids:
+                engine.abort(i)
+            engine.step()
+            break
+        for out in engine.step():
+            tokens += len(out.new_token_ids)
+            if out.new_token_ids and out.seq_id not in first:
+                first[out.seq_id] = time.perf_counter() - t0
+        steps += 1
+    wall = time.perf_counter() - t0
+    ttft = list(first.values())
+    return {"requests": len(requests), "output_tokens": tokens, "wall_s": wall, "tokens_per_s": tokens / wall,
+            "steps": steps, "ttft_p50_s": percentile(ttft, 0.5), "ttft_p95_s": percentile(ttft, 0.95),
+            "timed_out": timed_out, "preemptions": engine.stats().num_preemptions,
+            "requested_output_tokens": sum(n for _, n in requests)}
+
+
+def run_hf(hf: Any, requests: list[tuple[list[int], int]], new_tokens: int, prompt_cap: int, seconds: float,
+           device: torch.device) -> dict[str, Any]:
+    prompts = [p[:prompt_cap] for p, _ in requests]
+    width = max(len(p) for p in prompts)
+    ids = torch.zeros(len(prompts), width, dtype=torch.long)
+    mask = torch.zeros_like(ids)
+    for i, p in enumerate(prompts):  # left padding, as generate expects for decoder-only models
+        ids[i, width - len(p):] = torch.tensor(p)
+        mask[i, width - len(p):] = 1
+    ids, mask = ids.to(device), mask.to(device)
+    sync(device)
+    t0 = time.perf_counter()
+    with torch.inference_mode():
+        out = hf.generate(ids, attention_mask=mask, max_new_tokens=new_tokens, min_new_tokens=new_tokens,
+                          do_sample=False, pad_token_id=0, max_time=seconds)
+    sync(device)
+    wall = time.perf_counter() - t0
+    generated = (out.shape[1] - width) * len(prompts)
+    return {"requests": len(prompts), "output_tokens": generated, "wall_s": wall, "tokens_per_s": generated / wall,
+            "new_tokens_per_request": out.shape[1] - width, "asked_new_tokens": new_tokens,
+            "prompt_cap": prompt_cap, "timed_out": out.shape[1] - width < new_tokens}
+
+
+def bandwidth(device: torch.device, smoke: bool) -> float:
+    """Device copy bandwidth in B/s (bytes read + bytes written)."""
+    n = (16 << 20) if smoke else (2 << 30)
+    src = torch.empty(n, dtype=torch.uint8, device=device)
+    dst = torch.empty_like(src)
+    dst.copy_(src)
+    sync(device)
+    reps = 3 if smoke else 10
+    t = time.perf_counter()
+    for _ in range(reps):
+        dst.copy_(src)
+    sync(device)
+    return 2 * n * reps / (time.perf_counter() - t)
+
+
+def run(rec: Recorder, device: torch.device, smoke: bool) -> None:
+    plan = SMOKE_PLAN if smoke else GPU_PLAN
+    dtype = torch.float32 if smoke else torch.float16
+    bw_assumed = env_float("LEITAI_BANDWIDTH_BPS", 3.0e12)
+    bw_measured = bandwidth(device, smoke)
+    rec.put("bandwidth", {"assumed_Bps": bw_assumed, "measured_copy_Bps": bw_measured})
+    log(f"copy bandwidth {bw_measured / 1e12:.3f} TB/s (floor uses {bw_assumed / 1e12:.2f} TB/s)")
+    config = hf_config(plan.shape)
+    t = time.perf_counter()
+    weights = random_state_dict(config, dtype, device, seed=0)
+    sync(device)
+    pbytes = parameter_bytes(weights)
+    rec.put("model", {"shape": plan.shape, "dtype": str(dtype), "parameter_bytes": pbytes,
+                      "embedding_bytes": weights["model.embed_tokens.weight"].numel() * weights[
+                          "model.embed_tokens.weight"].element_size(), "init_s": time.perf_counter() - t})
+    log(f"random weights on {device}: {pbytes / 1e9:.2f} GB in {time.perf_counter() - t:.1f}s")
+    t = time.perf_counter()
+    engine = LLMEngine(config, weights, EngineConfig(
+        device=str(device), dtype=str(dtype).removeprefix("torch."), block_size=16,
+        gpu_memory_utilization=None if smoke else 0.9, num_kv_blocks=512 if smoke else None,
+        max_num_seqs=max(plan.levels), max_num_batched_tokens=plan.max_num_batched_tokens,
+        max_model_len=plan.max_model_len, enable_prefix_caching=False, max_waiting=4096,
+        attention_backend="triton-splitkv" if device.type == "cuda" else "torch", fused_ops=True))
+    if smoke:
+        engine.runner.enable_decode_graphs(EagerGraph)
+    rec.put("engine", {"init_s": time.perf_counter() - t, "kv_blocks": engine.runner.num_blocks,
+                       "graph_sizes": engine.runner.graphs.batch_sizes if engine.runner.graphs else None,
+                       "ops": engine.runner.ops.name, "attention": engine.runner.backend.name})
+    log(f"engine ready in {time.perf_counter() - t:.1f}s: {engine.runner.num_blocks} KV blocks, "
+        f"ops {engine.runner.ops.name}, attention {engine.runner.backend.name}")
+    d1 = decode_batch1(engine, plan, device)
+    floor_s = pbytes / bw_assumed
+    d1.update(floor_s=floor_s, floor_tokens_per_s=1 / floor_s, fraction_of_floor=floor_s / d1["mean_step_s"],
+              fraction_of_measured_floor=(pbytes / bw_measured) / d1["mean_step_s"])
+    rec.put("decode_batch1", d1)
+    log(f"batch-1 decode {d1['tokens_per_s']:.1f} tok/s ({d1['fraction_of_floor']:.1%} of the "
+        f"{1 / floor_s:.0f} tok/s floor)")
+    all_requests = {c: make_requests(plan, c, seed=c) for c in plan.levels}
+    for c in plan.levels:
+        res = run_level(engine, all_requests[c], plan.level_seconds[c])
+        rec.put(f"engine/{c}", res)
+        log(f"engine x{c}: {res['tokens_per_s']:.0f} tok/s, TTFT p50 {res['ttft_p50_s']:.3f}s "
+            f"p95 {res['ttft_p95_s']:.3f}s{' (timed out)' if res['timed_out'] else ''}")
+    del engine
+    gc.collect()
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+    hf = hf_model_sharing(config, weights, device)
+    for c in plan.levels:
+        try:
+            res = run_hf(hf, all_requests[c], plan.hf_new_tokens[c], plan.hf_prompt_cap[c], plan.hf_seconds, device)
+        except torch.OutOfMemoryError as err:
+            res = {"error": f"out of memory: {str(err)[:200]}"}
+            gc.collect()
+            torch.cuda.empty_cache()
+        rec.put(f"hf/{c}", res)
+        log(f"transformers x{c}: {res.get('tokens_per_s', float('nan')):.0f} tok/s "
+            f"({res.get('new_tokens_per_request')} new tokens/request){' ' + res['error'] if 'error' in res else ''}")

@@ -1,0 +1,155 @@
+"""Split-KV ("flash-decoding") paged attention for decode-only batches, GQA-aware.
+
+Decode reads every cached K/V once per step, and one program per (sequence, head) leaves
+most of a Hopper idle when the batch is small. Here a program handles one (sequence, KV
+head, context partition): it loads each K/V tile once for all query heads of the group,
+keeps a partial softmax (max, sum, weighted V), and a second kernel merges the partitions.
+The grid depends only on tensor shapes (the padded block-table width), never on host
+values, so the launch can be captured in a CUDA graph. Prefill and mixed batches fall
+back to the one-program-per-token kernel in triton_attention.py.
+"""
+
+from __future__ import annotations
+
+import torch
+import triton
+import triton.language as tl
+
+from .attention import AttentionMetadata
+from .triton_attention import TritonAttention
+
+PARTITION_TOKENS = 256  # context tokens per program; more partitions = more parallelism, more merging
+
+
+@triton.jit
+def _splitkv_kernel(
+    part_out_ptr, part_m_ptr, part_l_ptr, out_ptr, q_ptr, k_cache_ptr, v_cache_ptr, block_tables_ptr,
+    context_lens_ptr, scale,
+    stride_qs, stride_qh, stride_os, stride_oh,
+    stride_kb, stride_ks, stride_kh, stride_vb, stride_vs, stride_vh, stride_bt,
+    stride_ps, stride_ph, stride_pp,
+    GROUP: tl.constexpr, GROUP_PAD: tl.constexpr, HEAD_DIM: tl.constexpr, BLOCK_D: tl.constexpr,
+    BLOCK_SIZE: tl.constexpr, PART_BLOCKS: tl.constexpr, NUM_PARTS: tl.constexpr, USE_DOT: tl.constexpr,
+):
+    seq = tl.program_id(0)
+    kv_head = tl.program_id(1)
+    part = tl.program_id(2)
+    ctx = tl.load(context_lens_ptr + seq)
+    n_blocks = tl.cdiv(ctx, BLOCK_SIZE)
+    first = part * PART_BLOCKS
+    last = tl.minimum(first + PART_BLOCKS, n_blocks)
+    g = tl.arange(0, GROUP_PAD)
+    g_mask = g < GROUP
+    d = tl.arange(0, BLOCK_D)
+    d_mask = d < HEAD_DIM
+    heads = kv_head * GROUP + g
+    q = tl.load(q_ptr + seq * stride_qs + heads[:, None] * stride_qh + d[None, :],
+                mask=g_mask[:, None] & d_mask[None, :], other=0.0)
+    slots = tl.arange(0, BLOCK_SIZE)
+    m_i = tl.full([GROUP_PAD], float("-inf"), tl.float32)
+    l_i = tl.zeros([GROUP_PAD], tl.float32)
+    acc = tl.zeros([GROUP_PAD, BLOCK_D], tl.float32)
+    for b in range(first, last):
+        block_id = tl.load(block_tables_ptr + seq * stride_bt + b).to(tl.int64)
+        key_mask = (b * BLOCK_SIZE + slots) < ctx
+        tile_mask = key_mask[:, None] & d_mask[None, :]
+        k = tl.load(k_cache_ptr + block_id * stride_kb + slots[:, None] * stride_ks + kv_head * stride_kh
+                    + d[None, :], mask=tile_mask, other=0.0)
+        v = tl.load(v_cache_ptr + block_id * stride_vb + slots[:, None] * stride_vs + kv_head * stride_vh
+                    + d[None, :], mask=tile_mask, other=0.0)
+        if USE_DOT:  # tensor cores once the group fills a 16-row tile
+            scores = tl.dot(q, tl.trans(k), input_precision="ieee") * scale
+        else:
+            scores = tl.sum(q.to(tl.float32)[:, None, :] * k.to(tl.float32)[None, :, :], axis=2) * scale
+        scores = tl.where(key_mask[None, :], scores, float("-inf"))
+        m_new = tl.maximum(m_i, tl.max(scores, axis=1))
+        p = tl.exp(scores - m_new[:, None])
+        correction = tl.exp(m_i - m_new)
+        l_i = l_i * correction + tl.sum(p, axis=1)
+        if USE_DOT:
+            pv = tl.dot(p.to(v.dtype), v, input_precision="ieee")
+        else:
+            pv = tl.sum(p[:, :, None] * v.to(tl.float32)[None, :, :], axis=1)
+        acc = acc * correction[:, None] + pv
+        m_i = m_new
+    if NUM_PARTS == 1:  # the whole context in one program: finish here, no merge kernel
+        tl.store(out_ptr + seq * stride_os + heads[:, None] * stride_oh + d[None, :],
+                 (acc / l_i[:, None]).to(out_ptr.dtype.element_ty), mask=g_mask[:, None] & d_mask[None, :])
+    else:
+        base = seq * stride_ps + heads * stride_ph + part * stride_pp
+        tl.store(part_m_ptr + base, m_i, mask=g_mask)
+        tl.store(part_l_ptr + base, l_i, mask=g_mask)
+        tl.store(part_out_ptr + base[:, None] * BLOCK_D + d[None, :], acc, mask=g_mask[:, None] & d_mask[None, :])
+
+
+@triton.jit
+def _merge_kernel(out_ptr, part_out_ptr, part_m_ptr, part_l_ptr, context_lens_ptr,
+                  stride_os, stride_oh, stride_ps, stride_ph, stride_pp,
+                  HEAD_DIM: tl.constexpr, BLOCK_D: tl.constexpr, PART_TOKENS: tl.constexpr,
+                  NUM_PARTS: tl.constexpr, BLOCK_P: tl.constexpr):
+    seq = tl.program_id(0)
+    head = tl.program_id(1)
+    ctx = tl.load(context_lens_ptr + seq)
+    parts = tl.arange(0, BLOCK_P)
+    used = (parts < NUM_PARTS) & (parts * PART_TOKENS < ctx)  # partitions past the context wrote nothing
+    base = seq * stride_ps + head * stride_ph + parts * stride_pp
+    m = tl.load(part_m_ptr + base, mask=used, other=float("-inf"))
+    l_part = tl.load(part_l_ptr + base, mask=used, other=0.0)
+    m_max = tl.max(m, axis=0)
+    w = tl.where(used, tl.exp(m - m_max), 0.0)
+    d = tl.arange(0, BLOCK_D)
+    acc = tl.load(part_out_ptr + base[:, None] * BLOCK_D + d[None, :], mask=used[:, None], other=0.0)
+    out = tl.sum(acc * w[:, None], axis=0) / tl.sum(l_part * w, axis=0)
+    tl.store(out_ptr + seq * stride_os + head * stride_oh + d, out.to(out_ptr.dtype.element_ty),
+             mask=d < HEAD_DIM)
+
+
+def splitkv_decode(q: torch.Tensor, k_cache: torch.Tensor, v_cache: torch.Tensor, block_tables: torch.Tensor,
+                   context_lens: torch.Tensor, block_size: int, scale: float,
+                   partition_tokens: int = PARTITION_TOKENS) -> torch.Tensor:
+    """q [S, H, D], one query token per sequence at position context_lens[s] - 1 -> out [S, H, D]."""
+    num_seqs, num_heads, head_dim = q.shape
+    num_kv_heads = k_cache.shape[2]
+    group = num_heads // num_kv_heads
+    part_blocks = max(1, partition_tokens // block_size)
+    num_parts = triton.cdiv(block_tables.shape[1], part_blocks)
+    block_d = triton.next_power_of_2(head_dim)
+    use_dot = group >= 8 and block_size >= 16
+    group_pad = max(16, triton.next_power_of_2(group)) if use_dot else triton.next_power_of_2(group)
+    out = torch.empty_like(q)
+    part_m = torch.empty(num_seqs, num_heads, num_parts, dtype=torch.float32, device=q.device)
+    part_l = torch.empty_like(part_m)
+    part_out = torch.empty(num_seqs, num_heads, num_parts, block_d, dtype=torch.float32, device=q.device)
+    _splitkv_kernel[(num_seqs, num_kv_heads, num_parts)](
+        part_out, part_m, part_l, out, q, k_cache, v_cache, block_tables, context_lens, scale,
+        q.stride(0), q.stride(1), out.stride(0), out.stride(1),
+        k_cache.stride(0), k_cache.stride(1), k_cache.stride(2),
+        v_cache.stride(0), v_cache.stride(1), v_cache.stride(2), block_tables.stride(0),
+        part_m.stride(0), part_m.stride(1), part_m.stride(2),
+        GROUP=group, GROUP_PAD=group_pad, HEAD_DIM=head_dim, BLOCK_D=block_d, BLOCK_SIZE=block_size,
+        PART_BLOCKS=part_blocks, NUM_PARTS=num_parts, USE_DOT=use_dot,
+    )
+    if num_parts > 1:
+        _merge_kernel[(num_seqs, num_heads)](
+            out, part_out, part_m, part_l, context_lens, out.stride(0), out.stride(1),
+            part_m.stride(0), part_m.stride(1), part_m.stride(2),
+            HEAD_DIM=head_dim, BLOCK_D=block_d, PART_TOKENS=part_blocks * block_size,
+            NUM_PARTS=num_parts, BLOCK_P=triton.next_power_of_2(num_parts))
+    return out
+
+
+class SplitKVAttention:
+    """Decode-only batches through the split-KV kernel; anything else through TritonAttention."""
+
+    name = "triton-splitkv"
+
+    def __init__(self) -> None:
+        self._fallback = TritonAttention()
+
+    def forward(self, q: torch.Tensor, k_cache: torch.Tensor, v_cache: torch.Tensor,
+                meta: AttentionMetadata, scale: float) -> torch.Tensor:
+        decode_only = q.shape[0] == meta.block_tables.shape[0] and all(n == 1 for n in meta.query_lens)
+        if not decode_only or k_cache.stride(-1) != 1 or q.stride(-1) != 1:
+            return self._fallback.forward(q, k_cache, v_cache, meta, scale)
+        return splitkv_decode(q, k_cache, v_cache, meta.block_tables.contiguous(), meta.context_lens,
+                              meta.block_size, scale)

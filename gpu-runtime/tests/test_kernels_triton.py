@@ -1,0 +1,102 @@
+"""Fused Triton kernels and split-KV decode attention against their torch references.
+
+Needs CUDA or TRITON_INTERPRET=1 before triton is imported; test_kernels.py runs this file
+in a child process with the interpreter on (float32 only: the interpreter has no bf16
+math). On a GPU the same tests also run in float16 and bfloat16.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import torch
+from attention_cases import random_case
+from helpers_engine import engine_for, greedy, random_prompt, tiny_hf_llama
+
+from leitai_runtime.layers.attention import get_attention_backend
+from leitai_runtime.layers.ops import TorchOps
+
+INTERPRET = os.environ.get("TRITON_INTERPRET") == "1"
+pytestmark = pytest.mark.skipif(not INTERPRET and not torch.cuda.is_available(),
+                                reason="needs a GPU or TRITON_INTERPRET=1 (run via test_kernels.py)")
+DEVICE = "cpu" if INTERPRET or not torch.cuda.is_available() else "cuda"
+DTYPES = [torch.float32] if DEVICE == "cpu" else [torch.float32, torch.float16, torch.bfloat16]
+TOL = {torch.float32: (1e-5, 1e-5), torch.float16: (2e-3, 2e-3), torch.bfloat16: (2e-2, 2e-2)}
+
+
+def triton_ops():
+    from leitai_runtime.layers.triton_ops import TritonOps
+
+    return TritonOps()
+
+
+def rand(*shape: int, dtype: torch.dtype, seed: int = 0) -> torch.Tensor:
+    gen = torch.Generator().manual_seed(seed)
+    return torch.randn(*shape, generator=gen).to(DEVICE, dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_rmsnorm_with_and_without_residual(dtype):
+    x, res, w = rand(5, 40, dtype=dtype), rand(5, 40, dtype=dtype, seed=1), rand(40, dtype=dtype, seed=2)
+    ref, fused = TorchOps(), triton_ops()
+    rtol, atol = TOL[dtype]
+    torch.testing.assert_close(fused.rmsnorm(x, w, 1e-6), ref.rmsnorm(x, w, 1e-6), rtol=rtol, atol=atol)
+    want, want_res = ref.add_rmsnorm(x, res, w, 1e-6)
+    got, got_res = fused.add_rmsnorm(x, res.clone(), w, 1e-6)
+    torch.testing.assert_close(got_res, want_res, rtol=0, atol=0)
+    torch.testing.assert_close(got, want, rtol=rtol, atol=atol)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_silu_mul(dtype):
+    gate, up = rand(3, 1100, dtype=dtype), rand(3, 1100, dtype=dtype, seed=1)
+    rtol, atol = TOL[dtype]
+    torch.testing.assert_close(triton_ops().silu_mul(gate, up), TorchOps().silu_mul(gate, up), rtol=rtol, atol=atol)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_rope_in_place_on_q_and_k(dtype):
+    q, k = rand(6, 4, 16, dtype=dtype), rand(6, 2, 16, dtype=dtype, seed=1)
+    angles = torch.arange(6, dtype=torch.float32)[:, None] * torch.linspace(0.1, 1.0, 8)[None, :]
+    emb = torch.cat((angles, angles), dim=-1).to(DEVICE)
+    want_q, want_k = TorchOps().rope(q, k, emb.cos(), emb.sin())
+    got_q, got_k = triton_ops().rope(q.clone(), k.clone(), emb.cos(), emb.sin())
+    rtol, atol = TOL[dtype]
+    torch.testing.assert_close(got_q, want_q, rtol=rtol, atol=atol)
+    torch.testing.assert_close(got_k, want_k, rtol=rtol, atol=atol)
+
+
+def test_write_kv_scatters_and_skips_negative_slots():
+    k, v = rand(3, 2, 8, dtype=torch.float32), rand(3, 2, 8, dtype=torch.float32, seed=1)
+    caches = [torch.zeros(4, 4, 2, 8, device=DEVICE) for _ in range(4)]
+    TorchOps().write_kv(k[:2], v[:2], caches[0], caches[1], torch.tensor([13, 2], device=DEVICE))
+    triton_ops().write_kv(k, v, caches[2], caches[3], torch.tensor([13, 2, -1], device=DEVICE))
+    assert torch.equal(caches[2], caches[0]) and torch.equal(caches[3], caches[1])
+
+
+# (seed, heads, kv_heads, head_dim, block_size, partition tokens): MHA, GQA, the tensor-core
+# path (group of 8, 16-slot blocks), several partitions and a single one.
+SPLITKV_CASES = [(0, 4, 4, 16, 4, 8), (1, 4, 2, 12, 4, 16), (2, 8, 1, 16, 16, 16), (3, 4, 1, 16, 8, 1024)]
+
+
+@pytest.mark.parametrize("seed,heads,kv_heads,head_dim,block_size,part", SPLITKV_CASES)
+def test_splitkv_decode_matches_torch_reference(seed, heads, kv_heads, head_dim, block_size, part):
+    from leitai_runtime.layers.triton_splitkv import splitkv_decode
+
+    q, k_cache, v_cache, meta, _ = random_case(seed, num_heads=heads, num_kv_heads=kv_heads, head_dim=head_dim,
+                                               block_size=block_size, seqs=((9, 1), (37, 1), (1, 1), (16, 1)))
+    ref = get_attention_backend("torch").forward(q, k_cache, v_cache, meta, 0.3)
+    out = splitkv_decode(q.to(DEVICE), k_cache.to(DEVICE), v_cache.to(DEVICE), meta.block_tables.to(DEVICE),
+                         meta.context_lens.to(DEVICE), block_size, 0.3, partition_tokens=part)
+    torch.testing.assert_close(out.cpu(), ref, rtol=1e-4, atol=1e-4)
+
+
+def test_engine_with_fused_ops_and_splitkv_matches_torch_engine():
+    hf = tiny_hf_llama(seed=1)
+    gen = torch.Generator().manual_seed(1)
+    prompts = [random_prompt(gen, n) for n in (6, 13)]
+    ref = engine_for(hf).generate(prompts, greedy(4))
+    fast = engine_for(hf, attention_backend="triton-splitkv", fused_ops=True, device=DEVICE)
+    assert fast.runner.ops.name == "triton"
+    assert fast.generate(prompts, greedy(4)) == ref
