@@ -5,6 +5,7 @@ export default tseslint.config(
     ignores: [
       "node_modules/**",
       ".next/**",
+      ".next-*/**",
       ".leitai/**",
       "gpu-runtime/**",
       "next-env.d.ts",
