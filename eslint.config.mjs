@@ -22,7 +22,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ["lib/env.ts", "prisma.config.ts", "scripts/**", "test/**", "playwright.config.ts", "vitest.config.ts", "bench/**", "workers/bench/**"],
+    files: ["lib/env.ts", "prisma.config.ts", "next.config.js", "scripts/**", "test/**", "playwright.config.ts", "vitest.config.ts", "bench/**", "workers/bench/**"],
     rules: { "no-restricted-properties": "off" },
   },
 );

@@ -74,7 +74,7 @@ for spec in e2e-runtime-a:11 e2e-runtime-b:12; do
 done
 LEITAI_RUNTIME_MODELS="$RUNTIME_MODELS" LEITAI_RUNTIME_URL=http://127.0.0.1:8310 LEITAI_RUNTIME_ARGS="--device cpu --max-num-seqs 8" \
   LEITAI_WORKER_HEALTH_PORT=3110 LEITAI_WORKER_REFRESH_MS=1000 LEITAI_WORKER_ID=e2e \
-  node_modules/.bin/tsx workers/main.ts > .leitai/test-worker.log 2>&1 &
+  node --import tsx workers/main.ts > .leitai/test-worker.log 2>&1 &
 WORKER_PID=$!
 for _ in $(seq 240); do
   if curl -fsS http://127.0.0.1:3110/healthz/ready >/dev/null 2>&1; then break; fi

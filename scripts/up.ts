@@ -115,7 +115,8 @@ async function main() {
 
   start("web", process.execPath, ["node_modules/next/dist/bin/next", "start", "-p", String(PORT)], env);
   // The worker supervises the gpu-runtime (on CPU here) that serves the demo models.
-  start("worker", "node_modules/.bin/tsx", ["workers/main.ts"], {
+  // node --import tsx (not the tsx wrapper) so SIGTERM reaches the worker itself and it drains.
+  start("worker", process.execPath, ["--import", "tsx", "workers/main.ts"], {
     ...env,
     LEITAI_RUNTIME_MODELS: env.LEITAI_RUNTIME_MODELS ?? demoRuntimeModels(),
     LEITAI_RUNTIME_ARGS: env.LEITAI_RUNTIME_ARGS ?? "--device cpu --max-num-seqs 16",

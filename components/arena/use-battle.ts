@@ -50,6 +50,8 @@ export function useBattle() {
       source.onmessage = (event) => {
         const msg = JSON.parse(event.data) as { type: string; text?: string };
         if (msg.type === "delta" && msg.text) setLive((l) => ({ ...l, [key]: (l[key] ?? "") + msg.text }));
+        // A retried generation starts over: drop what this side streamed so far.
+        if (msg.type === "reset") setLive((l) => ({ ...l, [key]: "" }));
         if (msg.type === "done" || msg.type === "error") {
           source.close();
           open -= 1;

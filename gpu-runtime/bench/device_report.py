@@ -34,7 +34,7 @@ def correctness_rows(stage: dict[str, Any]) -> list[list[str]]:
         notes = [f"step {p['first_divergence_step']}: HF gap {p['hf_gap_between_choices']:.4f} "
                  f"(top-2 {p['hf_top2_gap']:.4f}, tol {p['tolerance']:.4f})"
                  for p in prompts if not p["identical"]]
-        value = f"{same}/{len(prompts)} identical, max |Δlogit| {max(p['max_abs_logit_diff'] for p in prompts):.3g}"
+        value = f"{same}/{len(prompts)} identical, max abs Δlogit {max(p['max_abs_logit_diff'] for p in prompts):.3g}"
         if notes:
             value += "; first divergence " + "; ".join(notes)
         rows.append([f"greedy vs transformers, {key}", value, "identical or near-tie", "OK" if res["ok"] else "FAIL"])

@@ -23,6 +23,8 @@ from .device_models import hf_config, hf_model_sharing, random_state_dict
 
 SMALL = dict(hidden_size=256, num_hidden_layers=4, num_attention_heads=8, num_key_value_heads=2,
              intermediate_size=704, vocab_size=2048, max_position_embeddings=1024)
+SMOKE = dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2,
+             intermediate_size=172, vocab_size=512, max_position_embeddings=512)
 EPS = {torch.float32: 2.0 ** -23, torch.float16: 2.0 ** -10, torch.bfloat16: 2.0 ** -7}
 
 
@@ -73,10 +75,11 @@ def compare(ours: list[int], our_logits: list[torch.Tensor], ref: list[int], ref
 
 def run(rec: Recorder, device: torch.device, smoke: bool) -> None:
     dtypes = [torch.float32, torch.bfloat16] if smoke else [torch.float16, torch.bfloat16]
-    config = hf_config(SMALL)
-    prompts_lens, max_tokens = (5, 17, 40, 100), (40, 32, 24, 16)
+    shape = SMOKE if smoke else SMALL
+    config = hf_config(shape)
+    prompts_lens, max_tokens = ((5, 17, 30, 9), (16, 12, 8, 6)) if smoke else ((5, 17, 40, 100), (40, 32, 24, 16))
     gen = torch.Generator().manual_seed(11)
-    prompts = [torch.randint(3, SMALL["vocab_size"], (n,), generator=gen).tolist() for n in prompts_lens]
+    prompts = [torch.randint(3, shape["vocab_size"], (n,), generator=gen).tolist() for n in prompts_lens]
     variants = [("graphs+fused+splitkv", dict(attention_backend="triton-splitkv" if device.type == "cuda" else "torch",
                                               fused_ops=True)),
                 ("eager+torch-ops", dict(enforce_eager=True, attention_backend="torch"))]

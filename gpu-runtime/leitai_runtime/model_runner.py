@@ -41,6 +41,8 @@ class ModelRunner:
         self.model = model.to(device=self.device, dtype=self.dtype).eval()
         self.backend = get_attention_backend(config.attention_backend)
         self.ops = select_ops(config.fused_ops, self.device)
+        if self.ops.name == "triton":
+            self.model.fuse_projections(state_dict)
         self.rotary = RotaryEmbedding(model_config, self.device)
         self.sampler = Sampler()
         self.num_blocks = choose_num_blocks(model_config, config, max_model_len,
@@ -140,7 +142,9 @@ class ModelRunner:
         if self.graphs is not None and all(a == 1.0 for a in alphas) and self.graphs.can_run(meta):
             out = self.graphs.run(input_ids, meta)
             # A one-token prefill chunk that is not the prompt's end looks like decode but samples nothing.
-            return (out if len(rows) == out.shape[0] else out[rows]).float()
+            out = out if len(rows) == out.shape[0] else out[rows]
+            # Always a copy: the graph's output buffer is overwritten by the next replay.
+            return out.to(torch.float32, copy=True)
         hidden = self._forward(input_ids, meta, alphas)
         return self.model.compute_logits(hidden[rows]).float()
 

@@ -53,6 +53,8 @@ def test_silu_mul(dtype):
     gate, up = rand(3, 1100, dtype=dtype), rand(3, 1100, dtype=dtype, seed=1)
     rtol, atol = TOL[dtype]
     torch.testing.assert_close(triton_ops().silu_mul(gate, up), TorchOps().silu_mul(gate, up), rtol=rtol, atol=atol)
+    gate, up = rand(3, 2200, dtype=dtype).chunk(2, dim=-1)  # strided halves of a fused gate/up output
+    torch.testing.assert_close(triton_ops().silu_mul(gate, up), TorchOps().silu_mul(gate, up), rtol=rtol, atol=atol)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

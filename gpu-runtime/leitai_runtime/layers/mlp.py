@@ -13,7 +13,7 @@ class LlamaMLP(nn.Module):
         self.gate_proj = nn.Linear(hidden_size, intermediate_size, bias=False)
         self.up_proj = nn.Linear(hidden_size, intermediate_size, bias=False)
         self.down_proj = nn.Linear(intermediate_size, hidden_size, bias=False)
+        self.gate_up_weight: torch.Tensor | None = None  # set by LlamaForCausalLM.fuse_projections
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        # A fused gate/up kernel can replace this later without changing parameter names.
         return self.down_proj(F.silu(self.gate_proj(x)) * self.up_proj(x))

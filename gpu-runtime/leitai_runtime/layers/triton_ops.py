@@ -31,13 +31,14 @@ def _rmsnorm_kernel(out_ptr, x_ptr, res_ptr, w_ptr, stride_x, stride_r, stride_o
 
 
 @triton.jit
-def _silu_mul_kernel(out_ptr, gate_ptr, up_ptr, n, BLOCK: tl.constexpr):
-    offs = tl.program_id(0).to(tl.int64) * BLOCK + tl.arange(0, BLOCK)
-    mask = offs < n
-    g = tl.load(gate_ptr + offs, mask=mask, other=0.0).to(tl.float32)
-    u = tl.load(up_ptr + offs, mask=mask, other=0.0).to(tl.float32)
+def _silu_mul_kernel(out_ptr, gate_ptr, up_ptr, stride_g, stride_u, stride_o, n_cols, BLOCK: tl.constexpr):
+    row = tl.program_id(0).to(tl.int64)
+    cols = tl.program_id(1) * BLOCK + tl.arange(0, BLOCK)
+    mask = cols < n_cols
+    g = tl.load(gate_ptr + row * stride_g + cols, mask=mask, other=0.0).to(tl.float32)
+    u = tl.load(up_ptr + row * stride_u + cols, mask=mask, other=0.0).to(tl.float32)
     s = (g / (1.0 + tl.exp(-g))).to(out_ptr.dtype.element_ty).to(tl.float32)
-    tl.store(out_ptr + offs, (s * u).to(out_ptr.dtype.element_ty), mask=mask)
+    tl.store(out_ptr + row * stride_o + cols, (s * u).to(out_ptr.dtype.element_ty), mask=mask)
 
 
 @triton.jit
@@ -113,11 +114,15 @@ class TritonOps:
         return self._norm(x, residual, weight, eps), residual  # residual updated in place
 
     def silu_mul(self, gate: torch.Tensor, up: torch.Tensor) -> torch.Tensor:
-        gate, up = gate.contiguous(), up.contiguous()
-        out = torch.empty_like(gate)
-        n, block = gate.numel(), 1024
-        _silu_mul_kernel[(triton.cdiv(n, block),)](out, gate, up, n, BLOCK=block)
-        return out
+        """Rows may be strided (halves of a fused gate/up GEMM output); the last dim must be contiguous."""
+        g2, u2 = _rows(gate), _rows(up)
+        if g2.stride(-1) != 1 or u2.stride(-1) != 1:
+            g2, u2 = g2.contiguous(), u2.contiguous()
+        out = torch.empty(g2.shape, dtype=gate.dtype, device=gate.device)
+        n_cols, block = g2.shape[1], 1024
+        _silu_mul_kernel[(g2.shape[0], triton.cdiv(n_cols, block))](
+            out, g2, u2, g2.stride(0), u2.stride(0), out.stride(0), n_cols, BLOCK=block)
+        return out.view(gate.shape)
 
     def rope(self, q: torch.Tensor, k: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor
              ) -> tuple[torch.Tensor, torch.Tensor]:

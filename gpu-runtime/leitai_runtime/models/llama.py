@@ -8,6 +8,7 @@ state dict loads without renaming.
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from ..config import ModelConfig
@@ -31,14 +32,22 @@ class LlamaAttention(nn.Module):
         self.k_proj = nn.Linear(hidden, self.num_kv_heads * self.head_dim, bias=False)
         self.v_proj = nn.Linear(hidden, self.num_kv_heads * self.head_dim, bias=False)
         self.o_proj = nn.Linear(self.num_heads * self.head_dim, hidden, bias=False)
+        self.qkv_weight: torch.Tensor | None = None  # set by fuse_projections (GPU path)
 
     def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, meta: AttentionMetadata,
                 kv_cache: tuple[torch.Tensor, torch.Tensor], backend: AttentionBackend, ops: LayerOps
                 ) -> torch.Tensor:
         t = x.shape[0]
-        q = self.q_proj(x).view(t, self.num_heads, self.head_dim)
-        k = self.k_proj(x).view(t, self.num_kv_heads, self.head_dim)
-        v = self.v_proj(x).view(t, self.num_kv_heads, self.head_dim)
+        if self.qkv_weight is not None:  # one GEMM; q, k, v are strided views of its output
+            kv_dim = self.num_kv_heads * self.head_dim
+            q2, k2, v2 = F.linear(x, self.qkv_weight).split([self.num_heads * self.head_dim, kv_dim, kv_dim], -1)
+            q = q2.view(t, self.num_heads, self.head_dim)
+            k = k2.view(t, self.num_kv_heads, self.head_dim)
+            v = v2.view(t, self.num_kv_heads, self.head_dim)
+        else:
+            q = self.q_proj(x).view(t, self.num_heads, self.head_dim)
+            k = self.k_proj(x).view(t, self.num_kv_heads, self.head_dim)
+            v = self.v_proj(x).view(t, self.num_kv_heads, self.head_dim)
         q, k = ops.rope(q, k, cos, sin)
         k_cache, v_cache = kv_cache
         ops.write_kv(k, v, k_cache, v_cache, meta.slot_mapping)
@@ -67,7 +76,11 @@ class LlamaDecoderLayer(nn.Module):
         norm = self.post_attention_layernorm
         h, residual = ops.add_rmsnorm(h, residual, norm.weight, norm.eps)
         mlp = self.mlp
-        return mlp.down_proj(ops.silu_mul(mlp.gate_proj(h), mlp.up_proj(h))), residual
+        if mlp.gate_up_weight is not None:
+            gate, up = F.linear(h, mlp.gate_up_weight).chunk(2, dim=-1)
+        else:
+            gate, up = mlp.gate_proj(h), mlp.up_proj(h)
+        return mlp.down_proj(ops.silu_mul(gate, up)), residual
 
 
 class LlamaModel(nn.Module):
@@ -99,6 +112,31 @@ class LlamaForCausalLM(nn.Module):
 
     def compute_logits(self, hidden: torch.Tensor) -> torch.Tensor:
         return self.lm_head(hidden)
+
+    @torch.no_grad()
+    def fuse_projections(self, state_dict: dict[str, torch.Tensor] | None = None) -> None:
+        """Concatenate q/k/v and gate/up weights so each is one GEMM (at batch 1 one large GEMV
+        streams closer to peak bandwidth than three small ones). The per-projection parameters
+        become views of the fused tensors, so names and state_dict() are unchanged; entries of
+        `state_dict` that the model shares are swapped for those views layer by layer, so the
+        unfused copies are freed as it goes instead of doubling the weights' memory."""
+        for i, layer in enumerate(self.model.layers):
+            attn, mlp = layer.self_attn, layer.mlp
+            groups = ((attn, "qkv_weight", ("q_proj", "k_proj", "v_proj"), "self_attn"),
+                      (mlp, "gate_up_weight", ("gate_proj", "up_proj"), "mlp"))
+            for module, attr, parts, prefix in groups:
+                fused = torch.cat([getattr(module, p).weight for p in parts])
+                start = 0
+                for p in parts:
+                    old = getattr(module, p).weight
+                    view = fused[start:start + old.shape[0]]
+                    getattr(module, p).weight = nn.Parameter(view, requires_grad=False)
+                    key = f"model.layers.{i}.{prefix}.{p}.weight"
+                    mine = state_dict.get(key) if state_dict is not None else None
+                    if mine is not None and mine.device == old.device and mine.data_ptr() == old.data_ptr():
+                        state_dict[key] = view  # only entries the model had adopted (no dtype/device copy)
+                    start += old.shape[0]
+                setattr(module, attr, fused)
 
     def load_hf_state_dict(self, state_dict: dict[str, torch.Tensor]) -> None:
         """Copy weights by HF name; a tied checkpoint without lm_head reuses the embedding."""
