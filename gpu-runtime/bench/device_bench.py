@@ -118,7 +118,7 @@ def main() -> None:
             if name not in STAGES:
                 raise SystemExit(f"unknown stage {name!r}; valid: {', '.join(STAGES)}")
             results[name] = launch(name, Path(tmp), args.cpu_smoke, limits[name])
-    env = next((r["env"] for r in results.values() if "env" in r), {})
+    env: dict[str, Any] = next((r["env"] for r in results.values() if "env" in r), {})
     meta = {"date": started.strftime("%Y-%m-%d %H:%M UTC"), "device": env.get("device", "unknown"),
             "smoke": args.cpu_smoke, "env": env, "limits_s": limits}
     report = {"meta": meta, "stages": results}

@@ -27,7 +27,11 @@ def _verdict(ok: bool | None, smoke: bool) -> str:
 def correctness_rows(stage: dict[str, Any]) -> list[list[str]]:
     rows = []
     for key, res in stage.items():
-        if key in SKIP or not isinstance(res, dict) or "prompts" not in res:
+        if key in SKIP or not isinstance(res, dict):
+            continue
+        if "error" in res:
+            last = res["error"].strip().splitlines()[-1][:160]
+            rows.append([f"greedy vs transformers, {key}", f"error: {last}", "identical or near-tie", "FAIL"])
             continue
         prompts = res["prompts"]
         same = sum(p["identical"] for p in prompts)
@@ -49,6 +53,8 @@ def summary_rows(report: dict[str, Any]) -> list[list[str]]:
             rows.append([f"stage {name}", stage.get("status", "?"), "runs", "FAIL"])
     rows += correctness_rows(stages.get("correctness", {}))
     kernels = stages.get("kernels", {})
+    if "direct_error" in kernels:
+        rows.append(["Triton kernels vs torch", f"error: {kernels['direct_error'][:160]}", "within tolerance", "FAIL"])
     if "direct" in kernels:
         rows.append(["Triton kernels vs torch (fp32/fp16/bf16)", "all within tolerance" if kernels["direct"]["ok"]
                      else f"over tolerance: {kernels['direct']['over_tolerance']}", "within tolerance",
@@ -62,6 +68,9 @@ def summary_rows(report: dict[str, Any]) -> list[list[str]]:
         bw = speed["bandwidth"]
         rows.append(["device copy bandwidth", f"{bw['measured_copy_Bps'] / 1e12:.3f} TB/s "
                      f"(floor computed with {bw['assumed_Bps'] / 1e12:.2f} TB/s)", "—", "—"])
+    if "engine_error" in speed:
+        rows.append(["engine with the default GPU settings", f"error: {speed['engine_error'][:160]}; measured with "
+                     f"{speed.get('engine', {}).get('settings')}", "builds", "FAIL"])
     d1 = speed.get("decode_batch1")
     if d1:
         ok = d1["tokens_per_s"] >= TARGET_BATCH1_TOKS and d1["fraction_of_floor"] >= TARGET_FLOOR_FRACTION

@@ -9,6 +9,7 @@ is reported with transformers' logit gap between the two tokens there.
 
 from __future__ import annotations
 
+import traceback
 from typing import Any
 
 import torch
@@ -73,6 +74,33 @@ def compare(ours: list[int], our_logits: list[torch.Tensor], ref: list[int], ref
     return res
 
 
+def check_variant(rec: Recorder, config: dict[str, Any], weights: dict[str, torch.Tensor], device: torch.device,
+                  dtype: torch.dtype, label: str, extra: dict[str, Any], prompts: list[list[int]],
+                  max_tokens: tuple[int, ...], refs: list[tuple[list[int], list[torch.Tensor]]]) -> None:
+    name = str(dtype).removeprefix("torch.")
+    engine = LLMEngine(config, weights, EngineConfig(
+        device=str(device), dtype=name, block_size=16, num_kv_blocks=128, max_num_seqs=8,
+        max_model_len=512, enable_prefix_caching=False, **extra))
+    if device.type == "cpu" and not extra.get("enforce_eager"):
+        engine.runner.enable_decode_graphs(EagerGraph)  # the graph bookkeeping, replayed eagerly
+    seen = record_logits(engine)
+    ids = [engine.add_request(p, SamplingParams(temperature=0.0, max_tokens=n, ignore_eos=True))
+           for p, n in zip(prompts, max_tokens, strict=True)]
+    outs: dict[int, list[int]] = {i: [] for i in ids}
+    while engine.has_unfinished():
+        for o in engine.step():
+            outs[o.seq_id].extend(o.new_token_ids)
+    per_prompt = [compare(outs[i], seen[i], ref, ref_logits, dtype)
+                  for i, (ref, ref_logits) in zip(ids, refs, strict=True)]
+    ok = all(r["ok"] for r in per_prompt)
+    rec.put(f"{name}/{label}", {"ok": ok, "prompts": per_prompt, "graphs": engine.runner.graphs is not None,
+                                "ops": engine.runner.ops.name, "attention": engine.runner.backend.name})
+    first = [r.get("first_divergence_step") for r in per_prompt]
+    log(f"correctness {name} {label}: {'OK' if ok else 'MISMATCH'}; identical "
+        f"{sum(r['identical'] for r in per_prompt)}/{len(per_prompt)}, first divergence steps {first}, "
+        f"max |dlogit| {max(r['max_abs_logit_diff'] for r in per_prompt):.3g}")
+
+
 def run(rec: Recorder, device: torch.device, smoke: bool) -> None:
     dtypes = [torch.float32, torch.bfloat16] if smoke else [torch.float16, torch.bfloat16]
     shape = SMOKE if smoke else SMALL
@@ -80,7 +108,7 @@ def run(rec: Recorder, device: torch.device, smoke: bool) -> None:
     prompts_lens, max_tokens = ((5, 17, 30, 9), (16, 12, 8, 6)) if smoke else ((5, 17, 40, 100), (40, 32, 24, 16))
     gen = torch.Generator().manual_seed(11)
     prompts = [torch.randint(3, shape["vocab_size"], (n,), generator=gen).tolist() for n in prompts_lens]
-    variants = [("graphs+fused+splitkv", dict(attention_backend="triton-splitkv" if device.type == "cuda" else "torch",
+    variants: list[tuple[str, dict[str, Any]]] = [("graphs+fused+splitkv", dict(attention_backend="triton-splitkv" if device.type == "cuda" else "torch",
                                               fused_ops=True)),
                 ("eager+torch-ops", dict(enforce_eager=True, attention_backend="torch"))]
     for dtype in dtypes:
@@ -89,26 +117,9 @@ def run(rec: Recorder, device: torch.device, smoke: bool) -> None:
         hf = hf_model_sharing(config, weights, device)
         refs = [hf_greedy(hf, p, n, device) for p, n in zip(prompts, max_tokens, strict=True)]
         for label, extra in variants:
-            engine = LLMEngine(config, weights, EngineConfig(
-                device=str(device), dtype=name, block_size=16, num_kv_blocks=128, max_num_seqs=8,
-                max_model_len=512, enable_prefix_caching=False, **extra))
-            if device.type == "cpu" and not extra.get("enforce_eager"):
-                engine.runner.enable_decode_graphs(EagerGraph)  # the graph bookkeeping, replayed eagerly
-            seen = record_logits(engine)
-            ids = [engine.add_request(p, SamplingParams(temperature=0.0, max_tokens=n, ignore_eos=True))
-                   for p, n in zip(prompts, max_tokens, strict=True)]
-            outs: dict[int, list[int]] = {i: [] for i in ids}
-            while engine.has_unfinished():
-                for o in engine.step():
-                    outs[o.seq_id].extend(o.new_token_ids)
-            per_prompt = [compare(outs[i], seen[i], ref, ref_logits, dtype)
-                          for i, (ref, ref_logits) in zip(ids, refs, strict=True)]
-            ok = all(r["ok"] for r in per_prompt)
-            rec.put(f"{name}/{label}", {"ok": ok, "prompts": per_prompt,
-                                        "graphs": engine.runner.graphs is not None})
-            first = [r.get("first_divergence_step") for r in per_prompt]
-            log(f"correctness {name} {label}: {'OK' if ok else 'MISMATCH'}; identical "
-                f"{sum(r['identical'] for r in per_prompt)}/{len(per_prompt)}, first divergence steps {first}, "
-                f"max |dlogit| {max(r['max_abs_logit_diff'] for r in per_prompt):.3g}")
-            del engine
+            try:
+                check_variant(rec, config, weights, device, dtype, label, extra, prompts, max_tokens, refs)
+            except Exception as err:  # keep going: the other variants and dtypes still say something
+                rec.put(f"{name}/{label}", {"ok": False, "error": "".join(traceback.format_exception(err))[-3000:]})
+                log(f"correctness {name} {label}: ERROR {type(err).__name__}: {err}")
         del hf, weights

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import random
 import time
+import traceback
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,9 +44,9 @@ class SpeedPlan:
 
 GPU_PLAN = SpeedPlan(
     shape=LLAMA_7B, levels=(1, 16, 64, 256), prompt_range=(128, 512), output_range=(128, 512), max_model_len=1024,
-    decode_prompt=128, decode_tokens=256, level_seconds={1: 15, 16: 25, 64: 40, 256: 70},
+    decode_prompt=128, decode_tokens=256, level_seconds={1: 15, 16: 20, 64: 30, 256: 60},
     hf_new_tokens={1: 128, 16: 128, 64: 128, 256: 32}, hf_prompt_cap={1: 512, 16: 512, 64: 512, 256: 128},
-    hf_seconds=25, max_num_batched_tokens=4096)
+    hf_seconds=20, max_num_batched_tokens=4096)
 SMOKE_PLAN = SpeedPlan(
     shape=dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=4,
                intermediate_size=172, vocab_size=512, max_position_embeddings=512),
@@ -140,6 +141,40 @@ def bandwidth(device: torch.device, smoke: bool) -> float:
     return 2 * n * reps / (time.perf_counter() - t)
 
 
+def build_engine(rec: Recorder, config: dict[str, Any], weights: dict[str, torch.Tensor], plan: SpeedPlan,
+                 device: torch.device, dtype: torch.dtype, smoke: bool) -> tuple[LLMEngine, dict[str, Any]]:
+    """The GPU defaults (graphs, fused ops, split-KV); if they fail to build, eager Triton attention."""
+    base: dict[str, Any] = dict(device=str(device), dtype=str(dtype).removeprefix("torch."), block_size=16,
+                gpu_memory_utilization=None if smoke else 0.9, num_kv_blocks=512 if smoke else None,
+                max_num_seqs=max(plan.levels), max_num_batched_tokens=plan.max_num_batched_tokens,
+                max_model_len=plan.max_model_len, enable_prefix_caching=False, max_waiting=4096)
+    fast: dict[str, Any] = dict(attention_backend="triton-splitkv" if device.type == "cuda" else "torch", fused_ops=True)
+    fallback: dict[str, Any] = dict(attention_backend="triton" if device.type == "cuda" else "torch", enforce_eager=True)
+    for attempt, settings in enumerate((fast, fallback)):
+        t = time.perf_counter()
+        engine: LLMEngine | None = None
+        try:
+            engine = LLMEngine(config, weights, EngineConfig(**base, **settings))
+        except Exception as err:
+            if attempt:
+                raise
+            rec.put("engine_error", "".join(traceback.format_exception(err))[-3000:])
+            log(f"engine with {settings} failed ({type(err).__name__}: {err}); retrying with {fallback}")
+            engine = None
+        if engine is None:  # outside the except block, so the traceback no longer pins the failed KV pool
+            gc.collect()
+            if device.type == "cuda":
+                torch.cuda.empty_cache()
+            continue
+        if smoke:
+            engine.runner.enable_decode_graphs(EagerGraph)
+        log(f"engine ready in {time.perf_counter() - t:.1f}s: {engine.runner.num_blocks} KV blocks, "
+            f"ops {engine.runner.ops.name}, attention {engine.runner.backend.name}, "
+            f"graphs {engine.runner.graphs.batch_sizes if engine.runner.graphs else None}")
+        return engine, settings
+    raise RuntimeError("unreachable")
+
+
 def run(rec: Recorder, device: torch.device, smoke: bool) -> None:
     plan = SMOKE_PLAN if smoke else GPU_PLAN
     dtype = torch.float32 if smoke else torch.float16
@@ -156,20 +191,10 @@ def run(rec: Recorder, device: torch.device, smoke: bool) -> None:
                       "embedding_bytes": weights["model.embed_tokens.weight"].numel() * weights[
                           "model.embed_tokens.weight"].element_size(), "init_s": time.perf_counter() - t})
     log(f"random weights on {device}: {pbytes / 1e9:.2f} GB in {time.perf_counter() - t:.1f}s")
-    t = time.perf_counter()
-    engine = LLMEngine(config, weights, EngineConfig(
-        device=str(device), dtype=str(dtype).removeprefix("torch."), block_size=16,
-        gpu_memory_utilization=None if smoke else 0.9, num_kv_blocks=512 if smoke else None,
-        max_num_seqs=max(plan.levels), max_num_batched_tokens=plan.max_num_batched_tokens,
-        max_model_len=plan.max_model_len, enable_prefix_caching=False, max_waiting=4096,
-        attention_backend="triton-splitkv" if device.type == "cuda" else "torch", fused_ops=True))
-    if smoke:
-        engine.runner.enable_decode_graphs(EagerGraph)
-    rec.put("engine", {"init_s": time.perf_counter() - t, "kv_blocks": engine.runner.num_blocks,
+    engine, settings = build_engine(rec, config, weights, plan, device, dtype, smoke)
+    rec.put("engine", {"settings": settings, "kv_blocks": engine.runner.num_blocks,
                        "graph_sizes": engine.runner.graphs.batch_sizes if engine.runner.graphs else None,
                        "ops": engine.runner.ops.name, "attention": engine.runner.backend.name})
-    log(f"engine ready in {time.perf_counter() - t:.1f}s: {engine.runner.num_blocks} KV blocks, "
-        f"ops {engine.runner.ops.name}, attention {engine.runner.backend.name}")
     d1 = decode_batch1(engine, plan, device)
     floor_s = pbytes / bw_assumed
     d1.update(floor_s=floor_s, floor_tokens_per_s=1 / floor_s, fraction_of_floor=floor_s / d1["mean_step_s"],
@@ -188,7 +213,8 @@ def run(rec: Recorder, device: torch.device, smoke: bool) -> None:
     if device.type == "cuda":
         torch.cuda.empty_cache()
     hf = hf_model_sharing(config, weights, device)
-    for c in plan.levels:
+    # The level the 10x target is about first, so a stage that runs out of time still has it.
+    for c in sorted(plan.levels, key=lambda c: (c != plan.levels[-2], c)):
         try:
             res = run_hf(hf, all_requests[c], plan.hf_new_tokens[c], plan.hf_prompt_cap[c], plan.hf_seconds, device)
         except torch.OutOfMemoryError as err:

@@ -68,7 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-waiting", type=int, default=256)
     size = p.add_mutually_exclusive_group()
     size.add_argument("--kv-blocks", type=int, default=None)
-    size.add_argument("--gpu-memory-utilization", type=float, default=None)
+    size.add_argument("--gpu-memory-utilization", type=float, default=None,
+                      help="KV pool = free GPU memory after loading x this - warm-up activation peak (default 0.9)")
     p.add_argument("--block-size", type=int, default=16)
     p.add_argument("--no-prefix-caching", action="store_true")
     p.add_argument("--enforce-eager", action="store_true", help="no CUDA graphs: run every decode step eagerly")

@@ -13,12 +13,16 @@ The bookkeeping is separate from the graph itself (`Graph`), so tests run it on 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import torch
 
 from .layers.attention import AttentionMetadata
+
+if TYPE_CHECKING:
+    from torch.cuda import _POOL_HANDLE
 
 LADDER = (1, 2, 4, 8, 16, 24, 32, 48, 64, 96, 128, 160, 192, 224, 256, 320, 384, 448, 512)
 
@@ -34,7 +38,7 @@ class Graph(Protocol):
 
 
 class CudaGraph:
-    def __init__(self, pool: tuple[int, int]) -> None:
+    def __init__(self, pool: _POOL_HANDLE) -> None:
         self.graph = torch.cuda.CUDAGraph()
         self.pool = pool
 
@@ -75,6 +79,9 @@ def graph_batch_sizes(max_batch_size: int) -> list[int]:
 
 
 class DecodeGraphRunner:
+    """Static buffers live in one int64 device tensor, filled from one pinned host tensor, so a
+    step costs a single host-to-device copy; every field is a contiguous slice of it."""
+
     def __init__(self, fn: DecodeFn, batch_sizes: list[int], max_blocks: int, block_size: int,
                  scratch_block: int, device: torch.device, make_graph: Callable[[], Graph]) -> None:
         if not batch_sizes or min(batch_sizes) < 1:
@@ -85,16 +92,30 @@ class DecodeGraphRunner:
         self.block_size = block_size
         self.scratch_block = scratch_block
         self.make_graph = make_graph
-        n = self.batch_sizes[-1]
-        self.input_ids = torch.zeros(n, dtype=torch.int64, device=device)
-        self.positions = torch.zeros(n, dtype=torch.int64, device=device)
+        n = self.max_batch_size = self.batch_sizes[-1]
+        size = n * (4 + max_blocks)
+        self.host = torch.zeros(size, dtype=torch.int64, pin_memory=device.type == "cuda")
+        self.packed = torch.zeros(size, dtype=torch.int64, device=device)
+        self._host_np = self.host.numpy()
+        self._fields_np = [self._host_np[i * n:(i + 1) * n] for i in range(4)]
+        self._tables_np = self._host_np[4 * n:].reshape(n, max_blocks)
+        self.input_ids, self.positions, self.slot_mapping, self.context_lens = (
+            self.packed[i * n:(i + 1) * n] for i in range(4))
+        self.block_tables = self.packed[4 * n:].view(n, max_blocks)
         self.token_seq = torch.arange(n, dtype=torch.int64, device=device)
-        self.slot_mapping = torch.full((n,), scratch_block * block_size, dtype=torch.int64, device=device)
-        self.block_tables = torch.zeros(n, max_blocks, dtype=torch.int32, device=device)
-        self.block_tables[:, 0] = scratch_block
-        self.context_lens = torch.ones(n, dtype=torch.int32, device=device)
+        self._pad(0, n)
+        self.packed.copy_(self.host)
         self.graphs: dict[int, Graph] = {}
         self.outputs: dict[int, torch.Tensor] = {}
+
+    def _pad(self, start: int, stop: int) -> None:
+        """Padding rows (host side): token 0 at position 0, K/V to the scratch block, one key there."""
+        ids, positions, slots, ctx = self._fields_np
+        ids[start:stop] = 0
+        positions[start:stop] = 0
+        slots[start:stop] = self.scratch_block * self.block_size
+        ctx[start:stop] = 1
+        self._tables_np[start:stop, 0] = self.scratch_block
 
     def static_meta(self, bs: int) -> AttentionMetadata:
         # Host lists are frozen at capture: backends used in graphs must not branch on them
@@ -111,7 +132,7 @@ class DecodeGraphRunner:
             ids = self.input_ids[:bs]
             self.fn(ids, meta)  # warm-up outside the graph: compiles kernels, settles allocator
             graph = self.make_graph()
-            self.outputs[bs] = graph.capture(lambda ids=ids, meta=meta: self.fn(ids, meta))
+            self.outputs[bs] = graph.capture(functools.partial(self.fn, ids, meta))
             self.graphs[bs] = graph
 
     def bucket(self, num_seqs: int) -> int | None:
@@ -121,29 +142,28 @@ class DecodeGraphRunner:
                 return bs
         return None
 
-    def can_run(self, meta: AttentionMetadata) -> bool:
-        """Decode-only (one token per sequence), within the captured sizes and block-table width."""
-        num_seqs = len(meta.query_lens)
-        return (bool(self.graphs) and all(n == 1 for n in meta.query_lens)
-                and self.bucket(num_seqs) is not None and meta.block_tables.shape[1] <= self.max_blocks)
+    def fits(self, num_seqs: int, max_table_len: int) -> bool:
+        return bool(self.graphs) and num_seqs <= self.max_batch_size and max_table_len <= self.max_blocks
 
-    def run(self, input_ids: torch.Tensor, meta: AttentionMetadata) -> torch.Tensor:
-        """Copy the step's inputs into the static buffers, replay, return the first n output rows."""
-        n = input_ids.shape[0]
+    def run(self, token_ids: list[int], positions: list[int], slots: list[int], tables: list[list[int]]
+            ) -> torch.Tensor:
+        """One decode step: token i sits at positions[i] (so its context is positions[i] + 1 keys),
+        writes its K/V to slots[i] and reads blocks tables[i]. Returns the first n output rows."""
+        n = len(token_ids)
         bs = self.bucket(n)
         if bs is None or bs not in self.graphs:
             raise ValueError(f"no captured graph holds a batch of {n}")
-        width = meta.block_tables.shape[1]
-        self.input_ids[:n].copy_(input_ids, non_blocking=True)
-        self.positions[:n].copy_(meta.positions, non_blocking=True)
-        self.slot_mapping[:n].copy_(meta.slot_mapping, non_blocking=True)
-        self.context_lens[:n].copy_(meta.context_lens, non_blocking=True)
-        self.block_tables[:n, :width].copy_(meta.block_tables, non_blocking=True)
-        if n < bs:  # padding rows: last step's real rows may still be there
-            self.input_ids[n:bs] = 0
-            self.positions[n:bs] = 0
-            self.slot_mapping[n:bs] = self.scratch_block * self.block_size
-            self.context_lens[n:bs] = 1
-            self.block_tables[n:bs, 0] = self.scratch_block
+        ids_np, pos_np, slots_np, ctx_np = self._fields_np
+        ids_np[:n] = token_ids
+        pos_np[:n] = positions
+        ctx_np[:n] = pos_np[:n] + 1
+        slots_np[:n] = slots
+        for i, table in enumerate(tables):  # columns past a table's length keep stale ids: never read
+            self._tables_np[i, :len(table)] = table
+        if n < bs:  # last step's real rows may still be there
+            self._pad(n, bs)
+        # The host buffer is rewritten only after the next step's results were read back (a sync),
+        # so this copy has finished by then.
+        self.packed.copy_(self.host, non_blocking=True)
         self.graphs[bs].replay()
         return self.outputs[bs][:n]

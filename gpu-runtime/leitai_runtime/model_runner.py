@@ -137,16 +137,30 @@ class ModelRunner:
     @torch.inference_mode()
     def logits(self, batch: ScheduledBatch) -> torch.Tensor:
         """Logits [num sampled seqs, vocab] in float32 for the sequences that reach their end."""
+        graphs = self.graphs
+        if graphs is not None and self._graph_step(graphs, batch):
+            return self._replay(graphs, batch)
         input_ids, meta, rows = self.prepare(batch)
         alphas = [seq.rope_alpha or 1.0 for seq in batch.seqs]
-        if self.graphs is not None and all(a == 1.0 for a in alphas) and self.graphs.can_run(meta):
-            out = self.graphs.run(input_ids, meta)
-            # A one-token prefill chunk that is not the prompt's end looks like decode but samples nothing.
-            out = out if len(rows) == out.shape[0] else out[rows]
-            # Always a copy: the graph's output buffer is overwritten by the next replay.
-            return out.to(torch.float32, copy=True)
         hidden = self._forward(input_ids, meta, alphas)
         return self.model.compute_logits(hidden[rows]).float()
+
+    @staticmethod
+    def _graph_step(graphs: DecodeGraphRunner, batch: ScheduledBatch) -> bool:
+        """Decode only: one token per sequence, each sampling (a one-token prefill chunk short of the
+        prompt's end samples nothing), default RoPE (graphs bake in alpha = 1), within the ladder."""
+        return (all(n == 1 for n in batch.num_tokens)
+                and all(batch.samples(i) and (seq.rope_alpha or 1.0) == 1.0 for i, seq in enumerate(batch.seqs))
+                and graphs.fits(len(batch.seqs), max(len(seq.block_table) for seq in batch.seqs)))
+
+    def _replay(self, graphs: DecodeGraphRunner, batch: ScheduledBatch) -> torch.Tensor:
+        bs = self.block_size
+        positions = [seq.num_computed_tokens for seq in batch.seqs]
+        out = graphs.run([seq.token_ids[p] for seq, p in zip(batch.seqs, positions, strict=True)], positions,
+                              [seq.block_table[p // bs] * bs + p % bs for seq, p in zip(batch.seqs, positions,
+                                                                                          strict=True)],
+                              [seq.block_table for seq in batch.seqs])
+        return out.to(torch.float32, copy=True)  # a copy: the next replay overwrites the graph's output
 
     def run(self, batch: ScheduledBatch) -> list[int]:
         """One step: returns a token for each sequence in `batch` that samples, in batch order."""

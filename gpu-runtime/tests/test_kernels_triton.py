@@ -77,20 +77,24 @@ def test_write_kv_scatters_and_skips_negative_slots():
     assert torch.equal(caches[2], caches[0]) and torch.equal(caches[3], caches[1])
 
 
-# (seed, heads, kv_heads, head_dim, block_size, partition tokens): MHA, GQA, the tensor-core
-# path (group of 8, 16-slot blocks), several partitions and a single one.
-SPLITKV_CASES = [(0, 4, 4, 16, 4, 8), (1, 4, 2, 12, 4, 16), (2, 8, 1, 16, 16, 16), (3, 4, 1, 16, 8, 1024)]
+# (seed, heads, kv_heads, head_dim, block_size, partition tokens, keys per tile): MHA (broadcast
+# path), GQA (tensor-core path, group padded to 16 rows), tiles spanning blocks, several tiles per
+# partition, several partitions and one.
+SPLITKV_CASES = [(0, 4, 4, 16, 4, 16, 8), (1, 4, 2, 12, 4, 16, 16), (2, 8, 1, 16, 16, 32, 64),
+                 (3, 4, 1, 16, 8, 1024, 64), (4, 2, 2, 16, 4, 128, 64), (5, 4, 2, 16, 4, 32, 16)]
 
 
-@pytest.mark.parametrize("seed,heads,kv_heads,head_dim,block_size,part", SPLITKV_CASES)
-def test_splitkv_decode_matches_torch_reference(seed, heads, kv_heads, head_dim, block_size, part):
+@pytest.mark.parametrize("seed,heads,kv_heads,head_dim,block_size,part,tile", SPLITKV_CASES)
+def test_splitkv_decode_matches_torch_reference(seed, heads, kv_heads, head_dim, block_size, part, tile):
     from leitai_runtime.layers.triton_splitkv import splitkv_decode
 
     q, k_cache, v_cache, meta, _ = random_case(seed, num_heads=heads, num_kv_heads=kv_heads, head_dim=head_dim,
                                                block_size=block_size, seqs=((9, 1), (37, 1), (1, 1), (16, 1)))
     ref = get_attention_backend("torch").forward(q, k_cache, v_cache, meta, 0.3)
-    out = splitkv_decode(q.to(DEVICE), k_cache.to(DEVICE), v_cache.to(DEVICE), meta.block_tables.to(DEVICE),
-                         meta.context_lens.to(DEVICE), block_size, 0.3, partition_tokens=part)
+    index_dtype = torch.int64 if seed % 2 else torch.int32  # CUDA-graph buffers hold int64
+    out = splitkv_decode(q.to(DEVICE), k_cache.to(DEVICE), v_cache.to(DEVICE),
+                         meta.block_tables.to(DEVICE, index_dtype), meta.context_lens.to(DEVICE, index_dtype),
+                         block_size, 0.3, partition=part, tile=tile)
     torch.testing.assert_close(out.cpu(), ref, rtol=1e-4, atol=1e-4)
 
 

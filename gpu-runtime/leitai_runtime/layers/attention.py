@@ -20,8 +20,8 @@ class AttentionMetadata:
     positions: torch.Tensor      # [T] int64, position of each token in its sequence
     token_seq: torch.Tensor      # [T] int64, index of each token's sequence in the batch
     slot_mapping: torch.Tensor   # [T] int64, block_id * block_size + offset for the KV write
-    block_tables: torch.Tensor   # [S, max_blocks] int32, padded with 0
-    context_lens: torch.Tensor   # [S] int32, tokens in cache after this step's write
+    block_tables: torch.Tensor   # [S, max_blocks] int32 (int64 in graph buffers), padded with 0
+    context_lens: torch.Tensor   # [S] int32 (int64 in graph buffers), tokens in cache after this step
     query_lens: list[int]        # per sequence, tokens fed this step (host copy, no sync)
     context_lens_host: list[int]
     block_size: int

@@ -2,8 +2,9 @@
 
 Decode reads every cached K/V once per step, and one program per (sequence, head) leaves
 most of a Hopper idle when the batch is small. Here a program handles one (sequence, KV
-head, context partition): it loads each K/V tile once for all query heads of the group,
-keeps a partial softmax (max, sum, weighted V), and a second kernel merges the partitions.
+head, context partition): it loads each K/V tile (64 keys gathered across paged blocks)
+once for all query heads of the group (tensor cores when the group is > 1), keeps a
+partial softmax (max, sum, weighted V), and a second kernel merges the partitions.
 The grid depends only on tensor shapes (the padded block-table width), never on host
 values, so the launch can be captured in a CUDA graph. Prefill and mixed batches fall
 back to the one-program-per-token kernel in triton_attention.py.
@@ -18,7 +19,14 @@ import triton.language as tl
 from .attention import AttentionMetadata
 from .triton_attention import TritonAttention
 
-PARTITION_TOKENS = 256  # context tokens per program; more partitions = more parallelism, more merging
+KV_TILE = 64  # keys per loop iteration, gathered across paged blocks: 16 KiB of fp16 K per load at D=128
+
+
+def partition_tokens(num_seqs: int, num_kv_heads: int) -> int:
+    """Keys per program. Few (sequence, KV head) pairs: short partitions, so the context is spread
+    over more SMs; many: long ones, so less partial output to write and merge. Depends only on
+    shapes, so a captured graph keeps its choice."""
+    return 128 if num_seqs * num_kv_heads <= 512 else 512
 
 
 @triton.jit
@@ -29,15 +37,15 @@ def _splitkv_kernel(
     stride_kb, stride_ks, stride_kh, stride_vb, stride_vs, stride_vh, stride_bt,
     stride_ps, stride_ph, stride_pp,
     GROUP: tl.constexpr, GROUP_PAD: tl.constexpr, HEAD_DIM: tl.constexpr, BLOCK_D: tl.constexpr,
-    BLOCK_SIZE: tl.constexpr, PART_BLOCKS: tl.constexpr, NUM_PARTS: tl.constexpr, USE_DOT: tl.constexpr,
+    BLOCK_SIZE: tl.constexpr, PART_TOKENS: tl.constexpr, TILE: tl.constexpr, NUM_PARTS: tl.constexpr,
+    USE_DOT: tl.constexpr,
 ):
     seq = tl.program_id(0)
     kv_head = tl.program_id(1)
     part = tl.program_id(2)
-    ctx = tl.load(context_lens_ptr + seq)
-    n_blocks = tl.cdiv(ctx, BLOCK_SIZE)
-    first = part * PART_BLOCKS
-    last = tl.minimum(first + PART_BLOCKS, n_blocks)
+    ctx = tl.load(context_lens_ptr + seq).to(tl.int32)  # int32 or int64 (graph buffers) in memory
+    first = part * PART_TOKENS
+    last = tl.minimum(first + PART_TOKENS, ctx)
     g = tl.arange(0, GROUP_PAD)
     g_mask = g < GROUP
     d = tl.arange(0, BLOCK_D)
@@ -45,19 +53,23 @@ def _splitkv_kernel(
     heads = kv_head * GROUP + g
     q = tl.load(q_ptr + seq * stride_qs + heads[:, None] * stride_qh + d[None, :],
                 mask=g_mask[:, None] & d_mask[None, :], other=0.0)
-    slots = tl.arange(0, BLOCK_SIZE)
+    j = tl.arange(0, TILE)
     m_i = tl.full([GROUP_PAD], float("-inf"), tl.float32)
     l_i = tl.zeros([GROUP_PAD], tl.float32)
     acc = tl.zeros([GROUP_PAD, BLOCK_D], tl.float32)
-    for b in range(first, last):
-        block_id = tl.load(block_tables_ptr + seq * stride_bt + b).to(tl.int64)
-        key_mask = (b * BLOCK_SIZE + slots) < ctx
+    for start in range(first, last, TILE):
+        key = start + j
+        key_mask = key < last
+        # Each key's block id, gathered: a tile spans TILE / BLOCK_SIZE paged blocks.
+        block_id = tl.load(block_tables_ptr + seq * stride_bt + key // BLOCK_SIZE, mask=key_mask, other=0)
+        block_id = block_id.to(tl.int64)
+        slot = key % BLOCK_SIZE
         tile_mask = key_mask[:, None] & d_mask[None, :]
-        k = tl.load(k_cache_ptr + block_id * stride_kb + slots[:, None] * stride_ks + kv_head * stride_kh
+        k = tl.load(k_cache_ptr + block_id[:, None] * stride_kb + slot[:, None] * stride_ks + kv_head * stride_kh
                     + d[None, :], mask=tile_mask, other=0.0)
-        v = tl.load(v_cache_ptr + block_id * stride_vb + slots[:, None] * stride_vs + kv_head * stride_vh
+        v = tl.load(v_cache_ptr + block_id[:, None] * stride_vb + slot[:, None] * stride_vs + kv_head * stride_vh
                     + d[None, :], mask=tile_mask, other=0.0)
-        if USE_DOT:  # tensor cores once the group fills a 16-row tile
+        if USE_DOT:  # tensor cores: the group padded to a 16-row tile
             scores = tl.dot(q, tl.trans(k), input_precision="ieee") * scale
         else:
             scores = tl.sum(q.to(tl.float32)[:, None, :] * k.to(tl.float32)[None, :, :], axis=2) * scale
@@ -89,7 +101,7 @@ def _merge_kernel(out_ptr, part_out_ptr, part_m_ptr, part_l_ptr, context_lens_pt
                   NUM_PARTS: tl.constexpr, BLOCK_P: tl.constexpr):
     seq = tl.program_id(0)
     head = tl.program_id(1)
-    ctx = tl.load(context_lens_ptr + seq)
+    ctx = tl.load(context_lens_ptr + seq).to(tl.int32)
     parts = tl.arange(0, BLOCK_P)
     used = (parts < NUM_PARTS) & (parts * PART_TOKENS < ctx)  # partitions past the context wrote nothing
     base = seq * stride_ps + head * stride_ph + parts * stride_pp
@@ -106,15 +118,19 @@ def _merge_kernel(out_ptr, part_out_ptr, part_m_ptr, part_l_ptr, context_lens_pt
 
 def splitkv_decode(q: torch.Tensor, k_cache: torch.Tensor, v_cache: torch.Tensor, block_tables: torch.Tensor,
                    context_lens: torch.Tensor, block_size: int, scale: float,
-                   partition_tokens: int = PARTITION_TOKENS) -> torch.Tensor:
-    """q [S, H, D], one query token per sequence at position context_lens[s] - 1 -> out [S, H, D]."""
+                   partition: int | None = None, tile: int = KV_TILE) -> torch.Tensor:
+    """q [S, H, D], one query token per sequence at position context_lens[s] - 1 -> out [S, H, D].
+    The number of partitions comes from the block-table width (the longest context it can hold)."""
     num_seqs, num_heads, head_dim = q.shape
     num_kv_heads = k_cache.shape[2]
     group = num_heads // num_kv_heads
-    part_blocks = max(1, partition_tokens // block_size)
-    num_parts = triton.cdiv(block_tables.shape[1], part_blocks)
+    part_tokens = partition or partition_tokens(num_seqs, num_kv_heads)
+    tile = min(tile, part_tokens)
+    if part_tokens % tile:
+        raise ValueError(f"partition ({part_tokens}) must be a multiple of {tile} keys")
+    num_parts = triton.cdiv(block_tables.shape[1] * block_size, part_tokens)
     block_d = triton.next_power_of_2(head_dim)
-    use_dot = group >= 8 and block_size >= 16
+    use_dot = group > 1 and tile >= 16
     group_pad = max(16, triton.next_power_of_2(group)) if use_dot else triton.next_power_of_2(group)
     out = torch.empty_like(q)
     part_m = torch.empty(num_seqs, num_heads, num_parts, dtype=torch.float32, device=q.device)
@@ -127,13 +143,13 @@ def splitkv_decode(q: torch.Tensor, k_cache: torch.Tensor, v_cache: torch.Tensor
         v_cache.stride(0), v_cache.stride(1), v_cache.stride(2), block_tables.stride(0),
         part_m.stride(0), part_m.stride(1), part_m.stride(2),
         GROUP=group, GROUP_PAD=group_pad, HEAD_DIM=head_dim, BLOCK_D=block_d, BLOCK_SIZE=block_size,
-        PART_BLOCKS=part_blocks, NUM_PARTS=num_parts, USE_DOT=use_dot,
+        PART_TOKENS=part_tokens, TILE=tile, NUM_PARTS=num_parts, USE_DOT=use_dot,
     )
     if num_parts > 1:
         _merge_kernel[(num_seqs, num_heads)](
             out, part_out, part_m, part_l, context_lens, out.stride(0), out.stride(1),
             part_m.stride(0), part_m.stride(1), part_m.stride(2),
-            HEAD_DIM=head_dim, BLOCK_D=block_d, PART_TOKENS=part_blocks * block_size,
+            HEAD_DIM=head_dim, BLOCK_D=block_d, PART_TOKENS=part_tokens,
             NUM_PARTS=num_parts, BLOCK_P=triton.next_power_of_2(num_parts))
     return out
 

@@ -51,7 +51,8 @@ class LlamaAttention(nn.Module):
         q, k = ops.rope(q, k, cos, sin)
         k_cache, v_cache = kv_cache
         ops.write_kv(k, v, k_cache, v_cache, meta.slot_mapping)
-        out = backend.forward(q.contiguous(), k_cache, v_cache, meta, self.scale)
+        # Backends take strided rows (q is a view of the fused QKV output on the GPU path).
+        out = backend.forward(q if q.stride(-1) == 1 else q.contiguous(), k_cache, v_cache, meta, self.scale)
         return self.o_proj(out.reshape(t, self.num_heads * self.head_dim))
 
 
@@ -133,7 +134,8 @@ class LlamaForCausalLM(nn.Module):
                     getattr(module, p).weight = nn.Parameter(view, requires_grad=False)
                     key = f"model.layers.{i}.{prefix}.{p}.weight"
                     mine = state_dict.get(key) if state_dict is not None else None
-                    if mine is not None and mine.device == old.device and mine.data_ptr() == old.data_ptr():
+                    if (state_dict is not None and mine is not None and mine.device == old.device
+                            and mine.data_ptr() == old.data_ptr()):
                         state_dict[key] = view  # only entries the model had adopted (no dtype/device copy)
                     start += old.shape[0]
                 setattr(module, attr, fused)

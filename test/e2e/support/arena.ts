@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { db } from "@/lib/db";
+import { getModelHealth } from "@/lib/pipeline/health";
 import { questionTextHash } from "@/lib/questions";
 
 export const RUNTIME_MODELS = (process.env.LEITAI_E2E_RUNTIME_MODELS ?? "").split(",").filter(Boolean);
@@ -37,7 +38,6 @@ export async function arenaWith({ bank, runtime = [] }: { bank: { name: string; 
 
 /** Live battles draw only models with a fresh worker heartbeat: wait for the test worker's. */
 export async function waitForHealthy(modelIds: string[], timeoutMs = 60_000): Promise<void> {
-  const { getModelHealth } = await import("@/lib/pipeline/health");
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const health = await getModelHealth(modelIds);
