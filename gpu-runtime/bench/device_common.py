@@ -56,6 +56,11 @@ def device_name(device: torch.device) -> str:
     return f"CPU ({os.cpu_count()} cores)"
 
 
+def triton_runs(device: torch.device) -> bool:
+    """A GPU, or Triton's CPU interpreter (TRITON_INTERPRET=1: slow, for checking the script)."""
+    return device.type == "cuda" or os.environ.get("TRITON_INTERPRET") == "1"
+
+
 def env_float(name: str, default: float) -> float:
     raw = os.environ.get(name)
     try:

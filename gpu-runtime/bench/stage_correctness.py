@@ -19,7 +19,7 @@ from leitai_runtime.cuda_graph import EagerGraph
 from leitai_runtime.engine import LLMEngine
 from leitai_runtime.sequence import SamplingParams
 
-from .device_common import Recorder, log
+from .device_common import Recorder, log, triton_runs
 from .device_models import hf_config, hf_model_sharing, random_state_dict
 
 SMALL = dict(hidden_size=256, num_hidden_layers=4, num_attention_heads=8, num_key_value_heads=2,
@@ -102,14 +102,17 @@ def check_variant(rec: Recorder, config: dict[str, Any], weights: dict[str, torc
 
 
 def run(rec: Recorder, device: torch.device, smoke: bool) -> None:
-    dtypes = [torch.float32, torch.bfloat16] if smoke else [torch.float16, torch.bfloat16]
+    # Triton's CPU interpreter has no bf16 math (its bf16 tl.dot returns garbage): fp16 there.
+    half = torch.float16 if smoke and triton_runs(device) else torch.bfloat16
+    dtypes = [torch.float32, half] if smoke else [torch.float16, torch.bfloat16]
     shape = SMOKE if smoke else SMALL
     config = hf_config(shape)
     prompts_lens, max_tokens = ((5, 17, 30, 9), (16, 12, 8, 6)) if smoke else ((5, 17, 40, 100), (40, 32, 24, 16))
     gen = torch.Generator().manual_seed(11)
     prompts = [torch.randint(3, shape["vocab_size"], (n,), generator=gen).tolist() for n in prompts_lens]
-    variants: list[tuple[str, dict[str, Any]]] = [("graphs+fused+splitkv", dict(attention_backend="triton-splitkv" if device.type == "cuda" else "torch",
-                                              fused_ops=True)),
+    fast_attention = "triton-splitkv" if triton_runs(device) else "torch"
+    variants: list[tuple[str, dict[str, Any]]] = [
+        ("graphs+fused+splitkv", dict(attention_backend=fast_attention, fused_ops=True)),
                 ("eager+torch-ops", dict(enforce_eager=True, attention_backend="torch"))]
     for dtype in dtypes:
         name = str(dtype).removeprefix("torch.")

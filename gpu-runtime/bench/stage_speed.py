@@ -12,7 +12,9 @@ import gc
 import random
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import torch
@@ -22,7 +24,7 @@ from leitai_runtime.cuda_graph import EagerGraph
 from leitai_runtime.engine import LLMEngine
 from leitai_runtime.sequence import SamplingParams
 
-from .device_common import Recorder, env_float, log, median, percentile, sync
+from .device_common import Recorder, env_float, log, median, percentile, sync, triton_runs
 from .device_models import LLAMA_7B, hf_config, hf_model_sharing, parameter_bytes, random_state_dict
 
 
@@ -36,7 +38,7 @@ class SpeedPlan:
     decode_prompt: int
     decode_tokens: int
     level_seconds: dict[int, float]
-    hf_new_tokens: dict[int, int]   # transformers' output tokens per request, per level (a time cap)
+    hf_new_tokens: dict[int, int]   # transformers' output tokens per request where capped (else the mean asked)
     hf_prompt_cap: dict[int, int]   # transformers' prompt truncation per level (a memory cap)
     hf_seconds: float               # generate(max_time=...) per level
     max_num_batched_tokens: int
@@ -45,13 +47,13 @@ class SpeedPlan:
 GPU_PLAN = SpeedPlan(
     shape=LLAMA_7B, levels=(1, 16, 64, 256), prompt_range=(128, 512), output_range=(128, 512), max_model_len=1024,
     decode_prompt=128, decode_tokens=256, level_seconds={1: 15, 16: 20, 64: 30, 256: 60},
-    hf_new_tokens={1: 128, 16: 128, 64: 128, 256: 32}, hf_prompt_cap={1: 512, 16: 512, 64: 512, 256: 128},
+    hf_new_tokens={256: 32}, hf_prompt_cap={1: 512, 16: 512, 64: 512, 256: 128},
     hf_seconds=20, max_num_batched_tokens=4096)
 SMOKE_PLAN = SpeedPlan(
     shape=dict(hidden_size=64, num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=4,
                intermediate_size=172, vocab_size=512, max_position_embeddings=512),
     levels=(1, 4, 8), prompt_range=(16, 48), output_range=(8, 24), max_model_len=128, decode_prompt=16,
-    decode_tokens=32, level_seconds={1: 10, 4: 10, 8: 10}, hf_new_tokens={1: 16, 4: 16, 8: 8},
+    decode_tokens=32, level_seconds={1: 10, 4: 10, 8: 10}, hf_new_tokens={8: 8},
     hf_prompt_cap={1: 48, 4: 48, 8: 32}, hf_seconds=10, max_num_batched_tokens=256)
 
 
@@ -148,8 +150,9 @@ def build_engine(rec: Recorder, config: dict[str, Any], weights: dict[str, torch
                 gpu_memory_utilization=None if smoke else 0.9, num_kv_blocks=512 if smoke else None,
                 max_num_seqs=max(plan.levels), max_num_batched_tokens=plan.max_num_batched_tokens,
                 max_model_len=plan.max_model_len, enable_prefix_caching=False, max_waiting=4096)
-    fast: dict[str, Any] = dict(attention_backend="triton-splitkv" if device.type == "cuda" else "torch", fused_ops=True)
-    fallback: dict[str, Any] = dict(attention_backend="triton" if device.type == "cuda" else "torch", enforce_eager=True)
+    triton = triton_runs(device)
+    fast: dict[str, Any] = dict(attention_backend="triton-splitkv" if triton else "torch", fused_ops=True)
+    fallback: dict[str, Any] = dict(attention_backend="triton" if triton else "torch", enforce_eager=True)
     for attempt, settings in enumerate((fast, fallback)):
         t = time.perf_counter()
         engine: LLMEngine | None = None
@@ -162,9 +165,7 @@ def build_engine(rec: Recorder, config: dict[str, Any], weights: dict[str, torch
             log(f"engine with {settings} failed ({type(err).__name__}: {err}); retrying with {fallback}")
             engine = None
         if engine is None:  # outside the except block, so the traceback no longer pins the failed KV pool
-            gc.collect()
-            if device.type == "cuda":
-                torch.cuda.empty_cache()
+            free_memory(device)
             continue
         if smoke:
             engine.runner.enable_decode_graphs(EagerGraph)
@@ -173,6 +174,25 @@ def build_engine(rec: Recorder, config: dict[str, Any], weights: dict[str, torch
             f"graphs {engine.runner.graphs.batch_sizes if engine.runner.graphs else None}")
         return engine, settings
     raise RuntimeError("unreachable")
+
+
+def measure_engine(rec: Recorder, engine: LLMEngine, plan: SpeedPlan, device: torch.device,
+                   all_requests: dict[int, list[tuple[list[int], int]]], pbytes: int, bw_assumed: float,
+                   bw_measured: float) -> None:
+    d1 = guarded(rec, "decode_batch1", lambda: decode_batch1(engine, plan, device))
+    if d1 is not None:
+        floor_s = pbytes / bw_assumed
+        d1.update(floor_s=floor_s, floor_tokens_per_s=1 / floor_s, fraction_of_floor=floor_s / d1["mean_step_s"],
+                  fraction_of_measured_floor=(pbytes / bw_measured) / d1["mean_step_s"])
+        rec.put("decode_batch1", d1)
+        log(f"batch-1 decode {d1['tokens_per_s']:.1f} tok/s ({d1['fraction_of_floor']:.1%} of the "
+            f"{1 / floor_s:.0f} tok/s floor)")
+    for c in plan.levels:
+        res = guarded(rec, f"engine/{c}", partial(run_level, engine, all_requests[c], plan.level_seconds[c]))
+        if res is None:
+            break  # the engine may be in a bad state: go on to transformers
+        log(f"engine x{c}: {res['tokens_per_s']:.0f} tok/s, TTFT p50 {res['ttft_p50_s']:.3f}s "
+            f"p95 {res['ttft_p95_s']:.3f}s{' (timed out)' if res['timed_out'] else ''}")
 
 
 def run(rec: Recorder, device: torch.device, smoke: bool) -> None:
@@ -195,32 +215,36 @@ def run(rec: Recorder, device: torch.device, smoke: bool) -> None:
     rec.put("engine", {"settings": settings, "kv_blocks": engine.runner.num_blocks,
                        "graph_sizes": engine.runner.graphs.batch_sizes if engine.runner.graphs else None,
                        "ops": engine.runner.ops.name, "attention": engine.runner.backend.name})
-    d1 = decode_batch1(engine, plan, device)
-    floor_s = pbytes / bw_assumed
-    d1.update(floor_s=floor_s, floor_tokens_per_s=1 / floor_s, fraction_of_floor=floor_s / d1["mean_step_s"],
-              fraction_of_measured_floor=(pbytes / bw_measured) / d1["mean_step_s"])
-    rec.put("decode_batch1", d1)
-    log(f"batch-1 decode {d1['tokens_per_s']:.1f} tok/s ({d1['fraction_of_floor']:.1%} of the "
-        f"{1 / floor_s:.0f} tok/s floor)")
     all_requests = {c: make_requests(plan, c, seed=c) for c in plan.levels}
-    for c in plan.levels:
-        res = run_level(engine, all_requests[c], plan.level_seconds[c])
-        rec.put(f"engine/{c}", res)
-        log(f"engine x{c}: {res['tokens_per_s']:.0f} tok/s, TTFT p50 {res['ttft_p50_s']:.3f}s "
-            f"p95 {res['ttft_p95_s']:.3f}s{' (timed out)' if res['timed_out'] else ''}")
+    measure_engine(rec, engine, plan, device, all_requests, pbytes, bw_assumed, bw_measured)
     del engine
-    gc.collect()
-    if device.type == "cuda":
-        torch.cuda.empty_cache()
+    free_memory(device)
     hf = hf_model_sharing(config, weights, device)
     # The level the 10x target is about first, so a stage that runs out of time still has it.
     for c in sorted(plan.levels, key=lambda c: (c != plan.levels[-2], c)):
-        try:
-            res = run_hf(hf, all_requests[c], plan.hf_new_tokens[c], plan.hf_prompt_cap[c], plan.hf_seconds, device)
-        except torch.OutOfMemoryError as err:
-            res = {"error": f"out of memory: {str(err)[:200]}"}
-            gc.collect()
-            torch.cuda.empty_cache()
-        rec.put(f"hf/{c}", res)
-        log(f"transformers x{c}: {res.get('tokens_per_s', float('nan')):.0f} tok/s "
-            f"({res.get('new_tokens_per_request')} new tokens/request){' ' + res['error'] if 'error' in res else ''}")
+        # One max_new_tokens for the whole batch: the mean of what the engine's requests asked for.
+        new_tokens = plan.hf_new_tokens.get(c) or round(sum(n for _, n in all_requests[c]) / c)
+        res = guarded(rec, f"hf/{c}", partial(run_hf, hf, all_requests[c], new_tokens,
+                                              plan.hf_prompt_cap[c], plan.hf_seconds, device))
+        free_memory(device)
+        if res is not None:
+            log(f"transformers x{c}: {res['tokens_per_s']:.0f} tok/s ({res['new_tokens_per_request']} new "
+                f"tokens/request{', stopped by the time cap' if res['timed_out'] else ''})")
+
+
+def free_memory(device: torch.device) -> None:
+    gc.collect()
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+
+
+def guarded(rec: Recorder, key: str, fn: Callable[[], dict[str, Any]]) -> dict[str, Any] | None:
+    """Run one measurement; on an exception record it under `key` (and log it) instead of stopping."""
+    try:
+        res = fn()
+    except Exception as err:
+        rec.put(key, {"error": f"{type(err).__name__}: {str(err)[:300]}"})
+        log(f"{key}: ERROR {type(err).__name__}: {str(err)[:300]}")
+        return None
+    rec.put(key, res)
+    return res
