@@ -100,9 +100,6 @@ async function main() {
   const env: NodeJS.ProcessEnv = { ...resolved.env, NODE_ENV: "production", LEITAI_RUNTIME_URL: `http://127.0.0.1:${RUNTIME_PORT}` };
   usesLocalServices = resolved.usesLocalServices;
 
-  if (!existsSync(path.join(ROOT, "node_modules", ".bin", "next"))) {
-    run("npm", ["ci", "--no-audit", "--no-fund"], env, "installing npm dependencies");
-  }
   run("bash", ["scripts/python-env.sh"], env, "checking the gpu-runtime's Python environment");
   if (usesLocalServices) run("bash", ["scripts/services.sh", "start"], env, "starting PostgreSQL and Redis");
   run("node_modules/.bin/prisma", ["migrate", "deploy"], env, "applying migrations");

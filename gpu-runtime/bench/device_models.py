@@ -63,4 +63,7 @@ def hf_model_sharing(config: dict[str, Any], state_dict: dict[str, torch.Tensor]
     # The rotary inv_freq buffer is computed at init, so it is still on meta: rebuild it here.
     rotary = model.model.rotary_emb
     model.model.rotary_emb = type(rotary)(config=cfg, device=device)
+    # Never stop at EOS, like the engine's requests (ignore_eos); a min-length processor instead
+    # would also forbid EOS as a token, which the engine may pick.
+    model.generation_config.eos_token_id = None
     return model.eval()

@@ -48,10 +48,16 @@ def record_logits(engine: LLMEngine) -> dict[int, list[torch.Tensor]]:
 
 def hf_greedy(hf: Any, prompt: list[int], n: int, device: torch.device) -> tuple[list[int], list[torch.Tensor]]:
     ids = torch.tensor([prompt], device=device)
+    kwargs: dict[str, Any] = dict(attention_mask=torch.ones_like(ids), max_new_tokens=n, do_sample=False,
+                                  pad_token_id=0, return_dict_in_generate=True)
     with torch.inference_mode():
-        out = hf.generate(ids, attention_mask=torch.ones_like(ids), max_new_tokens=n, min_new_tokens=n,
-                          do_sample=False, pad_token_id=0, output_logits=True, return_dict_in_generate=True)
-    return out.sequences[0, len(prompt):].tolist(), [x[0].float().cpu() for x in out.logits]
+        try:
+            out = hf.generate(ids, output_logits=True, **kwargs)
+            steps = out.logits
+        except (TypeError, ValueError):  # transformers < 4.38: no raw logits; greedy scores are the same here
+            out = hf.generate(ids, output_scores=True, **kwargs)
+            steps = out.scores
+    return out.sequences[0, len(prompt):].tolist(), [x[0].float().cpu() for x in steps]
 
 
 def compare(ours: list[int], our_logits: list[torch.Tensor], ref: list[int], ref_logits: list[torch.Tensor],

@@ -118,8 +118,8 @@ def run_hf(hf: Any, requests: list[tuple[list[int], int]], new_tokens: int, prom
     sync(device)
     t0 = time.perf_counter()
     with torch.inference_mode():
-        out = hf.generate(ids, attention_mask=mask, max_new_tokens=new_tokens, min_new_tokens=new_tokens,
-                          do_sample=False, pad_token_id=0, max_time=seconds)
+        out = hf.generate(ids, attention_mask=mask, max_new_tokens=new_tokens, do_sample=False, pad_token_id=0,
+                          max_time=seconds)
     sync(device)
     wall = time.perf_counter() - t0
     generated = (out.shape[1] - width) * len(prompts)

@@ -57,3 +57,12 @@ def test_configured_and_cpu_sizes():
     per_block = kv_bytes_per_block(LLAMA_7B, 16, torch.float32)
     assert choose_num_blocks(LLAMA_7B, EngineConfig(), 1024) == CPU_KV_BYTES // per_block == 128
     assert choose_num_blocks(LLAMA_7B, EngineConfig(), 4096) == 256  # never less than one full sequence
+
+
+def test_warmup_forward_leaves_the_real_kv_cache_alone():
+    from helpers_engine import engine_for, tiny_hf_llama
+
+    engine = engine_for(tiny_hf_llama(seed=0), max_num_batched_tokens=64, max_model_len=40)
+    engine.runner.kv_caches[0][0].fill_(0.5)
+    engine.runner._warmup()  # what profile_cuda measures on a GPU: min(64, 40) tokens in one prefill
+    assert bool((engine.runner.kv_caches[0][0] == 0.5).all())
