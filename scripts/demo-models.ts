@@ -6,6 +6,7 @@ import path from "node:path";
 import { db } from "../lib/db";
 import { DEMO_MODELS, ensureDemoModels } from "../lib/models/demo";
 import { getPregenProgress, startPregen } from "../lib/pipeline/pregen";
+import { closeQueues } from "../lib/pipeline/queues";
 import { demoModelPaths } from "./lib/demo-paths";
 import { ROOT } from "./lib/local-env";
 
@@ -40,10 +41,12 @@ async function main() {
   if (process.argv.includes("--pregen")) {
     await pregen(ids);
   }
+  // Queues hold Redis connections open; close them so the process ends.
+  await closeQueues();
   await db.$disconnect();
 }
 
-main().catch((error) => {
+main().then(() => process.exit(0), (error) => {
   console.error(`[demo] ${error instanceof Error ? error.message : error}`);
   process.exit(1);
 });

@@ -23,7 +23,7 @@ const WINNERS = [
 ] as const;
 
 export function BattleArena({ m, lang, categories, promptMaxChars, named = null }: Props) {
-  const { battle, error, busy, start, vote, followUp, textOf } = useBattle();
+  const { battle, error, busy, start, vote, followUp, textOf, reset } = useBattle();
   const [mode, setMode] = useState<"bank" | "live">(named ? "live" : "bank");
   const [categoryId, setCategoryId] = useState("");
   const [prompt, setPrompt] = useState("");
@@ -36,11 +36,17 @@ export function BattleArena({ m, lang, categories, promptMaxChars, named = null 
     setReason("");
     if (named) return void start({ mode: "named", modelA: named.modelA, modelB: named.modelB, ...(prompt.trim() ? { prompt } : {}) });
     if (mode === "bank") void start({ mode: "bank", ...(categoryId ? { categoryId } : {}) });
-  }, [named, mode, categoryId, prompt, start]);
+    else {
+      reset();
+      setPrompt("");
+    }
+  }, [named, mode, categoryId, prompt, start, reset]);
 
   // Bank battles start at once; live ones wait for the voter's prompt.
   useEffect(() => {
-    if (mode === "bank" && !named) next();
+    if (named) return;
+    if (mode === "bank") next();
+    else reset();
   }, [mode, categoryId]);
 
   useEffect(() => {

@@ -99,11 +99,19 @@ export function useBattle() {
     await load(battle.id);
   }, [battle, load]);
 
+  /** Clears the current battle (switching to live mode, or a new live prompt after a vote). */
+  const reset = useCallback(() => {
+    closeStreams();
+    setBattle(null);
+    setLive({});
+    setError(null);
+  }, []);
+
   const textOf = (turn: number, side: Side) => {
     const view = battle?.turns.find((t) => t.turn === turn)?.sides[side];
     if (view && view.status === "completed") return view.text;
     return live[`${turn}:${side}`] ?? view?.text ?? "";
   };
 
-  return { battle, error, busy, start, vote, followUp, textOf, setError };
+  return { battle, error, busy, start, vote, followUp, textOf, reset };
 }

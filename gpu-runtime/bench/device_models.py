@@ -57,13 +57,26 @@ def hf_model_sharing(config: dict[str, Any], state_dict: dict[str, torch.Tensor]
     from transformers import LlamaForCausalLM as HFLlama
 
     cfg = LlamaConfig(**{k: v for k, v in config.items() if k not in ("architectures", "model_type")})
-    with torch.device("meta"):
-        model = HFLlama(cfg)
-    model.load_state_dict(state_dict, strict=True, assign=True)
-    # The rotary inv_freq buffer is computed at init, so it is still on meta: rebuild it here.
-    rotary = model.model.rotary_emb
-    model.model.rotary_emb = type(rotary)(config=cfg, device=device)
+    try:
+        with torch.device("meta"):
+            model = HFLlama(cfg)
+        model.load_state_dict(state_dict, strict=True, assign=True)
+        # The rotary inv_freq buffer is computed at init, so it is still on meta: rebuild it here.
+        rotary = model.model.rotary_emb
+        model.model.rotary_emb = type(rotary)(config=cfg, device=device)
+    except (AttributeError, TypeError):  # another transformers layout: build on the device, then adopt
+        previous = torch.get_default_dtype()
+        torch.set_default_dtype(next(iter(state_dict.values())).dtype)  # its own weights briefly, not in fp32
+        try:
+            with torch.device(device):
+                model = HFLlama(cfg)
+        finally:
+            torch.set_default_dtype(previous)
+        model.load_state_dict(state_dict, strict=True, assign=True)
+    if any(b.is_meta for b in model.buffers()):
+        raise RuntimeError("transformers' model kept buffers on the meta device")
     # Never stop at EOS, like the engine's requests (ignore_eos); a min-length processor instead
     # would also forbid EOS as a token, which the engine may pick.
-    model.generation_config.eos_token_id = None
+    if model.generation_config is not None:
+        model.generation_config.eos_token_id = None
     return model.eval()
