@@ -14,7 +14,7 @@ psql "${DATABASE_URL%/*}/postgres" -qtAc "CREATE DATABASE leitai_bench" >/dev/nu
 node_modules/.bin/prisma migrate deploy >/dev/null
 node_modules/.bin/tsx prisma/seed.ts >/dev/null
 [[ -f .next/BUILD_ID ]] || node_modules/.bin/next build >/dev/null
-node node_modules/next/dist/bin/next start -p "$PORT" > .leitai/bench-site.log 2>&1 &
+node ${LEITAI_BENCH_NODE_OPTIONS:-} node_modules/next/dist/bin/next start -p "$PORT" > .leitai/bench-site.log 2>&1 &
 SITE=$!
 trap 'kill $SITE 2>/dev/null || true' EXIT
 for _ in $(seq 60); do curl -fsS "http://localhost:$PORT/api/health" >/dev/null 2>&1 && break; sleep 0.5; done

@@ -17,16 +17,28 @@ function tokensOf(model: IdentityModel): string[] {
   return [...new Set([...words, ...COMMON_NAMES])];
 }
 
+// Compiled once per word: the vote endpoint checks every answer of every battle.
+const matchers = new Map<string, (text: string) => boolean>();
+
+function matcherOf(word: string): (text: string) => boolean {
+  let match = matchers.get(word);
+  if (!match) {
+    // Latin words must stand alone ("llama" but not "llamas"…); CJK names match anywhere.
+    if (/^[\x20-\x7e]+$/.test(word)) {
+      const re = new RegExp(`(^|[^a-z0-9])${word.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}($|[^a-z0-9])`);
+      match = (text) => text.includes(word) && re.test(text);
+    } else {
+      match = (text) => text.includes(word);
+    }
+    if (matchers.size > 10_000) matchers.clear();
+    matchers.set(word, match);
+  }
+  return match;
+}
+
 /** The name an answer gives away, if any: its own model's names, its maker, or a known model name. */
 export function revealedIdentity(answer: string, model: IdentityModel): string | null {
   const text = answer.toLowerCase();
-  for (const word of tokensOf(model)) {
-    // Latin words must stand alone ("llama" but not "llamas"…); CJK names match anywhere.
-    const latin = /^[\x20-\x7e]+$/.test(word);
-    const found = latin
-      ? new RegExp(`(^|[^a-z0-9])${word.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}($|[^a-z0-9])`).test(text)
-      : text.includes(word);
-    if (found) return word;
-  }
+  for (const word of tokensOf(model)) if (matcherOf(word)(text)) return word;
   return null;
 }

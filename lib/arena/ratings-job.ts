@@ -5,11 +5,10 @@ import { env } from "../env";
 import { log } from "../log";
 import { RATINGS_QUEUE } from "../pipeline/contracts";
 import { computeLeaderboard, DEFAULT_BOOTSTRAP_ROUNDS, DEFAULT_SEED, type Leaderboard, type RatedVote } from "../ratings";
-import { redis } from "../redis";
 
 /** Votes arriving within this window share one recompute. */
 const DEBOUNCE_MS = 5_000;
-const DEBOUNCE_KEY = "ratings:scheduled";
+let lastScheduledWindow = -1;
 
 export type ModelMeta = { id: string; slug: string; displayName: string; organisation: string; status: string };
 export type StoredRatingRun = {
@@ -36,11 +35,17 @@ function ratingsQueue(): Queue {
   return queue;
 }
 
-/** After a vote: one recompute per debounce window, however many votes arrive in it. */
-export async function scheduleRatingsRecompute(): Promise<void> {
-  const first = await redis().set(DEBOUNCE_KEY, "1", "PX", DEBOUNCE_MS, "NX");
-  if (first !== "OK") return;
-  await ratingsQueue().add("recompute", { reason: "votes" }, { delay: DEBOUNCE_MS, removeOnComplete: 100, removeOnFail: 100 });
+/**
+ * After a vote: one recompute per debounce window, however many votes arrive in it. Each
+ * process adds at most one job per window (no Redis round trip for the other votes), and the
+ * window's job id makes the adds of several web processes one job.
+ */
+export async function scheduleRatingsRecompute(now = Date.now()): Promise<void> {
+  const window = Math.floor(now / DEBOUNCE_MS);
+  if (window === lastScheduledWindow) return;
+  lastScheduledWindow = window;
+  const delay = (window + 1) * DEBOUNCE_MS - now;
+  await ratingsQueue().add("recompute", { reason: "votes" }, { jobId: `votes-${window}`, delay, removeOnComplete: 100, removeOnFail: 100 });
 }
 
 /** On demand (admin): starts at once; returns the job id to poll. */

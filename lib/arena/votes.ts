@@ -110,7 +110,8 @@ export async function castVote({ battleId, voter, winner, reason }: {
       ON CONFLICT ("battleId") DO NOTHING
       RETURNING id
     ), cur AS (
-      SELECT id, elo FROM models WHERE id IN ($11, $12) AND $14 AND EXISTS (SELECT 1 FROM ins) FOR UPDATE
+      -- ORDER BY: lock the two rows in one global order, or two votes deadlock.
+      SELECT id, elo FROM models WHERE id IN ($11, $12) AND $14 AND EXISTS (SELECT 1 FROM ins) ORDER BY id FOR UPDATE
     ), expected AS (
       SELECT 1.0 / (1.0 + power(10.0, (mb.elo - ma.elo) / 400.0)) AS ea FROM cur ma, cur mb WHERE ma.id = $11 AND mb.id = $12
     ), elo AS (

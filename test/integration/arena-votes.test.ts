@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { enforceRateLimit } from "@/lib/arena/rate-limit";
+import { castVote } from "@/lib/arena/votes";
 import { db } from "@/lib/db";
 import { answeredQuestion, isolatedModels, uniq } from "./support/arena";
 import { Client } from "./support/http";
@@ -140,6 +141,37 @@ describe("voting rules", () => {
     const after = await db.model.findMany({ where: { id: { in: named.map((m) => m.id) } } });
     expect(after.map((m) => m.elo).sort()).toEqual(before.map((m) => m.elo).sort());
     models = named;
+  });
+
+  it("concurrent votes on overlapping model pairs never deadlock, and Elo stays zero-sum", async () => {
+    const trio = await isolatedModels(3);
+    const question = await answeredQuestion(trio);
+    const answers = await db.generation.findMany({ where: { questionId: question.id } });
+    const answerOf = (modelId: string) => answers.find((a) => a.modelId === modelId)!.id;
+    const pairs = [[0, 1], [1, 0], [1, 2], [2, 1], [0, 2], [2, 0]] as const;
+    const battles = Array.from({ length: 2000 }, (_, i) => ({ id: uniq("concurrent"), voter: `anon:${uniq("v")}`, pair: pairs[i % 6]! }));
+    const modelOf = (b: (typeof battles)[number], side: 0 | 1) => trio[b.pair[side]]!.id;
+    await db.battle.createMany({
+      data: battles.map((b) => ({ id: b.id, mode: "bank" as const, questionId: question.id, modelAId: modelOf(b, 0), modelBId: modelOf(b, 1), voterKey: b.voter, ipHash: "test", status: "ready" as const })),
+    });
+    await db.battleGeneration.createMany({
+      data: battles.flatMap((b) => [
+        { battleId: b.id, side: "A" as const, turn: 0, generationId: answerOf(modelOf(b, 0)) },
+        { battleId: b.id, side: "B" as const, turn: 0, generationId: answerOf(modelOf(b, 1)) },
+      ]),
+    });
+    let next = 0;
+    const winners = ["A", "B", "tie", "both_bad"] as const;
+    await Promise.all(Array.from({ length: 32 }, async () => {
+      while (next < battles.length) {
+        const i = next++;
+        const b = battles[i]!;
+        await castVote({ battleId: b.id, voter: { voterKey: b.voter, userId: null, ipHash: `ip-${i}` }, winner: winners[i % 4]! });
+      }
+    }));
+    expect(await db.vote.count({ where: { battleId: { in: battles.map((b) => b.id) } } })).toBe(2000);
+    const after = await db.model.findMany({ where: { id: { in: trio.map((m) => m.id) } } });
+    expect(after.reduce((sum, m) => sum + m.elo, 0)).toBeCloseTo(3000, 6);
   });
 
   it("says so, instead of failing, when fewer than two models are eligible", async () => {
