@@ -91,7 +91,7 @@ try {
   const cli: number[] = [];
   for (let run = 0; run < runs; run++) {
     const t = performance.now();
-    const child = spawnSync(process.execPath, ["--import", "tsx", "scripts/ratings.ts", "--input", file, "--format", "leitai", "--bootstrap", String(rounds), "--json"], {
+    const child = spawnSync("bash", ["scripts/ratings.sh", "--input", file, "--format", "leitai", "--bootstrap", String(rounds), "--json"], {
       cwd: ROOT,
       encoding: "utf8",
       maxBuffer: 64 << 20,
@@ -99,12 +99,12 @@ try {
     cli.push((performance.now() - t) / 1000);
     if (child.status !== 0) throw new Error(`CLI failed (${child.status}): ${child.stderr}`);
   }
-  const startup = spawnSync(process.execPath, ["--import", "tsx", "-e", "0"], { cwd: ROOT });
-  if (startup.status !== 0) throw new Error("node --import tsx did not start");
+  const startup = spawnSync(process.execPath, ["-e", "0"], { cwd: ROOT });
+  if (startup.status !== 0) throw new Error("node did not start");
   const startupRuns: number[] = [];
   for (let run = 0; run < runs; run++) {
     const t = performance.now();
-    spawnSync(process.execPath, ["--import", "tsx", "-e", "0"], { cwd: ROOT });
+    spawnSync(process.execPath, ["-e", "0"], { cwd: ROOT });
     startupRuns.push((performance.now() - t) / 1000);
   }
 

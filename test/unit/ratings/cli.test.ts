@@ -11,10 +11,10 @@ const dir = mkdtempSync(join(tmpdir(), "leitai-ratings-cli-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function ratings(...args: string[]) {
-  return spawnSync(process.execPath, ["--import", "tsx", "scripts/ratings.ts", ...args], { cwd: root, encoding: "utf8" });
+  return spawnSync("bash", ["scripts/ratings.sh", ...args], { cwd: root, encoding: "utf8" });
 }
 
-// Each test spawns Node with tsx; allow for a busy machine.
+// Each test spawns the bundled CLI (what `npm run ratings` runs); allow for a busy machine.
 describe("ratings CLI", { timeout: 30_000 }, () => {
   const fastchat = join(dir, "battles.json");
   const winners = { A: "model_a", B: "model_b", tie: "tie", both_bad: "tie (bothbad)" } as const;
