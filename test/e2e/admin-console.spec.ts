@@ -128,7 +128,22 @@ test("pre-generate for two models and watch both progress bars reach 100 %", asy
     await expect(row.getByTestId("pregen-progress")).toHaveAttribute("data-pct", "100", { timeout: 150_000 });
     await expect(row.getByTestId("pregen-counts")).toContainText("3/3 done");
   }
+
+  // A bank battle in that category now uses those answers.
+  await page.goto("/battle");
+  await page.getByTestId("category-select").selectOption(category.category.id);
+  await expect(page.getByTestId("turn-0-prompt")).toContainText(`Pregen ${run} question`);
+  await expect(page.getByTestId("vote-A")).toBeEnabled();
+  expect((await page.getByTestId("side-A-0").locator(".markdown").innerText()).length).toBeGreaterThan(0);
+  expect((await page.getByTestId("side-B-0").locator(".markdown").innerText()).length).toBeGreaterThan(0);
 });
+
+/** Presses "recompute ratings" on the moderation page and waits for the job to finish. */
+async function recomputeRatings(page: Page) {
+  await page.goto("/admin/votes");
+  await page.getByTestId("ratings-recompute").click();
+  await expect(page.getByTestId("ratings-status")).toHaveAttribute("data-state", "completed", { timeout: 60_000 });
+}
 
 test("invalidate all votes of one voter, with a reason", async ({ page }) => {
   const [a, b] = await Promise.all([0, 1].map((i) =>
@@ -138,6 +153,10 @@ test("invalidate all votes of one voter, with a reason", async ({ page }) => {
     const battle = await db.battle.create({ data: { mode: "bank", modelAId: a!.id, modelBId: b!.id, voterKey, ipHash: `ip-${run}`, status: "voted" } });
     await db.vote.create({ data: { battleId: battle.id, winner: "A", voterKey, ipHash: `ip-${run}`, modelAId: a!.id, modelBId: b!.id } });
   }
+  await recomputeRatings(page);
+  await page.goto("/leaderboard");
+  await expect(page.getByTestId(`battles-${a!.slug}`)).toHaveText("6");
+
   await page.goto("/admin/votes");
   await page.getByTestId("vote-filter-voter").fill(voterKey);
   await page.getByTestId("vote-filter-apply").click();
@@ -148,6 +167,11 @@ test("invalidate all votes of one voter, with a reason", async ({ page }) => {
   await expect(page.getByTestId("vote-message")).toContainText("6 votes invalidated");
   await expect(page.locator('[data-testid="vote-row"][data-valid="false"]')).toHaveCount(6);
   expect(await db.vote.count({ where: { voterKey, valid: false, invalidReason: "ballot stuffing" } })).toBe(6);
+
+  // After a recompute the leaderboard no longer counts them: these models had no other votes.
+  await recomputeRatings(page);
+  await page.goto("/leaderboard");
+  await expect(page.getByTestId(`leaderboard-row-${a!.slug}`)).toHaveCount(0);
 });
 
 test.afterAll(async () => {
