@@ -10,7 +10,8 @@ import {
   computeLeaderboardFromTable,
   DEFAULT_BOOTSTRAP_ROUNDS,
   DEFAULT_SEED,
-  readVoteFile,
+  readVoteFileParallel,
+  serveVoteFileWorker,
   VOTE_FILE_FORMATS,
   VoteFileError,
   type Anchor,
@@ -25,14 +26,15 @@ let inputPath = "input";
 
 const USAGE = "usage: ratings --input FILE --format fastchat|leitai [--bootstrap N] [--seed S] [--anchor MODEL=RATING] [--anony-only] [--json]";
 
-function main(argv: string[]): number {
+async function main(argv: string[]): Promise<number> {
   const args = parseCli(argv);
   if (args.help) {
     process.stdout.write(USAGE + "\n");
     return 0;
   }
   inputPath = args.input;
-  const table = readVoteFile(args.input, args.format, { anonyOnly: args.anonyOnly });
+  // Large files are parsed on two threads; workers run this same file (one file once bundled).
+  const table = await readVoteFileParallel(args.input, args.format, { anonyOnly: args.anonyOnly }, { workerScript: __filename });
   if (table.length === 0) throw new UsageError(`${args.input}: no votes to rate`);
   if (args.anchor && !table.models.includes(args.anchor.model)) throw new UsageError(`--anchor: model ${JSON.stringify(args.anchor.model)} has no battles`);
   const leaderboard = computeLeaderboardFromTable(table, { bootstrapRounds: args.bootstrap, seed: args.seed, anchor: args.anchor });
@@ -137,9 +139,7 @@ function toTable(leaderboard: Leaderboard): string {
   return [summary, "", line(header), ...rows.map(line), ""].join("\n");
 }
 
-try {
-  process.exitCode = main(process.argv.slice(2));
-} catch (error) {
+function fail(error: unknown): void {
   if (error instanceof VoteFileError) {
     process.stderr.write(`ratings: ${inputPath} ${error.message}\n`);
     process.exitCode = 2;
@@ -153,4 +153,10 @@ try {
     process.stderr.write(`ratings: ${(error as Error).message}\n`);
     process.exitCode = 1;
   }
+}
+
+if (!serveVoteFileWorker()) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  }, fail);
 }

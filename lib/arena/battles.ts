@@ -72,25 +72,28 @@ export async function createBankBattle({ voter, categoryId }: { voter: Voter; ca
   } catch (error) {
     notEnough(error);
   }
+  return createCachedBattle({
+    mode: "bank", voter, questionId, modelAId: pair.a.id, modelBId: pair.b.id,
+    answerA: latestByModel.get(pair.a.id)!, answerB: latestByModel.get(pair.b.id)!,
+  });
+}
+
+/** A battle over two answers that already exist (bank or named mode on a bank question). */
+async function createCachedBattle({ mode, voter, questionId, modelAId, modelBId, answerA, answerB }: {
+  mode: "bank" | "named";
+  voter: Voter;
+  questionId: string;
+  modelAId: string;
+  modelBId: string;
+  answerA: string;
+  answerB: string;
+}): Promise<Battle> {
   const question = await db.question.findUniqueOrThrow({ where: { id: questionId }, select: { categoryId: true, language: true } });
   return db.battle.create({
     data: {
-      mode: "bank",
-      questionId,
-      categoryId: question.categoryId,
-      language: question.language,
-      modelAId: pair.a.id,
-      modelBId: pair.b.id,
-      voterKey: voter.voterKey,
-      userId: voter.userId,
-      ipHash: voter.ipHash,
-      status: "ready",
-      generations: {
-        create: [
-          { side: "A", turn: 0, generationId: latestByModel.get(pair.a.id)! },
-          { side: "B", turn: 0, generationId: latestByModel.get(pair.b.id)! },
-        ],
-      },
+      mode, questionId, modelAId, modelBId, categoryId: question.categoryId, language: question.language,
+      voterKey: voter.voterKey, userId: voter.userId, ipHash: voter.ipHash, status: "ready",
+      generations: { create: [{ side: "A", turn: 0, generationId: answerA }, { side: "B", turn: 0, generationId: answerB }] },
     },
   });
 }
@@ -232,25 +235,8 @@ export async function createNamedBattle({ voter, modelSlugs, prompt, questionId 
     select: { id: true, modelId: true },
   });
   const answerOf = (modelId: string) => answers.find((a) => a.modelId === modelId)!.id;
-  const question = await db.question.findUniqueOrThrow({ where: { id: chosen }, select: { categoryId: true, language: true } });
-  return db.battle.create({
-    data: {
-      mode: "named",
-      questionId: chosen,
-      categoryId: question.categoryId,
-      language: question.language,
-      modelAId: picked[0].id,
-      modelBId: picked[1].id,
-      voterKey: voter.voterKey,
-      userId: voter.userId,
-      ipHash: voter.ipHash,
-      status: "ready",
-      generations: {
-        create: [
-          { side: "A", turn: 0, generationId: answerOf(picked[0].id) },
-          { side: "B", turn: 0, generationId: answerOf(picked[1].id) },
-        ],
-      },
-    },
+  return createCachedBattle({
+    mode: "named", voter, questionId: chosen, modelAId: picked[0].id, modelBId: picked[1].id,
+    answerA: answerOf(picked[0].id), answerB: answerOf(picked[1].id),
   });
 }

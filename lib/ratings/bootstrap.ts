@@ -1,6 +1,6 @@
 import { multinomial } from "./binomial";
 import { ELO_PER_NAT, fitBradleyTerry, hessianFactor, pairsOf, refitFrom, shiftRatings, type BradleyTerryFit, type Pairs } from "./bradley-terry";
-import { Rng } from "./rng";
+import { roundSeed, Rng } from "./rng";
 import type { Anchor, PairCounts } from "./types";
 
 export interface BootstrapOptions {
@@ -27,19 +27,28 @@ export interface BootstrapResult {
  * cost of one binomial per cell — and refits. Seeded: same counts and seed, same CIs.
  */
 export function bootstrap(counts: PairCounts, options: BootstrapOptions = {}): BootstrapResult {
-  const { rounds = 100, seed = 42, anchor } = options;
+  const { rounds = 100 } = options;
+  return bootstrapResult(bootstrapRounds(counts, options, 0, rounds), counts.models.length, rounds);
+}
+
+/**
+ * Ratings of rounds [from, to), row by row on the Elo scale. Each round draws from its
+ * own seed (derived from the run's seed and the round number), so rounds can run on
+ * any thread, in any split, and give the same bits.
+ */
+export function bootstrapRounds(counts: PairCounts, options: BootstrapOptions, from: number, to: number): Float64Array {
+  const { seed = 42, anchor } = options;
   const m = counts.models.length;
   const pairs = pairsOf(counts);
   const { pairOf, isTie, isWinI, weights, total } = cells(pairs, counts);
   const fullFit = options.fullFit ?? fitBradleyTerry(counts);
   const factor = hessianFactor(pairs, fullFit);
-  const rng = new Rng(seed);
   const drawn = new Float64Array(weights.length);
   const sample: Pairs = { i: pairs.i, j: pairs.j, winsI: new Float64Array(pairs.i.length), battles: new Float64Array(pairs.i.length) };
-  const ratings = new Float64Array(rounds * m);
+  const ratings = new Float64Array(Math.max(0, to - from) * m);
 
-  for (let round = 0; round < rounds; round++) {
-    multinomial(rng, total, weights, drawn);
+  for (let round = from; round < to; round++) {
+    multinomial(new Rng(roundSeed(seed, round)), total, weights, drawn);
     sample.winsI.fill(0);
     sample.battles.fill(0);
     for (let c = 0; c < weights.length; c++) {
@@ -51,11 +60,15 @@ export function bootstrap(counts: PairCounts, options: BootstrapOptions = {}): B
     }
     // 1e-6 nats ≈ 0.0002 rating points: far below what a CI can resolve.
     const fit = refitFrom(sample, fullFit, factor, { tolerance: 1e-6 });
-    const row = ratings.subarray(round * m, (round + 1) * m);
+    const row = ratings.subarray((round - from) * m, (round - from + 1) * m);
     for (let i = 0; i < m; i++) row[i] = fit.theta[i]! * ELO_PER_NAT;
     shiftRatings(row, counts.models, anchor);
   }
+  return ratings;
+}
 
+/** CIs from all rounds' ratings (ratings[round * m + model]). */
+export function bootstrapResult(ratings: Float64Array, m: number, rounds: number): BootstrapResult {
   const ciLow = new Float64Array(m);
   const ciHigh = new Float64Array(m);
   const column = new Float64Array(rounds);

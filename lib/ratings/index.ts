@@ -12,7 +12,7 @@
 export * from "./types";
 export { aggregate, aggregateTable, rowsByCategory } from "./aggregate";
 export { binomial, multinomial } from "./binomial";
-export { bootstrap, quantile, type BootstrapOptions, type BootstrapResult } from "./bootstrap";
+export { bootstrap, bootstrapResult, bootstrapRounds, quantile, type BootstrapOptions, type BootstrapResult } from "./bootstrap";
 export {
   fitBradleyTerry,
   toEloScale,
@@ -23,10 +23,11 @@ export {
 } from "./bradley-terry";
 export { onlineElo, onlineEloTable, eloDelta, ELO_K, ELO_SCALE, ELO_BASE, ELO_INITIAL } from "./elo";
 export { headToHead } from "./matrices";
-export { Rng, deriveSeed } from "./rng";
+export { Rng, deriveSeed, roundSeed } from "./rng";
 export { toVoteTable, VoteTableBuilder } from "./vote-table";
 export { computeLeaderboard, computeLeaderboardFromTable, DEFAULT_BOOTSTRAP_ROUNDS, DEFAULT_SEED } from "./leaderboard";
-export { readVoteFile, VOTE_FILE_FORMATS, type VoteFileFormat } from "./vote-file";
-export { readJsonRecords, VoteFileError } from "./json-records";
+export { readVoteFile, readVoteFilePart, VOTE_FILE_FORMATS, type VoteFileFormat } from "./vote-file";
+export { mergeVoteTables, PARALLEL_MIN_BYTES, readVoteFileParallel, serveVoteFileWorker, type ParallelReadOptions } from "./parallel-read";
+export { readJsonRecords, VoteFileError, type ByteRange } from "./json-records";
 export { FASTCHAT_FORMAT, parseFastChatRow } from "./fastchat";
 export { LEITAI_FORMAT, parseVoteObject, type VoteRowFormat, type VoteRowOptions } from "./vote-format";

@@ -18,15 +18,40 @@ export type RecordHandler = (buf: Buffer, start: number, end: number, line: numb
 const CHUNK = 1 << 22;
 const NEWLINE = 0x0a;
 
+/** Bytes [start, end) of a file; a range starting past 0 must start a line. */
+export interface ByteRange {
+  start: number;
+  end: number;
+}
+
 /**
  * Streams the objects of a JSONL file (one per line) or of a JSON array file (FastChat
  * dumps), without holding the file in memory. Lines are found with Buffer.indexOf,
  * so a million-row file costs little beyond the records' own parsing.
+ * With a range starting past 0, reads only JSONL lines there, numbering them from 1.
+ * Returns the number of the line after the last byte read.
  */
-export function readJsonRecords(path: string, onRecord: RecordHandler): void {
+export function readJsonRecords(path: string, onRecord: RecordHandler, range?: ByteRange): number {
   const fd = openSync(path, "r");
   try {
-    new RecordSplitter(fd, onRecord).run();
+    const splitter = new RecordSplitter(fd, onRecord, range?.start ?? 0, range?.end ?? Infinity);
+    if (range && range.start > 0) splitter.linesOnly();
+    else splitter.run();
+    return splitter.line;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** True when the file's first value opens a JSON array (such files are not split by lines). */
+export function startsWithArray(path: string): boolean {
+  const fd = openSync(path, "r");
+  try {
+    const head = Buffer.alloc(1 << 16);
+    const n = readSync(fd, head, 0, head.length, 0);
+    let p = n >= 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
+    while (p < n && isSpace(head[p]!)) p++;
+    return p < n && head[p] === 0x5b;
   } finally {
     closeSync(fd);
   }
@@ -36,12 +61,20 @@ class RecordSplitter {
   private buf = Buffer.allocUnsafe(CHUNK);
   private len = 0;
   private eof = false;
-  private line = 1;
+  line = 1;
 
   constructor(
     private readonly fd: number,
     private readonly onRecord: RecordHandler,
+    /** File offset of the next read. */
+    private position: number,
+    private readonly limit: number,
   ) {}
+
+  linesOnly(): void {
+    this.fill(0);
+    this.lines(0);
+  }
 
   run(): void {
     this.fill(0);
@@ -65,8 +98,10 @@ class RecordSplitter {
       this.buf.copy(bigger, 0, 0, this.len);
       this.buf = bigger;
     }
-    const read = readSync(this.fd, this.buf, this.len, this.buf.length - this.len, null);
+    const want = Math.min(this.buf.length - this.len, this.limit - this.position);
+    const read = want > 0 ? readSync(this.fd, this.buf, this.len, want, this.position) : 0;
     if (read === 0) this.eof = true;
+    this.position += read;
     this.len += read;
     return keep;
   }

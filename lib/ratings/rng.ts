@@ -66,3 +66,8 @@ export function deriveSeed(seed: number, label: string): number {
   for (let i = 0; i < label.length; i++) h = Math.imul(h ^ label.charCodeAt(i), 0x01000193);
   return splitmix32({ s: h });
 }
+
+/** Seed of stream `index` of a run (e.g. one bootstrap round), independent of the other streams. */
+export function roundSeed(seed: number, index: number): number {
+  return splitmix32({ s: (seed ^ Math.imul(index + 1, 0x9e3779b9)) | 0 });
+}

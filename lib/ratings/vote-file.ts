@@ -1,7 +1,7 @@
 import { ByteInterner } from "./byte-interner";
 import { FASTCHAT_FORMAT } from "./fastchat";
 import { bytesEqual, FlatFields, KIND_ABSENT, KIND_NULL, KIND_NUMBER, KIND_STRING, KIND_TRUE, scanFlatObject } from "./flat-json";
-import { readJsonRecords, VoteFileError } from "./json-records";
+import { readJsonRecords, VoteFileError, type ByteRange } from "./json-records";
 import { LEITAI_FORMAT, parseVoteObject, sameModel, type VoteRowFormat, type VoteRowOptions } from "./vote-format";
 import { OUTCOME_BY_WINNER, VoteTableBuilder } from "./vote-table";
 import type { VoteTable } from "./types";
@@ -14,9 +14,17 @@ export type VoteFileFormat = keyof typeof VOTE_FILE_FORMATS;
  * Throws VoteFileError naming the line and field of the first bad row.
  */
 export function readVoteFile(path: string, format: VoteFileFormat, options: VoteRowOptions = {}): VoteTable {
+  return readVoteFilePart(path, format, options).table;
+}
+
+/**
+ * readVoteFile over one byte range (see readJsonRecords): the part's own table, with
+ * ids local to it, and the number of the line after it (lines count from the range start).
+ */
+export function readVoteFilePart(path: string, format: VoteFileFormat, options: VoteRowOptions = {}, range?: ByteRange): { table: VoteTable; endLine: number } {
   const reader = new VoteRowReader(VOTE_FILE_FORMATS[format], options);
-  readJsonRecords(path, (buf, start, end, line) => reader.row(buf, start, end, line));
-  return reader.builder.build();
+  const endLine = readJsonRecords(path, (buf, start, end, line) => reader.row(buf, start, end, line), range);
+  return { table: reader.builder.build(), endLine };
 }
 
 // Local copies: under a CommonJS transform (tsx) every read of an imported binding is a

@@ -48,6 +48,22 @@ describe("ratings CLI", { timeout: 30_000 }, () => {
     expect(run.stdout).toBe("");
   });
 
+  it("reads a large file on two threads, naming the exact line of a bad row in the second part", () => {
+    const big = join(dir, "big.jsonl");
+    const line = (i: number) => `{"modelA":"m${i % 7}","modelB":"n${i % 5}","winner":"${i % 3 === 0 ? "A" : "tie"}","at":${i}}\n`;
+    const count = 200_000; // ≈ 11 MB: past the size where reading splits across threads
+    const text = Array.from({ length: count }, (_, i) => line(i)).join("");
+    writeFileSync(big, text);
+    const run = ratings("--input", big, "--format", "leitai", "--bootstrap", "2");
+    expect([run.status, run.stderr]).toEqual([0, ""]);
+    expect(run.stdout).toMatch(/^200000 votes, 12 models/);
+    const half = Array.from({ length: count / 2 }, (_, i) => line(i)).join("");
+    writeFileSync(big, text + '{"modelA":"a","modelB":"b","winner":"draw"}\n' + half);
+    const bad = ratings("--input", big, "--format", "leitai");
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(new RegExp(`line ${count + 1}: "winner" must be one of`));
+  });
+
   it("exits 2 on a missing file or bad arguments", () => {
     expect(ratings("--input", join(dir, "none.jsonl")).status).toBe(2);
     const run = ratings("--format", "csv", "--input", fastchat);
