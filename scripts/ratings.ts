@@ -7,11 +7,11 @@
  */
 import { parseArgs } from "node:util";
 import {
-  computeLeaderboardFromTable,
+  computeLeaderboardParallel,
   DEFAULT_BOOTSTRAP_ROUNDS,
   DEFAULT_SEED,
   readVoteFileParallel,
-  serveVoteFileWorker,
+  serveRatingsWorker,
   VOTE_FILE_FORMATS,
   VoteFileError,
   type Anchor,
@@ -33,11 +33,13 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   inputPath = args.input;
-  // Large files are parsed on two threads; workers run this same file (one file once bundled).
-  const table = await readVoteFileParallel(args.input, args.format, { anonyOnly: args.anonyOnly }, { workerScript: __filename });
+  // Large runs use two threads (file parsing, bootstrap rounds); workers run this same file,
+  // which stays one file once bundled.
+  const threads = { workerScript: __filename };
+  const table = await readVoteFileParallel(args.input, args.format, { anonyOnly: args.anonyOnly }, threads);
   if (table.length === 0) throw new UsageError(`${args.input}: no votes to rate`);
   if (args.anchor && !table.models.includes(args.anchor.model)) throw new UsageError(`--anchor: model ${JSON.stringify(args.anchor.model)} has no battles`);
-  const leaderboard = computeLeaderboardFromTable(table, { bootstrapRounds: args.bootstrap, seed: args.seed, anchor: args.anchor });
+  const leaderboard = await computeLeaderboardParallel(table, { bootstrapRounds: args.bootstrap, seed: args.seed, anchor: args.anchor }, threads);
   process.stdout.write(args.json ? toJson(leaderboard) : toTable(leaderboard));
   return 0;
 }
@@ -155,7 +157,7 @@ function fail(error: unknown): void {
   }
 }
 
-if (!serveVoteFileWorker()) {
+if (!serveRatingsWorker()) {
   main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
   }, fail);

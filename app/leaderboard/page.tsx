@@ -7,6 +7,8 @@ import { currentLang } from "@/lib/lang-server";
 
 export const dynamic = "force-dynamic";
 
+const PROVISIONAL_BATTLES = 30;
+
 export default async function LeaderboardPage({ searchParams }: { searchParams: Promise<{ category?: string }> }) {
   const lang = await currentLang();
   const { category } = await searchParams;
@@ -48,7 +50,11 @@ export default async function LeaderboardPage({ searchParams }: { searchParams: 
             {rows.map((r) => (
               <tr key={r.model} data-testid={`leaderboard-row-${slugOf(r.model)}`}>
                 <td>{r.rank}</td>
-                <td><Link href={`/models/${slugOf(r.model)}`}>{nameOf(r.model)}</Link></td>
+                <td>
+                  <Link href={`/models/${slugOf(r.model)}`}>{nameOf(r.model)}</Link>
+                  {/* Maximum likelihood on a handful of battles swings by hundreds of points. */}
+                  {r.battles < PROVISIONAL_BATTLES && <span className="muted small" data-testid="provisional"> · {lang === "zh" ? "暂定" : "provisional"}</span>}
+                </td>
                 <td>{Math.round(r.bt)}</td>
                 <td>
                   <div className="ci-bar" title={`${Math.round(r.ciLow)} – ${Math.round(r.ciHigh)}`}>

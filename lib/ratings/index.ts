@@ -25,9 +25,12 @@ export { onlineElo, onlineEloTable, eloDelta, ELO_K, ELO_SCALE, ELO_BASE, ELO_IN
 export { headToHead } from "./matrices";
 export { Rng, deriveSeed, roundSeed } from "./rng";
 export { toVoteTable, VoteTableBuilder } from "./vote-table";
-export { computeLeaderboard, computeLeaderboardFromTable, DEFAULT_BOOTSTRAP_ROUNDS, DEFAULT_SEED } from "./leaderboard";
+export { computeLeaderboard, computeLeaderboardFromTable, computeLeaderboardParallel, DEFAULT_BOOTSTRAP_ROUNDS, DEFAULT_SEED } from "./leaderboard";
 export { readVoteFile, readVoteFilePart, VOTE_FILE_FORMATS, type VoteFileFormat } from "./vote-file";
-export { mergeVoteTables, PARALLEL_MIN_BYTES, readVoteFileParallel, serveVoteFileWorker, type ParallelReadOptions } from "./parallel-read";
+export { mergeVoteTables, PARALLEL_MIN_BYTES, readVoteFileParallel, type ParallelReadOptions } from "./parallel-read";
+export { bootstrapParallel, PARALLEL_MIN_BOOTSTRAP_WORK } from "./parallel-bootstrap";
+export { serveRatingsWorker } from "./serve-worker";
+export type { ThreadOptions } from "./threads";
 export { readJsonRecords, VoteFileError, type ByteRange } from "./json-records";
 export { FASTCHAT_FORMAT, parseFastChatRow } from "./fastchat";
 export { LEITAI_FORMAT, parseVoteObject, type VoteRowFormat, type VoteRowOptions } from "./vote-format";

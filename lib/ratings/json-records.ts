@@ -48,10 +48,15 @@ export function startsWithArray(path: string): boolean {
   const fd = openSync(path, "r");
   try {
     const head = Buffer.alloc(1 << 16);
-    const n = readSync(fd, head, 0, head.length, 0);
+    let n = readSync(fd, head, 0, head.length, 0);
     let p = n >= 3 && head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
-    while (p < n && isSpace(head[p]!)) p++;
-    return p < n && head[p] === 0x5b;
+    for (let offset = 0; n > 0; p = 0) {
+      while (p < n && isSpace(head[p]!)) p++;
+      if (p < n) return head[p] === 0x5b;
+      offset += n;
+      n = readSync(fd, head, 0, head.length, offset);
+    }
+    return false;
   } finally {
     closeSync(fd);
   }

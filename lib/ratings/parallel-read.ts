@@ -1,21 +1,16 @@
 import { closeSync, openSync, readSync, statSync } from "node:fs";
-import { createRequire } from "node:module";
-import { availableParallelism } from "node:os";
-import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import { startsWithArray, VoteFileError, type ByteRange } from "./json-records";
 import { readVoteFile, readVoteFilePart, type VoteFileFormat } from "./vote-file";
 import type { VoteRowOptions } from "./vote-format";
+import { splitWork, startWorker, threadCount, type ThreadOptions } from "./threads";
 import { VoteTableBuilder } from "./vote-table";
 import type { VoteTable } from "./types";
 
 /** Below this size a worker's start-up costs more than the parse it takes over. */
 export const PARALLEL_MIN_BYTES = 8 << 20;
 
-export interface ParallelReadOptions {
-  /** Script each parse worker runs; it must call serveVoteFileWorker() before anything else. */
-  workerScript: string;
-  /** Parts read at once, the calling thread's included (default: up to 2, one per CPU). */
-  threads?: number;
+export interface ParallelReadOptions extends ThreadOptions {
   minBytes?: number;
 }
 
@@ -41,10 +36,10 @@ type PartReply =
  */
 export async function readVoteFileParallel(path: string, format: VoteFileFormat, options: VoteRowOptions, parallel: ParallelReadOptions): Promise<VoteTable> {
   const size = statSync(path).size;
-  const threads = parallel.threads ?? Math.min(2, availableParallelism());
+  const threads = threadCount(parallel);
   if (threads < 2 || size < (parallel.minBytes ?? PARALLEL_MIN_BYTES) || startsWithArray(path)) return readVoteFile(path, format, options);
   const ranges = splitAtLines(path, size, threads);
-  const replies = ranges.slice(1).map((range) => readPartInWorker(parallel.workerScript, { tag: TAG, path, format, options, range }));
+  const replies = ranges.slice(1).map((range) => startWorker<PartReply>(parallel.workerScript, { tag: TAG, path, format, options, range }, failure));
   const stop = () => replies.forEach((reply) => void reply.worker.terminate());
   let first;
   try {
@@ -67,7 +62,7 @@ export async function readVoteFileParallel(path: string, format: VoteFileFormat,
   return mergeVoteTables(parts);
 }
 
-/** Run in a worker thread's entry script: reads the part asked for and returns true; false on any other thread. */
+/** In a worker: reads the part asked for and returns true; false on any other thread or task. */
 export function serveVoteFileWorker(): boolean {
   const request = workerData as Partial<PartRequest> | null;
   if (isMainThread || request?.tag !== TAG || !parentPort) return false;
@@ -100,6 +95,14 @@ export function mergeVoteTables(parts: readonly VoteTable[]): VoteTable {
     const models = Int32Array.from(part.models, (name) => names.modelId(name));
     const categories = Int32Array.from(part.categories, (name) => names.categoryId(name));
     outcome.set(part.outcome, at);
+    if (isIdentity(models) && isIdentity(categories)) {
+      // The first part always: its ids are already the merged ones.
+      modelA.set(part.modelA, at);
+      modelB.set(part.modelB, at);
+      category.set(part.category, at);
+      at += part.length;
+      continue;
+    }
     for (let v = 0; v < part.length; v++, at++) {
       modelA[at] = models[part.modelA[v]!]!;
       modelB[at] = models[part.modelB[v]!]!;
@@ -110,14 +113,19 @@ export function mergeVoteTables(parts: readonly VoteTable[]): VoteTable {
   return { models: names.models, categories: names.categories, modelA, modelB, outcome, category, length };
 }
 
-/** `parts` ranges covering the file, each after the first starting just past a newline. */
+function isIdentity(ids: Int32Array): boolean {
+  return ids.every((id, i) => id === i);
+}
+
+/** `parts` ranges covering the file (sized by splitWork), each after the first starting just past a newline. */
 function splitAtLines(path: string, size: number, parts: number): ByteRange[] {
   const fd = openSync(path, "r");
   try {
     const cuts = [0];
+    const targets = splitWork(size, parts);
     const probe = Buffer.allocUnsafe(1 << 16);
     for (let k = 1; k < parts; k++) {
-      let pos = Math.max(cuts[cuts.length - 1]!, Math.floor((size * k) / parts));
+      let pos = Math.max(cuts[cuts.length - 1]!, targets[k]!);
       let cut = size;
       while (pos < size) {
         const n = readSync(fd, probe, 0, probe.length, pos);
@@ -135,20 +143,6 @@ function splitAtLines(path: string, size: number, parts: number): ByteRange[] {
   } finally {
     closeSync(fd);
   }
-}
-
-function readPartInWorker(script: string, request: PartRequest): { worker: Worker; reply: Promise<PartReply> } {
-  // Run from TypeScript source, a worker does not inherit the parent's loader: register it first.
-  const worker = script.endsWith(".ts")
-    ? new Worker(`require(${JSON.stringify(createRequire(script).resolve("tsx/cjs"))}); require(${JSON.stringify(script)});`, { eval: true, workerData: request })
-    : new Worker(script, { workerData: request });
-  // Always resolves, so a part nobody awaits any more (an earlier part failed) cannot reject unhandled.
-  const reply = new Promise<PartReply>((resolve) => {
-    worker.once("message", (message: PartReply) => resolve(message));
-    worker.once("error", (error) => resolve(failure(error)));
-    worker.once("exit", (code) => resolve({ ok: false, message: `vote file worker exited (code ${code}) without a result` }));
-  });
-  return { worker, reply };
 }
 
 function partTable(part: Extract<PartReply, { ok: true }>): VoteTable {

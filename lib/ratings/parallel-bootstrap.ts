@@ -1,0 +1,77 @@
+import { isMainThread, parentPort, workerData } from "node:worker_threads";
+import { bootstrap, bootstrapResult, bootstrapRounds, type BootstrapOptions, type BootstrapResult } from "./bootstrap";
+import { fitBradleyTerry } from "./bradley-terry";
+import { splitWork, startWorker, threadCount, type ThreadOptions } from "./threads";
+import type { Anchor, PairCounts } from "./types";
+
+/** Below this much work (rounds × models²) a worker's start-up costs more than it saves. */
+export const PARALLEL_MIN_BOOTSTRAP_WORK = 500_000;
+
+const TAG = "leitai-bootstrap-rounds";
+
+interface RoundsRequest {
+  tag: typeof TAG;
+  counts: PairCounts;
+  theta: Float64Array;
+  seed: number;
+  anchor?: Anchor;
+  from: number;
+  to: number;
+}
+
+type RoundsReply = { ok: true; ratings: ArrayBuffer } | { ok: false; message: string };
+
+/**
+ * bootstrap() with its rounds split over threads. Every round draws from its own seed,
+ * so the result is bit for bit the single-threaded one.
+ */
+export async function bootstrapParallel(counts: PairCounts, options: BootstrapOptions, parallel: ThreadOptions): Promise<BootstrapResult> {
+  const { rounds = 100, seed = 42, anchor } = options;
+  const m = counts.models.length;
+  const threads = Math.min(threadCount(parallel), rounds);
+  if (threads < 2 || rounds * m * m < PARALLEL_MIN_BOOTSTRAP_WORK) return bootstrap(counts, options);
+  const fullFit = options.fullFit ?? fitBradleyTerry(counts);
+  const cuts = splitWork(rounds, threads);
+  const workers = cuts.slice(1, -1).map((from, k) => {
+    const request: RoundsRequest = { tag: TAG, counts, theta: fullFit.theta, seed, anchor, from, to: cuts[k + 2]! };
+    return { from, ...startWorker<RoundsReply>(parallel.workerScript, request, failure) };
+  });
+  const ratings = new Float64Array(rounds * m);
+  try {
+    ratings.set(bootstrapRounds(counts, { seed, anchor, fullFit }, 0, cuts[1]!));
+  } catch (error) {
+    workers.forEach(({ worker }) => void worker.terminate());
+    throw error;
+  }
+  for (const { from, reply } of workers) {
+    const part = await reply;
+    if (!part.ok) {
+      workers.forEach(({ worker }) => void worker.terminate());
+      throw new Error(part.message);
+    }
+    ratings.set(new Float64Array(part.ratings), from * m);
+  }
+  return bootstrapResult(ratings, m, rounds);
+}
+
+/** In a worker: runs the bootstrap rounds asked for and returns true; false on any other thread or task. */
+export function serveBootstrapWorker(): boolean {
+  const request = workerData as Partial<RoundsRequest> | null;
+  if (isMainThread || request?.tag !== TAG || !parentPort) return false;
+  const { counts, theta, seed, anchor, from, to } = request as RoundsRequest;
+  let reply: RoundsReply;
+  try {
+    // The caller's fit, not a refit here: every round must start from the same bits.
+    const fullFit = { models: counts.models, theta, iterations: 0, converged: true };
+    const ratings = bootstrapRounds(counts, { seed, anchor, fullFit }, from, to);
+    reply = { ok: true, ratings: ratings.buffer as ArrayBuffer };
+  } catch (error) {
+    reply = failure(error);
+  }
+  parentPort.postMessage(reply, reply.ok ? [reply.ratings] : []);
+  return true;
+}
+
+function failure(error: unknown): RoundsReply {
+  return { ok: false, message: (error as Error)?.message ?? String(error) };
+}

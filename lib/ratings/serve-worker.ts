@@ -1,0 +1,10 @@
+import { serveBootstrapWorker } from "./parallel-bootstrap";
+import { serveVoteFileWorker } from "./parallel-read";
+
+/**
+ * Call first in a script passed as `workerScript`: in a ratings worker it does the task
+ * and returns true (the script should then do nothing else); elsewhere it returns false.
+ */
+export function serveRatingsWorker(): boolean {
+  return serveVoteFileWorker() || serveBootstrapWorker();
+}

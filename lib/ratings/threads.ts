@@ -1,0 +1,41 @@
+import { createRequire } from "node:module";
+import { availableParallelism } from "node:os";
+import { Worker } from "node:worker_threads";
+
+/** Where rating work may run besides the calling thread. */
+export interface ThreadOptions {
+  /** Script each worker runs; it must call serveRatingsWorker() before anything else. */
+  workerScript: string;
+  /** Threads to use, the calling one included (default: up to 2, one per CPU). */
+  threads?: number;
+}
+
+export function threadCount(options: ThreadOptions): number {
+  return options.threads ?? Math.min(2, availableParallelism());
+}
+
+/**
+ * Starts a worker on `script` and resolves with its first message, or with `onFailure(error)`
+ * when it dies first. Never rejects, so a result nobody awaits any more cannot reject unhandled.
+ */
+export function startWorker<Reply>(script: string, data: unknown, onFailure: (error: unknown) => Reply): { worker: Worker; reply: Promise<Reply> } {
+  // Run from TypeScript source, a worker does not inherit the parent's loader: register it first.
+  const worker = script.endsWith(".ts")
+    ? new Worker(`require(${JSON.stringify(createRequire(script).resolve("tsx/cjs"))}); require(${JSON.stringify(script)});`, { eval: true, workerData: data })
+    : new Worker(script, { workerData: data });
+  const reply = new Promise<Reply>((resolve) => {
+    worker.once("message", (message: Reply) => resolve(message));
+    worker.once("error", (error) => resolve(onFailure(error)));
+    worker.once("exit", (code) => resolve(onFailure(new Error(`ratings worker exited (code ${code}) without a result`))));
+  });
+  return { worker, reply };
+}
+
+/** Work shares of the calling thread to one worker's: a worker first spends ~50 ms starting. */
+const CALLER_SHARE = 1.2;
+
+/** Cut points 0 = c0 ≤ c1 ≤ … ≤ c[threads] = total: part k is [c[k], c[k+1]), part 0 the caller's. */
+export function splitWork(total: number, threads: number): number[] {
+  const shares = CALLER_SHARE + threads - 1;
+  return Array.from({ length: threads + 1 }, (_, k) => (k === 0 ? 0 : Math.floor((total * (CALLER_SHARE + k - 1)) / shares)));
+}

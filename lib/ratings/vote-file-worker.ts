@@ -1,5 +1,0 @@
-// Parse-worker entry for runs from source (tests, benchmarks); the bundled CLI serves
-// workers from its own file.
-import { serveVoteFileWorker } from "./parallel-read";
-
-serveVoteFileWorker();
