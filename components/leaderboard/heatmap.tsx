@@ -33,8 +33,9 @@ export function Heatmap({ names, values, percent, testId }: { names: string[]; v
             return c ? <div className="card small">{names[n - 1 - c.y]} vs {names[c.x]}: {c.label}</div> : null;
           }} />
           <Scatter data={cells} shape={(props: unknown) => {
-            const { cx, cy, payload, xAxis } = props as { cx: number; cy: number; payload: Cell; xAxis: { width: number } };
-            const side = Math.max(12, (xAxis?.width ?? 300) / n - 4);
+            const { cx, cy, payload } = props as { cx: number; cy: number; payload: Cell };
+            // The plot area is the chart minus its margins (60 + 10 across, 10 + 60 down).
+            const side = Math.max(12, (size - 130) / n - 2);
             return (
               <g>
                 <rect x={cx - side / 2} y={cy - side / 2} width={side} height={side} fill={colour(payload.value, max, percent)} stroke="#fff" />
