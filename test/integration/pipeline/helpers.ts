@@ -1,6 +1,8 @@
 import { randomBytes } from "node:crypto";
 import type { Model, Prisma } from "@prisma/client";
 import { db } from "@/lib/db";
+import { closeChannelHub } from "@/lib/pipeline/hub";
+import { closeQueues } from "@/lib/pipeline/queues";
 import { encryptSecret } from "@/lib/secrets";
 import type { StreamMessage } from "@/lib/pipeline/contracts";
 import { GenerationWorkers, type PoolOptions } from "@/workers/pool";
@@ -94,4 +96,11 @@ export function textOf(messages: StreamMessage[]): string {
 
 export function expectSeqsContiguous(messages: StreamMessage[], from = 1): boolean {
   return messages.every((m, i) => m.seq === from + i);
+}
+
+/** The teardown every pipeline test file ends with: shared connections closed, its models removed. */
+export async function releasePipeline(): Promise<void> {
+  await closeQueues();
+  await closeChannelHub();
+  await removeCreatedModels();
 }

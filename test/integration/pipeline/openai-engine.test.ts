@@ -4,12 +4,10 @@ import { cancelGeneration, createAndEnqueue, createGeneration, enqueueGeneration
 import { DEFAULT_GENERATION_PARAMS, type GenerationParams } from "@/lib/pipeline/contracts";
 import { generationEvents } from "@/lib/pipeline/events";
 import { getModelHealth } from "@/lib/pipeline/health";
-import { closeChannelHub } from "@/lib/pipeline/hub";
-import { closeQueues } from "@/lib/pipeline/queues";
 import type { GenerationWorkers } from "@/workers/pool";
 import { FakeEngine } from "../support/fake-engine";
 import { freePort } from "../support/processes";
-import { collect, createModel, expectSeqsContiguous, finishedGeneration, startWorkers, textOf, waitFor, removeCreatedModels } from "./helpers";
+import { collect, createModel, expectSeqsContiguous, finishedGeneration, startWorkers, textOf, waitFor, releasePipeline } from "./helpers";
 
 // openai-kind models against a fake OpenAI-compatible server: the happy path, every failure
 // an external endpoint can throw at us, cancellation and priorities.
@@ -31,9 +29,7 @@ describe("generation pipeline with an OpenAI-compatible endpoint", () => {
   afterAll(async () => {
     await workers?.close(1000);
     await engine.stop();
-    await closeQueues();
-    await closeChannelHub();
-    await removeCreatedModels();
+    await releasePipeline();
   });
 
   async function run(remoteModel: string, baseUrl?: string) {

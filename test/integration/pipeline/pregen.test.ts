@@ -1,13 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/lib/db";
 import { paramsHash } from "@/lib/generations";
-import { closeChannelHub } from "@/lib/pipeline/hub";
 import { cancelPregen, getPregenProgress, retryFailed, startPregen } from "@/lib/pipeline/pregen";
-import { closeQueues } from "@/lib/pipeline/queues";
 import { generationParamsOf } from "@/lib/models/engine";
 import type { GenerationWorkers } from "@/workers/pool";
 import { FakeEngine } from "../support/fake-engine";
-import { createModel, startWorkers, waitFor, removeCreatedModels } from "./helpers";
+import { createModel, startWorkers, waitFor, releasePipeline } from "./helpers";
 
 // Pre-generation runs: fan-out, skipping answers that exist, progress, retry and cancel.
 
@@ -27,9 +25,7 @@ describe("pre-generation", () => {
   afterAll(async () => {
     await workers?.close(1000);
     await engine.stop();
-    await closeQueues();
-    await closeChannelHub();
-    await removeCreatedModels();
+    await releasePipeline();
   });
 
   const settled = (runId: string) =>

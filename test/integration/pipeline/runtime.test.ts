@@ -7,15 +7,13 @@ import { DEFAULT_GENERATION_PARAMS, generationLogKey, type GenerationParams, typ
 import { chatRequestBody } from "@/lib/pipeline/engine-client";
 import { engineTargetOf } from "@/lib/pipeline/engine-target";
 import { generationEvents } from "@/lib/pipeline/events";
-import { closeChannelHub } from "@/lib/pipeline/hub";
-import { closeQueues } from "@/lib/pipeline/queues";
 import { redis } from "@/lib/redis";
 import type { GenerationWorkers } from "@/workers/pool";
 import type { RuntimeSupervisor } from "@/workers/runtime-supervisor";
 import { ADMIN } from "../support/users";
 import { Client } from "../support/http";
 import { freePort, startSite } from "../support/processes";
-import { collect, createModel, expectSeqsContiguous, finishedGeneration, startWorkers, textOf, waitFor, removeCreatedModels } from "./helpers";
+import { collect, createModel, expectSeqsContiguous, finishedGeneration, startWorkers, textOf, waitFor, releasePipeline } from "./helpers";
 import { runningSequences, startRuntime, writeDemoModels } from "./runtime-support";
 
 // The pipeline against the real gpu-runtime serving two tiny random models on CPU.
@@ -70,9 +68,7 @@ describe("generation pipeline on the gpu-runtime", () => {
   afterAll(async () => {
     await workers?.close(2000);
     await runtime?.stop();
-    await closeQueues();
-    await closeChannelHub();
-    await removeCreatedModels();
+    await releasePipeline();
   });
 
   it("streams to an SSE client the stored text, which is the runtime's non-streamed greedy answer", async () => {

@@ -5,11 +5,10 @@ import { db } from "@/lib/db";
 import { createAndEnqueue } from "@/lib/generations";
 import { DEFAULT_GENERATION_PARAMS } from "@/lib/pipeline/contracts";
 import { generationEvents } from "@/lib/pipeline/events";
-import { closeChannelHub } from "@/lib/pipeline/hub";
-import { closeQueues, generationQueue } from "@/lib/pipeline/queues";
+import { generationQueue } from "@/lib/pipeline/queues";
 import { FakeEngine } from "../support/fake-engine";
 import { freePort, ROOT } from "../support/processes";
-import { collect, createModel, finishedGeneration, textOf, waitFor, removeCreatedModels } from "./helpers";
+import { collect, createModel, finishedGeneration, textOf, waitFor, releasePipeline } from "./helpers";
 
 // Real worker processes (node_modules/.bin/tsx workers/main.ts): one is killed with SIGKILL in
 // the middle of a generation; the other takes the job over once its lock expires.
@@ -72,9 +71,7 @@ describe("a worker killed mid-generation", () => {
   afterAll(async () => {
     for (const w of workers) if (w.child.exitCode === null) killGroup(w, "SIGKILL");
     await engine.stop();
-    await closeQueues();
-    await closeChannelHub();
-    await removeCreatedModels();
+    await releasePipeline();
   });
 
   it("is taken over by another worker, which restarts the answer and completes it", async () => {
