@@ -25,4 +25,9 @@ export default tseslint.config(
     files: ["lib/env.ts", "prisma.config.ts", "next.config.js", "scripts/**", "test/**", "playwright.config.ts", "vitest.config.ts", "bench/**", "workers/bench/**"],
     rules: { "no-restricted-properties": "off" },
   },
+  {
+    // Next.js loads its config as CommonJS.
+    files: ["next.config.js"],
+    rules: { "@typescript-eslint/no-require-imports": "off" },
+  },
 );

@@ -1,4 +1,6 @@
 // @ts-check
+// Sent with every response; lib/web/server.ts adds the same to what it answers itself.
+const securityHeaders = require("./lib/web/security-headers.json");
 
 /** @type {import('next').NextConfig} */
 const nextConfig = {
@@ -17,11 +19,7 @@ const nextConfig = {
     return [
       {
         source: "/:path*",
-        headers: [
-          { key: "X-Content-Type-Options", value: "nosniff" },
-          { key: "Referrer-Policy", value: "same-origin" },
-          { key: "X-Frame-Options", value: "DENY" },
-        ],
+        headers: securityHeaders,
       },
     ];
   },

@@ -1,5 +1,8 @@
 #!/usr/bin/env bash
-# Runs bench/vote-load.ts against the built site on its own database (leitai_bench).
+# The vote endpoint under load, side by side: the production server's anonymous-vote fast
+# path, then the same requests through the Next.js route handler (LEITAI_VOTE_FAST_PATH=false).
+# Each run gets a freshly started site on its own database (leitai_bench).
+#   bash bench/vote-load.sh [votes] [concurrency]
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PORT=3300
@@ -13,9 +16,15 @@ psql "${DATABASE_URL%/*}/postgres" -qtAc "DROP DATABASE IF EXISTS leitai_bench W
 psql "${DATABASE_URL%/*}/postgres" -qtAc "CREATE DATABASE leitai_bench" >/dev/null
 node_modules/.bin/prisma migrate deploy >/dev/null
 node_modules/.bin/tsx prisma/seed.ts >/dev/null
-[[ -f .next/BUILD_ID ]] || node_modules/.bin/next build >/dev/null
-node ${LEITAI_BENCH_NODE_OPTIONS:-} node_modules/next/dist/bin/next start -p "$PORT" > .leitai/bench-site.log 2>&1 &
-SITE=$!
-trap 'kill $SITE 2>/dev/null || true' EXIT
-for _ in $(seq 60); do curl -fsS "http://localhost:$PORT/api/health" >/dev/null 2>&1 && break; sleep 0.5; done
-LEITAI_BENCH_BASE_URL="http://localhost:$PORT" node --import tsx bench/vote-load.ts "${1:-5000}" "${2:-32}"
+node_modules/.bin/next build >/dev/null
+
+SITE=""
+trap '[[ -n "$SITE" ]] && kill "$SITE" 2>/dev/null || true' EXIT
+for path in fast-path next.js; do
+  fast=true; [[ "$path" == next.js ]] && fast=false
+  LEITAI_VOTE_FAST_PATH=$fast node ${LEITAI_BENCH_NODE_OPTIONS:-} --import tsx scripts/web.ts -p "$PORT" > ".leitai/bench-site-$path.log" 2>&1 &
+  SITE=$!
+  for _ in $(seq 120); do curl -fsS "http://localhost:$PORT/api/health" >/dev/null 2>&1 && break; sleep 0.5; done
+  LEITAI_BENCH_PATH="$path" LEITAI_BENCH_BASE_URL="http://localhost:$PORT" node --import tsx bench/vote-load.ts "${1:-5000}" "${2:-16}"
+  kill "$SITE"; wait "$SITE" 2>/dev/null || true; SITE=""
+done

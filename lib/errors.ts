@@ -1,5 +1,7 @@
 // Typed error codes ("type:surface") mapped to HTTP statuses. Users see `message`;
 // `cause` stays in the server log.
+import { ZodError } from "zod";
+import { log } from "./log";
 
 export type ErrorType =
   | "bad_request"
@@ -52,3 +54,28 @@ export const errors = {
     new AppError(`rate_limit:${surface}`, `Too many requests; try again in ${retryAfterS} s.`, { retryAfterS }),
   unavailable: (surface: string, message: string) => new AppError(`unavailable:${surface}`, message),
 };
+
+export type ErrorPayload = {
+  status: number;
+  headers: Record<string, string>;
+  body: { error: { code: string; message: string; field?: string } };
+};
+
+/** Any thrown value as the typed JSON error a client sees (framework-free: lib/web uses it too). */
+export function errorPayload(error: unknown): ErrorPayload {
+  if (error instanceof AppError) {
+    const headers: Record<string, string> = {};
+    if (error.details.retryAfterS !== undefined) headers["Retry-After"] = String(error.details.retryAfterS);
+    if (error.status >= 500) log.error(error.code, error.details.cause ?? error);
+    return { status: error.status, headers, body: { error: { code: error.code, message: error.message, field: error.details.field } } };
+  }
+  if (error instanceof ZodError) {
+    const issue = error.issues[0];
+    const field = issue?.path.join(".") || undefined;
+    const message = field ? `${field}: ${issue?.message}` : (issue?.message ?? "Invalid input.");
+    return errorPayload(errors.badRequest("input", message, field));
+  }
+  // Anything else (database, network) is logged in full and masked for the client.
+  log.error("unhandled", error);
+  return { status: 500, headers: {}, body: { error: { code: "internal:server", message: "Something went wrong on our side; it has been logged." } } };
+}

@@ -1,7 +1,7 @@
 import pg from "pg";
 import { env } from "./env";
 
-// node-postgres for the hottest paths (the vote endpoint): a plain parameterised query costs
+// node-postgres for the hottest paths (the vote endpoint): a named (prepared) query costs
 // a fraction of a Prisma call. Everything else goes through Prisma (lib/db.ts).
 const holder = globalThis as unknown as { leitaiSql?: pg.Pool };
 

@@ -51,7 +51,7 @@ step "build"
 node_modules/.bin/next build
 
 step "start the built site on :$PORT"
-node node_modules/next/dist/bin/next start -p "$PORT" > .leitai/test-server.log 2>&1 &
+node --import tsx scripts/web.ts -p "$PORT" > .leitai/test-server.log 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 120); do
   if curl -fsS "http://localhost:$PORT/api/health" >/dev/null 2>&1; then break; fi

@@ -110,7 +110,7 @@ async function main() {
   process.on("SIGINT", () => void stopAll(0));
   process.on("SIGTERM", () => void stopAll(0));
 
-  start("web", process.execPath, ["node_modules/next/dist/bin/next", "start", "-p", String(PORT)], env);
+  start("web", process.execPath, ["--import", "tsx", "scripts/web.ts", "-p", String(PORT)], env);
   // The worker supervises the gpu-runtime (on CPU here) that serves the demo models.
   // node --import tsx (not the tsx wrapper) so SIGTERM reaches the worker itself and it drains.
   start("worker", process.execPath, ["--import", "tsx", "workers/main.ts"], {

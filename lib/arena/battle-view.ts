@@ -1,7 +1,7 @@
 import type { GenerationStatus, Side, VoteWinner } from "@prisma/client";
 import { db } from "../db";
 import { errors } from "../errors";
-import type { Voter } from "../voter";
+import type { Voter } from "../voter-id";
 
 export type SideView = { status: GenerationStatus; text: string; error: string | null };
 export type TurnView = { turn: number; prompt: string; sides: Record<Side, SideView> };

@@ -5,7 +5,7 @@ import { errors } from "../errors";
 import { cancelGeneration, createGeneration, enqueueGeneration } from "../generations";
 import { generationParamsOf } from "../models/engine";
 import type { ChatMessage } from "../pipeline/contracts";
-import type { Voter } from "../voter";
+import type { Voter } from "../voter-id";
 import { NotEnoughModelsError, pickPair } from "./matchmaking";
 import { listContenders, type ArenaContender } from "./models";
 import { healthyModelIds } from "./model-health";

@@ -1,15 +1,22 @@
 import { randomUUID } from "node:crypto";
 import type { VoteWinner } from "@prisma/client";
+import { z } from "zod";
 import { db } from "../db";
 import { env } from "../env";
 import { errors } from "../errors";
 import { ELO_K } from "../ratings";
 import { sql } from "../sql";
-import type { Voter } from "../voter";
+import type { Voter } from "../voter-id";
 import type { RevealedModel } from "./battle-view";
 import { revealedIdentity } from "./identity";
 import { enforceRateLimit } from "./rate-limit";
 import { scheduleRatingsRecompute } from "./ratings-job";
+
+/** The body of POST /api/battles/{id}/vote, for both the Next.js handler and the fast path. */
+export const voteInput = z.object({
+  winner: z.enum(["A", "B", "tie", "both_bad"]),
+  reason: z.string().trim().max(280, "reason: at most 280 characters").optional(),
+});
 
 export type VoteResult = {
   battleId: string;
@@ -35,7 +42,7 @@ type BattleForVote = {
 
 /** Everything a vote needs in one round trip (the vote endpoint is the hottest path). */
 async function loadBattleForVote(battleId: string): Promise<BattleForVote | null> {
-  const { rows } = await sql().query<BattleForVote>(`
+  const { rows } = await sql().query<BattleForVote>({ name: "vote:load", values: [battleId], text: `
     SELECT b."voterKey", b.mode::text AS mode, b."categoryId", b."modelAId", b."modelBId",
            json_build_object('slug', ma.slug, 'displayName', ma."displayName", 'organisation', ma.organisation, 'status', ma.status) AS "modelA",
            json_build_object('slug', mb.slug, 'displayName', mb."displayName", 'organisation', mb.organisation, 'status', mb.status) AS "modelB",
@@ -46,7 +53,7 @@ async function loadBattleForVote(battleId: string): Promise<BattleForVote | null
     JOIN models ma ON ma.id = b."modelAId"
     JOIN models mb ON mb.id = b."modelBId"
     LEFT JOIN votes v ON v."battleId" = b.id
-    WHERE b.id = $1`, [battleId]);
+    WHERE b.id = $1` });
   return rows[0] ?? null;
 }
 
@@ -101,7 +108,7 @@ export async function castVote({ battleId, voter, winner, reason }: {
   // One statement: insert the vote, move both Elo ratings (rows locked, so concurrent votes on
   // the same models apply one after another) and mark the battle voted. ON CONFLICT makes a
   // racing duplicate a no-op that we then resolve below.
-  const { rows: inserted } = await sql().query<{ id: string }>(`
+  const { rows: inserted } = await sql().query<{ id: string }>({ name: "vote:insert", text: `
     WITH ins AS (
       INSERT INTO votes (id, "battleId", winner, reason, "voterKey", "userId", "ipHash", rated, valid, "invalidReason",
                          "modelAId", "modelBId", "categoryId", "createdAt")
@@ -122,8 +129,8 @@ export async function castVote({ battleId, voter, winner, reason }: {
       UPDATE battles SET status = 'voted', "updatedAt" = now() WHERE id = $2 AND EXISTS (SELECT 1 FROM ins)
     )
     SELECT id FROM ins`,
-    [randomUUID(), battleId, winner, reason ?? null, voter.voterKey, voter.userId, voter.ipHash, rated, valid, invalidReason, a, b, battle.categoryId, moveElo, ELO_K, scoreA],
-  );
+    values: [randomUUID(), battleId, winner, reason ?? null, voter.voterKey, voter.userId, voter.ipHash, rated, valid, invalidReason, a, b, battle.categoryId, moveElo, ELO_K, scoreA],
+  });
 
   if (inserted.length === 0) {
     const existing = await db.vote.findUniqueOrThrow({ where: { battleId }, select: { winner: true, voterKey: true, valid: true, rated: true } });

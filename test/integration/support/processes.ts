@@ -36,7 +36,7 @@ export class ThrowawayPostgres {
 
 /** The built site (`next build` ran before the integration tests), on its own port and env. */
 export async function startSite(port: number, env: Record<string, string>): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [path.join(ROOT, "node_modules/next/dist/bin/next"), "start", "-p", String(port)], {
+  const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "scripts/web.ts"), "-p", String(port)], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: "ignore",

@@ -1,6 +1,5 @@
 import { NextResponse } from "next/server";
-import { z } from "zod";
-import { castVote } from "@/lib/arena/votes";
+import { castVote, voteInput } from "@/lib/arena/votes";
 import { errors } from "@/lib/errors";
 import { parseJson, route } from "@/lib/http";
 import { resolveVoter } from "@/lib/voter";
@@ -8,14 +7,11 @@ import { resolveVoter } from "@/lib/voter";
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
 
-const body = z.object({
-  winner: z.enum(["A", "B", "tie", "both_bad"]),
-  reason: z.string().trim().max(280, "reason: at most 280 characters").optional(),
-});
-
+// The production server answers anonymous votes without Next.js (lib/web/vote-fast-path.ts);
+// this handler serves signed-in voters and `next dev`.
 export const POST = route(async (request: Request, { params }: { params: Promise<{ id: string }> }) => {
   const { id } = await params;
-  const input = await parseJson(request, body);
+  const input = await parseJson(request, voteInput);
   const voter = await resolveVoter({ issueCookie: false });
   if (!voter) throw errors.forbidden("vote", "Only the voter who started this battle can vote on it.");
   return NextResponse.json(await castVote({ battleId: id, voter, winner: input.winner, reason: input.reason || null }));

@@ -1,0 +1,39 @@
+import http, { type IncomingMessage } from "node:http";
+import next from "next";
+import { env } from "../env";
+import { log } from "../log";
+import { answerAnonymousVote, anonymousVoteTarget } from "./vote-fast-path";
+
+/**
+ * Rate limits and moderation key on the client's address, so X-Forwarded-For must not be the
+ * client's to choose: without a trusted proxy it becomes the socket's address; behind one, the
+ * proxy's header stands (its last hop is the address the proxy saw).
+ */
+export function pinClientAddress(req: IncomingMessage, trustProxy: boolean): void {
+  const socketAddress = (req.socket.remoteAddress ?? "unknown").replace(/^::ffff:/, "");
+  if (!(trustProxy && req.headers["x-forwarded-for"])) req.headers["x-forwarded-for"] = socketAddress;
+  delete req.headers["x-real-ip"];
+}
+
+/** The production web server: Next.js for everything but anonymous votes (lib/web/vote-fast-path.ts). */
+export async function startWebServer({ port, hostname, dir }: { port: number; hostname?: string; dir: string }) {
+  const { LEITAI_TRUST_PROXY: trustProxy, LEITAI_VOTE_FAST_PATH: fastVotes } = env();
+  const app = next({ dev: false, dir, port, hostname });
+  await app.prepare();
+  const handle = app.getRequestHandler();
+  const server = http.createServer((req, res) => {
+    pinClientAddress(req, trustProxy);
+    const vote = fastVotes ? anonymousVoteTarget(req) : null;
+    const answered = vote ? answerAnonymousVote(req, res, vote) : handle(req, res);
+    answered.catch((error: unknown) => {
+      log.error("web:request", error);
+      if (!res.headersSent) res.writeHead(500, { "Content-Type": "text/plain" });
+      res.end("Internal error");
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, hostname, resolve);
+  });
+  return { server, app };
+}

@@ -1,0 +1,104 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { castVote, voteInput } from "../arena/votes";
+import { errorPayload, errors } from "../errors";
+import { clientIp, hashIp, isSessionCookie, verifyVoterCookie, VOTER_COOKIE } from "../voter-id";
+import securityHeaders from "./security-headers.json";
+
+// Votes are the arena's hottest request. Through Next.js one costs about three times the CPU
+// of the vote itself (BENCHMARKS.md, "Vote endpoint"), so the web server answers anonymous
+// votes here with the same input schema, voter cookie, error payloads and castVote() as
+// app/api/battles/[id]/vote/route.ts. Signed-in voters go to that handler (next-auth).
+
+const VOTE_PATH = /^\/api\/battles\/([^/?#]+)\/vote\/?(?:\?.*)?$/;
+/** A vote is a winner and a reason of at most 280 characters. */
+const MAX_BODY_BYTES = 8 * 1024;
+
+function parseCookies(header: string | undefined): Map<string, string> {
+  const jar = new Map<string, string>();
+  if (!header) return jar;
+  for (const part of header.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq <= 0) continue;
+    const name = part.slice(0, eq).trim();
+    let value = part.slice(eq + 1).trim();
+    if (value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+    try {
+      value = decodeURIComponent(value);
+    } catch {
+      // kept as sent, like Next.js does
+    }
+    if (!jar.has(name)) jar.set(name, value);
+  }
+  return jar;
+}
+
+/** The battle id when this request is an anonymous vote; null hands the request to Next.js. */
+export function anonymousVoteTarget(req: IncomingMessage): { battleId: string; cookies: Map<string, string> } | null {
+  if (req.method !== "POST") return null;
+  const match = VOTE_PATH.exec(req.url ?? "");
+  if (!match) return null;
+  const cookies = parseCookies(req.headers.cookie);
+  for (const name of cookies.keys()) if (isSessionCookie(name)) return null;
+  try {
+    return { battleId: decodeURIComponent(match[1]!), cookies };
+  } catch {
+    return null;
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const tooLarge = () => errors.badRequest("input", `The request body must be at most ${MAX_BODY_BYTES} bytes.`);
+    if (Number(req.headers["content-length"] ?? 0) > MAX_BODY_BYTES) {
+      req.resume(); // discarded, so the answer can still be sent on this connection
+      reject(tooLarge());
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+      else reject(tooLarge());
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+function send(res: ServerResponse, status: number, headers: Record<string, string>, body: unknown) {
+  const json = JSON.stringify(body);
+  res.writeHead(status, {
+    ...Object.fromEntries(securityHeaders.map((h) => [h.key, h.value])),
+    ...headers,
+    "Content-Type": "application/json",
+    "Content-Length": String(Buffer.byteLength(json)),
+    "Cache-Control": "no-store",
+  });
+  res.end(json);
+}
+
+export async function answerAnonymousVote(
+  req: IncomingMessage,
+  res: ServerResponse,
+  { battleId, cookies }: { battleId: string; cookies: Map<string, string> },
+): Promise<void> {
+  try {
+    const raw = await readBody(req);
+    let body: unknown;
+    try {
+      body = JSON.parse(raw);
+    } catch {
+      throw errors.badRequest("input", "The request body must be valid JSON.");
+    }
+    const input = voteInput.parse(body);
+    const id = verifyVoterCookie(cookies.get(VOTER_COOKIE));
+    if (!id) throw errors.forbidden("vote", "Only the voter who started this battle can vote on it.");
+    const headerList = { get: (name: string) => [req.headers[name] ?? []].flat().join(", ") || null };
+    const voter = { voterKey: `anon:${id}`, userId: null, ipHash: hashIp(clientIp(headerList)) };
+    send(res, 200, {}, await castVote({ battleId, voter, winner: input.winner, reason: input.reason || null }));
+  } catch (error) {
+    const { status, headers, body } = errorPayload(error);
+    if (!res.headersSent) send(res, status, headers, body);
+  }
+}
