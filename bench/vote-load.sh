@@ -2,7 +2,10 @@
 # The vote endpoint under load, side by side: the production server's anonymous-vote fast
 # path, then the same requests through the Next.js route handler (LEITAI_VOTE_FAST_PATH=false).
 # Each run gets a freshly started site on its own database (leitai_bench).
-#   bash bench/vote-load.sh [votes] [concurrency]
+# Per path: a closed-loop run (concurrency votes in flight: the most it serves), then an
+# open-loop run (votes sent at a fixed rate: the latency at that load).
+#   bash bench/vote-load.sh [votes] [concurrency] [rate]     defaults 8000 32 500
+# LEITAI_BENCH_MODELS=N spreads the battles over N models (default 2: every vote on one pair).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 PORT=3300
@@ -25,6 +28,8 @@ for path in fast-path next.js; do
   LEITAI_VOTE_FAST_PATH=$fast node ${LEITAI_BENCH_NODE_OPTIONS:-} --import tsx scripts/web.ts -p "$PORT" > ".leitai/bench-site-$path.log" 2>&1 &
   SITE=$!
   for _ in $(seq 120); do curl -fsS "http://localhost:$PORT/api/health" >/dev/null 2>&1 && break; sleep 0.5; done
-  LEITAI_BENCH_PATH="$path" LEITAI_BENCH_BASE_URL="http://localhost:$PORT" node --import tsx bench/vote-load.ts "${1:-5000}" "${2:-16}"
+  for rate in 0 "${3:-500}"; do
+    LEITAI_BENCH_PATH="$path" LEITAI_BENCH_BASE_URL="http://localhost:$PORT" node --import tsx bench/vote-load.ts "${1:-8000}" "${2:-32}" "$rate"
+  done
   kill "$SITE"; wait "$SITE" 2>/dev/null || true; SITE=""
 done

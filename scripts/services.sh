@@ -65,7 +65,7 @@ start_pg() {
   fi
   [[ "$(id -u)" == 0 ]] && chown postgres:postgres "$PG_RUN"
   as_pg "$bin/pg_ctl" -D "$PG_DATA" -l "$PG_RUN/postgres.log" -w -t 60 \
-    -o "-p $PG_PORT -k $PG_RUN -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=off" start >/dev/null
+    -o "-p $PG_PORT -k $PG_RUN -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null
   "$bin/psql" -h 127.0.0.1 -p "$PG_PORT" -U leitai -d postgres -tAc \
     "SELECT 1 FROM pg_database WHERE datname='leitai'" | grep -q 1 ||
     "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U leitai leitai

@@ -31,6 +31,10 @@ export async function startWebServer({ port, hostname, dir }: { port: number; ho
       res.end("Internal error");
     });
   });
+  // Idle keep-alive connections live longer than a proxy's or browser's (60 s is common), so
+  // the server never closes one just as the other side reuses it.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(port, hostname, resolve);
