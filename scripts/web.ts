@@ -16,7 +16,7 @@ if (!Number.isInteger(port) || port <= 0 || port > 65535) {
 
 async function main() {
   const { server, app } = await startWebServer({ port, hostname: values.hostname, dir: path.resolve(__dirname, "..") });
-  console.log(`[web] ready on http://${values.hostname ?? "localhost"}:${port}`);
+  console.log(`Leitai web server ready on http://${values.hostname ?? "localhost"}:${port}`);
   let stopping = false;
   const stop = () => {
     if (stopping) return;
