@@ -2,18 +2,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { enforceRateLimit } from "@/lib/arena/rate-limit";
 import { castVote } from "@/lib/arena/votes";
 import { db } from "@/lib/db";
-import { answeredQuestion, isolatedModels, uniq } from "./support/arena";
+import { answeredQuestion, bankBattle, isolatedModels, uniq } from "./support/arena";
 import { Client } from "./support/http";
-
-type Created = { id: string; mode: string; sides: string[] };
-
-async function bankBattle(client: Client): Promise<string> {
-  const { status, body } = await client.json<Created>("/api/battles", {
-    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ mode: "bank" }),
-  });
-  expect(status).toBe(201);
-  return body.id;
-}
 
 function vote(client: Client, battleId: string, winner: string, reason?: string) {
   return client.json<{ valid: boolean; rated: boolean; reveal: Record<string, { slug: string }>; error?: { code: string } }>(

@@ -3,17 +3,9 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/lib/db";
 import { hashIp } from "@/lib/voter-id";
-import { answeredQuestion, isolatedModels } from "./support/arena";
+import { answeredQuestion, bankBattle, isolatedModels } from "./support/arena";
 import { Client } from "./support/http";
 import { voterClient } from "./support/users";
-
-async function bankBattle(client: Client, headers: Record<string, string> = {}): Promise<string> {
-  const { status, body } = await client.json<{ id: string }>("/api/battles", {
-    method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify({ mode: "bank" }),
-  });
-  expect(status).toBe(201);
-  return body.id;
-}
 
 function postVote(client: Client, battleId: string, body: string, headers: Record<string, string> = {}) {
   return client.fetch(`/api/battles/${battleId}/vote`, { method: "POST", headers: { "content-type": "application/json", ...headers }, body });

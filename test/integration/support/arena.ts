@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { db } from "@/lib/db";
 import { questionTextHash } from "@/lib/questions";
+import type { Client } from "./http";
 
 export function uniq(prefix: string): string {
   return `${prefix}-${randomBytes(4).toString("hex")}`;
@@ -36,4 +37,13 @@ export async function answeredQuestion(models: { id: string }[], answers?: strin
     });
   }
   return question;
+}
+
+/** Starts a bank battle as `client` (which keeps the voter cookie) and returns its id. */
+export async function bankBattle(client: Client, headers: Record<string, string> = {}): Promise<string> {
+  const res = await client.fetch("/api/battles", {
+    method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify({ mode: "bank" }),
+  });
+  if (res.status !== 201) throw new Error(`POST /api/battles answered ${res.status}: ${await res.text()}`);
+  return ((await res.json()) as { id: string }).id;
 }
