@@ -26,7 +26,6 @@ const serverSchema = z.object({
     .regex(/^[0-9a-fA-F]{64}$/, "LEITAI_ENCRYPTION_KEY must be 64 hex characters (32 bytes)"),
   LEITAI_ADMIN_EMAIL: z.email("LEITAI_ADMIN_EMAIL must be an email address").optional(),
   LEITAI_ADMIN_PASSWORD: z.string().min(8, "LEITAI_ADMIN_PASSWORD must be at least 8 characters").optional(),
-  /** Votes allowed per window, per voter and per IP. */
   /**
    * Set when a reverse proxy in front of the site appends the client's address to
    * X-Forwarded-For; otherwise that header is replaced by the socket's address, so a client
@@ -35,6 +34,7 @@ const serverSchema = z.object({
   LEITAI_TRUST_PROXY: z.stringbool({ error: "LEITAI_TRUST_PROXY must be true or false" }).default(false),
   /** false sends anonymous votes through the Next.js handler too (lib/web/server.ts); for comparison. */
   LEITAI_VOTE_FAST_PATH: z.stringbool({ error: "LEITAI_VOTE_FAST_PATH must be true or false" }).default(true),
+  /** Votes allowed per window, per voter and per IP. */
   LEITAI_VOTE_LIMIT_PER_VOTER: intFrom(60),
   LEITAI_VOTE_LIMIT_PER_IP: intFrom(300),
   LEITAI_VOTE_LIMIT_WINDOW_S: intFrom(60),

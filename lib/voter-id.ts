@@ -33,8 +33,8 @@ export function hashIp(ip: string): string {
 
 /**
  * The client's address. The web server (lib/web/server.ts) rewrites X-Forwarded-For before
- * any handler runs: the socket's address, or, behind a trusted proxy, the proxy's header with
- * the socket address appended. So the last hop is always one our side vouches for.
+ * any handler runs: the socket's address, or, behind a trusted proxy, the proxy's own header,
+ * whose last hop is the address the proxy saw. Either way the last hop is one we vouch for.
  */
 export function clientIp(headerList: { get(name: string): string | null }): string {
   const forwarded = headerList.get("x-forwarded-for");

@@ -4,8 +4,6 @@ import { currentUser } from "./auth/session";
 import { env } from "./env";
 import { clientIp, hashIp, isSessionCookie, signVoterId, verifyVoterCookie, VOTER_COOKIE, type Voter } from "./voter-id";
 
-export { clientIp, hashIp, signVoterId, verifyVoterCookie, VOTER_COOKIE, type Voter };
-
 /**
  * Who is voting: a signed-in user, or an anonymous visitor identified by a signed,
  * httpOnly cookie that is issued here on first use (route handlers only).
