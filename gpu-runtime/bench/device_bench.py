@@ -29,7 +29,7 @@ from .device_common import Recorder, log
 from .device_report import markdown_section, table
 
 ROOT = Path(__file__).resolve().parents[1]
-STAGES = {"correctness": 90.0, "speed": 270.0, "kernels": 110.0}  # seconds; 7.8 minutes in all
+STAGES = {"correctness": 60.0, "speed": 170.0, "profile": 50.0, "kernels": 90.0}  # seconds; about 6 minutes in all
 
 
 def run_stage(name: str, out: Path, smoke: bool, seconds: float) -> None:
@@ -56,6 +56,9 @@ def run_stage(name: str, out: Path, smoke: bool, seconds: float) -> None:
     elif name == "kernels":
         from . import stage_kernels
         stage_kernels.run(rec, device, smoke, seconds - 15)
+    elif name == "profile":
+        from . import stage_profile
+        stage_profile.run(rec, device, smoke)
     else:
         raise SystemExit(f"unknown stage {name!r}; valid: {', '.join(STAGES)}")
 
@@ -112,12 +115,16 @@ def main() -> None:
     limits = parse_timeouts(args.timeouts)
     started = dt.datetime.now(dt.UTC)
     log(f"device benchmark ({'CPU smoke' if args.cpu_smoke else 'GPU'}), stages {args.only}")
+    extra = os.environ.get("RESULTS_DIR")  # a second place for the results, e.g. one that is fetched back
     with tempfile.TemporaryDirectory() as tmp:
+        # Stage files go to RESULTS_DIR when given, so a run cut short still returns what it measured.
+        folder = Path(extra) / "stages" if extra else Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
         results: dict[str, Any] = {}
         for name in filter(None, args.only.split(",")):
             if name not in STAGES:
                 raise SystemExit(f"unknown stage {name!r}; valid: {', '.join(STAGES)}")
-            results[name] = launch(name, Path(tmp), args.cpu_smoke, limits[name])
+            results[name] = launch(name, folder, args.cpu_smoke, limits[name])
     env: dict[str, Any] = next((r["env"] for r in results.values() if "env" in r), {})
     meta = {"date": started.strftime("%Y-%m-%d %H:%M UTC"), "device": env.get("device", "unknown"),
             "smoke": args.cpu_smoke, "env": env, "limits_s": limits}
@@ -125,9 +132,8 @@ def main() -> None:
     print()
     print(table(report))
     slug = re.sub(r"[^a-z0-9]+", "-", meta["device"].lower()).strip("-") or "gpu"
-    name = f"device-{started.date().isoformat()}-{slug}"
+    name = f"device-{started.strftime('%Y-%m-%d-%H%M')}-{slug}"
     body, section = json.dumps(report, indent=2, default=str) + "\n", markdown_section(report)
-    extra = os.environ.get("RESULTS_DIR")  # a second place for the results, e.g. one that is fetched back
     if extra:
         Path(extra).mkdir(parents=True, exist_ok=True)
         (Path(extra) / f"{name}.json").write_text(body)

@@ -39,6 +39,25 @@ def sync(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
+def timed(fn: Any, reps: int, device: torch.device) -> float:
+    """Seconds per call of `fn`, after one warm-up call."""
+    fn()
+    sync(device)
+    t = time.perf_counter()
+    for _ in range(reps):
+        fn()
+    sync(device)
+    return (time.perf_counter() - t) / reps
+
+
+def matmul_flops(device: torch.device, dtype: torch.dtype, smoke: bool) -> float:
+    """Dense matmul FLOP/s in `dtype`: the compute side of the roofline."""
+    n = 256 if smoke else 8192
+    a = torch.randn(n, n, device=device, dtype=dtype)
+    b = torch.randn(n, n, device=device, dtype=dtype)
+    return 2 * n ** 3 / timed(lambda: a @ b, 3 if smoke else 20, device)
+
+
 def percentile(values: list[float], q: float) -> float | None:
     if not values:
         return None

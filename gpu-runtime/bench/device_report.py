@@ -108,10 +108,36 @@ def level_rows(speed: dict[str, Any]) -> list[list[str]]:
         hf_tps = h.get("tokens_per_s")
         hf_note = (f"{hf_tps:.0f} ({h['new_tokens_per_request']} new tok/req, prompts ≤ {h['prompt_cap']})"
                    if hf_tps else h.get("error", "—"))
-        rows.append([c, f"{e['tokens_per_s']:.0f}{' (timed out)' if e['timed_out'] else ''}", _f(e["ttft_p50_s"], ".3f"),
-                     _f(e["ttft_p95_s"], ".3f"), str(e["output_tokens"]), str(e["preemptions"]), hf_note,
-                     f"{e['tokens_per_s'] / hf_tps:.1f}×" if hf_tps else "—"])
+        roof = (f"{e['roofline_tokens_per_s']:.0f} ({e['fraction_of_roofline']:.0%})"
+                if "roofline_tokens_per_s" in e else "—")
+        rows.append([c, f"{e['tokens_per_s']:.0f}{' (timed out)' if e['timed_out'] else ''}", roof,
+                     _f(e["ttft_p50_s"], ".3f"), _f(e["ttft_p95_s"], ".3f"), str(e["output_tokens"]),
+                     str(e["preemptions"]), hf_note, f"{e['tokens_per_s'] / hf_tps:.1f}×" if hf_tps else "—"])
     return rows
+
+
+def profile_table(profile: dict[str, Any]) -> str:
+    """Decode graph replays against their floor, the attention kernel's bandwidth, prefill and host time."""
+    rows = []
+    ctx = profile["graph_decode"]["ctx"]
+    for bs, r in profile["graph_decode"]["by_batch"].items():
+        rows.append([f"graph decode step, batch {bs}, {ctx} keys each", f"{r['step_ms']:.2f} ms",
+                     f"{r['floor_ms']:.2f} ms (weights/GEMM {r['weights_or_gemm_ms']:.2f} + KV {r['kv_ms']:.2f})",
+                     f"{r['fraction_of_floor']:.0%}"])
+    for bs, r in profile.get("attention_sweep", {}).items():
+        best = r["best"]
+        rows.append([f"decode attention kernel, batch {bs}", f"{r['TBps'][best]:.2f} TB/s ({best}); per-token kernel "
+                     f"{r['TBps']['per-token']:.2f} TB/s", "copy bandwidth", "—"])
+    pre = profile.get("profile_prefill")
+    if pre:
+        rows.append([f"prefill step, {pre['sequences']}×{pre['tokens_each']} tokens", f"{pre['kernel_s'] * 1e3:.1f} ms "
+                     "of kernels", f"{pre['gemm_floor_s'] * 1e3:.1f} ms (GEMMs at the matmul rate)",
+                     f"{pre['gemm_floor_s'] / pre['kernel_s']:.0%}"])
+    host = profile.get("host_share")
+    if host:
+        rows.append([f"engine decode step, batch {host['batch']}", f"{host['engine_step_ms']:.2f} ms",
+                     f"graph replay alone {host['replay_ms']:.2f} ms", f"host {host['host_ms']:.2f} ms"])
+    return _md(["where the time goes", "measured", "floor", "reached"], rows)
 
 
 def _md(header: list[str], rows: list[list[str]]) -> str:
@@ -132,8 +158,11 @@ def _table(report: dict[str, Any]) -> str:
     speed = report["stages"].get("speed", {})
     parts = [_md(["check", "result", "target", "verdict"], summary_rows(report))]
     if any(k.startswith("engine/") for k in speed):
-        parts.append(_md(["concurrent", "engine tok/s", "TTFT p50 s", "TTFT p95 s", "output tokens", "preemptions",
-                          "transformers tok/s", "speedup"], level_rows(speed)))
+        parts.append(_md(["concurrent", "engine tok/s", "roofline tok/s (reached)", "TTFT p50 s", "TTFT p95 s",
+                          "output tokens", "preemptions", "transformers tok/s", "speedup"], level_rows(speed)))
+    profile = report["stages"].get("profile", {})
+    if profile.get("graph_decode"):
+        parts.append(profile_table(profile))
     return "\n\n".join(parts)
 
 

@@ -60,8 +60,37 @@ def _decode_case(device: torch.device, dtype: torch.dtype, group: int, ctx: list
     return q, k, v, meta
 
 
+def _prefill_case(device: torch.device, dtype: torch.dtype, group: int) -> tuple:
+    """A mixed step: a whole 300-token prompt, a 130-token chunk after a 200-token cached prefix,
+    and two decodes; the tiled prefill kernel serves all of it."""
+    seqs = ((300, 300), (330, 130), (77, 1), (512, 1))
+    gen = torch.Generator().manual_seed(group)
+    kvh, d, bs = 4, 128, 16
+    widths = [(c + bs - 1) // bs for c, _ in seqs]
+    perm = torch.randperm(sum(widths), generator=gen).tolist()
+    tables: list[list[int]] = []
+    positions: list[int] = []
+    token_seq: list[int] = []
+    for i, ((ctx, n), w) in enumerate(zip(seqs, widths, strict=True)):
+        tables.append([perm.pop() for _ in range(w)] + [0] * (max(widths) - w))
+        positions += range(ctx - n, ctx)
+        token_seq += [i] * n
+    k = torch.randn(sum(widths), bs, kvh, d, generator=gen).to(device, dtype)
+    v = torch.randn(sum(widths), bs, kvh, d, generator=gen).to(device, dtype)
+    q = torch.randn(len(positions), kvh * group, d, generator=gen).to(device, dtype)
+    meta = AttentionMetadata(
+        positions=torch.tensor(positions, device=device), token_seq=torch.tensor(token_seq, device=device),
+        slot_mapping=torch.zeros(len(positions), dtype=torch.long, device=device),
+        block_tables=torch.tensor(tables, dtype=torch.int32, device=device),
+        context_lens=torch.tensor([c for c, _ in seqs], dtype=torch.int32, device=device),
+        query_lens=[n for _, n in seqs], context_lens_host=[c for c, _ in seqs], block_size=bs)
+    return q, k, v, meta
+
+
 def direct_checks(device: torch.device) -> dict[str, Any]:
+    from leitai_runtime.layers.splitkv_config import CANDIDATES
     from leitai_runtime.layers.triton_ops import TritonOps
+    from leitai_runtime.layers.triton_splitkv import splitkv_decode
 
     ref, fused = TorchOps(), TritonOps()
     worst: dict[str, float] = {}
@@ -80,13 +109,22 @@ def direct_checks(device: torch.device) -> dict[str, Any]:
                          torch.cat([t.flatten() for t in ref.rope(q, k, emb.cos(), emb.sin())]))
         for group, ctx in ((1, [1, 300, 1000]), (8, [17, 600])):
             q, kc, vc, meta = _decode_case(device, dtype, group, ctx)
-            pairs[f"splitkv_g{group}"] = (get_attention_backend("triton-splitkv").forward(q, kc, vc, meta, 0.088),
+            want = get_attention_backend("torch").forward(q, kc, vc, meta, 0.088)
+            # Every configuration the engine's tuning may pick, in the serving dtypes (compiles cost time).
+            for cand in CANDIDATES if dtype == torch.float16 else (CANDIDATES[0],):
+                got = splitkv_decode(q, kc, vc, meta.block_tables, meta.context_lens, meta.block_size, 0.088,
+                                     config=cand)
+                pairs[f"splitkv_g{group}_{cand}"] = (got, want)
+        for group in (1, 4):
+            q, kc, vc, meta = _prefill_case(device, dtype, group)
+            pairs[f"prefill_g{group}"] = (get_attention_backend("triton").forward(q, kc, vc, meta, 0.088),
                                           get_attention_backend("torch").forward(q, kc, vc, meta, 0.088))
         for name, (got, want) in pairs.items():
             err = float((got.float() - want.float()).abs().max() / want.float().abs().max().clamp_min(1e-6))
             key = f"{name}/{str(dtype).removeprefix('torch.')}"
             worst[key] = err
-    bad = {k: v for k, v in worst.items() if v > TOL[getattr(torch, k.split("/")[1])]}
+    # Keys are "<check>/<dtype>"; a check's name may itself contain "/" (split-KV configurations).
+    bad = {k: v for k, v in worst.items() if v > TOL[getattr(torch, k.rsplit("/", 1)[1])]}
     return {"ok": not bad, "relative_max_error": worst, "over_tolerance": bad}
 
 

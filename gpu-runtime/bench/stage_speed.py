@@ -24,7 +24,7 @@ from leitai_runtime.cuda_graph import EagerGraph
 from leitai_runtime.engine import LLMEngine
 from leitai_runtime.sequence import SamplingParams
 
-from .device_common import Recorder, env_float, log, median, percentile, sync, triton_runs
+from .device_common import Recorder, env_float, log, matmul_flops, median, percentile, sync, triton_runs
 from .device_models import LLAMA_7B, hf_config, hf_model_sharing, parameter_bytes, random_state_dict
 
 
@@ -80,7 +80,51 @@ def decode_batch1(engine: LLMEngine, plan: SpeedPlan, device: torch.device) -> d
             "prompt_tokens": len(prompt)}
 
 
-def run_level(engine: LLMEngine, requests: list[tuple[list[int], int]], seconds: float) -> dict[str, Any]:
+@dataclass
+class Roofline:
+    """A lower bound on a schedule's time on this card: each step reads every weight once or runs
+    its GEMMs at the measured matmul rate, whichever is slower, and each decode token reads its
+    sequence's whole KV cache at the measured copy bandwidth (prefill attention is left out: it
+    reuses K/V across a tile of queries, and is small next to the prefill GEMMs)."""
+
+    param_bytes: int
+    params: int
+    kv_bytes_per_token: int
+    copy_Bps: float
+    matmul_flops: float
+
+    def step_s(self, tokens: int, decode_context: int) -> float:
+        weights = max(self.param_bytes / self.copy_Bps, 2 * self.params * tokens / self.matmul_flops)
+        return weights + decode_context * self.kv_bytes_per_token / self.copy_Bps
+
+
+def record_schedule(engine: LLMEngine) -> list[tuple[int, int, int, int]]:
+    """Each scheduled step's (sequences, tokens, decode rows, keys those decode rows read)."""
+    steps: list[tuple[int, int, int, int]] = []
+    schedule = engine.scheduler.schedule
+
+    def recording() -> Any:
+        batch = schedule()
+        decode = [(s, n) for s, n in zip(batch.seqs, batch.num_tokens, strict=True) if n == 1]
+        steps.append((len(batch.seqs), batch.total_tokens, len(decode),
+                      sum(s.num_computed_tokens + 1 for s, _ in decode)))
+        return batch
+
+    engine.scheduler.schedule = recording  # type: ignore[method-assign]
+    return steps
+
+
+def run_level(engine: LLMEngine, requests: list[tuple[list[int], int]], seconds: float,
+              roofline: Roofline | None = None) -> dict[str, Any]:
+    schedule = record_schedule(engine)
+    try:
+        return _run_level(engine, requests, seconds, roofline, schedule)
+    finally:
+        del engine.scheduler.schedule  # back to the class's method
+
+
+def _run_level(engine: LLMEngine, requests: list[tuple[list[int], int]], seconds: float,
+               roofline: Roofline | None, schedule: list[tuple[int, int, int, int]]) -> dict[str, Any]:
     t0 = time.perf_counter()
     ids = [engine.add_request(p, SamplingParams(temperature=0.0, max_tokens=n, ignore_eos=True)) for p, n in requests]
     first: dict[int, float] = {}
@@ -99,10 +143,16 @@ def run_level(engine: LLMEngine, requests: list[tuple[list[int], int]], seconds:
         steps += 1
     wall = time.perf_counter() - t0
     ttft = list(first.values())
-    return {"requests": len(requests), "output_tokens": tokens, "wall_s": wall, "tokens_per_s": tokens / wall,
-            "steps": steps, "ttft_p50_s": percentile(ttft, 0.5), "ttft_p95_s": percentile(ttft, 0.95),
-            "timed_out": timed_out, "preemptions": engine.stats().num_preemptions,
-            "requested_output_tokens": sum(n for _, n in requests)}
+    res = {"requests": len(requests), "output_tokens": tokens, "wall_s": wall, "tokens_per_s": tokens / wall,
+           "steps": steps, "ttft_p50_s": percentile(ttft, 0.5), "ttft_p95_s": percentile(ttft, 0.95),
+           "timed_out": timed_out, "preemptions": engine.stats().num_preemptions,
+           "requested_output_tokens": sum(n for _, n in requests),
+           "prefill_steps": sum(1 for _, t, d, _ in schedule if t > d),
+           "decode_only_steps": sum(1 for _, t, d, _ in schedule if t == d)}
+    if roofline is not None and schedule:
+        bound = sum(roofline.step_s(t, ctx) for _, t, _, ctx in schedule)
+        res.update(roofline_s=bound, roofline_tokens_per_s=tokens / bound, fraction_of_roofline=bound / wall)
+    return res
 
 
 def run_hf(hf: Any, requests: list[tuple[list[int], int]], new_tokens: int, prompt_cap: int, seconds: float,
@@ -178,7 +228,7 @@ def build_engine(rec: Recorder, config: dict[str, Any], weights: dict[str, torch
 
 def measure_engine(rec: Recorder, engine: LLMEngine, plan: SpeedPlan, device: torch.device,
                    all_requests: dict[int, list[tuple[list[int], int]]], pbytes: int, bw_assumed: float,
-                   bw_measured: float) -> None:
+                   bw_measured: float, roofline: Roofline) -> None:
     d1 = guarded(rec, "decode_batch1", lambda: decode_batch1(engine, plan, device))
     if d1 is not None:
         floor_s = pbytes / bw_assumed
@@ -188,11 +238,14 @@ def measure_engine(rec: Recorder, engine: LLMEngine, plan: SpeedPlan, device: to
         log(f"batch-1 decode {d1['tokens_per_s']:.1f} tok/s ({d1['fraction_of_floor']:.1%} of the "
             f"{1 / floor_s:.0f} tok/s floor)")
     for c in plan.levels:
-        res = guarded(rec, f"engine/{c}", partial(run_level, engine, all_requests[c], plan.level_seconds[c]))
+        res = guarded(rec, f"engine/{c}", partial(run_level, engine, all_requests[c], plan.level_seconds[c],
+                                                  roofline))
         if res is None:
             break  # the engine may be in a bad state: go on to transformers
         log(f"engine x{c}: {res['tokens_per_s']:.0f} tok/s, TTFT p50 {res['ttft_p50_s']:.3f}s "
-            f"p95 {res['ttft_p95_s']:.3f}s{' (timed out)' if res['timed_out'] else ''}")
+            f"p95 {res['ttft_p95_s']:.3f}s{' (timed out)' if res['timed_out'] else ''}; roofline of its schedule "
+            f"{res.get('roofline_tokens_per_s', 0):.0f} tok/s ({res.get('fraction_of_roofline', 0):.0%} reached), "
+            f"{res['prefill_steps']} prefill + {res['decode_only_steps']} decode-only steps")
 
 
 def run(rec: Recorder, device: torch.device, smoke: bool) -> None:
@@ -200,7 +253,8 @@ def run(rec: Recorder, device: torch.device, smoke: bool) -> None:
     dtype = torch.float32 if smoke else torch.float16
     bw_assumed = env_float("LEITAI_BANDWIDTH_BPS", 3.0e12)
     bw_measured = bandwidth(device, smoke)
-    rec.put("bandwidth", {"assumed_Bps": bw_assumed, "measured_copy_Bps": bw_measured})
+    flops = matmul_flops(device, dtype, smoke)
+    rec.put("bandwidth", {"assumed_Bps": bw_assumed, "measured_copy_Bps": bw_measured, "matmul_flops": flops})
     log(f"copy bandwidth {bw_measured / 1e12:.3f} TB/s (floor uses {bw_assumed / 1e12:.2f} TB/s)")
     config = hf_config(plan.shape)
     t = time.perf_counter()
@@ -212,11 +266,22 @@ def run(rec: Recorder, device: torch.device, smoke: bool) -> None:
                           "model.embed_tokens.weight"].element_size(), "init_s": time.perf_counter() - t})
     log(f"random weights on {device}: {pbytes / 1e9:.2f} GB in {time.perf_counter() - t:.1f}s")
     engine, settings = build_engine(rec, config, weights, plan, device, dtype, smoke)
+    tuning = engine.runner.attention_tuning
+    chosen = getattr(engine.runner.backend, "configs", {})
+    if chosen:
+        log("decode attention tuned per batch size: " + ", ".join(f"{b}: {c}" for b, c in sorted(chosen.items())))
     rec.put("engine", {"settings": settings, "kv_blocks": engine.runner.num_blocks,
+                       "attention_tuning": {str(b): {"chosen": str(chosen.get(b)), "seconds": t}
+                                            for b, t in tuning.items()},
                        "graph_sizes": engine.runner.graphs.batch_sizes if engine.runner.graphs else None,
                        "ops": engine.runner.ops.name, "attention": engine.runner.backend.name})
     all_requests = {c: make_requests(plan, c, seed=c) for c in plan.levels}
-    measure_engine(rec, engine, plan, device, all_requests, pbytes, bw_assumed, bw_measured)
+    shape = plan.shape
+    head_dim = shape["hidden_size"] // shape["num_attention_heads"]
+    roofline = Roofline(param_bytes=pbytes, params=pbytes // dtype.itemsize,
+                        kv_bytes_per_token=2 * shape["num_hidden_layers"] * shape["num_key_value_heads"] * head_dim
+                        * dtype.itemsize, copy_Bps=bw_measured, matmul_flops=flops)
+    measure_engine(rec, engine, plan, device, all_requests, pbytes, bw_assumed, bw_measured, roofline)
     del engine
     free_memory(device)
     hf = hf_model_sharing(config, weights, device)

@@ -50,7 +50,10 @@ class ModelRunner:
         self.scratch_block = self.num_blocks
         self.kv_caches = self._allocate_kv(self.num_blocks + 1)
         self.graphs: DecodeGraphRunner | None = None
+        # Seconds per call of each decode-attention configuration tried, by batch size (GPU only).
+        self.attention_tuning: dict[int, dict[str, float]] = {}
         if self.device.type == "cuda" and not config.enforce_eager:
+            self.tune_attention(graph_batch_sizes(min(config.max_graph_batch_size, config.max_num_seqs)))
             self.enable_decode_graphs(cuda_graph_factory())
 
     def _allocate_kv(self, num_blocks: int) -> KVCaches:
@@ -83,6 +86,16 @@ class ModelRunner:
         cos, sin = self.rotary.cos_sin(meta.positions)
         hidden = self.model(input_ids, cos, sin, meta, self.kv_caches, self.backend, self.ops)
         return self.model.compute_logits(hidden)
+
+    @torch.inference_mode()
+    def tune_attention(self, batch_sizes: list[int]) -> None:
+        """Let the backend pick its decode kernel configuration per batch size on this card, before
+        the graphs bake one in (backends without `tune` have nothing to choose)."""
+        tune = getattr(self.backend, "tune", None)
+        if tune is not None:
+            k_cache, v_cache = self.kv_caches[0]
+            self.attention_tuning = tune(k_cache, v_cache, batch_sizes, self.max_blocks, self.block_size,
+                                         self.model_config.num_attention_heads)
 
     @torch.inference_mode()
     def enable_decode_graphs(self, make_graph: Callable[[], Graph]) -> None:

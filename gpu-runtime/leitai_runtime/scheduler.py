@@ -79,7 +79,7 @@ class Scheduler:
         for seq in ordered:
             if budget == 0:
                 break
-            if seq not in self.running:  # preempted while making room for an earlier one
+            if seq.status != SequenceStatus.RUNNING:  # preempted while making room for an earlier one
                 continue
             n = min(seq.num_uncomputed_tokens, budget)
             while not bm.can_append(seq, n):

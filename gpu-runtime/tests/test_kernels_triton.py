@@ -16,6 +16,7 @@ from helpers_engine import engine_for, greedy, random_prompt, tiny_hf_llama
 
 from leitai_runtime.layers.attention import get_attention_backend
 from leitai_runtime.layers.ops import TorchOps
+from leitai_runtime.layers.splitkv_config import CANDIDATES
 
 INTERPRET = os.environ.get("TRITON_INTERPRET") == "1"
 pytestmark = pytest.mark.skipif(not INTERPRET and not torch.cuda.is_available(),
@@ -98,6 +99,37 @@ def test_splitkv_decode_matches_torch_reference(seed, heads, kv_heads, head_dim,
     torch.testing.assert_close(out.cpu(), ref, rtol=1e-4, atol=1e-4)
 
 
+@pytest.mark.parametrize("config", CANDIDATES, ids=str)
+@pytest.mark.parametrize("heads,kv_heads", [(4, 4), (8, 2)])
+def test_every_tuning_candidate_matches_torch_reference(config, heads, kv_heads):
+    from leitai_runtime.layers.triton_splitkv import splitkv_decode
+
+    q, k_cache, v_cache, meta, _ = random_case(7, num_heads=heads, num_kv_heads=kv_heads, head_dim=16, block_size=16,
+                                               num_blocks=64, seqs=((9, 1), (300, 1), (1, 1), (130, 1)))
+    ref = get_attention_backend("torch").forward(q, k_cache, v_cache, meta, 0.3)
+    out = splitkv_decode(q.to(DEVICE), k_cache.to(DEVICE), v_cache.to(DEVICE), meta.block_tables.to(DEVICE),
+                         meta.context_lens.to(DEVICE), 16, 0.3, partition=128, config=config)
+    torch.testing.assert_close(out.cpu(), ref, rtol=1e-4, atol=1e-4)
+
+
+def test_tune_keeps_a_working_configuration_per_batch_size():
+    backend = get_attention_backend("triton-splitkv")
+    q, k_cache, v_cache, meta, _ = random_case(8, num_heads=4, num_kv_heads=4, head_dim=16, block_size=16,
+                                               num_blocks=64, seqs=((40, 1), (17, 1)))
+    timings = backend.tune(k_cache.to(DEVICE), v_cache.to(DEVICE), [1, 2], max_blocks=4, block_size=16, num_heads=4,
+                           reps=1)
+    assert set(timings) == {1, 2} and all(len(t) == len(CANDIDATES) for t in timings.values())
+    assert set(backend.configs) == {1, 2}
+    for bs, cfg in backend.configs.items():  # the fastest one was kept
+        assert timings[bs][str(cfg)] == min(timings[bs].values())
+    # The batch of 2 decodes through its tuned configuration and still matches the reference.
+    ref = get_attention_backend("torch").forward(q, k_cache, v_cache, meta, 0.3)
+    for f in ("positions", "token_seq", "slot_mapping", "block_tables", "context_lens"):
+        setattr(meta, f, getattr(meta, f).to(DEVICE))
+    out = backend.forward(q.to(DEVICE), k_cache.to(DEVICE), v_cache.to(DEVICE), meta, 0.3)
+    torch.testing.assert_close(out.cpu(), ref, rtol=1e-4, atol=1e-4)
+
+
 def test_engine_with_fused_ops_and_splitkv_matches_torch_engine():
     hf = tiny_hf_llama(seed=1)
     gen = torch.Generator().manual_seed(1)
@@ -105,4 +137,6 @@ def test_engine_with_fused_ops_and_splitkv_matches_torch_engine():
     ref = engine_for(hf).generate(prompts, greedy(4))
     fast = engine_for(hf, attention_backend="triton-splitkv", fused_ops=True, device=DEVICE)
     assert fast.runner.ops.name == "triton"
+    fast.runner.tune_attention([1, 2])  # what a GPU runner does before capturing its graphs
+    assert set(fast.runner.attention_tuning) == {1, 2} and set(fast.runner.backend.configs) == {1, 2}
     assert fast.generate(prompts, greedy(4)) == ref

@@ -9,7 +9,7 @@ keys at positions 0..positions[t] (causal within the chunk, full over the cached
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import torch
@@ -25,6 +25,8 @@ class AttentionMetadata:
     query_lens: list[int]        # per sequence, tokens fed this step (host copy, no sync)
     context_lens_host: list[int]
     block_size: int
+    # Backends may cache per-step derived tensors here (built at the first layer, reused by the rest).
+    query_tiles: torch.Tensor | None = field(default=None, repr=False)
 
 
 def write_kv(k: torch.Tensor, v: torch.Tensor, k_cache: torch.Tensor, v_cache: torch.Tensor,

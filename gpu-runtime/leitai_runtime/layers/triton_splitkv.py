@@ -3,8 +3,11 @@
 Decode reads every cached K/V once per step, and one program per (sequence, head) leaves
 most of a Hopper idle when the batch is small. Here a program handles one (sequence, KV
 head, context partition): it loads each K/V tile (64 keys gathered across paged blocks)
-once for all query heads of the group (tensor cores when the group is > 1), keeps a
-partial softmax (max, sum, weighted V), and a second kernel merges the partitions.
+once for all query heads of the group, keeps a partial softmax (max, sum, weighted V), and
+a second kernel merges the partitions. The products run on tensor cores (the group padded
+to 16 rows) or as broadcast sums; which is faster, and the tile size, depend on the card
+and the batch, so on a GPU `SplitKVAttention.tune` times a few configurations per batch
+size on the real cache before the decode graphs are captured.
 The grid depends only on tensor shapes (the padded block-table width), never on host
 values, so the launch can be captured in a CUDA graph. Prefill and mixed batches fall
 back to the one-program-per-token kernel in triton_attention.py.
@@ -12,14 +15,17 @@ back to the one-program-per-token kernel in triton_attention.py.
 
 from __future__ import annotations
 
+import functools
+import time
+from collections.abc import Callable
+
 import torch
 import triton
 import triton.language as tl
 
 from .attention import AttentionMetadata
+from .splitkv_config import CANDIDATES, DEFAULT_CONFIG, SplitKVConfig
 from .triton_attention import TritonAttention
-
-KV_TILE = 64  # keys per loop iteration, gathered across paged blocks: 16 KiB of fp16 K per load at D=128
 
 
 def partition_tokens(num_seqs: int, num_kv_heads: int) -> int:
@@ -118,19 +124,20 @@ def _merge_kernel(out_ptr, part_out_ptr, part_m_ptr, part_l_ptr, context_lens_pt
 
 def splitkv_decode(q: torch.Tensor, k_cache: torch.Tensor, v_cache: torch.Tensor, block_tables: torch.Tensor,
                    context_lens: torch.Tensor, block_size: int, scale: float,
-                   partition: int | None = None, tile: int = KV_TILE) -> torch.Tensor:
+                   partition: int | None = None, tile: int | None = None,
+                   config: SplitKVConfig = DEFAULT_CONFIG) -> torch.Tensor:
     """q [S, H, D], one query token per sequence at position context_lens[s] - 1 -> out [S, H, D].
     The number of partitions comes from the block-table width (the longest context it can hold)."""
     num_seqs, num_heads, head_dim = q.shape
     num_kv_heads = k_cache.shape[2]
     group = num_heads // num_kv_heads
     part_tokens = partition or partition_tokens(num_seqs, num_kv_heads)
-    tile = min(tile, part_tokens)
+    tile = min(tile or config.tile, part_tokens)
     if part_tokens % tile:
         raise ValueError(f"partition ({part_tokens}) must be a multiple of {tile} keys")
     num_parts = triton.cdiv(block_tables.shape[1] * block_size, part_tokens)
     block_d = triton.next_power_of_2(head_dim)
-    use_dot = group > 1 and tile >= 16
+    use_dot = (group > 1 if config.dot is None else config.dot) and tile >= 16
     group_pad = max(16, triton.next_power_of_2(group)) if use_dot else triton.next_power_of_2(group)
     out = torch.empty_like(q)
     part_m = torch.empty(num_seqs, num_heads, num_parts, dtype=torch.float32, device=q.device)
@@ -144,6 +151,7 @@ def splitkv_decode(q: torch.Tensor, k_cache: torch.Tensor, v_cache: torch.Tensor
         part_m.stride(0), part_m.stride(1), part_m.stride(2),
         GROUP=group, GROUP_PAD=group_pad, HEAD_DIM=head_dim, BLOCK_D=block_d, BLOCK_SIZE=block_size,
         PART_TOKENS=part_tokens, TILE=tile, NUM_PARTS=num_parts, USE_DOT=use_dot,
+        num_warps=config.num_warps, **({"num_stages": config.num_stages} if config.num_stages else {}),
     )
     if num_parts > 1:
         _merge_kernel[(num_seqs, num_heads)](
@@ -161,6 +169,7 @@ class SplitKVAttention:
 
     def __init__(self) -> None:
         self._fallback = TritonAttention()
+        self.configs: dict[int, SplitKVConfig] = {}  # by batch size, from tune(); DEFAULT_CONFIG otherwise
 
     def forward(self, q: torch.Tensor, k_cache: torch.Tensor, v_cache: torch.Tensor,
                 meta: AttentionMetadata, scale: float) -> torch.Tensor:
@@ -168,4 +177,48 @@ class SplitKVAttention:
         if not decode_only or k_cache.stride(-1) != 1 or q.stride(-1) != 1:
             return self._fallback.forward(q, k_cache, v_cache, meta, scale)
         return splitkv_decode(q, k_cache, v_cache, meta.block_tables.contiguous(), meta.context_lens,
-                              meta.block_size, scale)
+                              meta.block_size, scale, config=self.configs.get(q.shape[0], DEFAULT_CONFIG))
+
+    def tune(self, k_cache: torch.Tensor, v_cache: torch.Tensor, batch_sizes: list[int], max_blocks: int,
+             block_size: int, num_heads: int, reps: int = 3) -> dict[int, dict[str, float]]:
+        """Time every candidate at each batch size, each sequence at the longest context the block
+        tables hold (up to 2048 keys), and keep the fastest per batch size. Returns the seconds per
+        call of each candidate, for the log. A candidate that fails to build is skipped."""
+        device = k_cache.device
+        num_blocks = k_cache.shape[0]
+        keys = min(max_blocks * block_size, 2048)
+        timings: dict[int, dict[str, float]] = {}
+        for bs in batch_sizes:
+            # Distinct blocks while the pool has them, wrapping after: the timing needs realistic
+            # cache misses, not these sequences' contents.
+            tables = (torch.arange(bs * max_blocks, device=device, dtype=torch.int64) % num_blocks).view(bs, max_blocks)
+            ctx = torch.full((bs,), keys, dtype=torch.int64, device=device)
+            q = torch.randn(bs, num_heads, k_cache.shape[3], device=device, dtype=k_cache.dtype)
+            results: dict[str, float] = {}
+            best: tuple[float, SplitKVConfig] | None = None
+            for cand in CANDIDATES:
+                try:
+                    call = functools.partial(splitkv_decode, q, k_cache, v_cache, tables, ctx, block_size, 1.0,
+                                             config=cand)
+                    seconds = _time(call, reps, device)
+                except Exception:  # e.g. out of shared memory for this card: not a candidate here
+                    continue
+                results[str(cand)] = seconds
+                if best is None or seconds < best[0]:
+                    best = (seconds, cand)
+            if best is not None:
+                self.configs[bs] = best[1]
+            timings[bs] = results
+        return timings
+
+
+def _time(fn: Callable[[], object], reps: int, device: torch.device) -> float:
+    fn()  # compiles
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    t = time.perf_counter()
+    for _ in range(reps):
+        fn()
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    return (time.perf_counter() - t) / reps
