@@ -95,8 +95,10 @@ export async function computeAndStoreRatingRun({ bootstrapRounds = DEFAULT_BOOTS
         results: JSON.parse(JSON.stringify(results)) as Prisma.InputJsonValue,
       },
     });
-    // The online Elo is recomputed from scratch in vote order so it never drifts.
-    for (const m of leaderboard.models) await tx.model.update({ where: { id: m.model }, data: { elo: m.elo } });
+    // The online Elo is recomputed from scratch in vote order so it never drifts (votes do
+    // not touch it). Rows in id order: two overlapping runs then lock them in one order.
+    const byId = [...leaderboard.models].sort((x, y) => (x.model < y.model ? -1 : x.model > y.model ? 1 : 0));
+    for (const m of byId) await tx.model.update({ where: { id: m.model }, data: { elo: m.elo } });
     return created;
   });
   log.info("ratings:run", { version: run.version, votes: votes.length });

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { computeAndStoreRatingRun } from "@/lib/arena/ratings-job";
 import { db } from "@/lib/db";
 import { answeredQuestion, isolatedModels } from "./support/arena";
 import { Client } from "./support/http";
@@ -26,6 +27,7 @@ describe("named mode and browse pages", () => {
     const voted = await post(voter, `/api/battles/${id}/vote`, { winner: "A" });
     expect(voted.status).toBe(200);
     expect(voted.body.rated).toBe(false);
+    await computeAndStoreRatingRun({ bootstrapRounds: 0 });
     const after = await db.model.findUniqueOrThrow({ where: { id: models[0]!.id } });
     expect(after.elo).toBe(before.elo);
     expect(await db.vote.findUniqueOrThrow({ where: { battleId: id } })).toMatchObject({ rated: false, valid: true });

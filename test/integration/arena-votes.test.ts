@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { enforceRateLimit } from "@/lib/arena/rate-limit";
+import { computeAndStoreRatingRun } from "@/lib/arena/ratings-job";
 import { castVote } from "@/lib/arena/votes";
 import { db } from "@/lib/db";
 import { answeredQuestion, bankBattle, isolatedModels, uniq } from "./support/arena";
@@ -33,7 +34,7 @@ describe("voting rules", () => {
     expect(JSON.parse(raw)).toMatchObject({ complete: true, reveal: null, vote: null });
   });
 
-  it("accepts one vote, reveals both models, and moves the online Elo", async () => {
+  it("accepts one vote, reveals both models, and the ratings run moves the online Elo", async () => {
     const voter = new Client();
     const id = await bankBattle(voter);
     const before = await db.model.findMany({ where: { id: { in: models.map((m) => m.id) } } });
@@ -42,6 +43,8 @@ describe("voting rules", () => {
     expect(body.valid).toBe(true);
     expect(new Set([body.reveal.A!.slug, body.reveal.B!.slug])).toEqual(new Set(models.map((m) => m.slug)));
     const battle = await db.battle.findUniqueOrThrow({ where: { id } });
+    // The vote itself locks no model row; the (debounced) ratings run applies it.
+    await computeAndStoreRatingRun({ bootstrapRounds: 0 });
     const after = await db.model.findMany({ where: { id: { in: models.map((m) => m.id) } } });
     const delta = (modelId: string) => after.find((m) => m.id === modelId)!.elo - before.find((m) => m.id === modelId)!.elo;
     // Equal ratings, K = 4: the winner gains 2, the loser loses 2 (up to other tests' votes, none here).
@@ -128,12 +131,13 @@ describe("voting rules", () => {
     const stored = await db.vote.findUniqueOrThrow({ where: { battleId: id } });
     expect(stored.valid).toBe(false);
     expect(stored.invalidReason).toContain("qilin-7b");
+    await computeAndStoreRatingRun({ bootstrapRounds: 0 });
     const after = await db.model.findMany({ where: { id: { in: named.map((m) => m.id) } } });
     expect(after.map((m) => m.elo).sort()).toEqual(before.map((m) => m.elo).sort());
     models = named;
   });
 
-  it("concurrent votes on overlapping model pairs never deadlock, and Elo stays zero-sum", async () => {
+  it("concurrent votes on overlapping model pairs are all stored, and the recomputed Elo is zero-sum", async () => {
     const trio = await isolatedModels(3);
     const question = await answeredQuestion(trio);
     const answers = await db.generation.findMany({ where: { questionId: question.id } });
@@ -160,6 +164,7 @@ describe("voting rules", () => {
       }
     }));
     expect(await db.vote.count({ where: { battleId: { in: battles.map((b) => b.id) } } })).toBe(2000);
+    await computeAndStoreRatingRun({ bootstrapRounds: 0 });
     const after = await db.model.findMany({ where: { id: { in: trio.map((m) => m.id) } } });
     expect(after.reduce((sum, m) => sum + m.elo, 0)).toBeCloseTo(3000, 6);
   });
