@@ -64,6 +64,22 @@ TILE_N = 64  # keys per loop iteration, gathered across paged blocks
 
 
 @triton.jit
+def load_kv_tile(k_cache_ptr, v_cache_ptr, table_ptr, key, key_mask, kv_head, d, d_mask,
+                 stride_kb, stride_ks, stride_kh, stride_vb, stride_vs, stride_vh, BLOCK_SIZE: tl.constexpr):
+    """K and V [keys, BLOCK_D] of one KV head for key positions `key` of one sequence (its block
+    table row at `table_ptr`): each key's block id is gathered, so a tile may span several
+    paged blocks. Masked keys and dims read 0."""
+    block_id = tl.load(table_ptr + key // BLOCK_SIZE, mask=key_mask, other=0).to(tl.int64)
+    slot = key % BLOCK_SIZE
+    tile_mask = key_mask[:, None] & d_mask[None, :]
+    k = tl.load(k_cache_ptr + block_id[:, None] * stride_kb + slot[:, None] * stride_ks + kv_head * stride_kh
+                + d[None, :], mask=tile_mask, other=0.0)
+    v = tl.load(v_cache_ptr + block_id[:, None] * stride_vb + slot[:, None] * stride_vs + kv_head * stride_vh
+                + d[None, :], mask=tile_mask, other=0.0)
+    return k, v
+
+
+@triton.jit
 def _prefill_attention_kernel(
     out_ptr, q_ptr, k_cache_ptr, v_cache_ptr, block_tables_ptr, positions_ptr,
     tile_seq_ptr, tile_start_ptr, tile_len_ptr,
@@ -98,14 +114,8 @@ def _prefill_attention_kernel(
     for key_start in range(0, n_keys, BLOCK_N):
         key = key_start + j
         key_mask = key < n_keys
-        block_id = tl.load(block_tables_ptr + seq * stride_bt + key // BLOCK_SIZE, mask=key_mask, other=0)
-        block_id = block_id.to(tl.int64)
-        slot = key % BLOCK_SIZE
-        tile_mask = key_mask[:, None] & d_mask[None, :]
-        k = tl.load(k_cache_ptr + block_id[:, None] * stride_kb + slot[:, None] * stride_ks + kv_head * stride_kh
-                    + d[None, :], mask=tile_mask, other=0.0)
-        v = tl.load(v_cache_ptr + block_id[:, None] * stride_vb + slot[:, None] * stride_vs + kv_head * stride_vh
-                    + d[None, :], mask=tile_mask, other=0.0)
+        k, v = load_kv_tile(k_cache_ptr, v_cache_ptr, block_tables_ptr + seq * stride_bt, key, key_mask, kv_head, d,
+                            d_mask, stride_kb, stride_ks, stride_kh, stride_vb, stride_vs, stride_vh, BLOCK_SIZE)
         scores = tl.dot(q, tl.trans(k), input_precision="ieee") * scale
         visible = (key[None, :] <= pos[:, None]) & key_mask[None, :]
         scores = tl.where(visible, scores, float("-inf"))

@@ -25,7 +25,7 @@ import triton.language as tl
 
 from .attention import AttentionMetadata
 from .splitkv_config import CANDIDATES, DEFAULT_CONFIG, SplitKVConfig
-from .triton_attention import TritonAttention
+from .triton_attention import TritonAttention, load_kv_tile
 
 
 def partition_tokens(num_seqs: int, num_kv_heads: int) -> int:
@@ -66,15 +66,8 @@ def _splitkv_kernel(
     for start in range(first, last, TILE):
         key = start + j
         key_mask = key < last
-        # Each key's block id, gathered: a tile spans TILE / BLOCK_SIZE paged blocks.
-        block_id = tl.load(block_tables_ptr + seq * stride_bt + key // BLOCK_SIZE, mask=key_mask, other=0)
-        block_id = block_id.to(tl.int64)
-        slot = key % BLOCK_SIZE
-        tile_mask = key_mask[:, None] & d_mask[None, :]
-        k = tl.load(k_cache_ptr + block_id[:, None] * stride_kb + slot[:, None] * stride_ks + kv_head * stride_kh
-                    + d[None, :], mask=tile_mask, other=0.0)
-        v = tl.load(v_cache_ptr + block_id[:, None] * stride_vb + slot[:, None] * stride_vs + kv_head * stride_vh
-                    + d[None, :], mask=tile_mask, other=0.0)
+        k, v = load_kv_tile(k_cache_ptr, v_cache_ptr, block_tables_ptr + seq * stride_bt, key, key_mask, kv_head, d,
+                            d_mask, stride_kb, stride_ks, stride_kh, stride_vb, stride_vs, stride_vh, BLOCK_SIZE)
         if USE_DOT:  # tensor cores: the group padded to a 16-row tile
             scores = tl.dot(q, tl.trans(k), input_precision="ieee") * scale
         else:
