@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { parseFastChatRow, readVoteFile, VoteFileError, type VoteFileFormat, type VoteTable } from "@/lib/ratings";
+import { LEITAI_FORMAT, parseFastChatRow, parseVoteObject, readVoteFile, Rng, VoteFileError, type VoteFileFormat, type VoteTable } from "@/lib/ratings";
 
 const dir = mkdtempSync(join(tmpdir(), "leitai-votes-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -112,6 +112,38 @@ describe("Leitai vote files", () => {
     expect(error.line).toBe(2);
     expect(error.field).toBe(field);
     expect(error.message).toMatch(message);
+  });
+
+  it("reads rows of many layouts exactly as JSON.parse does, fast path or not", () => {
+    // Layouts that differ only in a value's kind (category null vs a string, "at" a number vs
+    // absent), spacing, key order, unwanted and repeated keys, and escaped strings that must
+    // leave the byte scanner for JSON.parse.
+    const rng = new Rng(7);
+    const names = ["a", "b", "模型-甲", "model-with-a-longer-name", "x\\\"y", "tab\\tname"]; // the last two: JSON escapes
+    const winners = ["A", "B", "tie", "both_bad"];
+    const pick = <T>(xs: readonly T[]) => xs[Math.floor(rng.nextDouble() * xs.length)]!;
+    const layouts: ((a: string, b: string, w: string) => string)[] = [
+      (a, b, w) => `{"modelA":"${a}","modelB":"${b}","winner":"${w}","at":${Math.floor(rng.nextDouble() * 1e12)}}`,
+      (a, b, w) => `{"modelA":"${a}","modelB":"${b}","winner":"${w}","category":"写作","at":-1.5e3}`,
+      (a, b, w) => `{"modelA":"${a}","modelB":"${b}","winner":"${w}","category":null}`,
+      (a, b, w) => `{"winner": "${w}", "modelB": "${b}", "modelA": "${a}"}`,
+      (a, b, w) => `{"modelA":"${a}","judge":"anon","modelB":"${b}","ok":true,"n":null,"winner":"${w}"}`,
+      (a, b, w) => `{"modelA":"${a}","modelB":"${b}","winner":"${w}","category":"coding","category":"math"}`,
+      (a, b, w) => `{ "modelA" : "${a}" , "modelB" : "${b}" , "winner" : "${w}" }`,
+    ];
+    const lines: string[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const a = pick(names);
+      let b = pick(names);
+      while (b === a) b = pick(names);
+      lines.push(pick(layouts)(a, b, pick(winners)));
+    }
+    const table = readVoteFile(file(lines.join("\n") + "\n"), "leitai");
+    const expected = lines.map((text, i) => {
+      const vote = parseVoteObject(LEITAI_FORMAT, JSON.parse(text), i + 1)!;
+      return `${vote.modelA} ${vote.modelB} ${winners.indexOf(vote.winner)} ${vote.category ?? "-"}`;
+    });
+    expect(rows(table)).toEqual(expected);
   });
 
   it("streams files larger than one read chunk, counting lines across chunks", () => {
