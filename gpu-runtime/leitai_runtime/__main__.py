@@ -101,7 +101,14 @@ def main(argv: list[str] | None = None) -> None:
     for name, path in model_specs(args.model, args.served_name):
         template, display = chat_template_for(path, name, args.chat_template)
         logging.info("loading %s from %s (chat template %s)", name, path, template)
-        served.append(ServedModel(name, LLMEngine.from_path(path, config), template, args.system_prompt, display))
+        engine = LLMEngine.from_path(path, config)
+        runner = engine.runner
+        chosen = getattr(runner.backend, "configs", {})
+        logging.info("%s: %d KV blocks, attention %s, graphs %s%s", name, runner.num_blocks, runner.backend.name,
+                     runner.graphs.batch_sizes if runner.graphs else "off",
+                     f", decode attention per batch size {dict(sorted((b, str(c)) for b, c in chosen.items()))}"
+                     if chosen else "")
+        served.append(ServedModel(name, engine, template, args.system_prompt, display))
     uvicorn.run(create_app(served), host=args.host, port=args.port, log_level=args.log_level)
 
 
