@@ -25,7 +25,7 @@ export type VoteResult = {
   reveal: { A: RevealedModel; B: RevealedModel };
 };
 
-type VoteModel = { slug: string; displayName: string; organisation: string; status: string };
+type VoteModel = { slug: string; displayName: string; organisation: string };
 type BattleForVote = {
   voterKey: string;
   mode: string;
@@ -42,8 +42,8 @@ type BattleForVote = {
 async function loadBattleForVote(battleId: string): Promise<BattleForVote | null> {
   const { rows } = await sql().query<BattleForVote>({ name: "vote:load", values: [battleId], text: `
     SELECT b."voterKey", b.mode::text AS mode, b."categoryId", b."modelAId", b."modelBId",
-           json_build_object('slug', ma.slug, 'displayName', ma."displayName", 'organisation', ma.organisation, 'status', ma.status) AS "modelA",
-           json_build_object('slug', mb.slug, 'displayName', mb."displayName", 'organisation', mb.organisation, 'status', mb.status) AS "modelB",
+           json_build_object('slug', ma.slug, 'displayName', ma."displayName", 'organisation', ma.organisation) AS "modelA",
+           json_build_object('slug', mb.slug, 'displayName', mb."displayName", 'organisation', mb.organisation) AS "modelB",
            CASE WHEN v.id IS NULL THEN NULL ELSE json_build_object('winner', v.winner, 'voterKey', v."voterKey", 'valid', v.valid, 'rated', v.rated) END AS vote,
            COALESCE((SELECT json_agg(json_build_object('side', bg.side, 'turn', bg.turn, 'status', g.status, 'text', g.text))
                      FROM battle_generations bg JOIN generations g ON g.id = bg."generationId" WHERE bg."battleId" = b.id), '[]'::json) AS generations
@@ -105,7 +105,7 @@ export async function castVote({ battleId, voter, winner, reason }: {
   // on those models queued behind the previous one's fsync (p99 ≈ 200 ms at 500 votes/s,
   // bench/vote-load.sh). The ratings job, debounced a few seconds after votes, recomputes it
   // in vote order and stores it on the models.
-  const { rows: inserted } = await sql().query<{ id: string }>({ name: "vote:insert-v2", text: `
+  const { rows: inserted } = await sql().query<{ id: string }>({ name: "vote:insert", text: `
     WITH ins AS (
       INSERT INTO votes (id, "battleId", winner, reason, "voterKey", "userId", "ipHash", rated, valid, "invalidReason",
                          "modelAId", "modelBId", "categoryId", "createdAt")

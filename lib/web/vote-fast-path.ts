@@ -12,6 +12,7 @@ import securityHeaders from "./security-headers.json";
 const VOTE_PATH = /^\/api\/battles\/([^/?#]+)\/vote\/?(?:\?.*)?$/;
 /** A vote is a winner and a reason of at most 280 characters. */
 const MAX_BODY_BYTES = 8 * 1024;
+const SECURITY_HEADERS: Record<string, string> = Object.fromEntries(securityHeaders.map((h) => [h.key, h.value]));
 
 function parseCookies(header: string | undefined): Map<string, string> {
   const jar = new Map<string, string>();
@@ -69,7 +70,7 @@ function readBody(req: IncomingMessage): Promise<string> {
 function send(res: ServerResponse, status: number, headers: Record<string, string>, body: unknown) {
   const json = JSON.stringify(body);
   res.writeHead(status, {
-    ...Object.fromEntries(securityHeaders.map((h) => [h.key, h.value])),
+    ...SECURITY_HEADERS,
     ...headers,
     "Content-Type": "application/json",
     "Content-Length": String(Buffer.byteLength(json)),
