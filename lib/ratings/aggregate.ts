@@ -70,13 +70,16 @@ export function compareNames(x: string, y: string): number {
 export function hashCounts(hash: ReturnType<typeof createHash>, label: string, counts: PairCounts): void {
   const { models, wins, ties } = counts;
   const n = models.length;
-  hash.update(`scope\t${JSON.stringify(label)}\n`);
+  // One update with all the lines: the same bytes as one update per line, without a native call per pair.
+  const names = models.map((name) => JSON.stringify(name));
+  const lines = [`scope\t${JSON.stringify(label)}\n`];
   for (let i = 0; i < n; i++) {
     for (let j = i + 1; j < n; j++) {
       const wi = wins[i * n + j]!;
       const wj = wins[j * n + i]!;
       const t = ties[i * n + j]!;
-      if (wi + wj + t > 0) hash.update(`${JSON.stringify(models[i])}\t${JSON.stringify(models[j])}\t${wi}\t${wj}\t${t}\n`);
+      if (wi + wj + t > 0) lines.push(`${names[i]}\t${names[j]}\t${wi}\t${wj}\t${t}\n`);
     }
   }
+  hash.update(lines.join(""));
 }

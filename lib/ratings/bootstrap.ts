@@ -1,5 +1,5 @@
-import { multinomial } from "./binomial";
 import { ELO_PER_NAT, fitBradleyTerry, hessianFactor, pairsOf, refitFrom, shiftRatings, type BradleyTerryFit, type Pairs } from "./bradley-terry";
+import { MultinomialSampler } from "./multinomial";
 import { roundSeed, Rng } from "./rng";
 import type { Anchor, PairCounts } from "./types";
 
@@ -24,7 +24,7 @@ export interface BootstrapResult {
  * Bootstrap confidence intervals for Bradley–Terry ratings. Each round redraws all N
  * battles at once as a multinomial over the nonzero (pair, outcome) cells weighted
  * by their counts — the same distribution as resampling battles one by one, at the
- * cost of one binomial per cell — and refits. Seeded: same counts and seed, same CIs.
+ * cost of about one table lookup per cell (MultinomialSampler) — and refits. Seeded: same counts and seed, same CIs.
  */
 export function bootstrap(counts: PairCounts, options: BootstrapOptions = {}): BootstrapResult {
   const { rounds = 100 } = options;
@@ -43,12 +43,13 @@ export function bootstrapRounds(counts: PairCounts, options: BootstrapOptions, f
   const { pairOf, isTie, isWinI, weights, total } = cells(pairs, counts);
   const fullFit = options.fullFit ?? fitBradleyTerry(counts);
   const factor = hessianFactor(pairs, fullFit);
+  const sampler = new MultinomialSampler(total, weights);
   const drawn = new Float64Array(weights.length);
   const sample: Pairs = { i: pairs.i, j: pairs.j, winsI: new Float64Array(pairs.i.length), battles: new Float64Array(pairs.i.length) };
   const ratings = new Float64Array(Math.max(0, to - from) * m);
 
   for (let round = from; round < to; round++) {
-    multinomial(new Rng(roundSeed(seed, round)), total, weights, drawn);
+    sampler.draw(new Rng(roundSeed(seed, round)), drawn);
     sample.winsI.fill(0);
     sample.battles.fill(0);
     for (let c = 0; c < weights.length; c++) {

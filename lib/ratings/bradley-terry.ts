@@ -94,9 +94,10 @@ export function refitFrom(pairs: Pairs, start: BradleyTerryFit, factor: Float64A
   const theta = Float64Array.from(start.theta);
   const grad = new Float64Array(m);
   const step = new Float64Array(m);
+  const strength = new Float64Array(m);
   let previous = Infinity;
   for (let iterations = 1; iterations <= 40; iterations++) {
-    gradient(pairs, theta, l2, grad);
+    gradient(pairs, theta, l2, grad, strength);
     choleskySolve(factor, grad, step, m);
     let largest = 0;
     for (let i = 0; i < m; i++) largest = Math.max(largest, Math.abs(step[i]!));
@@ -173,12 +174,26 @@ function logSigmoid(x: number): number {
   return x >= 0 ? -Math.log1p(Math.exp(-x)) : x - Math.log1p(Math.exp(x));
 }
 
-function gradient(pairs: Pairs, theta: Float64Array, l2: number, grad: Float64Array): void {
-  for (let i = 0; i < theta.length; i++) grad[i] = -l2 * theta[i]!;
-  for (let k = 0; k < pairs.i.length; k++) {
-    const i = pairs.i[k]!;
-    const j = pairs.j[k]!;
-    const g = pairs.winsI[k]! - pairs.battles[k]! / (1 + Math.exp(theta[j]! - theta[i]!));
+/**
+ * Gradient of the penalised log-likelihood. e^θ is taken once per model, so a pair costs
+ * a division instead of an exp: σ(θi − θj) = e^θi / (e^θi + e^θj), scaled by the largest
+ * θ so nothing overflows (a pair whose both terms underflow takes the exp form).
+ */
+function gradient(pairs: Pairs, theta: Float64Array, l2: number, grad: Float64Array, strength: Float64Array): void {
+  let top = -Infinity;
+  for (let i = 0; i < theta.length; i++) {
+    grad[i] = -l2 * theta[i]!;
+    top = Math.max(top, theta[i]!);
+  }
+  for (let i = 0; i < theta.length; i++) strength[i] = Math.exp(theta[i]! - top);
+  const { i: left, j: right, winsI, battles } = pairs;
+  for (let k = 0; k < left.length; k++) {
+    const i = left[k]!;
+    const j = right[k]!;
+    const si = strength[i]!;
+    const both = si + strength[j]!;
+    const p = both > 0 ? si / both : 1 / (1 + Math.exp(theta[j]! - theta[i]!));
+    const g = winsI[k]! - battles[k]! * p;
     grad[i] += g;
     grad[j] -= g;
   }

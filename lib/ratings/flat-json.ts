@@ -135,6 +135,31 @@ function scanNumber(buf: Uint8Array, s: number, e: number): number {
   if (buf[p] === 0x30 /* 0 */) p++;
   else if (isDigit(buf[p]!)) while (p < e && isDigit(buf[p]!)) p++;
   else return -1;
+  return scanFraction(buf, p, e);
+}
+
+/** scanNumber that skips the integer part's digits four at a time (timestamps have 13). */
+function scanNumberByWords(buf: Uint8Array, view: DataView, s: number, e: number): number {
+  let p = s;
+  if (p < e && buf[p] === 0x2d /* - */) p++;
+  if (p >= e) return -1;
+  if (buf[p] === 0x30 /* 0 */) p++;
+  else if (isDigit(buf[p]!)) {
+    p++;
+    while (p + 4 <= e && fourDigits(view.getInt32(p, true))) p += 4;
+    while (p < e && isDigit(buf[p]!)) p++;
+  } else return -1;
+  return scanFraction(buf, p, e);
+}
+
+/** True when all four bytes of w are ASCII digits: high nibble 3, and adding 6 keeps it 3. */
+function fourDigits(w: number): boolean {
+  return (w & 0xf0f0f0f0) === 0x30303030 && ((w + 0x06060606) & 0xf0f0f0f0) === 0x30303030;
+}
+
+/** Past a number's integer part at p: its optional fraction and exponent; the end, or −1. */
+function scanFraction(buf: Uint8Array, s: number, e: number): number {
+  let p = s;
   if (p < e && buf[p] === 0x2e /* . */) {
     p++;
     if (p >= e || !isDigit(buf[p]!)) return -1;
@@ -181,4 +206,145 @@ export function bytesEqual(buf: Uint8Array, s: number, e: number, text: Uint8Arr
   if (e - s !== text.length) return false;
   for (let i = 0; i < text.length; i++) if (buf[s + i] !== text[i]) return false;
   return true;
+}
+
+/**
+ * The byte layout of one row that scanFlatObject accepted: the literal text between
+ * values (braces, keys, colons, commas, whitespace) and which wanted slot each value
+ * fills. Vote files repeat one layout on every row, so a row is read by checking the
+ * literals four bytes at a time and scanning only the values; a row that differs
+ * anywhere fails the match and goes through scanFlatObject.
+ */
+export class RowLayout {
+  /** wordsOf each literal. */
+  private readonly words: Int32Array[];
+
+  private constructor(
+    /** literals[v] precedes value v; the last one closes the object. */
+    private readonly literals: Uint8Array[],
+    private readonly slots: Int32Array,
+  ) {
+    this.words = literals.map(wordsOf);
+  }
+
+  /** The layout of buf[s, e), which scanFlatObject has just accepted with `fields`. */
+  static learn(buf: Uint8Array, s: number, e: number, fields: FlatFields): RowLayout {
+    const literals: Uint8Array[] = [];
+    const slots: number[] = [];
+    let literalStart = s;
+    let p = skipSpace(buf, s, e) + 1; // past {
+    for (;;) {
+      p = skipSpace(buf, p, e);
+      if (buf[p] === 0x7d) break; // } of an empty object
+      const keyEnd = scanString(buf, p + 1, e);
+      const slot = keySlot(buf, p + 1, keyEnd, fields.keys);
+      p = skipSpace(buf, skipSpace(buf, keyEnd + 1, e) + 1, e); // past :
+      literals.push(buf.slice(literalStart, p));
+      slots.push(slot);
+      p = valueEnd(buf, p, e);
+      literalStart = p;
+      p = skipSpace(buf, p, e);
+      if (buf[p] === 0x2c) p++;
+      else break;
+    }
+    literals.push(buf.slice(literalStart, e));
+    return new RowLayout(literals, Int32Array.from(slots));
+  }
+
+  /** scanFlatObject for a row of this layout; false when the row's bytes leave it. */
+  match(buf: Uint8Array, view: DataView, s: number, e: number, fields: FlatFields): boolean {
+    return this.read(buf, view, s, e, fields) === e;
+  }
+
+  /**
+   * Reads a row of this layout starting at s, without knowing where it ends (nothing past
+   * `limit` is read): fills `fields` and returns the offset just past its closing literal,
+   * or −1 when the bytes leave the layout.
+   */
+  read(buf: Uint8Array, view: DataView, s: number, e: number, fields: FlatFields): number {
+    const kinds = fields.kind;
+    for (let k = 0; k < kinds.length; k++) kinds[k] = KIND_ABSENT;
+    const literals = this.literals;
+    const words = this.words;
+    const slots = this.slots;
+    let p = s;
+    for (let v = 0; v < slots.length; v++) {
+      const literal = literals[v]!;
+      if (!literalAt(buf, view, p, e, literal, words[v]!)) return -1;
+      p += literal.length;
+      if (p >= e) return -1;
+      const c = buf[p]!;
+      let kind: number;
+      let valueStart = p;
+      if (c === QUOTE) {
+        valueStart = p + 1;
+        const close = scanHashedString(buf, valueStart, e, fields);
+        if (close < 0) return -1;
+        kind = KIND_STRING;
+        p = close + 1;
+      } else if (c === 0x74 && matches(buf, p, e, "true")) {
+        kind = KIND_TRUE;
+        p += 4;
+      } else if (c === 0x66 && matches(buf, p, e, "false")) {
+        kind = KIND_FALSE;
+        p += 5;
+      } else if (c === 0x6e && matches(buf, p, e, "null")) {
+        kind = KIND_NULL;
+        p += 4;
+      } else {
+        p = scanNumberByWords(buf, view, p, e);
+        if (p < 0) return -1;
+        kind = KIND_NUMBER;
+      }
+      const slot = slots[v]!;
+      if (slot >= 0) {
+        if (kind === KIND_STRING) fields.hash[slot] = fields.lastHash;
+        kinds[slot] = kind;
+        fields.start[slot] = valueStart;
+        fields.end[slot] = kind === KIND_STRING ? p - 1 : p;
+      }
+    }
+    const last = literals[slots.length]!;
+    return literalAt(buf, view, p, e, last, words[slots.length]!) ? p + last.length : -1;
+  }
+}
+
+/** End of the (valid, already scanned) JSON value starting at p. */
+function valueEnd(buf: Uint8Array, p: number, e: number): number {
+  const c = buf[p]!;
+  if (c === QUOTE) return scanString(buf, p + 1, e) + 1;
+  if (c === 0x74 || c === 0x6e) return p + 4;
+  if (c === 0x66) return p + 5;
+  return scanNumber(buf, p, e);
+}
+
+/**
+ * Little-endian four-byte words covering `bytes` for wordsEqual: one per whole word, then
+ * (when the length is not a multiple of 4) the word ending at the last byte, which overlaps.
+ */
+export function wordsOf(bytes: Uint8Array): Int32Array {
+  const n = bytes.length;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, n);
+  const whole = n >> 2;
+  const words = new Int32Array(n >= 4 && (n & 3) !== 0 ? whole + 1 : whole);
+  for (let w = 0; w < whole; w++) words[w] = view.getInt32(4 * w, true);
+  if (words.length > whole) words[whole] = view.getInt32(n - 4, true);
+  return words;
+}
+
+/** buf[p, p + bytes.length) equals bytes (with `words` = wordsOf(bytes)); the caller checks it fits. */
+export function wordsEqual(buf: Uint8Array, view: DataView, p: number, bytes: Uint8Array, words: Int32Array): boolean {
+  const n = bytes.length;
+  if (n < 4) {
+    for (let i = 0; i < n; i++) if (buf[p + i] !== bytes[i]) return false;
+    return true;
+  }
+  const whole = n >> 2;
+  for (let w = 0; w < whole; w++) if (view.getInt32(p + 4 * w, true) !== words[w]) return false;
+  return whole === words.length || view.getInt32(p + n - 4, true) === words[whole];
+}
+
+/** True when buf holds `literal` at p, before e. */
+function literalAt(buf: Uint8Array, view: DataView, p: number, e: number, literal: Uint8Array, words: Int32Array): boolean {
+  return p + literal.length <= e && wordsEqual(buf, view, p, literal, words);
 }

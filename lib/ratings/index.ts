@@ -4,7 +4,8 @@
  *   votes ─▶ VoteTable (columns of model ids) ─┬─▶ online Elo (vote order, K = 4)
  *                                              └─▶ PairCounts (one pass) ─▶ Bradley–Terry (Newton)
  *                                                    └─▶ bootstrap: multinomial redraw of the
- *                                                        (pair, outcome) cells + warm refits ─▶ CIs, ranks
+ *                                                        (pair, outcome) cells (Poisson tables +
+ *                                                        alias fill) + warm refits ─▶ CIs, ranks
  *
  * Everything after aggregation costs O(models²) per fit, whatever the number of votes.
  * Per category the same run is repeated on that category's votes.
@@ -12,6 +13,7 @@
 export * from "./types";
 export { aggregate, aggregateTable, rowsByCategory } from "./aggregate";
 export { binomial, multinomial } from "./binomial";
+export { MultinomialSampler, type SamplerTuning } from "./multinomial";
 export { bootstrap, bootstrapResult, bootstrapRounds, quantile, type BootstrapOptions, type BootstrapResult } from "./bootstrap";
 export {
   fitBradleyTerry,

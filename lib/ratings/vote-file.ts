@@ -1,7 +1,7 @@
 import { ByteInterner } from "./byte-interner";
 import { FASTCHAT_FORMAT } from "./fastchat";
-import { bytesEqual, FlatFields, KIND_ABSENT, KIND_NULL, KIND_NUMBER, KIND_STRING, KIND_TRUE, scanFlatObject } from "./flat-json";
-import { readJsonRecords, VoteFileError, type ByteRange } from "./json-records";
+import { bytesEqual, FlatFields, KIND_ABSENT, KIND_NULL, KIND_NUMBER, KIND_STRING, KIND_TRUE, RowLayout, scanFlatObject } from "./flat-json";
+import { readJsonRecords, VoteFileError, type ByteRange, type LineRunReader } from "./json-records";
 import { LEITAI_FORMAT, parseVoteObject, sameModel, type VoteRowFormat, type VoteRowOptions } from "./vote-format";
 import { OUTCOME_BY_WINNER, VoteTableBuilder } from "./vote-table";
 import type { VoteTable } from "./types";
@@ -23,7 +23,7 @@ export function readVoteFile(path: string, format: VoteFileFormat, options: Vote
  */
 export function readVoteFilePart(path: string, format: VoteFileFormat, options: VoteRowOptions = {}, range?: ByteRange): { table: VoteTable; endLine: number } {
   const reader = new VoteRowReader(VOTE_FILE_FORMATS[format], options);
-  const endLine = readJsonRecords(path, (buf, start, end, line) => reader.row(buf, start, end, line), range);
+  const endLine = readJsonRecords(path, (buf, start, end, line) => reader.row(buf, start, end, line), range, reader);
   return { table: reader.builder.build(), endLine };
 }
 
@@ -44,12 +44,19 @@ const SLOT_ANONY = 3;
 const SLOT_CATEGORY = 4;
 const SLOT_NUMBERS = 5;
 
-class VoteRowReader {
+const NEWLINE = 0x0a;
+const RETURN = 0x0d;
+
+class VoteRowReader implements LineRunReader {
   readonly builder = new VoteTableBuilder();
   private readonly fields: FlatFields;
   private readonly winnerBytes: { bytes: Uint8Array; outcome: number }[];
   private readonly models = new ByteInterner((name) => this.builder.modelId(name));
   private readonly categories = new ByteInterner((name) => this.builder.categoryId(name));
+  /** The layout of the last row the scanner read, and a view of the buffer it is matched in. */
+  private layout: RowLayout | null = null;
+  private viewOf: Buffer | null = null;
+  private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
 
   constructor(
     private readonly format: VoteRowFormat,
@@ -68,9 +75,56 @@ class VoteRowReader {
     this.winnerBytes = Object.entries(format.winners).map(([text, outcome]) => ({ bytes: Buffer.from(text, "utf8"), outcome }));
   }
 
+  linesRead = 0;
+
+  /** A whole line's record (trimmed): by the learnt layout, the byte scanner or JSON.parse. */
   row(buf: Buffer, start: number, end: number, line: number): void {
     const fields = this.fields;
-    if (!scan(buf, start, end, fields)) return this.slowRow(buf, start, end, line);
+    this.viewBuffer(buf);
+    if (this.layout === null || !this.layout.match(buf, this.view, start, end, fields)) {
+      if (!scan(buf, start, end, fields)) return this.slowRow(buf, start, end, line);
+      this.layout = RowLayout.learn(buf, start, end, fields);
+    }
+    this.accept(buf, start, end, line);
+  }
+
+  /**
+   * The fast path: consecutive lines that are exactly one row of the learnt layout each
+   * (no surrounding space, \n or \r\n after), without finding each line's end first.
+   */
+  readLines(buf: Buffer, pos: number, limit: number, line: number): number {
+    let rows = 0;
+    const layout = this.layout;
+    if (layout !== null) {
+      this.viewBuffer(buf);
+      const view = this.view;
+      const fields = this.fields;
+      for (;;) {
+        const end = layout.read(buf, view, pos, limit, fields);
+        if (end < 0 || end >= limit) break;
+        let next: number;
+        if (buf[end] === NEWLINE) next = end + 1;
+        else if (buf[end] === RETURN && end + 1 < limit && buf[end + 1] === NEWLINE) next = end + 2;
+        else break;
+        this.accept(buf, pos, end, line + rows);
+        rows++;
+        pos = next;
+      }
+    }
+    this.linesRead = rows;
+    return pos;
+  }
+
+  private viewBuffer(buf: Buffer): void {
+    if (this.viewOf !== buf) {
+      this.viewOf = buf;
+      this.view = new DataView(buf.buffer, buf.byteOffset, buf.length);
+    }
+  }
+
+  /** Checks and stores the row buf[start, end) whose values `fields` holds. */
+  private accept(buf: Buffer, start: number, end: number, line: number): void {
+    const fields = this.fields;
     const { kind, start: from, end: to, hash } = fields;
     const format = this.format;
     this.checkModel(kind[SLOT_A]!, from[SLOT_A]!, to[SLOT_A]!, format.modelA, line);
@@ -88,14 +142,14 @@ class VoteRowReader {
     const categoryKind = kind[SLOT_CATEGORY]!;
     if (format.category !== undefined && categoryKind !== ABSENT && categoryKind !== NULL) {
       if (categoryKind !== STRING) throw new VoteFileError(line, `"${format.category}" must be a string or null`, format.category);
-      category = this.categories.idWithHash(buf, from[SLOT_CATEGORY]!, to[SLOT_CATEGORY]!, hash[SLOT_CATEGORY]!);
+      category = this.categories.idWithHash(buf, this.view, from[SLOT_CATEGORY]!, to[SLOT_CATEGORY]!, hash[SLOT_CATEGORY]!);
     }
     for (let i = 0; i < format.numbers.length; i++) {
       const k = kind[SLOT_NUMBERS + i];
       if (k !== ABSENT && k !== NUMBER) throw new VoteFileError(line, `"${format.numbers[i]}" must be a number`, format.numbers[i]);
     }
-    const a = this.models.idWithHash(buf, from[SLOT_A]!, to[SLOT_A]!, hash[SLOT_A]!);
-    const b = this.models.idWithHash(buf, from[SLOT_B]!, to[SLOT_B]!, hash[SLOT_B]!);
+    const a = this.models.idWithHash(buf, this.view, from[SLOT_A]!, to[SLOT_A]!, hash[SLOT_A]!);
+    const b = this.models.idWithHash(buf, this.view, from[SLOT_B]!, to[SLOT_B]!, hash[SLOT_B]!);
     if (a === b) throw sameModel(format, line);
     if (this.options.anonyOnly && format.anony !== undefined && kind[SLOT_ANONY] !== TRUE) return;
     this.builder.push(a, b, outcome, category);

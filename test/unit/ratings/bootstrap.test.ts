@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { aggregate, binomial, bootstrap, deriveSeed, fitBradleyTerry, multinomial, quantile, Rng, toEloScale } from "@/lib/ratings";
+import { aggregate, binomial, bootstrap, deriveSeed, fitBradleyTerry, multinomial, MultinomialSampler, quantile, Rng, toEloScale, type SamplerTuning } from "@/lib/ratings";
 import { syntheticVotes } from "./synthetic";
 
 describe("seeded PRNG", () => {
@@ -107,6 +107,119 @@ describe("binomial sampling", () => {
       const p = expected / 1000;
       expect(Math.abs(mean[k]! - expected)).toBeLessThanOrEqual(4 * Math.sqrt((1000 * p * (1 - p)) / rounds));
     });
+  });
+});
+
+describe("multinomial sampler (Poisson tables, alias fill, large group)", () => {
+  // 300 cells like a bootstrap's: many small counts (several sharing a weight), zeros, and a
+  // few counts so large that they fall outside the tables into the conditional-binomial group.
+  const weights = Float64Array.from({ length: 300 }, (_, k) => (k % 50 === 7 ? 0 : k % 97 === 3 ? 40_000 : 1 + ((k * 37) % 120)));
+  const total = weights.reduce((sum, w) => sum + w, 0);
+  const watched = [0, 1, 3, 5, 100]; // small, small, large, small, large
+  watched.forEach((k) => expect(weights[k]).toBeGreaterThan(0));
+
+  /** Per watched cell, mean and variance over `draws` draws; the small group's total's too. */
+  function moments(sampler: MultinomialSampler, draws: number, seed: number) {
+    const rng = new Rng(seed);
+    const out = new Float64Array(weights.length);
+    const sum = new Float64Array(watched.length + 1);
+    const sumSq = new Float64Array(watched.length + 1);
+    let broken = 0;
+    for (let d = 0; d < draws; d++) {
+      sampler.draw(rng, out);
+      let all = 0;
+      let smallGroup = 0;
+      out.forEach((x, k) => {
+        all += x;
+        if (weights[k]! < 40_000) smallGroup += x;
+        if (!Number.isInteger(x) || x < 0 || (weights[k] === 0 && x !== 0)) broken++;
+      });
+      if (all !== total) broken++;
+      const values = [...watched.map((k) => out[k]!), smallGroup];
+      values.forEach((x, i) => {
+        sum[i] += x;
+        sumSq[i] += x * x;
+      });
+    }
+    const mean = Array.from(sum, (s) => s / draws);
+    return { broken, mean, variance: Array.from(sumSq, (s, i) => s / draws - mean[i]! ** 2) };
+  }
+
+  const smallShare = weights.reduce((sum, w) => (w < 40_000 ? sum + w : sum), 0) / total;
+  const expectedP = [...watched.map((k) => weights[k]! / total), smallShare];
+
+  it.each<[string, SamplerTuning]>([
+    ["default aim", {}],
+    ["aimed too high: most Poisson draws rejected, some fall back", { marginSd: -3, maxRedraws: 2 }],
+  ])("keeps the total, leaves empty cells empty and has multinomial moments (%s)", (_, tuning) => {
+    const sampler = new MultinomialSampler(total, weights, tuning);
+    const { tabled, smallCells, largeCells } = sampler.describe();
+    expect(tabled).toBe(true);
+    expect(largeCells).toBe(4);
+    expect(smallCells).toBe(300 - 4 - 6);
+    const draws = 4_000;
+    const { broken, mean, variance } = moments(sampler, draws, 5);
+    expect(broken).toBe(0);
+    expectedP.forEach((p, i) => {
+      const v = total * p * (1 - p);
+      expect(Math.abs(mean[i]! - total * p)).toBeLessThan(5 * Math.sqrt(v / draws));
+      // Var of a sample variance ≈ 2v²/draws for these near-normal counts: ±5 SE ≈ ±11 %.
+      expect(variance[i]! / v).toBeGreaterThan(0.85);
+      expect(variance[i]! / v).toBeLessThan(1.15);
+    });
+    if (tuning.marginSd !== undefined) expect(sampler.rejected).toBeGreaterThan(draws);
+  });
+
+  it("draws one cell value by value from its binomial pmf, as conditional binomials do", () => {
+    const sampler = new MultinomialSampler(total, weights);
+    const rng = new Rng(17);
+    const out = new Float64Array(weights.length);
+    const reference = new Float64Array(weights.length);
+    const draws = 25_000;
+    const seen = new Map<number, number>();
+    const seenReference = new Map<number, number>();
+    for (let d = 0; d < draws; d++) {
+      sampler.draw(rng, out);
+      multinomial(rng, total, weights, reference);
+      seen.set(out[1]!, (seen.get(out[1]!) ?? 0) + 1);
+      seenReference.set(reference[1]!, (seenReference.get(reference[1]!) ?? 0) + 1);
+    }
+    const p = weights[1]! / total;
+    let pmf = Math.exp(total * Math.log1p(-p));
+    for (let x = 0; x <= 3 * total * p; x++) {
+      if (x > 0) pmf *= ((total - x + 1) / x) * (p / (1 - p));
+      const band = 5 * Math.sqrt((pmf * (1 - pmf)) / draws) + 2e-4;
+      expect(Math.abs((seen.get(x) ?? 0) / draws - pmf)).toBeLessThan(band);
+      expect(Math.abs((seenReference.get(x) ?? 0) / draws - pmf)).toBeLessThan(band);
+    }
+  });
+
+  it("repeats for a seed, and uses plain conditional binomials for a few cells", () => {
+    const a = new Float64Array(weights.length);
+    const b = new Float64Array(weights.length);
+    new MultinomialSampler(total, weights).draw(new Rng(3), a);
+    new MultinomialSampler(total, weights).draw(new Rng(3), b);
+    expect(Array.from(a)).toEqual(Array.from(b));
+
+    const few = Float64Array.from([500, 0, 300, 200]);
+    const sampler = new MultinomialSampler(1000, few);
+    expect(sampler.describe().tabled).toBe(false);
+    const out = new Float64Array(4);
+    const direct = new Float64Array(4);
+    sampler.draw(new Rng(9), out);
+    multinomial(new Rng(9), 1000, few, direct);
+    expect(Array.from(out)).toEqual(Array.from(direct));
+  });
+
+  it("places every item when the total is tiny next to the number of cells", () => {
+    const many = new Float64Array(500).fill(3);
+    const sampler = new MultinomialSampler(7, many);
+    const rng = new Rng(1);
+    const out = new Float64Array(500);
+    for (let d = 0; d < 200; d++) {
+      sampler.draw(rng, out);
+      expect(out.reduce((s, x) => s + x, 0)).toBe(7);
+    }
   });
 });
 

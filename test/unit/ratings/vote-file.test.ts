@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { wordsEqual, wordsOf } from "@/lib/ratings/flat-json";
 import { LEITAI_FORMAT, parseFastChatRow, parseVoteObject, readVoteFile, Rng, VoteFileError, type VoteFileFormat, type VoteTable } from "@/lib/ratings";
 
 const dir = mkdtempSync(join(tmpdir(), "leitai-votes-"));
@@ -38,6 +39,30 @@ const fastChatRows = [
   { model_a: "koala-13b", model_b: "vicuna-13b", winner: "model_b", anony: true, dedup_tag: { high_freq: false } },
   { model_a: "koala-13b", model_b: "alpaca-13b", winner: "tie", anony: true },
 ];
+
+describe("four-byte word comparison of the fast path", () => {
+  it("tells equal bytes from every one-byte change, at every length and offset", () => {
+    const rng = new Rng(3);
+    const buf = new Uint8Array(64);
+    const view = new DataView(buf.buffer);
+    let wrong = 0;
+    for (let n = 0; n <= 13; n++) {
+      for (let at = 0; at + n <= 20; at += 3) {
+        const bytes = Uint8Array.from({ length: n }, () => Math.floor(rng.nextDouble() * 256));
+        const words = wordsOf(bytes);
+        buf.fill(0);
+        buf.set(bytes, at);
+        if (!wordsEqual(buf, view, at, bytes, words)) wrong++;
+        for (let i = 0; i < n; i++) {
+          buf[at + i] ^= 1 << (i % 8);
+          if (wordsEqual(buf, view, at, bytes, words)) wrong++;
+          buf[at + i] ^= 1 << (i % 8);
+        }
+      }
+    }
+    expect(wrong).toBe(0);
+  });
+});
 
 describe("FastChat battle files", () => {
   const expected = ["vicuna-13b alpaca-13b 0 -", "alpaca-13b vicuna-13b 3 -", "koala-13b vicuna-13b 1 -", "koala-13b alpaca-13b 2 -"];
@@ -114,12 +139,31 @@ describe("Leitai vote files", () => {
     expect(error.message).toMatch(message);
   });
 
-  it("reads rows of many layouts exactly as JSON.parse does, fast path or not", () => {
+  it.each(["17000:0000000", "1700/00000000", "170000000000a", "01700000000000", "1700000000000."])(
+    "rejects the number %s after rows of the same layout, naming its line",
+    (number) => {
+      const good = '{"modelA":"a","modelB":"b","winner":"A","at":1700000000000}\n';
+      const error = failure(good.repeat(3) + `{"modelA":"a","modelB":"b","winner":"A","at":${number}}\n`, "leitai");
+      expect(error.line).toBe(4);
+      expect(error.message).toMatch(/not valid JSON/);
+    },
+  );
+
+  it("does not take a row for the learnt layout when a key differs only in the layout's last bytes", () => {
+    // `, "modelB":` and `, "modelC":` differ in the literal's last, partial four-byte word.
+    const error = failure('{"modelA":"a", "modelB":"b","winner":"A"}\n{"modelA":"a", "modelC":"b","winner":"A"}\n', "leitai");
+    expect(error.line).toBe(2);
+    expect(error.message).toMatch(/missing "modelB"/);
+  });
+
+  it("reads rows of many layouts exactly as JSON.parse does, by learnt layout, byte scanner or JSON.parse", () => {
     // Layouts that differ only in a value's kind (category null vs a string, "at" a number vs
     // absent), spacing, key order, unwanted and repeated keys, and escaped strings that must
     // leave the byte scanner for JSON.parse.
     const rng = new Rng(7);
-    const names = ["a", "b", "模型-甲", "model-with-a-longer-name", "x\\\"y", "tab\\tname"]; // the last two: JSON escapes
+    // Lengths below, at and past a four-byte word (the fast path compares words), names that
+    // differ only in their last byte, and two with JSON escapes.
+    const names = ["a", "b", "abcd", "abce", "abcde", "模型-甲", "model-01", "model-02", "model-001", "model-002", "model-with-a-longer-name", "x\\\"y", "tab\\tname"];
     const winners = ["A", "B", "tie", "both_bad"];
     const pick = <T>(xs: readonly T[]) => xs[Math.floor(rng.nextDouble() * xs.length)]!;
     const layouts: ((a: string, b: string, w: string) => string)[] = [
@@ -130,13 +174,20 @@ describe("Leitai vote files", () => {
       (a, b, w) => `{"modelA":"${a}","judge":"anon","modelB":"${b}","ok":true,"n":null,"winner":"${w}"}`,
       (a, b, w) => `{"modelA":"${a}","modelB":"${b}","winner":"${w}","category":"coding","category":"math"}`,
       (a, b, w) => `{ "modelA" : "${a}" , "modelB" : "${b}" , "winner" : "${w}" }`,
+      (a, b, w) => `{"modelA": "${a}","modelB": "${b}","winner": "${w}"}`, // one space more than the first
+      (a, b, w) => `{"modelA":"${a}","modelB":"${b}","winner":"${w}","ax":"z"}`,
+      (a, b, w) => `{"modelA":"${a}","modelB":"${b}","winner":"${w}","at":${pick(["0", "7", "10", "1234", "12345", "-98765432", "3.25", "1e9", "12345678E-2", "-0"])}}`,
     ];
     const lines: string[] = [];
-    for (let i = 0; i < 3000; i++) {
-      const a = pick(names);
-      let b = pick(names);
-      while (b === a) b = pick(names);
-      lines.push(pick(layouts)(a, b, pick(winners)));
+    // Runs of one layout (a file's rows share one), so rows are read by a learnt layout too.
+    while (lines.length < 4000) {
+      const layout = pick(layouts);
+      for (let run = 1 + Math.floor(rng.nextDouble() * 30); run > 0; run--) {
+        const a = pick(names);
+        let b = pick(names);
+        while (b === a) b = pick(names);
+        lines.push(layout(a, b, pick(winners)));
+      }
     }
     const table = readVoteFile(file(lines.join("\n") + "\n"), "leitai");
     const expected = lines.map((text, i) => {
