@@ -4,8 +4,12 @@ import { fitBradleyTerry } from "./bradley-terry";
 import { splitWork, startWorker, threadCount, type ThreadOptions } from "./threads";
 import type { Anchor, PairCounts } from "./types";
 
-/** Below this much work (rounds × models²) a worker's start-up costs more than it saves. */
-export const PARALLEL_MIN_BOOTSTRAP_WORK = 500_000;
+/**
+ * Below this much work (rounds × models²) a worker's start-up and cold code cost more than
+ * it saves: 100 rounds over 100 models take ≈ 0.1 s on one thread, and handing half of them
+ * to a worker made the whole CLI 6 % slower (paired runs, 2-core VM).
+ */
+export const PARALLEL_MIN_BOOTSTRAP_WORK = 2_500_000;
 
 const TAG = "leitai-bootstrap-rounds";
 

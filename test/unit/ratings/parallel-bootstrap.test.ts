@@ -16,8 +16,8 @@ import { syntheticVotes } from "./synthetic";
 
 const workerScript = fileURLToPath(new URL("../../../lib/ratings/ratings-worker.ts", import.meta.url));
 const strengths = Array.from({ length: 40 }, (_, i) => 10 * i);
-// 40 models × 320 rounds: past the work below which the rounds stay on one thread.
-const rounds = 320;
+// 40 models × 1600 rounds: past the work below which the rounds stay on one thread.
+const rounds = 1600;
 const votes = syntheticVotes({ votes: 20_000, strengths, categories: [null, "coding", "math"] });
 const counts = aggregate(votes);
 
