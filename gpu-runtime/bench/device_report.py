@@ -90,6 +90,16 @@ def summary_rows(report: dict[str, Any]) -> list[list[str]]:
         rows.append([f"throughput at {levels[-1]} concurrent", f"{top['tokens_per_s']:.0f} tok/s",
                      f"≥ {TARGET_256_TOKS:.0f} tok/s at 256",
                      _verdict(top["tokens_per_s"] >= TARGET_256_TOKS if at_256 else None, smoke)])
+    for key in sorted(k for k in speed if k.startswith("engine-step-by-step/")):
+        c = key.split("/")[1]
+        off, on = speed[key], speed.get(f"engine/{c}", {})
+        if "error" in off or "tokens_per_s" not in on:
+            rows.append([f"decode-ahead at {c} concurrent", f"error: {off.get('error', 'no run with it on')[:160]}",
+                         "—", "not measured"])
+        else:
+            rows.append([f"decode-ahead at {c} concurrent", f"on {on['tokens_per_s']:.0f} tok/s, off "
+                         f"{off['tokens_per_s']:.0f} tok/s ({on['tokens_per_s'] / off['tokens_per_s']:.2f}×)",
+                         "—", "info"])
     ratio_level = 64 if 64 in levels else (levels[-2] if len(levels) > 1 else None)
     if ratio_level is not None and "tokens_per_s" in speed.get(f"hf/{ratio_level}", {}):
         ratio = speed[f"engine/{ratio_level}"]["tokens_per_s"] / speed[f"hf/{ratio_level}"]["tokens_per_s"]

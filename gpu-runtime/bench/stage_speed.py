@@ -13,7 +13,7 @@ import random
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Any
 
@@ -246,6 +246,25 @@ def measure_engine(rec: Recorder, engine: LLMEngine, plan: SpeedPlan, device: to
             f"p95 {res['ttft_p95_s']:.3f}s{' (timed out)' if res['timed_out'] else ''}; roofline of its schedule "
             f"{res.get('roofline_tokens_per_s', 0):.0f} tok/s ({res.get('fraction_of_roofline', 0):.0%} reached), "
             f"{res['prefill_steps']} prefill + {res['decode_only_steps']} decode-only steps")
+    compare_decode_ahead(rec, engine, plan, roofline)
+
+
+def compare_decode_ahead(rec: Recorder, engine: LLMEngine, plan: SpeedPlan, roofline: Roofline) -> None:
+    """The 64-concurrent level again with decode-ahead off, side by side with the run above (new prompts
+    of the same lengths, so the prefix cache holds none of them)."""
+    runner = engine.runner
+    if runner.graphs is None or not runner.config.async_decode:
+        return  # no graphs (CPU, eager fallback): decode-ahead never runs
+    level = 64 if 64 in plan.levels else max(plan.levels)
+    requests = make_requests(plan, level, seed=level + 1)
+    runner.config = replace(runner.config, async_decode=False)
+    try:
+        res = guarded(rec, f"engine-step-by-step/{level}", partial(run_level, engine, requests,
+                                                                   plan.level_seconds[level], roofline))
+    finally:
+        runner.config = replace(runner.config, async_decode=True)
+    if res is not None:
+        log(f"engine x{level} with decode-ahead off: {res['tokens_per_s']:.0f} tok/s")
 
 
 def run(rec: Recorder, device: torch.device, smoke: bool) -> None:

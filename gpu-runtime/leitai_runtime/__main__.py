@@ -76,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--fused-ops", action=argparse.BooleanOptionalAction, default=None,
                    help="Triton RMSNorm/SiLU/RoPE/KV-write kernels (default: on for cuda)")
     p.add_argument("--max-graph-batch-size", type=int, default=256, help="largest decode batch captured in a graph")
+    p.add_argument("--async-decode", action=argparse.BooleanOptionalAction, default=True,
+                   help="queue each greedy graph decode step before reading the previous one back (default: on)")
     p.add_argument("--log-level", default="info")
     return p
 
@@ -94,7 +96,7 @@ def main(argv: list[str] | None = None) -> None:
             max_waiting=args.max_waiting, enable_prefix_caching=not args.no_prefix_caching,
             enforce_eager=args.enforce_eager,
             fused_ops=on_gpu if args.fused_ops is None else args.fused_ops,
-            max_graph_batch_size=args.max_graph_batch_size)
+            max_graph_batch_size=args.max_graph_batch_size, async_decode=args.async_decode)
     except ConfigError as err:
         raise SystemExit(f"invalid engine setting: {err}") from None
     served = []
@@ -104,8 +106,9 @@ def main(argv: list[str] | None = None) -> None:
         engine = LLMEngine.from_path(path, config)
         runner = engine.runner
         chosen = getattr(runner.backend, "configs", {})
-        logging.info("%s: %d KV blocks, attention %s, graphs %s%s", name, runner.num_blocks, runner.backend.name,
-                     runner.graphs.batch_sizes if runner.graphs else "off",
+        logging.info("%s: %d KV blocks, attention %s, graphs %s (decode-ahead %s)%s", name, runner.num_blocks,
+                     runner.backend.name, runner.graphs.batch_sizes if runner.graphs else "off",
+                     "on" if runner.graphs and config.async_decode else "off",
                      f", decode attention per batch size {dict(sorted((b, str(c)) for b, c in chosen.items()))}"
                      if chosen else "")
         served.append(ServedModel(name, engine, template, args.system_prompt, display))

@@ -161,6 +161,10 @@ class EngineConfig:
     enforce_eager: bool = False
     fused_ops: bool = False
     max_graph_batch_size: int = 256
+    # Decode-ahead: while a greedy graph decode step runs on the GPU, the host queues the next
+    # one (fed the first one's tokens on the device) before reading the first one's tokens, so
+    # scheduling and bookkeeping overlap the GPU's work. Off: every step is read back first.
+    async_decode: bool = True
 
     def __post_init__(self) -> None:
         if self.block_size <= 0 or self.block_size & (self.block_size - 1):

@@ -17,12 +17,15 @@ import functools
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
+import numpy as np
 import torch
 
 from .layers.attention import AttentionMetadata
 
 if TYPE_CHECKING:
     from torch.cuda import _POOL_HANDLE
+
+FIELDS = 5  # per-row int64 fields ahead of the block tables in the packed static buffer
 
 LADDER = (1, 2, 4, 8, 16, 24, 32, 48, 64, 96, 128, 160, 192, 224, 256, 320, 384, 448, 512)
 
@@ -79,8 +82,12 @@ def graph_batch_sizes(max_batch_size: int) -> list[int]:
 
 
 class DecodeGraphRunner:
-    """Static buffers live in one int64 device tensor, filled from one pinned host tensor, so a
-    step costs a single host-to-device copy; every field is a contiguous slice of it."""
+    """Static buffers live in one int64 device tensor, filled from a pinned host tensor, so a
+    step costs a single host-to-device copy; every field is a contiguous slice of it.
+
+    Two host tensors take turns: with decode-ahead (LLMEngine) the host fills step N+1's inputs
+    while step N's copy may still be queued behind step N−1 on the GPU. Step N+2 reuses N's
+    tensor only after N's tokens were read back, which waited for that copy."""
 
     def __init__(self, fn: DecodeFn, batch_sizes: list[int], max_blocks: int, block_size: int,
                  scratch_block: int, device: torch.device, make_graph: Callable[[], Graph]) -> None:
@@ -93,24 +100,35 @@ class DecodeGraphRunner:
         self.scratch_block = scratch_block
         self.make_graph = make_graph
         n = self.max_batch_size = self.batch_sizes[-1]
-        size = n * (4 + max_blocks)
-        self.host = torch.zeros(size, dtype=torch.int64, pin_memory=device.type == "cuda")
+        # Fields: token ids, positions, slots, context lengths, source rows (decode-ahead), tables.
+        size = n * (FIELDS + max_blocks)
+        self.hosts = [torch.zeros(size, dtype=torch.int64, pin_memory=device.type == "cuda") for _ in range(2)]
         self.packed = torch.zeros(size, dtype=torch.int64, device=device)
-        self._host_np = self.host.numpy()
-        self._fields_np = [self._host_np[i * n:(i + 1) * n] for i in range(4)]
-        self._tables_np = self._host_np[4 * n:].reshape(n, max_blocks)
-        self.input_ids, self.positions, self.slot_mapping, self.context_lens = (
-            self.packed[i * n:(i + 1) * n] for i in range(4))
-        self.block_tables = self.packed[4 * n:].view(n, max_blocks)
+        self.input_ids, self.positions, self.slot_mapping, self.context_lens, self.source_rows = (
+            self.packed[i * n:(i + 1) * n] for i in range(FIELDS))
+        self.block_tables = self.packed[FIELDS * n:].view(n, max_blocks)
         self.token_seq = torch.arange(n, dtype=torch.int64, device=device)
-        self._pad(0, n)
+        self._views = [self._host_views(host) for host in self.hosts]
+        for turn in (1, 0):
+            self._use_host(turn)
+            self._pad(0, n)
         self.packed.copy_(self.host)
         self.graphs: dict[int, Graph] = {}
         self.outputs: dict[int, torch.Tensor] = {}
 
+    def _host_views(self, host: torch.Tensor) -> tuple[list[np.ndarray], np.ndarray]:
+        n = self.max_batch_size
+        host_np = host.numpy()
+        return [host_np[i * n:(i + 1) * n] for i in range(FIELDS)], host_np[FIELDS * n:].reshape(n, self.max_blocks)
+
+    def _use_host(self, turn: int) -> None:
+        self.turn = turn
+        self.host = self.hosts[turn]
+        self._fields_np, self._tables_np = self._views[turn]
+
     def _pad(self, start: int, stop: int) -> None:
         """Padding rows (host side): token 0 at position 0, K/V to the scratch block, one key there."""
-        ids, positions, slots, ctx = self._fields_np
+        ids, positions, slots, ctx, _ = self._fields_np
         ids[start:stop] = 0
         positions[start:stop] = 0
         slots[start:stop] = self.scratch_block * self.block_size
@@ -145,16 +163,22 @@ class DecodeGraphRunner:
     def fits(self, num_seqs: int, max_table_len: int) -> bool:
         return bool(self.graphs) and num_seqs <= self.max_batch_size and max_table_len <= self.max_blocks
 
-    def run(self, token_ids: list[int], positions: list[int], slots: list[int], tables: list[list[int]]
-            ) -> torch.Tensor:
+    def run(self, token_ids: list[int], positions: list[int], slots: list[int], tables: list[list[int]],
+            source: torch.Tensor | None = None, source_rows: list[int] | None = None) -> torch.Tensor:
         """One decode step: token i sits at positions[i] (so its context is positions[i] + 1 keys),
-        writes its K/V to slots[i] and reads blocks tables[i]. Returns the first n output rows."""
-        n = len(token_ids)
+        writes its K/V to slots[i] and reads blocks tables[i]. Returns the first n output rows.
+        With `source` (a device tensor), token i is source[source_rows[i]] instead of token_ids[i]:
+        the previous step's sampled tokens, used without reading them back first."""
+        n = len(positions)
         bs = self.bucket(n)
         if bs is None or bs not in self.graphs:
             raise ValueError(f"no captured graph holds a batch of {n}")
-        ids_np, pos_np, slots_np, ctx_np = self._fields_np
-        ids_np[:n] = token_ids
+        self._use_host(1 - self.turn)
+        ids_np, pos_np, slots_np, ctx_np, rows_np = self._fields_np
+        if source is None:
+            ids_np[:n] = token_ids
+        else:
+            rows_np[:n] = source_rows
         pos_np[:n] = positions
         ctx_np[:n] = pos_np[:n] + 1
         slots_np[:n] = slots
@@ -162,8 +186,8 @@ class DecodeGraphRunner:
             self._tables_np[i, :len(table)] = table
         if n < bs:  # last step's real rows may still be there
             self._pad(n, bs)
-        # The host buffer is rewritten only after the next step's results were read back (a sync),
-        # so this copy has finished by then.
         self.packed.copy_(self.host, non_blocking=True)
+        if source is not None:  # queued after the copy, so it overwrites the stale ids
+            self.input_ids[:n] = source[self.source_rows[:n]]
         self.graphs[bs].replay()
         return self.outputs[bs][:n]

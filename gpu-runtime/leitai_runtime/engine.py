@@ -2,6 +2,13 @@
 
 `add_request` and `abort` may be called from another thread than `step` (the HTTP server
 runs steps in a worker thread): they only touch a small locked inbox that `step` drains.
+
+Decode-ahead (config.async_decode, greedy graph decode steps): a step is queued on the GPU
+and read back by the next call, which first queues the step after it, fed the first one's
+tokens on the device. The host's reading, stop checks, detokenising and scheduling of one
+step then overlap the GPU's next step. A sequence's token of the step being read is held by
+a placeholder meanwhile (its K/V slot and block accounting are what the next step needs);
+a sequence that turns out to stop wastes one row of the step already queued for it.
 """
 
 from __future__ import annotations
@@ -19,12 +26,13 @@ from .block_manager import BlockManager
 from .config import EngineConfig, ModelConfig
 from .model_runner import ModelRunner
 from .rope import dynamic_alpha
-from .scheduler import QueueFullError, Scheduler
+from .scheduler import QueueFullError, ScheduledBatch, Scheduler
 from .sequence import FinishReason, InvalidParamsError, SamplingParams, Sequence
 from .text_output import TextStream
 from .tokenizer import Tokenizer
 
 THROUGHPUT_WINDOW_S = 10.0
+PLACEHOLDER = -1  # a decode-ahead token not read back yet; never fed to the model
 
 __all__ = ["LLMEngine", "RequestOutput", "EngineStats", "QueueFullError", "InvalidParamsError"]
 
@@ -39,6 +47,14 @@ class RequestOutput:
     num_prompt_tokens: int
     num_output_tokens: int
     time_to_first_token: float | None = None  # set on the output that carries the first token
+
+
+@dataclass
+class _Launched:
+    """A decode step queued on the device whose sampled tokens have not been read back."""
+
+    batch: ScheduledBatch
+    tokens: torch.Tensor
 
 
 @dataclass
@@ -81,6 +97,7 @@ class LLMEngine:
         self._prompt_tokens = 0
         self._generated_tokens = 0
         self._finished: dict[str, int] = {r.value: 0 for r in FinishReason}
+        self._launched: _Launched | None = None
 
     @classmethod
     def from_path(cls, path: str | Path, config: EngineConfig) -> LLMEngine:
@@ -126,7 +143,7 @@ class LLMEngine:
 
     def has_unfinished(self) -> bool:
         with self._lock:
-            return bool(self._inbox or self._aborts) or self.scheduler.has_unfinished()
+            return bool(self._inbox or self._aborts) or self.scheduler.has_unfinished() or self._launched is not None
 
     # -- stepping -------------------------------------------------------------------------
 
@@ -158,6 +175,10 @@ class LLMEngine:
 
     def _postprocess(self, seq: Sequence, token: int) -> RequestOutput:
         seq.append_token(token)
+        return self._after_token(seq, token)
+
+    def _after_token(self, seq: Sequence, token: int) -> RequestOutput:
+        """Stop checks and text for the token just added to `seq`."""
         ttft = seq.first_token_time - seq.arrival_time if (
             seq.num_output_tokens == 1 and seq.first_token_time is not None) else None
         params = seq.params
@@ -177,11 +198,18 @@ class LLMEngine:
     def step(self) -> list[RequestOutput]:
         outputs: list[RequestOutput] = []
         self._drain_inbox(outputs)
+        launched, self._launched = self._launched, None
+        if launched is not None:
+            ahead = self._decode_ahead(launched)
+            self._read_back(launched, ahead, outputs)
+            return outputs
         batch = self.scheduler.schedule()
         if not batch:
             return outputs
+        if self.runner.can_decode_ahead(batch):
+            self._launched = _Launched(batch, self.runner.launch_decode(batch))
+            return outputs
         tokens = iter(self.runner.run(batch))
-        now = time.monotonic()
         generated = 0
         for i, (seq, n) in enumerate(zip(batch.seqs, batch.num_tokens, strict=True)):
             samples = batch.samples(i)
@@ -190,11 +218,64 @@ class LLMEngine:
             if samples:
                 generated += 1
                 outputs.append(self._postprocess(seq, next(tokens)))
+        self._count(generated)
+        return outputs
+
+    def _count(self, generated: int) -> None:
+        now = time.monotonic()
         self._generated_tokens += generated
         self._recent.append((now, generated))
         while self._recent and now - self._recent[0][0] > THROUGHPUT_WINDOW_S:
             self._recent.popleft()
-        return outputs
+
+    def _decode_ahead(self, launched: _Launched) -> set[int]:
+        """Queue the step after `launched` for its sequences that go on whatever token they get,
+        when that is all the scheduler would run next; returns their ids (empty: nothing queued)."""
+        if self.scheduler.waiting:
+            return set()  # admitting them needs a prefill step: read back first
+        rows: list[int] = []
+        ending = 0
+        for row, seq in enumerate(launched.batch.seqs):
+            if seq.is_finished:  # aborted while its step ran
+                continue
+            if seq.num_output_tokens + 1 >= seq.params.max_tokens or len(seq) + 1 >= self.max_model_len:
+                ending += 1  # this token is its last
+                continue
+            rows.append(row)
+        if len(rows) + ending != len(self.scheduler.running):
+            return set()  # another running sequence needs a step of its own
+        seqs = [launched.batch.seqs[row] for row in rows]
+        bm = self.block_manager
+        need = sum(bm.blocks_needed(seq.num_computed_tokens + 2) - len(seq.block_table) for seq in seqs)
+        if not seqs or need > bm.num_free_blocks:
+            return set()  # would need a preemption: leave that to the scheduler
+        batch = ScheduledBatch()
+        for seq in seqs:
+            seq.num_computed_tokens += 1  # the launched step's token is in the cache once it ends
+            bm.register_computed(seq)
+            seq.append_token(PLACEHOLDER)
+            bm.may_append(seq, 1)
+            batch.add(seq, 1)
+        if not self.runner.can_decode_ahead(batch):
+            raise RuntimeError("decode-ahead built a batch the decode graphs cannot run")
+        self._launched = _Launched(batch, self.runner.launch_decode(batch, (launched.tokens, rows)))
+        return {seq.seq_id for seq in seqs}
+
+    def _read_back(self, launched: _Launched, ahead: set[int], outputs: list[RequestOutput]) -> None:
+        """Read a launched step's tokens (waits for it) and finish its bookkeeping."""
+        generated = 0
+        for seq, token in zip(launched.batch.seqs, launched.tokens.tolist(), strict=True):
+            if seq.is_finished:  # aborted, or stopped at the step before this one
+                continue
+            if seq.seq_id in ahead:
+                seq.fill_last_token(token)
+            else:
+                seq.num_computed_tokens += 1
+                self.block_manager.register_computed(seq)
+                seq.append_token(token)
+            generated += 1
+            outputs.append(self._after_token(seq, token))
+        self._count(generated)
 
     def stats(self) -> EngineStats:
         now = time.monotonic()

@@ -175,6 +175,33 @@ class ModelRunner:
                               [seq.block_table for seq in batch.seqs])
         return out.to(torch.float32, copy=True)  # a copy: the next replay overwrites the graph's output
 
+    def can_decode_ahead(self, batch: ScheduledBatch) -> bool:
+        """Whether `batch` can be queued without reading its tokens back: a graph decode step whose
+        sequences all sample greedily without a repetition penalty (an argmax on the device)."""
+        graphs = self.graphs
+        return (self.config.async_decode and graphs is not None and self._graph_step(graphs, batch)
+                and all(seq.params.greedy and seq.params.repetition_penalty == 1.0 for seq in batch.seqs))
+
+    @torch.inference_mode()
+    def launch_decode(self, batch: ScheduledBatch, source: tuple[torch.Tensor, list[int]] | None = None
+                      ) -> torch.Tensor:
+        """Queue a graph decode step (see can_decode_ahead) and its argmax; returns the tokens on the
+        device, not read back. With `source` = (tokens, rows), sequence i's input token is
+        tokens[rows[i]], a previous launch's result, so that launch need not be read back first."""
+        graphs = self.graphs
+        if graphs is None:
+            raise RuntimeError("launch_decode() needs decode graphs")
+        bs = self.block_size
+        positions = [seq.num_computed_tokens for seq in batch.seqs]
+        slots = [seq.block_table[p // bs] * bs + p % bs for seq, p in zip(batch.seqs, positions, strict=True)]
+        tables = [seq.block_table for seq in batch.seqs]
+        if source is None:
+            ids = [seq.token_ids[p] for seq, p in zip(batch.seqs, positions, strict=True)]
+            logits = graphs.run(ids, positions, slots, tables)
+        else:
+            logits = graphs.run([], positions, slots, tables, source[0], source[1])
+        return torch.argmax(logits, dim=-1)  # queued before the next replay overwrites the logits
+
     def run(self, batch: ScheduledBatch) -> list[int]:
         """One step: returns a token for each sequence in `batch` that samples, in batch order."""
         logits = self.logits(batch)

@@ -112,5 +112,10 @@ class Sequence:
         if self.first_token_time is None:
             self.first_token_time = time.monotonic()
 
+    def fill_last_token(self, token_id: int) -> None:
+        """Replace the placeholder that decode-ahead appended once the real token is read back."""
+        self.token_ids[-1] = token_id
+        self.output_ids[-1] = token_id
+
     def num_blocks_for(self, num_tokens: int, block_size: int) -> int:
         return (num_tokens + block_size - 1) // block_size
