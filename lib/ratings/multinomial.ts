@@ -39,27 +39,8 @@ const TAIL = 2 ** -54;
  * conditional binomials — exact by the multinomial's grouping property.
  */
 export class MultinomialSampler {
-  /** Small-group cells (index into weights) and each one's table. */
-  private readonly small: Int32Array = new Int32Array(0);
-  private readonly smallTable: Int32Array = new Int32Array(0);
-  private readonly smallWeights: Float64Array = new Float64Array(0);
-  private readonly smallOut: Float64Array = new Float64Array(0);
-  /** Large-group cells, drawn with conditional binomials. */
-  private readonly large: Int32Array = new Int32Array(0);
-  private readonly largeWeights: Float64Array = new Float64Array(0);
-  private readonly largeOut: Float64Array = new Float64Array(0);
-  /** P(an item lands in the large group). */
-  private readonly largeShare: number = 0;
-  /** Tables: table t covers x = 0 … length[t]−1 at cdf[start[t] + x]; guide entries alike. */
-  private readonly cdf: Float64Array = new Float64Array(0);
-  private readonly guide: Int32Array = new Int32Array(0);
-  private readonly tableStart: Int32Array = new Int32Array(0);
-  private readonly tableLength: Int32Array = new Int32Array(0);
-  /** Alias table over the small group, for the items the Poisson draw leaves. */
-  private readonly aliasProb: Float64Array = new Float64Array(0);
-  private readonly alias: Int32Array = new Int32Array(0);
-  /** False: every draw is plain conditional binomials. */
-  private readonly tabled: boolean = false;
+  /** Null: too few cells for tables to pay, every draw is plain conditional binomials. */
+  private readonly plan: TablePlan | null;
   private readonly maxRedraws: number;
   /** Poisson draws rejected so far (for tests). */
   rejected = 0;
@@ -70,125 +51,156 @@ export class MultinomialSampler {
     tuning: SamplerTuning = {},
   ) {
     this.maxRedraws = tuning.maxRedraws ?? 8;
-    let weightSum = 0;
-    let positive = 0;
-    for (let k = 0; k < weights.length; k++) {
-      weightSum += weights[k]!;
-      if (weights[k]! > 0) positive++;
-    }
-    if (positive < MIN_TABLE_CELLS || !(total > 0)) return;
-
-    // Which cells get tables: smallest weights first, by an upper bound on their mean and length.
-    const distinct = [...new Set(Array.from(weights).filter((w) => w > 0))].sort((x, y) => x - y);
-    const tabledWeights = new Set<number>();
-    let budget = TABLE_BUDGET;
-    for (const w of distinct) {
-      const mean = (total * w) / weightSum;
-      const length = Math.ceil(mean + 12 * Math.sqrt(mean) + 60);
-      if (mean > TABLE_MAX_MEAN || length > budget) break;
-      tabledWeights.add(w);
-      budget -= length;
-    }
-    const small: number[] = [];
-    const large: number[] = [];
-    let smallSum = 0;
-    for (let k = 0; k < weights.length; k++) {
-      const w = weights[k]!;
-      if (w <= 0) continue;
-      if (tabledWeights.has(w)) {
-        small.push(k);
-        smallSum += w;
-      } else large.push(k);
-    }
-    if (small.length < MIN_TABLE_CELLS) return;
-
-    const expected = (total * smallSum) / weightSum;
-    const lambda = Math.max(0, expected - (tuning.marginSd ?? 4) * Math.sqrt(expected));
-    const tableOf = new Map<number, number>();
-    const cdf: number[] = [];
-    const guide: number[] = [];
-    const tableStart: number[] = [];
-    const tableLength: number[] = [];
-    for (const w of tabledWeights) {
-      tableOf.set(w, tableStart.length);
-      tableStart.push(cdf.length);
-      const length = poissonTable((lambda * w) / smallSum, cdf, guide);
-      tableLength.push(length);
-    }
-
-    this.small = Int32Array.from(small);
-    this.smallTable = Int32Array.from(small, (k) => tableOf.get(weights[k]!)!);
-    this.smallWeights = Float64Array.from(small, (k) => weights[k]!);
-    this.smallOut = new Float64Array(small.length);
-    this.large = Int32Array.from(large);
-    this.largeWeights = Float64Array.from(large, (k) => weights[k]!);
-    this.largeOut = new Float64Array(large.length);
-    this.largeShare = large.length > 0 ? (weightSum - smallSum) / weightSum : 0;
-    this.cdf = Float64Array.from(cdf);
-    this.guide = Int32Array.from(guide);
-    this.tableStart = Int32Array.from(tableStart);
-    this.tableLength = Int32Array.from(tableLength);
-    [this.aliasProb, this.alias] = aliasTable(this.smallWeights);
-    this.tabled = true;
+    this.plan = planTables(total, weights, tuning.marginSd ?? 4);
   }
 
   /** One draw into out (length = weights.length). */
   draw(rng: Rng, out: Float64Array): void {
-    if (!this.tabled) return multinomial(rng, this.total, this.weights, out);
+    const plan = this.plan;
+    if (plan === null) return multinomial(rng, this.total, this.weights, out);
     out.fill(0);
-    const itemsLarge = this.largeShare > 0 ? binomial(rng, this.total, this.largeShare) : 0;
-    if (this.large.length > 0) {
-      multinomial(rng, itemsLarge, this.largeWeights, this.largeOut);
-      for (let j = 0; j < this.large.length; j++) out[this.large[j]!] = this.largeOut[j]!;
+    const itemsLarge = plan.largeShare > 0 ? binomial(rng, this.total, plan.largeShare) : 0;
+    if (plan.large.length > 0) {
+      multinomial(rng, itemsLarge, plan.largeWeights, plan.largeOut);
+      for (let j = 0; j < plan.large.length; j++) out[plan.large[j]!] = plan.largeOut[j]!;
     }
     const items = this.total - itemsLarge;
-    const counts = this.smallOut;
+    const counts = plan.smallOut;
     for (let attempt = 0; ; attempt++) {
       if (attempt === this.maxRedraws) {
-        multinomial(rng, items, this.smallWeights, counts);
+        multinomial(rng, items, plan.smallWeights, counts);
         break;
       }
-      const placed = this.poissonCounts(rng, counts);
+      const placed = poissonCounts(plan, rng, counts);
       if (placed <= items) {
-        this.place(rng, items - placed, counts);
+        place(plan, rng, items - placed, counts);
         break;
       }
       this.rejected++;
     }
-    for (let j = 0; j < this.small.length; j++) out[this.small[j]!] = counts[j]!;
-  }
-
-  /** Independent Poisson counts per small cell by table inversion; returns their sum. */
-  private poissonCounts(rng: Rng, counts: Float64Array): number {
-    const { cdf, guide, tableStart, tableLength, smallTable } = this;
-    let sum = 0;
-    for (let j = 0; j < counts.length; j++) {
-      const t = smallTable[j]!;
-      const start = tableStart[t]!;
-      const u = rng.nextDouble();
-      // guide[g] is the smallest x with cdf[x] > g / length, so the answer is at or after it.
-      let x = guide[start + Math.floor(u * tableLength[t]!)]!;
-      while (cdf[start + x]! <= u) x++;
-      counts[j] = x;
-      sum += x;
-    }
-    return sum;
-  }
-
-  /** Adds `items` draws from the small group's weights, by alias method. */
-  private place(rng: Rng, items: number, counts: Float64Array): void {
-    const { aliasProb, alias } = this;
-    const n = aliasProb.length;
-    for (let i = 0; i < items; i++) {
-      const u = rng.nextDouble() * n;
-      const slot = Math.floor(u);
-      counts[u - slot < aliasProb[slot]! ? slot : alias[slot]!]++;
-    }
+    for (let j = 0; j < plan.small.length; j++) out[plan.small[j]!] = counts[j]!;
   }
 
   /** For tests: whether the tables are in use, and the group sizes. */
   describe(): { tabled: boolean; smallCells: number; largeCells: number; tables: number } {
-    return { tabled: this.tabled, smallCells: this.small.length, largeCells: this.large.length, tables: this.tableStart.length };
+    const plan = this.plan;
+    return { tabled: plan !== null, smallCells: plan?.small.length ?? 0, largeCells: plan?.large.length ?? 0, tables: plan?.tableStart.length ?? 0 };
+  }
+}
+
+/** The sampler's tables, and the split of the cells into a tabled and a large group. */
+interface TablePlan {
+  /** Small-group cells (index into weights), each one's table, weight and scratch count. */
+  small: Int32Array;
+  smallTable: Int32Array;
+  smallWeights: Float64Array;
+  smallOut: Float64Array;
+  /** Large-group cells, drawn with conditional binomials. */
+  large: Int32Array;
+  largeWeights: Float64Array;
+  largeOut: Float64Array;
+  /** P(an item lands in the large group). */
+  largeShare: number;
+  /** Table t covers x = 0 … tableLength[t]−1 at cdf[tableStart[t] + x]; its guide entries alike. */
+  cdf: Float64Array;
+  guide: Int32Array;
+  tableStart: Int32Array;
+  tableLength: Int32Array;
+  /** Alias table over the small group, for the items the Poisson draw leaves. */
+  aliasProb: Float64Array;
+  alias: Int32Array;
+}
+
+function planTables(total: number, weights: Float64Array, marginSd: number): TablePlan | null {
+  let weightSum = 0;
+  let positive = 0;
+  for (let k = 0; k < weights.length; k++) {
+    weightSum += weights[k]!;
+    if (weights[k]! > 0) positive++;
+  }
+  if (positive < MIN_TABLE_CELLS || !(total > 0)) return null;
+
+  // Which cells get tables: smallest weights first, by an upper bound on their mean and length.
+  const distinct = [...new Set(Array.from(weights).filter((w) => w > 0))].sort((x, y) => x - y);
+  const tabledWeights = new Set<number>();
+  let budget = TABLE_BUDGET;
+  for (const w of distinct) {
+    const mean = (total * w) / weightSum;
+    const length = Math.ceil(mean + 12 * Math.sqrt(mean) + 60);
+    if (mean > TABLE_MAX_MEAN || length > budget) break;
+    tabledWeights.add(w);
+    budget -= length;
+  }
+  const small: number[] = [];
+  const large: number[] = [];
+  let smallSum = 0;
+  for (let k = 0; k < weights.length; k++) {
+    const w = weights[k]!;
+    if (w <= 0) continue;
+    if (tabledWeights.has(w)) {
+      small.push(k);
+      smallSum += w;
+    } else large.push(k);
+  }
+  if (small.length < MIN_TABLE_CELLS) return null;
+
+  const expected = (total * smallSum) / weightSum;
+  const lambda = Math.max(0, expected - marginSd * Math.sqrt(expected));
+  const tableOf = new Map<number, number>();
+  const cdf: number[] = [];
+  const guide: number[] = [];
+  const tableStart: number[] = [];
+  const tableLength: number[] = [];
+  for (const w of tabledWeights) {
+    tableOf.set(w, tableStart.length);
+    tableStart.push(cdf.length);
+    tableLength.push(poissonTable((lambda * w) / smallSum, cdf, guide));
+  }
+  const smallWeights = Float64Array.from(small, (k) => weights[k]!);
+  const [aliasProb, alias] = aliasTable(smallWeights);
+  return {
+    small: Int32Array.from(small),
+    smallTable: Int32Array.from(small, (k) => tableOf.get(weights[k]!)!),
+    smallWeights,
+    smallOut: new Float64Array(small.length),
+    large: Int32Array.from(large),
+    largeWeights: Float64Array.from(large, (k) => weights[k]!),
+    largeOut: new Float64Array(large.length),
+    largeShare: large.length > 0 ? (weightSum - smallSum) / weightSum : 0,
+    cdf: Float64Array.from(cdf),
+    guide: Int32Array.from(guide),
+    tableStart: Int32Array.from(tableStart),
+    tableLength: Int32Array.from(tableLength),
+    aliasProb,
+    alias,
+  };
+}
+
+/** Independent Poisson counts per small cell by table inversion; returns their sum. */
+function poissonCounts(plan: TablePlan, rng: Rng, counts: Float64Array): number {
+  const { cdf, guide, tableStart, tableLength, smallTable } = plan;
+  let sum = 0;
+  for (let j = 0; j < counts.length; j++) {
+    const t = smallTable[j]!;
+    const start = tableStart[t]!;
+    const u = rng.nextDouble();
+    // guide[g] is the smallest x with cdf[x] > g / length, so the answer is at or after it.
+    let x = guide[start + Math.floor(u * tableLength[t]!)]!;
+    while (cdf[start + x]! <= u) x++;
+    counts[j] = x;
+    sum += x;
+  }
+  return sum;
+}
+
+/** Adds `items` draws from the small group's weights, by alias method. */
+function place(plan: TablePlan, rng: Rng, items: number, counts: Float64Array): void {
+  const { aliasProb, alias } = plan;
+  const n = aliasProb.length;
+  for (let i = 0; i < items; i++) {
+    const u = rng.nextDouble() * n;
+    const slot = Math.floor(u);
+    counts[u - slot < aliasProb[slot]! ? slot : alias[slot]!]++;
   }
 }
 
