@@ -57,6 +57,8 @@ class VoteRowReader implements LineRunReader {
   private layout: RowLayout | null = null;
   private viewOf: Buffer | null = null;
   private view: DataView<ArrayBufferLike> = new DataView(new ArrayBuffer(0));
+  /** Lines the last readLines() call took. */
+  linesRead = 0;
 
   constructor(
     private readonly format: VoteRowFormat,
@@ -74,8 +76,6 @@ class VoteRowReader implements LineRunReader {
     ]);
     this.winnerBytes = Object.entries(format.winners).map(([text, outcome]) => ({ bytes: Buffer.from(text, "utf8"), outcome }));
   }
-
-  linesRead = 0;
 
   /** A whole line's record (trimmed): by the learnt layout, the byte scanner or JSON.parse. */
   row(buf: Buffer, start: number, end: number, line: number): void {
