@@ -130,3 +130,28 @@ def test_graph_runner_takes_input_tokens_from_a_device_tensor():
     assert seen["ids"].tolist() == [70, 50, 0, 0]  # padding rows stay token 0
     out = runner.run([8], [6], [6], [[0]])  # the other host buffer, then back to host tokens
     assert out[:, 0].tolist() == [8.0]
+
+
+def test_prefix_cache_hits_on_blocks_published_while_a_step_was_queued(hf_model):
+    """Blocks that fill up during decode-ahead are published before their step is read back;
+    a request whose prompt repeats another's prompt and first answer tokens must reuse them
+    and still answer exactly as transformers does."""
+    gen = torch.Generator().manual_seed(21)
+    prompt = random_prompt(gen, 10)
+    engine, ahead = graphed(hf_model, block_size=4)
+    first = engine.add_request(prompt, greedy(30))
+    out: dict[int, list[int]] = {first: []}
+    while len(out[first]) < 12:
+        for o in engine.step():
+            out[o.seq_id].extend(o.new_token_ids)
+    assert ahead  # the first request's answer so far was decoded ahead
+    follow_prompt = prompt + out[first][:10]
+    hits_before = engine.block_manager.prefix_hit_blocks
+    second = engine.add_request(follow_prompt, greedy(8))
+    out[second] = []
+    while engine.has_unfinished():
+        for o in engine.step():
+            out[o.seq_id].extend(o.new_token_ids)
+    assert engine.block_manager.prefix_hit_blocks - hits_before >= 4  # 16 of its 20 tokens came from the cache
+    assert out[first] == hf_greedy(hf_model, prompt, 30)
+    assert out[second] == hf_greedy(hf_model, follow_prompt, 8)
