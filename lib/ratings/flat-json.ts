@@ -23,7 +23,8 @@ export class FlatFields {
   readonly start: Int32Array;
   readonly end: Int32Array;
   readonly hash: Int32Array;
-  /** Scratch: hash of the last string scanned. */
+  /** Scratch, set by scanValue: kind of the last value scanned, and its hash when a string. */
+  lastKind = KIND_ABSENT;
   lastHash = 0;
 
   constructor(keys: readonly string[]) {
@@ -40,8 +41,8 @@ export const FNV_PRIME = 0x01000193;
 
 const QUOTE = 0x22;
 
-/** Fills `fields` from the object in buf[s, e); false when the fast path does not apply. */
-export function scanFlatObject(buf: Uint8Array, s: number, e: number, fields: FlatFields): boolean {
+/** Fills `fields` from the object in buf[s, e) (`view`: all of buf); false when the fast path does not apply. */
+export function scanFlatObject(buf: Uint8Array, view: DataView, s: number, e: number, fields: FlatFields): boolean {
   const kinds = fields.kind;
   for (let k = 0; k < kinds.length; k++) kinds[k] = KIND_ABSENT;
   let p = skipSpace(buf, s, e);
@@ -56,49 +57,61 @@ export function scanFlatObject(buf: Uint8Array, s: number, e: number, fields: Fl
     p = skipSpace(buf, keyEnd + 1, e);
     if (p >= e || buf[p] !== 0x3a /* : */) return false;
     p = skipSpace(buf, p + 1, e);
-    if (p >= e) return false;
-
-    const c = buf[p]!;
-    let kind: number;
-    let valueStart = p;
-    let valueEnd: number;
-    if (c === QUOTE) {
-      valueStart = p + 1;
-      valueEnd = scanHashedString(buf, valueStart, e, fields);
-      if (valueEnd < 0) return false;
-      kind = KIND_STRING;
-      p = valueEnd + 1;
-    } else if (c === 0x74 /* t */ && matches(buf, p, e, "true")) {
-      kind = KIND_TRUE;
-      p += 4;
-    } else if (c === 0x66 /* f */ && matches(buf, p, e, "false")) {
-      kind = KIND_FALSE;
-      p += 5;
-    } else if (c === 0x6e /* n */ && matches(buf, p, e, "null")) {
-      kind = KIND_NULL;
-      p += 4;
-    } else {
-      valueEnd = scanNumber(buf, p, e);
-      if (valueEnd < 0) return false;
-      kind = KIND_NUMBER;
-      p = valueEnd;
-    }
-
+    const end = scanValue(buf, view, p, e, fields);
+    if (end < 0) return false;
     const slot = keySlot(buf, keyStart, keyEnd, fields.keys);
-    if (slot >= 0) {
-      if (kind === KIND_STRING) fields.hash[slot] = fields.lastHash;
-      fields.kind[slot] = kind;
-      fields.start[slot] = valueStart;
-      fields.end[slot] = kind === KIND_STRING ? p - 1 : p;
-    }
+    if (slot >= 0) recordValue(fields, slot, p, end);
 
-    p = skipSpace(buf, p, e);
+    p = skipSpace(buf, end, e);
     if (p >= e) return false;
     if (buf[p] === 0x2c /* , */) {
       p = skipSpace(buf, p + 1, e);
       continue;
     }
     return buf[p] === 0x7d && skipSpace(buf, p + 1, e) === e;
+  }
+}
+
+/**
+ * Scans the flat JSON value (string without escapes, number, true, false or null) starting
+ * at p, before e: returns its end (past a string's closing quote) and leaves its kind, and a
+ * string's hash, in `fields`; −1 when the fast path does not take it.
+ */
+function scanValue(buf: Uint8Array, view: DataView, p: number, e: number, fields: FlatFields): number {
+  if (p >= e) return -1;
+  const c = buf[p]!;
+  if (c === QUOTE) {
+    const close = scanHashedString(buf, p + 1, e, fields);
+    fields.lastKind = KIND_STRING;
+    return close < 0 ? -1 : close + 1;
+  }
+  if (c === 0x74 /* t */ && matches(buf, p, e, "true")) {
+    fields.lastKind = KIND_TRUE;
+    return p + 4;
+  }
+  if (c === 0x66 /* f */ && matches(buf, p, e, "false")) {
+    fields.lastKind = KIND_FALSE;
+    return p + 5;
+  }
+  if (c === 0x6e /* n */ && matches(buf, p, e, "null")) {
+    fields.lastKind = KIND_NULL;
+    return p + 4;
+  }
+  fields.lastKind = KIND_NUMBER;
+  return scanNumber(buf, view, p, e);
+}
+
+/** Stores the value buf[p, end) that scanValue just read into `slot` (a string: its content). */
+function recordValue(fields: FlatFields, slot: number, p: number, end: number): void {
+  const kind = fields.lastKind;
+  fields.kind[slot] = kind;
+  if (kind === KIND_STRING) {
+    fields.hash[slot] = fields.lastHash;
+    fields.start[slot] = p + 1;
+    fields.end[slot] = end - 1;
+  } else {
+    fields.start[slot] = p;
+    fields.end[slot] = end;
   }
 }
 
@@ -127,19 +140,8 @@ function scanHashedString(buf: Uint8Array, s: number, e: number, fields: FlatFie
   return -1;
 }
 
-/** End of a JSON number starting at s, or −1 when it is not one. */
-function scanNumber(buf: Uint8Array, s: number, e: number): number {
-  let p = s;
-  if (p < e && buf[p] === 0x2d /* - */) p++;
-  if (p >= e) return -1;
-  if (buf[p] === 0x30 /* 0 */) p++;
-  else if (isDigit(buf[p]!)) while (p < e && isDigit(buf[p]!)) p++;
-  else return -1;
-  return scanFraction(buf, p, e);
-}
-
-/** scanNumber that skips the integer part's digits four at a time (timestamps have 13). */
-function scanNumberByWords(buf: Uint8Array, view: DataView, s: number, e: number): number {
+/** End of a JSON number starting at s, or −1 when it is not one; integer digits go four at a time (timestamps have 13). */
+function scanNumber(buf: Uint8Array, view: DataView, s: number, e: number): number {
   let p = s;
   if (p < e && buf[p] === 0x2d /* - */) p++;
   if (p >= e) return -1;
@@ -228,7 +230,7 @@ export class RowLayout {
   }
 
   /** The layout of buf[s, e), which scanFlatObject has just accepted with `fields`. */
-  static learn(buf: Uint8Array, s: number, e: number, fields: FlatFields): RowLayout {
+  static learn(buf: Uint8Array, view: DataView, s: number, e: number, fields: FlatFields): RowLayout {
     const literals: Uint8Array[] = [];
     const slots: number[] = [];
     let literalStart = s;
@@ -241,7 +243,7 @@ export class RowLayout {
       p = skipSpace(buf, skipSpace(buf, keyEnd + 1, e) + 1, e); // past :
       literals.push(buf.slice(literalStart, p));
       slots.push(slot);
-      p = valueEnd(buf, p, e);
+      p = scanValue(buf, view, p, e, fields);
       literalStart = p;
       p = skipSpace(buf, p, e);
       if (buf[p] === 0x2c) p++;
@@ -272,50 +274,14 @@ export class RowLayout {
       const literal = literals[v]!;
       if (!literalAt(buf, view, p, e, literal, words[v]!)) return -1;
       p += literal.length;
-      if (p >= e) return -1;
-      const c = buf[p]!;
-      let kind: number;
-      let valueStart = p;
-      if (c === QUOTE) {
-        valueStart = p + 1;
-        const close = scanHashedString(buf, valueStart, e, fields);
-        if (close < 0) return -1;
-        kind = KIND_STRING;
-        p = close + 1;
-      } else if (c === 0x74 && matches(buf, p, e, "true")) {
-        kind = KIND_TRUE;
-        p += 4;
-      } else if (c === 0x66 && matches(buf, p, e, "false")) {
-        kind = KIND_FALSE;
-        p += 5;
-      } else if (c === 0x6e && matches(buf, p, e, "null")) {
-        kind = KIND_NULL;
-        p += 4;
-      } else {
-        p = scanNumberByWords(buf, view, p, e);
-        if (p < 0) return -1;
-        kind = KIND_NUMBER;
-      }
-      const slot = slots[v]!;
-      if (slot >= 0) {
-        if (kind === KIND_STRING) fields.hash[slot] = fields.lastHash;
-        kinds[slot] = kind;
-        fields.start[slot] = valueStart;
-        fields.end[slot] = kind === KIND_STRING ? p - 1 : p;
-      }
+      const end = scanValue(buf, view, p, e, fields);
+      if (end < 0) return -1;
+      if (slots[v]! >= 0) recordValue(fields, slots[v]!, p, end);
+      p = end;
     }
     const last = literals[slots.length]!;
     return literalAt(buf, view, p, e, last, words[slots.length]!) ? p + last.length : -1;
   }
-}
-
-/** End of the (valid, already scanned) JSON value starting at p. */
-function valueEnd(buf: Uint8Array, p: number, e: number): number {
-  const c = buf[p]!;
-  if (c === QUOTE) return scanString(buf, p + 1, e) + 1;
-  if (c === 0x74 || c === 0x6e) return p + 4;
-  if (c === 0x66) return p + 5;
-  return scanNumber(buf, p, e);
 }
 
 /**

@@ -82,8 +82,8 @@ class VoteRowReader implements LineRunReader {
     const fields = this.fields;
     this.viewBuffer(buf);
     if (this.layout === null || !this.layout.match(buf, this.view, start, end, fields)) {
-      if (!scan(buf, start, end, fields)) return this.slowRow(buf, start, end, line);
-      this.layout = RowLayout.learn(buf, start, end, fields);
+      if (!scan(buf, this.view, start, end, fields)) return this.slowRow(buf, start, end, line);
+      this.layout = RowLayout.learn(buf, this.view, start, end, fields);
     }
     this.accept(buf, start, end, line);
   }
