@@ -154,13 +154,16 @@ class BlockManager:
         seq.num_computed_tokens = seq.num_cached_tokens = len(hits) * self.block_size
         seq.num_hashed_blocks = len(hits)
 
+    def append_need(self, seq: Sequence, num_tokens: int) -> int:
+        """Free blocks `seq` must take for `num_tokens` more slots beyond its computed ones."""
+        return max(0, self.blocks_needed(seq.num_computed_tokens + num_tokens) - len(seq.block_table))
+
     def can_append(self, seq: Sequence, num_tokens: int) -> bool:
         """Whether `num_tokens` more slots (beyond the computed ones) fit in held + free blocks."""
-        need = self.blocks_needed(seq.num_computed_tokens + num_tokens) - len(seq.block_table)
-        return need <= self.num_free_blocks
+        return self.append_need(seq, num_tokens) <= self.num_free_blocks
 
     def may_append(self, seq: Sequence, num_tokens: int) -> None:
-        need = self.blocks_needed(seq.num_computed_tokens + num_tokens) - len(seq.block_table)
+        need = self.append_need(seq, num_tokens)
         if need > self.num_free_blocks:
             raise RuntimeError("may_append() called without free blocks; check can_append() first")
         for _ in range(need):

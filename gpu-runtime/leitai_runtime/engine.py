@@ -213,13 +213,18 @@ class LLMEngine:
         generated = 0
         for i, (seq, n) in enumerate(zip(batch.seqs, batch.num_tokens, strict=True)):
             samples = batch.samples(i)
-            seq.num_computed_tokens += n
-            self.block_manager.register_computed(seq)
+            self._computed(seq, n)
             if samples:
                 generated += 1
                 outputs.append(self._postprocess(seq, next(tokens)))
         self._count(generated)
         return outputs
+
+    def _computed(self, seq: Sequence, n: int) -> None:
+        """`n` more of the sequence's tokens have their K/V in the cache (or will, once the
+        step already queued ends): publish newly full blocks to the prefix cache."""
+        seq.num_computed_tokens += n
+        self.block_manager.register_computed(seq)
 
     def _count(self, generated: int) -> None:
         now = time.monotonic()
@@ -246,13 +251,13 @@ class LLMEngine:
             return set()  # another running sequence needs a step of its own
         seqs = [launched.batch.seqs[row] for row in rows]
         bm = self.block_manager
-        need = sum(bm.blocks_needed(seq.num_computed_tokens + 2) - len(seq.block_table) for seq in seqs)
+        # Two slots past the computed ones: the launched step's token, then the next step's.
+        need = sum(bm.append_need(seq, 2) for seq in seqs)
         if not seqs or need > bm.num_free_blocks:
             return set()  # would need a preemption: leave that to the scheduler
         batch = ScheduledBatch()
         for seq in seqs:
-            seq.num_computed_tokens += 1  # the launched step's token is in the cache once it ends
-            bm.register_computed(seq)
+            self._computed(seq, 1)  # the launched step's token is in the cache once it ends
             seq.append_token(PLACEHOLDER)
             bm.may_append(seq, 1)
             batch.add(seq, 1)
@@ -270,8 +275,7 @@ class LLMEngine:
             if seq.seq_id in ahead:
                 seq.fill_last_token(token)
             else:
-                seq.num_computed_tokens += 1
-                self.block_manager.register_computed(seq)
+                self._computed(seq, 1)
                 seq.append_token(token)
             generated += 1
             outputs.append(self._after_token(seq, token))
