@@ -4,7 +4,7 @@ import { db } from "../db";
 import { env } from "../env";
 import { log } from "../log";
 import { RATINGS_QUEUE } from "../pipeline/contracts";
-import { computeLeaderboard, DEFAULT_BOOTSTRAP_ROUNDS, DEFAULT_SEED, type Leaderboard, type RatedVote } from "../ratings";
+import { compareNames, computeLeaderboard, DEFAULT_BOOTSTRAP_ROUNDS, DEFAULT_SEED, type Leaderboard, type RatedVote } from "../ratings";
 
 /** Votes arriving within this window share one recompute. */
 const DEBOUNCE_MS = 5_000;
@@ -97,7 +97,7 @@ export async function computeAndStoreRatingRun({ bootstrapRounds = DEFAULT_BOOTS
     });
     // The online Elo is recomputed from scratch in vote order so it never drifts (votes do
     // not touch it). Rows in id order: two overlapping runs then lock them in one order.
-    const byId = [...leaderboard.models].sort((x, y) => (x.model < y.model ? -1 : x.model > y.model ? 1 : 0));
+    const byId = [...leaderboard.models].sort((x, y) => compareNames(x.model, y.model));
     for (const m of byId) await tx.model.update({ where: { id: m.model }, data: { elo: m.elo } });
     return created;
   });

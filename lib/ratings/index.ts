@@ -11,7 +11,7 @@
  * Per category the same run is repeated on that category's votes.
  */
 export * from "./types";
-export { aggregate, aggregateTable, rowsByCategory } from "./aggregate";
+export { aggregate, aggregateTable, compareNames, rowsByCategory } from "./aggregate";
 export { binomial, multinomial } from "./binomial";
 export { MultinomialSampler, type SamplerTuning } from "./multinomial";
 export { bootstrap, bootstrapResult, bootstrapRounds, quantile, type BootstrapOptions, type BootstrapResult } from "./bootstrap";
