@@ -12,6 +12,8 @@ from typing import Any
 
 import torch
 
+from leitai_runtime.timing import time_call as timed  # noqa: F401  (the benchmarks' name for it)
+
 _T0 = time.monotonic()
 
 
@@ -37,17 +39,6 @@ class Recorder:
 def sync(device: torch.device) -> None:
     if device.type == "cuda":
         torch.cuda.synchronize(device)
-
-
-def timed(fn: Any, reps: int, device: torch.device) -> float:
-    """Seconds per call of `fn`, after one warm-up call."""
-    fn()
-    sync(device)
-    t = time.perf_counter()
-    for _ in range(reps):
-        fn()
-    sync(device)
-    return (time.perf_counter() - t) / reps
 
 
 def matmul_flops(device: torch.device, dtype: torch.dtype, smoke: bool) -> float:

@@ -16,13 +16,12 @@ back to the one-program-per-token kernel in triton_attention.py.
 from __future__ import annotations
 
 import functools
-import time
-from collections.abc import Callable
 
 import torch
 import triton
 import triton.language as tl
 
+from ..timing import time_call
 from .attention import AttentionMetadata
 from .splitkv_config import CANDIDATES, DEFAULT_CONFIG, SplitKVConfig
 from .triton_attention import TritonAttention, load_kv_tile
@@ -193,7 +192,7 @@ class SplitKVAttention:
                 try:
                     call = functools.partial(splitkv_decode, q, k_cache, v_cache, tables, ctx, block_size, 1.0,
                                              config=cand)
-                    seconds = _time(call, reps, device)
+                    seconds = time_call(call, reps, device)
                 except Exception:  # e.g. out of shared memory for this card: not a candidate here
                     continue
                 results[str(cand)] = seconds
@@ -204,14 +203,3 @@ class SplitKVAttention:
             timings[bs] = results
         return timings
 
-
-def _time(fn: Callable[[], object], reps: int, device: torch.device) -> float:
-    fn()  # compiles
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    t = time.perf_counter()
-    for _ in range(reps):
-        fn()
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
-    return (time.perf_counter() - t) / reps
