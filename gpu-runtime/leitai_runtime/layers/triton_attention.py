@@ -17,6 +17,22 @@ from .attention import AttentionMetadata
 
 
 @triton.jit
+def load_kv_tile(k_cache_ptr, v_cache_ptr, table_ptr, key, key_mask, kv_head, d, d_mask,
+                 stride_kb, stride_ks, stride_kh, stride_vb, stride_vs, stride_vh, BLOCK_SIZE: tl.constexpr):
+    """K and V [keys, BLOCK_D] of one KV head for key positions `key` of one sequence (its block
+    table row at `table_ptr`): each key's block id is gathered, so a tile may span several
+    paged blocks. Masked keys and dims read 0."""
+    block_id = tl.load(table_ptr + key // BLOCK_SIZE, mask=key_mask, other=0).to(tl.int64)
+    slot = key % BLOCK_SIZE
+    tile_mask = key_mask[:, None] & d_mask[None, :]
+    k = tl.load(k_cache_ptr + block_id[:, None] * stride_kb + slot[:, None] * stride_ks + kv_head * stride_kh
+                + d[None, :], mask=tile_mask, other=0.0)
+    v = tl.load(v_cache_ptr + block_id[:, None] * stride_vb + slot[:, None] * stride_vs + kv_head * stride_vh
+                + d[None, :], mask=tile_mask, other=0.0)
+    return k, v
+
+
+@triton.jit
 def _paged_attention_kernel(
     out_ptr, q_ptr, k_cache_ptr, v_cache_ptr, block_tables_ptr, token_seq_ptr, positions_ptr,
     scale,
@@ -40,18 +56,17 @@ def _paged_attention_kernel(
     acc = tl.zeros([BLOCK_D], tl.float32)
     num_blocks = tl.cdiv(n_keys, BLOCK_SIZE)
     for b in range(0, num_blocks):
-        block_id = tl.load(block_tables_ptr + seq * stride_bt + b).to(tl.int64)
-        key_mask = (b * BLOCK_SIZE + slots) < n_keys
-        tile_mask = key_mask[:, None] & d_mask[None, :]
-        k = tl.load(k_cache_ptr + block_id * stride_kb + slots[:, None] * stride_ks + kv_head * stride_kh
-                    + d[None, :], mask=tile_mask, other=0.0).to(tl.float32)
+        key = b * BLOCK_SIZE + slots  # one paged block per iteration
+        key_mask = key < n_keys
+        k, v = load_kv_tile(k_cache_ptr, v_cache_ptr, block_tables_ptr + seq * stride_bt, key, key_mask, kv_head, d,
+                            d_mask, stride_kb, stride_ks, stride_kh, stride_vb, stride_vs, stride_vh, BLOCK_SIZE)
+        k = k.to(tl.float32)
+        v = v.to(tl.float32)
         scores = tl.sum(k * q[None, :], axis=1) * scale
         scores = tl.where(key_mask, scores, float("-inf"))
         m_new = tl.maximum(m_i, tl.max(scores, axis=0))
         p = tl.exp(scores - m_new)
         correction = tl.exp(m_i - m_new)
-        v = tl.load(v_cache_ptr + block_id * stride_vb + slots[:, None] * stride_vs + kv_head * stride_vh
-                    + d[None, :], mask=tile_mask, other=0.0).to(tl.float32)
         l_i = l_i * correction + tl.sum(p, axis=0)
         acc = acc * correction + tl.sum(p[:, None] * v, axis=0)
         m_i = m_new
@@ -61,22 +76,6 @@ def _paged_attention_kernel(
 
 TILE_M = 64  # query tokens of one sequence per program (prefill kernel)
 TILE_N = 64  # keys per loop iteration, gathered across paged blocks
-
-
-@triton.jit
-def load_kv_tile(k_cache_ptr, v_cache_ptr, table_ptr, key, key_mask, kv_head, d, d_mask,
-                 stride_kb, stride_ks, stride_kh, stride_vb, stride_vs, stride_vh, BLOCK_SIZE: tl.constexpr):
-    """K and V [keys, BLOCK_D] of one KV head for key positions `key` of one sequence (its block
-    table row at `table_ptr`): each key's block id is gathered, so a tile may span several
-    paged blocks. Masked keys and dims read 0."""
-    block_id = tl.load(table_ptr + key // BLOCK_SIZE, mask=key_mask, other=0).to(tl.int64)
-    slot = key % BLOCK_SIZE
-    tile_mask = key_mask[:, None] & d_mask[None, :]
-    k = tl.load(k_cache_ptr + block_id[:, None] * stride_kb + slot[:, None] * stride_ks + kv_head * stride_kh
-                + d[None, :], mask=tile_mask, other=0.0)
-    v = tl.load(v_cache_ptr + block_id[:, None] * stride_vb + slot[:, None] * stride_vs + kv_head * stride_vh
-                + d[None, :], mask=tile_mask, other=0.0)
-    return k, v
 
 
 @triton.jit
