@@ -28,7 +28,7 @@ const MODELS = Number(process.env.LEITAI_BENCH_MODELS ?? 2);
 async function setup(n: number) {
   const category = await db.category.findFirstOrThrow();
   const tag = randomUUID().slice(0, 8);
-  const models = await Promise.all(Array.from({ length: MODELS }, (_, i) => i).map((i) => db.model.create({
+  const models = await Promise.all(Array.from({ length: MODELS }, (_, i) => db.model.create({
     data: { slug: `bench-${tag}-${i}`, displayName: `Bench ${tag} ${i}`, kind: "local", engine: { path: "/bench" } },
   })));
   const text = `bench question ${tag}`;
