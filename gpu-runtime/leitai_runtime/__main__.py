@@ -15,9 +15,10 @@ import uvicorn
 
 from .config import ConfigError, EngineConfig
 from .engine import LLMEngine
+from .jinja_template import TemplateError
 from .layers.attention import ATTENTION_BACKENDS
 from .server import ServedModel, create_app
-from .templates import CHAT_TEMPLATES
+from .templates import CHAT_TEMPLATES, MODEL_TEMPLATE, Template, resolve_template, template_name
 
 CHAT_HINTS = ("alpaca", "chat", "instruct")
 
@@ -39,16 +40,23 @@ def model_specs(models: list[str], served_names: list[str]) -> list[tuple[str, P
     return specs
 
 
-def chat_template_for(path: Path, name: str, override: str | None) -> tuple[str, str | None]:
-    """(template, display name): --chat-template, else leitai.json, else alpaca2 for chat-tuned names."""
+def leitai_meta(path: Path) -> dict:
+    """leitai.json beside the weights (display name, chat template), or {}."""
     meta_file = (path if path.is_dir() else path.parent) / "leitai.json"
-    meta = json.loads(meta_file.read_text(encoding="utf-8")) if meta_file.is_file() else {}
-    template = override or meta.get("chat_template")
-    if template is None:
-        template = "alpaca2" if any(h in name.lower() for h in CHAT_HINTS) else "plain"
-    if template not in CHAT_TEMPLATES:
-        raise SystemExit(f"unknown chat template {template!r}; valid: {', '.join(CHAT_TEMPLATES)}")
-    return template, meta.get("name")
+    return json.loads(meta_file.read_text(encoding="utf-8")) if meta_file.is_file() else {}
+
+
+def chat_template_for(meta: dict, name: str, override: str | None, own: str | None) -> Template:
+    """--chat-template, else leitai.json's, else the checkpoint's own Jinja template, else
+    alpaca2 for chat-tuned names and plain for base models."""
+    spec = override or meta.get("chat_template")
+    if spec is None:
+        spec = MODEL_TEMPLATE if own is not None else "alpaca2" if any(h in name.lower() for h in CHAT_HINTS) \
+            else "plain"
+    try:
+        return resolve_template(spec, own)
+    except TemplateError as err:
+        raise SystemExit(f"{name}: {err}") from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -101,17 +109,19 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"invalid engine setting: {err}") from None
     served = []
     for name, path in model_specs(args.model, args.served_name):
-        template, display = chat_template_for(path, name, args.chat_template)
-        logging.info("loading %s from %s (chat template %s)", name, path, template)
+        meta = leitai_meta(path)
+        logging.info("loading %s from %s", name, path)
         engine = LLMEngine.from_path(path, config)
+        template = chat_template_for(meta, name, args.chat_template, engine.chat_template)
         runner = engine.runner
         chosen = getattr(runner.backend, "configs", {})
-        logging.info("%s: %d KV blocks, attention %s, graphs %s (decode-ahead %s)%s", name, runner.num_blocks,
+        logging.info("%s: chat template %s, %d KV blocks, attention %s, graphs %s (decode-ahead %s)%s", name,
+                     template_name(template), runner.num_blocks,
                      runner.backend.name, runner.graphs.batch_sizes if runner.graphs else "off",
                      "on" if runner.graphs and config.async_decode else "off",
                      f", decode attention per batch size {dict(sorted((b, str(c)) for b, c in chosen.items()))}"
                      if chosen else "")
-        served.append(ServedModel(name, engine, template, args.system_prompt, display))
+        served.append(ServedModel(name, engine, template, args.system_prompt, meta.get("name")))
     uvicorn.run(create_app(served), host=args.host, port=args.port, log_level=args.log_level)
 
 

@@ -9,11 +9,20 @@ from __future__ import annotations
 
 import codecs
 from collections.abc import Sequence
+from typing import Protocol
 
 from leitai_runtime.tokenizer import SPACE, Tokenizer, TokenKind, byte_piece_value
 
 _REPLACEMENT = "\ufffd"
 _UNKNOWN_SURFACE = " \u2047 "  # what SentencePiece prints for <unk>
+
+
+class StreamDetokenizer(Protocol):
+    """Generated ids in, whole characters out; `flush` gives what is held at the end."""
+
+    def push(self, token_id: int) -> str: ...
+
+    def flush(self) -> str: ...
 
 
 class IncrementalDetokenizer:

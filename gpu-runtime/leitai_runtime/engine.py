@@ -74,10 +74,11 @@ class EngineStats:
 
 class LLMEngine:
     def __init__(self, hf_config: dict[str, Any], state_dict: dict[str, torch.Tensor], config: EngineConfig,
-                 tokenizer: Tokenizer | None = None) -> None:
+                 tokenizer: Tokenizer | None = None, chat_template: str | None = None) -> None:
         self.model_config = ModelConfig.from_hf(hf_config)
         self.config = config
         self.tokenizer = tokenizer
+        self.chat_template = chat_template  # the checkpoint's own Jinja template, if any
         self.max_model_len = config.max_model_len or self.model_config.context_limit
         if config.max_model_len is None and config.num_kv_blocks is not None:
             # Not asked for explicitly: shrink the context to what the KV pool can hold.
@@ -105,7 +106,7 @@ class LLMEngine:
 
         # Straight to the serving dtype and device: no float32 copy of a 7B model in host memory.
         ckpt = load_checkpoint(Path(path), dtype=config.torch_dtype, device=config.device)
-        return cls(ckpt.hf_config, ckpt.state_dict, config, ckpt.tokenizer)
+        return cls(ckpt.hf_config, ckpt.state_dict, config, ckpt.tokenizer, ckpt.chat_template)
 
     # -- requests -------------------------------------------------------------------------
 

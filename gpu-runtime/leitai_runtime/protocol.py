@@ -34,6 +34,7 @@ class CompletionRequest:
     max_tokens_given: bool
     messages: list[dict[str, str]] | None = None  # chat
     prompt: str | list[int] | None = None          # completions
+    chat_template: str | None = None               # a built-in name, "model", or Jinja source
 
 
 def _number(body: dict[str, Any], key: str, default: float, lo: float, hi: float,
@@ -161,5 +162,9 @@ def parse_request(body: Any, chat: bool, models: dict[str, int]) -> CompletionRe
     payload = _messages(body) if chat else _prompt(body)
     params, given = sampling_params(body, models[model])
     if chat:
-        return CompletionRequest(model, body.get("stream", False), params, given, messages=payload)  # type: ignore[arg-type]
+        template = body.get("chat_template")
+        if template is not None and (not isinstance(template, str) or not template.strip()):
+            raise bad("chat_template", "chat_template must be a template name or Jinja source")
+        return CompletionRequest(model, body.get("stream", False), params, given, messages=payload,  # type: ignore[arg-type]
+                                 chat_template=template)
     return CompletionRequest(model, body.get("stream", False), params, given, prompt=payload)  # type: ignore[arg-type]

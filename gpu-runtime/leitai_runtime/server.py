@@ -5,6 +5,7 @@ request aborted so its KV blocks are freed."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import time
 import uuid
@@ -18,11 +19,12 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from .driver import EngineDriver, EngineFailure
 from .engine import LLMEngine, RequestOutput
+from .jinja_template import JinjaChatTemplate, TemplateError
 from .metrics import Metrics
 from .protocol import ApiError, CompletionRequest, bad, parse_request
 from .scheduler import QueueFullError
 from .sequence import InvalidParamsError
-from .templates import encode_chat, encode_completion
+from .templates import Template, encode_chat, encode_completion, resolve_template, template_name
 
 DISCONNECT_POLL_S = 0.5
 
@@ -31,7 +33,7 @@ DISCONNECT_POLL_S = 0.5
 class ServedModel:
     name: str
     engine: LLMEngine
-    chat_template: str = "alpaca2"
+    chat_template: Template = "alpaca2"  # used when a request names none
     system_prompt: str | None = None
     display_name: str | None = None
 
@@ -102,19 +104,30 @@ def create_app(models: list[ServedModel]) -> FastAPI:
 
     app = FastAPI(title="Leitai gpu-runtime", lifespan=lifespan)
 
-    def prompt_ids(req: CompletionRequest) -> list[int]:
+    def prompt_ids(req: CompletionRequest) -> tuple[list[int], tuple[int, ...]]:
+        """The prompt, and the extra stop ids its chat template ends a turn with."""
         m = served[req.model]
         tok = m.engine.tokenizer
         if tok is None:
             raise bad("model", f"model {req.model!r} has no tokenizer")
         if req.messages is not None:
+            template = m.chat_template
+            if req.chat_template is not None:
+                try:
+                    template = resolve_template(req.chat_template, m.engine.chat_template)
+                except TemplateError as err:
+                    raise bad("chat_template", str(err)) from None
             try:
-                return encode_chat(tok, req.messages, m.chat_template, m.system_prompt)  # type: ignore[arg-type]
+                ids = encode_chat(tok, req.messages, template, m.system_prompt)
+            except TemplateError as err:
+                raise bad("chat_template" if req.chat_template else "messages", str(err)) from None
             except ValueError as err:
                 raise bad("messages", str(err)) from None
+            stops = template.end_of_turn_ids(tok) if isinstance(template, JinjaChatTemplate) else ()
+            return ids, stops
         if isinstance(req.prompt, list):
-            return list(req.prompt)
-        return encode_completion(tok, req.prompt or "")
+            return list(req.prompt), ()
+        return encode_completion(tok, req.prompt or ""), ()
 
     async def handle(request: Request, chat: bool) -> Response:
         try:
@@ -123,8 +136,11 @@ def create_app(models: list[ServedModel]) -> FastAPI:
             return _error(bad("body", f"the request body is not valid JSON: {err}"))
         try:
             req = parse_request(body, chat, {n: m.engine.max_model_len for n, m in served.items()})
-            ids = prompt_ids(req)
-            seq_id, queue = drivers[req.model].submit(ids, req.params)
+            ids, stops = prompt_ids(req)
+            params = req.params
+            if stops and not params.ignore_eos:
+                params = dataclasses.replace(params, stop_token_ids=(*params.stop_token_ids, *stops))
+            seq_id, queue = drivers[req.model].submit(ids, params)
         except ApiError as err:
             return _error(err)
         except InvalidParamsError as err:
@@ -196,7 +212,7 @@ def create_app(models: list[ServedModel]) -> FastAPI:
     async def list_models() -> dict[str, Any]:
         return {"object": "list", "data": [
             {"id": name, "object": "model", "created": 0, "owned_by": "leitai",
-             "max_model_len": m.engine.max_model_len, "chat_template": m.chat_template,
+             "max_model_len": m.engine.max_model_len, "chat_template": template_name(m.chat_template),
              "display_name": m.display_name or name}
             for name, m in served.items()]}
 

@@ -2,7 +2,9 @@
 
 Llama-2-chat (and Chinese-Alpaca-2, which adds a default system prompt) mark turns with
 BOS/EOS *ids*, not with the text "<s>", so a user who types "</s>" cannot end a turn.
-Each turn is encoded separately, as Meta's reference code does.
+Each turn is encoded separately, as Meta's reference code does. Checkpoints that bring
+their own Jinja template (ChatML for SmolLM, Llama-3's headers, ...) are rendered by
+`jinja_template`; these built-in ones stay for checkpoints without one.
 """
 
 from __future__ import annotations
@@ -10,10 +12,15 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Literal, get_args
 
+from leitai_runtime.jinja_template import JinjaChatTemplate, TemplateError
 from leitai_runtime.tokenizer import Tokenizer
 
 ChatTemplate = Literal["alpaca2", "llama2-chat", "plain"]
-CHAT_TEMPLATES: tuple[str, ...] = get_args(ChatTemplate)
+BUILTIN_TEMPLATES: tuple[str, ...] = get_args(ChatTemplate)
+MODEL_TEMPLATE = "model"  # the checkpoint's own Jinja template
+# What the CLI, leitai.json and a request's `chat_template` may name (or give Jinja source).
+CHAT_TEMPLATES: tuple[str, ...] = (*BUILTIN_TEMPLATES, MODEL_TEMPLATE)
+Template = str | JinjaChatTemplate
 ALPACA2_SYSTEM_PROMPT = "You are a helpful assistant. 你是一个乐于助人的助手。"
 
 _ROLES = ("system", "user", "assistant")
@@ -24,22 +31,46 @@ def encode_completion(tokenizer: Tokenizer, prompt: str) -> list[int]:
     return tokenizer.encode(prompt, add_bos=True)
 
 
+def resolve_template(spec: str, model_template: str | None) -> Template:
+    """A built-in name, "model" (the checkpoint's Jinja template), or Jinja source itself."""
+    if spec in BUILTIN_TEMPLATES:
+        return spec
+    if spec == MODEL_TEMPLATE:
+        if model_template is None:
+            raise TemplateError("this model brings no chat template of its own; "
+                                f"choose one of {', '.join(BUILTIN_TEMPLATES)}")
+        return JinjaChatTemplate(model_template)
+    if "{{" in spec or "{%" in spec:
+        return JinjaChatTemplate(spec)
+    raise TemplateError(f"unknown chat template {spec!r}; valid: {', '.join(CHAT_TEMPLATES)}, or Jinja source")
+
+
+def template_name(template: Template) -> str:
+    """For logs and /v1/models: the built-in name, or "jinja"."""
+    return template if isinstance(template, str) else "jinja"
+
+
 def encode_chat(
     tokenizer: Tokenizer,
     messages: Sequence[Mapping[str, str]],
-    template: ChatTemplate,
+    template: Template,
     system_prompt: str | None = None,
 ) -> list[int]:
     """Prompt ids for `messages` ({"role": "system"|"user"|"assistant", "content": str}).
 
-    The last message must be the user's. A leading system message wins over
+    The last message must be the user's. A Jinja template renders the messages as they
+    are (with `system_prompt` first when they bring no system message). A leading system message wins over
     `system_prompt`, which wins over the template's default (alpaca2 only). For the Llama-2
     templates user and assistant turns must alternate; "plain" joins all contents with
     newlines (a base model just continues the text).
     """
-    if template not in CHAT_TEMPLATES:
-        raise ValueError(f"unknown chat template {template!r}; valid: {', '.join(CHAT_TEMPLATES)}")
     turns = _validated(messages)
+    if isinstance(template, JinjaChatTemplate):
+        if system_prompt and turns[0][0] != "system":
+            turns.insert(0, ("system", system_prompt))
+        return template.encode(tokenizer, [{"role": role, "content": content} for role, content in turns])
+    if template not in BUILTIN_TEMPLATES:
+        raise ValueError(f"unknown chat template {template!r}; valid: {', '.join(CHAT_TEMPLATES)}")
     system = system_prompt
     if turns[0][0] == "system":
         system = turns.pop(0)[1]

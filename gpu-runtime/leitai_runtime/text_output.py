@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .detokenizer import IncrementalDetokenizer
 from .tokenizer import Tokenizer
 
 
 class TextStream:
     def __init__(self, tokenizer: Tokenizer, prompt_ids: Sequence[int], stop: Sequence[str]) -> None:
-        self._detok = IncrementalDetokenizer(tokenizer, prompt_ids)
+        self._detok = tokenizer.stream()
         self._stop = tuple(stop)
         self.text = ""
         self._emitted = 0

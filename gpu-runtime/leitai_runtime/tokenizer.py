@@ -1,7 +1,8 @@
 """Tokenizers for Llama-family models: SentencePiece files and GGUF vocabularies.
 
 Both follow SentencePiece's rules, so a model gives the same ids whether it was loaded
-from `tokenizer.model` or from the vocabulary embedded in a GGUF file.
+from `tokenizer.model` or from the vocabulary embedded in a GGUF file. Byte-level BPE
+models (tokenizer.json, GGUF "gpt2") are in `hf_tokenizer`.
 """
 
 from __future__ import annotations
@@ -10,7 +11,10 @@ import heapq
 from collections.abc import Sequence
 from enum import IntEnum
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
+
+if TYPE_CHECKING:
+    from leitai_runtime.detokenizer import StreamDetokenizer
 
 SPACE = "\u2581"  # "▁": SentencePiece's visible stand-in for a space
 
@@ -50,6 +54,16 @@ class Tokenizer(Protocol):
     def token_kind(self, token_id: int) -> TokenKind:
         """The piece's type (normal, byte, control, ...)."""
         ...
+
+    def stream(self) -> StreamDetokenizer:
+        """A fresh incremental detokenizer for one generation's ids."""
+        ...
+
+
+def _sentencepiece_stream(tokenizer: Tokenizer) -> StreamDetokenizer:
+    from leitai_runtime.detokenizer import IncrementalDetokenizer  # imports this module
+
+    return IncrementalDetokenizer(tokenizer)
 
 
 def byte_piece_value(piece: str) -> int:
@@ -105,6 +119,9 @@ class SentencePieceTokenizer:
         if sp.is_unused(token_id):
             return TokenKind.UNUSED
         return TokenKind.NORMAL
+
+    def stream(self) -> StreamDetokenizer:
+        return _sentencepiece_stream(self)
 
 
 class GGUFTokenizer:
@@ -162,10 +179,11 @@ class GGUFTokenizer:
 
     def decode(self, ids: Sequence[int]) -> str:
         # one decoder for whole and streamed text, so the two can never disagree
-        from leitai_runtime.detokenizer import IncrementalDetokenizer  # imports this module
-
-        stream = IncrementalDetokenizer(self)
+        stream = self.stream()
         return "".join(stream.push(i) for i in ids) + stream.flush()
+
+    def stream(self) -> StreamDetokenizer:
+        return _sentencepiece_stream(self)
 
     def id_to_piece(self, token_id: int) -> str:
         _check_ids([token_id], self.vocab_size)

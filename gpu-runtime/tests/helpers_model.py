@@ -20,14 +20,19 @@ import numpy as np
 import sentencepiece as spm
 import torch
 from gguf import GGMLQuantizationType as Q
-from helpers_kquant import quantize_q4_k, quantize_q5_k, quantize_q6_k
+from helpers_kquant import quantize_q2_k, quantize_q3_k, quantize_q4_k, quantize_q5_k, quantize_q6_k
 from safetensors.torch import save_file
 from transformers import LlamaConfig, LlamaForCausalLM
 
 from leitai_runtime.demo import demo_tokenizer_model
 
-QType = Literal["F32", "F16", "Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"]
-_HAND_QUANTIZERS = {Q.Q4_K: quantize_q4_k, Q.Q5_K: quantize_q5_k, Q.Q6_K: quantize_q6_k}
+QType = Literal[
+    "F32", "F16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"
+]  # fmt: skip
+_HAND_QUANTIZERS = {
+    Q.Q2_K: quantize_q2_k, Q.Q3_K: quantize_q3_k, Q.Q4_K: quantize_q4_k, Q.Q5_K: quantize_q5_k,
+    Q.Q6_K: quantize_q6_k,
+}  # fmt: skip
 
 
 def tokenizer_model_bytes() -> bytes:
@@ -115,7 +120,7 @@ def make_tiny_gguf(
     """Convert `hf_dir` to GGUF the way llama.cpp's convert_hf_to_gguf.py does (llama architecture).
 
     2-D weights get `qtype`; norms stay F32. As llama.cpp does, a tensor whose rows do not split
-    into whole blocks of `qtype` falls back to Q8_0 (or F16). Q4_K/Q5_K/Q6_K bytes come
+    into whole blocks of `qtype` falls back to Q8_0 (or F16). Q2_K..Q6_K bytes come
     from helpers_kquant, since gguf-py cannot encode them. For error tests: `arch` and
     `tokenizer_model` replace the metadata values, `drop_tensors` leaves GGUF-named tensors out,
     `tensor_types` ({gguf name: type name}) stores those tensors in another type (zero bytes
@@ -230,7 +235,11 @@ def _add_tensor(writer: gguf.GGUFWriter, name: str, data: np.ndarray, qtype: Q) 
         writer.add_tensor(name, packed, raw_dtype=qtype)
 
 
-_FILE_TYPES = {Q.F32: 0, Q.F16: 1, Q.Q4_0: 2, Q.Q8_0: 7, Q.Q4_K: 15, Q.Q5_K: 17, Q.Q6_K: 18}  # llama_ftype numbers
+# llama_ftype numbers; a K-quant file type names its mix (_M), here every 2-D tensor has the one type
+_FILE_TYPES = {
+    Q.F32: 0, Q.F16: 1, Q.Q4_0: 2, Q.Q4_1: 3, Q.Q8_0: 7, Q.Q5_0: 8, Q.Q5_1: 9, Q.Q2_K: 10, Q.Q3_K: 12,
+    Q.Q4_K: 15, Q.Q5_K: 17, Q.Q6_K: 18,
+}  # fmt: skip
 
 
 def _write_hparams(writer: gguf.GGUFWriter, config: dict[str, Any], qtype: Q) -> None:

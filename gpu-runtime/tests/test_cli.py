@@ -12,8 +12,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from helpers_bpe import make_tiny_bpe_llama
 
-from leitai_runtime.__main__ import build_parser, chat_template_for, model_specs
+from leitai_runtime.__main__ import build_parser, chat_template_for, leitai_meta, model_specs
 from leitai_runtime.demo import write_demo_model
 
 
@@ -31,11 +32,17 @@ def test_model_ids_from_stem_served_name_and_name_equals_path(tmp_path):
 def test_chat_template_precedence(tmp_path):
     base = tmp_path / "base"
     base.mkdir()
-    assert chat_template_for(base, "llama-2-7b", None)[0] == "plain"
-    assert chat_template_for(base, "chinese-alpaca-2-7b", None)[0] == "alpaca2"
+    own = "{% for m in messages %}<{{ m['role'] }}>{{ m['content'] }}{% endfor %}"
+    assert chat_template_for(leitai_meta(base), "llama-2-7b", None, None) == "plain"
+    assert chat_template_for(leitai_meta(base), "chinese-alpaca-2-7b", None, None) == "alpaca2"
+    # a checkpoint's own template wins over the name's hint
+    assert chat_template_for(leitai_meta(base), "chinese-alpaca-2-7b", None, own).source == own  # type: ignore[union-attr]
     (base / "leitai.json").write_text(json.dumps({"name": "Demo", "chat_template": "llama2-chat"}))
-    assert chat_template_for(base, "x", None) == ("llama2-chat", "Demo")
-    assert chat_template_for(base, "x", "plain")[0] == "plain"
+    assert leitai_meta(base)["name"] == "Demo"
+    assert chat_template_for(leitai_meta(base), "x", None, own) == "llama2-chat"
+    assert chat_template_for(leitai_meta(base), "x", "plain", own) == "plain"
+    with pytest.raises(SystemExit, match="brings no chat template"):
+        chat_template_for({}, "x", "model", None)
 
 
 def test_parser_accepts_the_documented_flags():
@@ -63,8 +70,10 @@ def test_cli_serves_a_model_end_to_end(tmp_path):
         port = s.getsockname()[1]
     root = Path(__file__).resolve().parents[1]
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(root))
-    proc = subprocess.Popen([sys.executable, "-m", "leitai_runtime", "--model", f"arena-a={model}", "--port",
-                             str(port), "--kv-blocks", "64", "--log-level", "warning"], env=env, cwd=root)
+    bpe = make_tiny_bpe_llama(tmp_path, name="tiny-bpe")  # tokenizer.json + its own Jinja template
+    proc = subprocess.Popen([sys.executable, "-m", "leitai_runtime", "--model", f"arena-a={model}", "--model",
+                             f"arena-bpe={bpe}", "--port", str(port), "--kv-blocks", "64", "--log-level", "warning"],
+                            env=env, cwd=root)
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 90
@@ -77,10 +86,11 @@ def test_cli_serves_a_model_end_to_end(tmp_path):
             except httpx.TransportError:
                 time.sleep(0.2)
         models = httpx.get(base + "/v1/models").json()["data"]
-        assert [(m["id"], m["chat_template"]) for m in models] == [("arena-a", "alpaca2")]
-        r = httpx.post(base + "/v1/chat/completions", timeout=60, json={
-            "model": "arena-a", "messages": [{"role": "user", "content": "你好"}], "max_tokens": 5})
-        assert r.status_code == 200 and r.json()["usage"]["completion_tokens"] <= 5
+        assert [(m["id"], m["chat_template"]) for m in models] == [("arena-a", "alpaca2"), ("arena-bpe", "jinja")]
+        for name in ("arena-a", "arena-bpe"):
+            r = httpx.post(base + "/v1/chat/completions", timeout=60, json={
+                "model": name, "messages": [{"role": "user", "content": "你好"}], "max_tokens": 5})
+            assert r.status_code == 200 and r.json()["usage"]["completion_tokens"] <= 5
     finally:
         proc.terminate()
         proc.wait(30)

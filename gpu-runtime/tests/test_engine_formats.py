@@ -38,7 +38,7 @@ def test_hf_directory_formats(tmp_path, fmt):
     assert_matches(LLMEngine.from_path(path, CONFIG), path)
 
 
-@pytest.mark.parametrize("qtype", ["F16", "Q8_0", "Q4_0"])
+@pytest.mark.parametrize("qtype", ["F16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1"])
 def test_gguf_against_its_dequantized_weights(tmp_path, hf_dir, qtype):
     gguf_path = make_tiny_gguf(tmp_path, hf_dir, qtype)
     reference = dequantized_hf_dir(tmp_path, gguf_path, hf_dir)

@@ -9,16 +9,22 @@ import numpy as np
 import pytest
 import torch
 from gguf.quants import dequantize
-from helpers_kquant import quantize_q4_k, quantize_q5_k, quantize_q6_k
+from helpers_kquant import quantize_q2_k, quantize_q3_k, quantize_q4_k, quantize_q5_k, quantize_q6_k
 from helpers_model import dequantized_hf_dir, make_tiny_gguf, make_tiny_llama
 from transformers import LlamaForCausalLM
 
 from leitai_runtime.loader import CheckpointError, load_checkpoint
-from leitai_runtime.loader.gguf import unpermute_qk
+from leitai_runtime.loader.gguf import SUPPORTED_TYPES, _dequantized, unpermute_qk
 from leitai_runtime.tokenizer import GGUFTokenizer
 
-# max |GGUF weight - original| for the tiny model's ~N(0, 0.1) weights
-TOLERANCE = {"F32": 0.0, "F16": 2e-4, "Q8_0": 4e-3, "Q4_0": 6e-2, "Q4_K": 6e-2, "Q5_K": 3e-2, "Q6_K": 1e-2}
+Q = gguf.GGMLQuantizationType
+# The quantization types of Chinese-LLaMA-2's llama.cpp table
+LLAMA_CPP_TYPES = ["F16", "Q2_K", "Q3_K", "Q4_0", "Q4_1", "Q4_K", "Q5_0", "Q5_1", "Q5_K", "Q6_K", "Q8_0"]
+# max |GGUF weight - original| for the tiny model's ~N(0, 0.1) weights (measured, plus headroom)
+TOLERANCE = {
+    "F32": 0.0, "F16": 2e-4, "Q8_0": 4e-3, "Q4_0": 6e-2, "Q4_1": 4e-2, "Q5_0": 3e-2, "Q5_1": 2e-2,
+    "Q2_K": 2e-1, "Q3_K": 9e-2, "Q4_K": 6e-2, "Q5_K": 3e-2, "Q6_K": 1e-2,
+}  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +47,7 @@ def original(hf_dir: Path) -> dict[str, torch.Tensor]:
     return LlamaForCausalLM.from_pretrained(hf_dir, dtype=torch.float32).state_dict()
 
 
-@pytest.mark.parametrize("qtype", ["F32", "F16", "Q8_0", "Q4_0", "Q4_K", "Q5_K", "Q6_K"])
+@pytest.mark.parametrize("qtype", ["F32", *LLAMA_CPP_TYPES])
 def test_dequantized_weights_match_an_independent_decoder(models: Path, tiny: Path, wide: Path, qtype: str) -> None:
     hf_dir = wide if qtype.endswith("_K") else tiny
     gguf_path = make_tiny_gguf(models, hf_dir, qtype)  # type: ignore[arg-type]
@@ -84,14 +90,63 @@ def test_unpermute_inverts_llama_cpp_permute() -> None:
         assert torch.equal(unpermute_qk(permuted, n_head), w)
 
 
-@pytest.mark.parametrize("quantize, qtype", [(quantize_q4_k, "Q4_K"), (quantize_q5_k, "Q5_K"), (quantize_q6_k, "Q6_K")])
-def test_k_quant_decoder_matches_hand_built_blocks(quantize, qtype: str) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    "quantize, qtype, bound",
+    [
+        (quantize_q2_k, "Q2_K", 1.0), (quantize_q3_k, "Q3_K", 0.5), (quantize_q4_k, "Q4_K", 0.3),
+        (quantize_q5_k, "Q5_K", 0.3), (quantize_q6_k, "Q6_K", 0.3),
+    ],
+)  # fmt: skip
+def test_k_quant_decoder_matches_hand_built_blocks(quantize, qtype, bound) -> None:  # type: ignore[no-untyped-def]
     """gguf-py cannot encode K-quants; blocks packed from ggml's layout check the decoder instead."""
     x = np.random.default_rng(7).standard_normal((4, 512)).astype(np.float32)
     packed, expected = quantize(x)
-    assert packed.shape == (4, 2 * gguf.GGML_QUANT_SIZES[gguf.GGMLQuantizationType[qtype]][1])
-    np.testing.assert_array_equal(dequantize(packed, gguf.GGMLQuantizationType[qtype]), expected)
-    assert np.abs(expected - x).max() < 0.3
+    assert packed.shape == (4, 2 * gguf.GGML_QUANT_SIZES[Q[qtype]][1])
+    np.testing.assert_array_equal(dequantize(packed, Q[qtype]), expected)
+    assert np.abs(expected - x).max() < bound  # N(0, 1) values: 2-bit blocks of 16 are coarse
+
+
+# Byte offsets of the f16 fields (d, dmin, m) inside one block, from ggml's block_* structs
+_F16_FIELDS = {
+    "Q4_0": (0,), "Q4_1": (0, 2), "Q5_0": (0,), "Q5_1": (0, 2), "Q8_0": (0,), "Q2_K": (80, 82),
+    "Q3_K": (108,), "Q4_K": (0, 2), "Q5_K": (0, 2), "Q6_K": (208,),
+}  # fmt: skip
+
+
+def random_blocks(qtype: str, rows: int, cols: int, rng: np.random.Generator) -> np.ndarray:
+    """Arbitrary valid bytes of `qtype`: random quants and scale bits, finite f16 fields."""
+    block, size = gguf.GGML_QUANT_SIZES[Q[qtype]]
+    values = rng.standard_normal((rows, cols)).astype(np.float32)
+    if qtype in ("F32", "F16"):
+        return values.astype(np.float32 if qtype == "F32" else np.float16).view(np.uint8)
+    if qtype == "BF16":
+        return (values.view(np.uint32) >> 16).astype(np.uint16).view(np.uint8)  # bf16: top half of f32
+    raw = rng.integers(0, 256, (rows, cols // block, size), dtype=np.uint8)
+    for offset in _F16_FIELDS[qtype]:
+        scale = rng.uniform(-0.05, 0.05, (rows, cols // block, 1)).astype(np.float16)
+        raw[:, :, offset : offset + 2] = scale.view(np.uint8)
+    return raw.reshape(rows, -1)
+
+
+@pytest.mark.parametrize("qtype", [t.name for t in SUPPORTED_TYPES])
+def test_loader_decodes_arbitrary_blocks_like_gguf_py(tmp_path: Path, qtype: str) -> None:
+    """Bit patterns no quantizer would write (random scale and quant bits) decode exactly as
+    gguf-py's own dequantize does."""
+    assert set(LLAMA_CPP_TYPES) | {"F32", "BF16"} == {t.name for t in SUPPORTED_TYPES}
+    raw = random_blocks(qtype, 3, 512, np.random.default_rng(sum(map(ord, qtype))))
+    path = tmp_path / f"{qtype}.gguf"
+    writer = gguf.GGUFWriter(path, "llama")
+    writer.add_tensor("w", raw, raw_dtype=Q[qtype])
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    (tensor,) = gguf.GGUFReader(path).tensors
+    assert tensor.tensor_type == Q[qtype]
+    got = _dequantized(tensor.data, tensor.tensor_type).float().reshape(3, 512)
+    expected = torch.from_numpy(np.ascontiguousarray(dequantize(raw, Q[qtype]), dtype=np.float32))
+    assert 0 < expected.abs().max() < 256  # |d| <= 0.05 bounds every type; a misplaced d would not
+    assert torch.equal(got.view(torch.int32), expected.view(torch.int32))
 
 
 def test_other_types_llama_cpp_mixes_in(models: Path, tiny: Path) -> None:
@@ -169,10 +224,17 @@ def test_unsupported_architecture(models: Path, tiny: Path) -> None:
         load_checkpoint(path)
 
 
-def test_unsupported_quantization_type(models: Path, tiny: Path) -> None:
-    path = make_tiny_gguf(models, tiny, "F16", name="iq.gguf", tensor_types={"blk.0.ffn_up.weight": "IQ4_NL"})
-    with pytest.raises(CheckpointError, match=r"iq\.gguf: tensor blk\.0\.ffn_up\.weight uses unsupported quantization type IQ4_NL"):
+@pytest.mark.parametrize("kind", ["IQ4_NL", "TQ1_0"])
+def test_unsupported_quantization_type(models: Path, tiny: Path, wide: Path, kind: str) -> None:
+    hf_dir = tiny if gguf.GGML_QUANT_SIZES[Q[kind]][0] == 32 else wide  # else rows fall back to Q8_0
+    name = "blk.0.ffn_up.weight"
+    path = make_tiny_gguf(models, hf_dir, "F16", name=f"{kind}.gguf", tensor_types={name: kind})
+    assert {t.name: t.tensor_type.name for t in gguf.GGUFReader(path).tensors}[name] == kind
+    message = rf"{kind}\.gguf: tensor blk\.0\.ffn_up\.weight uses unsupported quantization type {kind} "
+    with pytest.raises(CheckpointError, match=message) as err:
         load_checkpoint(path)
+    supported = str(err.value).rsplit("(supported: ", 1)[1].rstrip(")").split(", ")
+    assert sorted(supported) == sorted(["F32", "BF16", *LLAMA_CPP_TYPES])
 
 
 def test_missing_tensor(models: Path, tiny: Path) -> None:
@@ -188,9 +250,13 @@ def test_wrong_shape(models: Path, tiny: Path) -> None:
 
 
 def test_non_llama_tokenizer_and_corrupt_file(models: Path, tiny: Path, tmp_path: Path) -> None:
-    path = make_tiny_gguf(models, tiny, "F16", name="gpt2tok.gguf", tokenizer_model="gpt2")
-    with pytest.raises(CheckpointError, match="unsupported tokenizer model 'gpt2'"):
+    path = make_tiny_gguf(models, tiny, "F16", name="berttok.gguf", tokenizer_model="bert")
+    with pytest.raises(CheckpointError, match="unsupported tokenizer model 'bert'"):
         load_checkpoint(path)
+    # a "gpt2" (byte-level BPE) vocabulary must bring its merges
+    no_merges = make_tiny_gguf(models, tiny, "F16", name="gpt2tok.gguf", tokenizer_model="gpt2")
+    with pytest.raises(CheckpointError, match="tokenizer.ggml.merges is missing"):
+        load_checkpoint(no_merges)
     corrupt = tmp_path / "corrupt.gguf"
     corrupt.write_bytes(b"GGUF" + b"\xff" * 64)
     with pytest.raises(CheckpointError, match=r"corrupt\.gguf: not a readable GGUF file"):

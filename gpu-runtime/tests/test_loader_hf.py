@@ -121,7 +121,10 @@ def test_missing_config(tiny: Path, tmp_path: Path) -> None:
 def test_missing_tokenizer(tiny: Path, tmp_path: Path) -> None:
     hf_dir = broken_copy(tiny, tmp_path)
     (hf_dir / "tokenizer.model").unlink()
-    with pytest.raises(CheckpointError, match=r"tokenizer\.model: missing tokenizer\.model"):
+    with pytest.raises(CheckpointError, match=r"no tokenizer: expected tokenizer\.model \(SentencePiece\) or tokenizer\.json"):
+        load_checkpoint(hf_dir)
+    (hf_dir / "tokenizer.json").write_text("{not json")
+    with pytest.raises(CheckpointError, match=r"tokenizer\.json: cannot read the tokenizer"):
         load_checkpoint(hf_dir)
     (hf_dir / "tokenizer.model").write_bytes(b"garbage")
     with pytest.raises(CheckpointError, match=r"tokenizer\.model: cannot read the SentencePiece tokenizer"):

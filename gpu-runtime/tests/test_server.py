@@ -169,6 +169,32 @@ def test_bad_chat_messages_get_400(client, messages):
     assert r.status_code == 400 and r.json()["error"]["param"] == "messages", r.text
 
 
+@pytest.mark.parametrize(("template", "message"), [
+    ("model", "brings no chat template"), ("{% for m in messages %}", "does not compile"),
+    ("chatml", "unknown chat template"), (5, "template name or Jinja source"), ("", "template name or Jinja source"),
+    ("{{ raise_exception('no system turns here') }}", "no system turns here"),
+])
+def test_bad_chat_template_gets_400_naming_it(client, template, message):
+    r = client.post("/v1/chat/completions", json={"model": "demo", "messages": CHAIN_QUESTION, "chat_template": template})
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["param"] == "chat_template" and message in r.json()["error"]["message"]
+
+
+def test_a_request_can_pick_the_chat_template(client):
+    """The chain model answers only after its alpaca2 prompt; another template changes the prompt."""
+    body = {"model": "chain", "messages": CHAIN_QUESTION, "max_tokens": 40, "temperature": 0}
+    default = client.post("/v1/chat/completions", json=body).json()
+    named = client.post("/v1/chat/completions", json={**body, "chat_template": "alpaca2"}).json()
+    plain = client.post("/v1/chat/completions", json={**body, "chat_template": "plain"}).json()
+    assert default["choices"][0]["message"]["content"] == named["choices"][0]["message"]["content"] == ANSWER
+    assert default["usage"]["prompt_tokens"] == named["usage"]["prompt_tokens"]
+    assert plain["usage"]["prompt_tokens"] < default["usage"]["prompt_tokens"]
+    # Jinja source from the request renders the same ids as the built-in template it spells out
+    jinja = client.post("/v1/chat/completions", json={
+        **body, "chat_template": "{{ bos_token }}{% for m in messages %}{{ m['content'] }}{% endfor %}"}).json()
+    assert jinja["usage"]["prompt_tokens"] == plain["usage"]["prompt_tokens"]
+
+
 def test_malformed_json_gets_400(client):
     r = client.post("/v1/chat/completions", content=b"{not json", headers={"content-type": "application/json"})
     assert r.status_code == 400 and r.json()["error"]["param"] == "body"

@@ -29,13 +29,15 @@ class Checkpoint:
     `hf_config` is a Hugging Face config.json-style dict with every key the runtime reads
     filled in (head_dim, num_key_value_heads, rope_theta, rope_scaling, ...). `state_dict`
     uses Hugging Face Llama names and holds `lm_head.weight` even when the embeddings are
-    tied (then it is the same tensor as `model.embed_tokens.weight`).
+    tied (then it is the same tensor as `model.embed_tokens.weight`). `chat_template` is the
+    checkpoint's own Jinja chat template, when it brings one.
     """
 
     source: Path
     hf_config: dict[str, Any]
     state_dict: dict[str, torch.Tensor]
     tokenizer: Tokenizer
+    chat_template: str | None = None
 
 
 _CONFIG_DEFAULTS: dict[str, Any] = {
@@ -141,3 +143,14 @@ def check_tokenizer(path: Path, config: dict[str, Any], tokenizer: Tokenizer) ->
         raise CheckpointError(
             path, f"tokenizer has {tokenizer.vocab_size} tokens but the model's vocab_size is {config['vocab_size']}"
         )
+
+
+def chat_template_of(value: Any) -> str | None:
+    """A chat_template value: Jinja source, or transformers' list of named templates (the "default")."""
+    if isinstance(value, str) and value.strip():
+        return value
+    if isinstance(value, list):
+        named = {t.get("name"): t.get("template") for t in value if isinstance(t, dict)}
+        chosen = named.get("default")
+        return chosen if isinstance(chosen, str) and chosen.strip() else None
+    return None

@@ -11,9 +11,11 @@ import torch
 from gguf import GGMLQuantizationType, GGUFReader
 from gguf.quants import dequantize
 
+from leitai_runtime.hf_tokenizer import HFTokenizer, hf_tokenizer_from_gguf
 from leitai_runtime.loader.common import (
     Checkpoint,
     CheckpointError,
+    chat_template_of,
     check_shape,
     check_tokenizer,
     expected_shapes,
@@ -23,7 +25,10 @@ from leitai_runtime.loader.common import (
 from leitai_runtime.tokenizer import GGUFTokenizer
 
 Q = GGMLQuantizationType
-SUPPORTED_TYPES = (Q.F32, Q.F16, Q.BF16, Q.Q8_0, Q.Q4_0, Q.Q4_1, Q.Q5_0, Q.Q5_1, Q.Q4_K, Q.Q5_K, Q.Q6_K)
+TOKENIZER_MODELS = ("llama", "gpt2")  # SentencePiece; byte-level BPE
+SUPPORTED_TYPES = (
+    Q.F32, Q.F16, Q.BF16, Q.Q8_0, Q.Q4_0, Q.Q4_1, Q.Q5_0, Q.Q5_1, Q.Q2_K, Q.Q3_K, Q.Q4_K, Q.Q5_K, Q.Q6_K,
+)
 
 _GLOBAL_NAMES = {
     "token_embd.weight": "model.embed_tokens.weight",
@@ -95,7 +100,8 @@ def load_gguf(path: Path, dtype: torch.dtype, device: torch.device) -> Checkpoin
             weight = unpermute_qk(weight, config["num_key_value_heads"])
         tensors[name] = weight.to(device=device, dtype=dtype)
     state_dict = finish_state_dict(path, config, tensors)
-    return Checkpoint(source=path, hf_config=config, state_dict=state_dict, tokenizer=tokenizer)
+    return Checkpoint(source=path, hf_config=config, state_dict=state_dict, tokenizer=tokenizer,
+                      chat_template=chat_template_of(meta.get("tokenizer.chat_template")))
 
 
 def _dequantized(data: np.ndarray, qtype: GGMLQuantizationType) -> torch.Tensor:
@@ -130,12 +136,22 @@ class _Metadata:
         return value
 
 
-def _tokenizer(meta: _Metadata, path: Path) -> GGUFTokenizer:
+def _tokenizer(meta: _Metadata, path: Path) -> GGUFTokenizer | HFTokenizer:
     model = meta.get("tokenizer.ggml.model")
-    if model != "llama":
+    if model not in TOKENIZER_MODELS:
         raise CheckpointError(
-            path, f"unsupported tokenizer model {model!r} (tokenizer.ggml.model must be 'llama', SentencePiece)"
+            path, f"unsupported tokenizer model {model!r} (tokenizer.ggml.model must be 'llama', SentencePiece, "
+            "or 'gpt2', byte-level BPE)"
         )
+    if model == "gpt2":
+        keys = ("tokens", "merges", "token_type", "pre", "bos_token_id", "eos_token_id", "eot_token_id",
+                "eom_token_id", "add_bos_token")
+        values = {f"tokenizer.ggml.{k}": meta.get(f"tokenizer.ggml.{k}") for k in keys}
+        values["tokenizer.ggml.tokens"] = meta.require("tokenizer.ggml.tokens")
+        try:
+            return hf_tokenizer_from_gguf({k: v for k, v in values.items() if v is not None})
+        except (ValueError, TypeError) as err:
+            raise CheckpointError(path, f"invalid BPE tokenizer vocabulary: {err}") from err
     tokens = meta.require("tokenizer.ggml.tokens")
     scores = meta.get("tokenizer.ggml.scores") or [0.0] * len(tokens)
     types = meta.get("tokenizer.ggml.token_type") or [1] * len(tokens)
@@ -154,7 +170,7 @@ def _tokenizer(meta: _Metadata, path: Path) -> GGUFTokenizer:
         raise CheckpointError(path, f"invalid tokenizer vocabulary: {err}") from err
 
 
-def _hf_config(meta: _Metadata, reader: GGUFReader, tokenizer: GGUFTokenizer) -> dict[str, Any]:
+def _hf_config(meta: _Metadata, reader: GGUFReader, tokenizer: GGUFTokenizer | HFTokenizer) -> dict[str, Any]:
     heads = meta.require("llama.attention.head_count")
     hidden = meta.require("llama.embedding_length")
     tensor_names = {t.name for t in reader.tensors}
@@ -174,7 +190,8 @@ def _hf_config(meta: _Metadata, reader: GGUFReader, tokenizer: GGUFTokenizer) ->
         "rope_scaling": _rope_scaling(meta),
         "tie_word_embeddings": "output.weight" not in tensor_names,
         "bos_token_id": tokenizer.bos_id,
-        "eos_token_id": tokenizer.eos_id,
+        # end-of-turn tokens (llama.cpp's eot/eom) stop generation like EOS does
+        "eos_token_id": _stop_ids(tokenizer),
     }
 
 
@@ -199,3 +216,8 @@ def _rope_scaling(meta: _Metadata) -> dict[str, Any] | None:
         if value is not None:
             scaling[hf_key] = value
     return scaling
+
+
+def _stop_ids(tokenizer: GGUFTokenizer | HFTokenizer) -> int | list[int]:
+    extra = [i for i in getattr(tokenizer, "extra_stop_ids", ()) if i != tokenizer.eos_id]
+    return [tokenizer.eos_id, *extra] if extra else tokenizer.eos_id

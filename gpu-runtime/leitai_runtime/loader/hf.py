@@ -1,4 +1,6 @@
-"""Hugging Face checkpoint directories: config.json, safetensors or pytorch_model*.bin, tokenizer.model."""
+"""Hugging Face checkpoint directories: config.json, safetensors or pytorch_model*.bin, and a
+tokenizer: tokenizer.model (SentencePiece) or tokenizer.json (Hugging Face tokenizers), with
+the chat template from tokenizer_config.json or chat_template.jinja."""
 
 from __future__ import annotations
 
@@ -11,9 +13,11 @@ from typing import Any
 import torch
 from safetensors import SafetensorError, safe_open
 
+from leitai_runtime.hf_tokenizer import HFTokenizer, read_tokenizer_config
 from leitai_runtime.loader.common import (
     Checkpoint,
     CheckpointError,
+    chat_template_of,
     check_shape,
     check_tokenizer,
     expected_shapes,
@@ -32,15 +36,17 @@ _WEIGHT_LAYOUTS = (
 def load_hf_dir(path: Path, dtype: torch.dtype, device: torch.device) -> Checkpoint:
     """Load a Hugging Face Llama directory, each tensor straight into `dtype` on `device`."""
     config = normalized_config(_read_config(path), path / "config.json")
-    tokenizer = _read_tokenizer(path)
-    check_tokenizer(path / "tokenizer.model", config, tokenizer)
+    tokenizer_config = _read_tokenizer_config(path)
+    tokenizer = _read_tokenizer(path, tokenizer_config)
+    check_tokenizer(path, config, tokenizer)
     wanted = expected_shapes(config)
     tensors: dict[str, torch.Tensor] = {}
     for file, names in _weight_files(path).items():
         loader = _load_safetensors if file.suffix == ".safetensors" else _load_bin
         tensors.update(loader(file, names, wanted, dtype, device))
     state_dict = finish_state_dict(path, config, tensors)
-    return Checkpoint(source=path, hf_config=config, state_dict=state_dict, tokenizer=tokenizer)
+    return Checkpoint(source=path, hf_config=config, state_dict=state_dict, tokenizer=tokenizer,
+                      chat_template=_chat_template(path, tokenizer_config))
 
 
 def _read_config(path: Path) -> dict[str, Any]:
@@ -56,14 +62,39 @@ def _read_config(path: Path) -> dict[str, Any]:
     return config
 
 
-def _read_tokenizer(path: Path) -> SentencePieceTokenizer:
-    file = path / "tokenizer.model"
-    if not file.is_file():
-        raise CheckpointError(file, "missing tokenizer.model (a SentencePiece model is required)")
+def _read_tokenizer_config(path: Path) -> dict[str, Any]:
+    file = path / "tokenizer_config.json"
     try:
-        return SentencePieceTokenizer(file)
-    except (OSError, RuntimeError, ValueError) as err:
-        raise CheckpointError(file, f"cannot read the SentencePiece tokenizer: {err}") from err
+        return read_tokenizer_config(file)
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        raise CheckpointError(file, f"cannot read tokenizer_config.json: {err}") from err
+
+
+def _read_tokenizer(path: Path, tokenizer_config: dict[str, Any]) -> SentencePieceTokenizer | HFTokenizer:
+    """tokenizer.model when present (the Chinese-LLaMA-2 family's own), else tokenizer.json."""
+    file = path / "tokenizer.model"
+    if file.is_file():
+        try:
+            return SentencePieceTokenizer(file)
+        except (OSError, RuntimeError, ValueError) as err:
+            raise CheckpointError(file, f"cannot read the SentencePiece tokenizer: {err}") from err
+    file = path / "tokenizer.json"
+    if not file.is_file():
+        raise CheckpointError(path, "no tokenizer: expected tokenizer.model (SentencePiece) or tokenizer.json")
+    try:
+        return HFTokenizer.from_file(file, tokenizer_config)
+    except Exception as err:  # the tokenizers library raises its own Exception for a malformed file
+        raise CheckpointError(file, f"cannot read the tokenizer: {err}") from err
+
+
+def _chat_template(path: Path, tokenizer_config: dict[str, Any]) -> str | None:
+    file = path / "chat_template.jinja"  # newer transformers save the template beside the config
+    if file.is_file():
+        try:
+            return chat_template_of(file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as err:
+            raise CheckpointError(file, f"cannot read the chat template: {err}") from err
+    return chat_template_of(tokenizer_config.get("chat_template"))
 
 
 def _weight_files(path: Path) -> dict[Path, set[str] | None]:
