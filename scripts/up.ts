@@ -1,6 +1,7 @@
 // `npm run up`: brings the whole arena up on this machine — dependencies, PostgreSQL and
 // Redis (unless DATABASE_URL / REDIS_URL are given), migrations, demo data, the site on
-// :3000, the worker process and the gpu-runtime with the demo models — and stops it all on Ctrl-C.
+// :3000, the worker process and the gpu-runtime with the demo models (two random ones and the real
+// SmolLM2-135M-Instruct) — and stops it all on Ctrl-C.
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import path from "node:path";
@@ -9,6 +10,10 @@ import { resolveLocalEnv, ROOT, STATE_DIR } from "./lib/local-env";
 
 const PORT = Number(process.env.PORT ?? 3000);
 const RUNTIME_PORT = Number(process.env.LEITAI_RUNTIME_PORT ?? 8000);
+// On Ctrl-C the worker lets running generations finish for LEITAI_WORKER_SHUTDOWN_MS, then stops
+// its gpu-runtime: a SIGKILL before that would leave the runtime running (the real model's long
+// pre-generation answers are usually mid-way).
+const STOP_GRACE_MS = Number(process.env.LEITAI_WORKER_SHUTDOWN_MS ?? 15_000) + 15_000;
 const children: { name: string; child: ChildProcess }[] = [];
 let stopping = false;
 
@@ -75,7 +80,7 @@ async function stopAll(code: number) {
       ({ child }) =>
         new Promise<void>((resolve) => {
           if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+          const timer = setTimeout(() => child.kill("SIGKILL"), STOP_GRACE_MS);
           child.once("exit", () => {
             clearTimeout(timer);
             resolve();
@@ -104,14 +109,15 @@ async function main() {
   if (usesLocalServices) run("bash", ["scripts/services.sh", "start"], env, "starting PostgreSQL and Redis");
   run("node_modules/.bin/prisma", ["migrate", "deploy"], env, "applying migrations");
   run("node_modules/.bin/tsx", ["prisma/seed.ts"], env, "seeding categories, demo questions and the admin");
-  run("node_modules/.bin/tsx", ["scripts/demo-models.ts"], env, "writing and registering the two demo models");
+  run("node_modules/.bin/tsx", ["scripts/demo-models.ts"], env, "writing and registering the demo models (two random, one real under two sampling settings)");
   if (buildIsStale()) run("node_modules/.bin/next", ["build"], env, "building the site");
 
   process.on("SIGINT", () => void stopAll(0));
   process.on("SIGTERM", () => void stopAll(0));
 
   start("web", process.execPath, ["--import", "tsx", "scripts/web.ts", "-p", String(PORT)], env);
-  // The worker supervises the gpu-runtime (on CPU here) that serves the demo models.
+  // The worker supervises the gpu-runtime (on CPU here) that serves the demo models; the real
+  // model's two arena models share one served model.
   // node --import tsx (not the tsx wrapper) so SIGTERM reaches the worker itself and it drains.
   start("worker", process.execPath, ["--import", "tsx", "workers/main.ts"], {
     ...env,

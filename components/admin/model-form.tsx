@@ -15,6 +15,18 @@ export type ModelFormValues = {
 
 const num = (v: FormDataEntryValue | null) => (v === null || v === "" ? undefined : Number(v));
 const strOrNull = (v: FormDataEntryValue | null) => (typeof v === "string" && v.trim() !== "" ? v.trim() : null);
+// Whitespace is part of a Jinja template: kept as typed, only an all-blank one becomes null.
+const textOrNull = (v: FormDataEntryValue | null) => (typeof v === "string" && v.trim() !== "" ? v : null);
+
+/** The chat template choices, and what each one means for the runtime. */
+const CHAT_TEMPLATE_CHOICES: { value: string; label: string; hint: string }[] = [
+  { value: "auto", label: "auto（自动 · the runtime decides）", hint: "Sends none: the runtime uses its default (leitai.json, else the checkpoint's own, else by name)." },
+  { value: "model", label: "model（模型自带 · the checkpoint's own）", hint: "The checkpoint's own Jinja template (GGUF or tokenizer_config.json); saving checks it has one." },
+  { value: "alpaca2", label: "alpaca2（Chinese-Alpaca-2）", hint: "Llama-2-chat turns with Chinese-Alpaca-2's default system prompt." },
+  { value: "llama2-chat", label: "llama2-chat（[INST] … [/INST]）", hint: "Meta's Llama-2-chat turns, no default system prompt." },
+  { value: "plain", label: "plain（无模板 · no template）", hint: "Messages joined by newlines, for base models." },
+  { value: "custom", label: "custom（自定义 Jinja · your own）", hint: "Your Jinja below (messages, add_generation_prompt, bos_token, eos_token); saving checks it renders." },
+];
 
 function bodyOf(form: FormData, kind: "local" | "openai") {
   const ropeType = strOrNull(form.get("ropeType"));
@@ -23,6 +35,7 @@ function bodyOf(form: FormData, kind: "local" | "openai") {
         path: String(form.get("path") ?? "").trim(),
         dtype: form.get("dtype"),
         chatTemplate: form.get("chatTemplate"),
+        chatTemplateJinja: textOrNull(form.get("chatTemplateJinja")),
         systemPrompt: strOrNull(form.get("systemPrompt")),
         contextLength: num(form.get("contextLength")) ?? null,
         ropeScaling: ropeType ? { type: ropeType, factor: num(form.get("ropeFactor")) ?? 1 } : null,
@@ -42,19 +55,24 @@ function bodyOf(form: FormData, kind: "local" | "openai") {
     engine,
     generationDefaults: {
       temperature: num(form.get("temperature")), topP: num(form.get("topP")), topK: num(form.get("topK")),
-      repetitionPenalty: num(form.get("repetitionPenalty")), maxTokens: num(form.get("maxTokens")),
+      repetitionPenalty: num(form.get("repetitionPenalty")), maxTokens: num(form.get("maxTokens")), seed: num(form.get("seed")),
     },
     ...(kind === "openai" ? { apiKey: String(form.get("apiKey") ?? "") || undefined, clearApiKey: form.get("clearApiKey") === "on" } : {}),
   };
 }
 
+const isFieldOf = (error: ApiError | null, name: string) => error?.field === name || !!error?.field?.endsWith(`.${name}`);
+
+function FieldError({ name, error }: { name: string; error: ApiError | null }) {
+  return isFieldOf(error, name) ? <span className="error small" data-testid={`model-error-${name}`}>{error!.message}</span> : null;
+}
+
 function Field({ name, label, error, ...rest }: { name: string; label: string; error: ApiError | null } & React.InputHTMLAttributes<HTMLInputElement>) {
-  const bad = error?.field === name || error?.field?.endsWith(`.${name}`);
   return (
     <label>
       {label}
-      <input name={name} data-testid={`model-${name}`} aria-invalid={bad || undefined} {...rest} />
-      {bad && <span className="error small" data-testid={`model-error-${name}`}>{error!.message}</span>}
+      <input name={name} data-testid={`model-${name}`} aria-invalid={isFieldOf(error, name) || undefined} {...rest} />
+      <FieldError name={name} error={error} />
     </label>
   );
 }
@@ -62,13 +80,16 @@ function Field({ name, label, error, ...rest }: { name: string; label: string; e
 export function ModelForm({ initial }: { initial?: ModelFormValues }) {
   const router = useRouter();
   const [kind, setKind] = useState<"local" | "openai">(initial?.kind ?? "local");
-  const [error, setError] = useState<ApiError | null>(null);
-  const [check, setCheck] = useState<{ ok: boolean; message: string } | null>(null);
+  const [saveError, setError] = useState<ApiError | null>(null);
+  const [check, setCheck] = useState<{ ok: boolean; message: string; field?: string } | null>(null);
   const [busy, setBusy] = useState(false);
   const e = initial?.engine ?? {};
   const g = initial?.generationDefaults ?? {};
   const rope = e.ropeScaling as { type?: string; factor?: number } | null | undefined;
   const s = (v: unknown) => (v === null || v === undefined ? "" : String(v));
+  const [chatTemplate, setChatTemplate] = useState(s(e.chatTemplate) || "auto");
+  // A failed check (saved as disabled) also marks the field it is about, e.g. a rejected template.
+  const error = saveError ?? (check && !check.ok && check.field ? { code: "check", message: check.message, field: check.field } : null);
 
   async function submit(event: React.FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -76,9 +97,10 @@ export function ModelForm({ initial }: { initial?: ModelFormValues }) {
     setError(null);
     setCheck(null);
     const body = bodyOf(new FormData(event.currentTarget), kind);
+    type Saved = { model: { id: string }; check: { ok: boolean; message: string; field?: string } };
     const result = initial?.id
-      ? await callApi<{ model: { id: string }; check: { ok: boolean; message: string } }>(`/api/admin/models/${initial.id}`, { method: "PUT", body })
-      : await callApi<{ model: { id: string }; check: { ok: boolean; message: string } }>("/api/admin/models", { method: "POST", body });
+      ? await callApi<Saved>(`/api/admin/models/${initial.id}`, { method: "PUT", body })
+      : await callApi<Saved>("/api/admin/models", { method: "POST", body });
     setBusy(false);
     if (!result.ok) { setError(result.error); return; }
     setCheck(result.data.check);
@@ -118,9 +140,12 @@ export function ModelForm({ initial }: { initial?: ModelFormValues }) {
           </label>
           <label>
             对话模板 Chat template
-            <select name="chatTemplate" defaultValue={s(e.chatTemplate) || "alpaca2"} data-testid="model-chatTemplate">
-              {["alpaca2", "llama2-chat", "plain"].map((d) => <option key={d}>{d}</option>)}
+            <select name="chatTemplate" value={chatTemplate} onChange={(ev) => setChatTemplate(ev.target.value)} data-testid="model-chatTemplate"
+              aria-invalid={isFieldOf(error, "chatTemplate") || undefined}>
+              {CHAT_TEMPLATE_CHOICES.map((c) => <option key={c.value} value={c.value}>{c.label}</option>)}
             </select>
+            <span className="muted small" data-testid="model-chatTemplate-hint">{CHAT_TEMPLATE_CHOICES.find((c) => c.value === chatTemplate)?.hint}</span>
+            <FieldError name="chatTemplate" error={error} />
           </label>
           <Field name="contextLength" label="上下文长度 Context length" error={error} defaultValue={s(e.contextLength)} type="number" min="1" />
           <label>
@@ -133,6 +158,14 @@ export function ModelForm({ initial }: { initial?: ModelFormValues }) {
           <Field name="ropeFactor" label="RoPE factor" error={error} defaultValue={s(rope?.factor)} type="number" step="0.1" min="0" />
           <Field name="runtimeUrl" label="Runtime URL (empty: default)" error={error} defaultValue={s(e.runtimeUrl)} />
           <Field name="servedName" label="服务名 Served name (empty: slug)" error={error} defaultValue={s(e.servedName)} />
+          {/* Hidden, not unmounted, while another template is chosen: switching back keeps the text. */}
+          <label className="wide" style={chatTemplate === "custom" ? undefined : { display: "none" }}>
+            自定义模板 Custom chat template (Jinja)
+            <textarea name="chatTemplateJinja" rows={8} defaultValue={s(e.chatTemplateJinja)} spellCheck={false}
+              className="mono" data-testid="model-chatTemplateJinja" aria-invalid={isFieldOf(error, "chatTemplateJinja") || undefined}
+              placeholder={"{% for message in messages %}<|im_start|>{{ message.role }}\n{{ message.content }}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"} />
+            <FieldError name="chatTemplateJinja" error={error} />
+          </label>
           <label className="wide">
             系统提示 System prompt
             <textarea name="systemPrompt" rows={2} defaultValue={s(e.systemPrompt)} data-testid="model-systemPrompt" />
@@ -156,10 +189,11 @@ export function ModelForm({ initial }: { initial?: ModelFormValues }) {
         <Field name="topK" label="top-k" error={error} defaultValue={s(g.topK ?? 40)} type="number" min="0" />
         <Field name="repetitionPenalty" label="repetition penalty" error={error} defaultValue={s(g.repetitionPenalty ?? 1.1)} type="number" step="0.05" min="0.5" max="2" />
         <Field name="maxTokens" label="max tokens" error={error} defaultValue={s(g.maxTokens ?? 512)} type="number" min="1" />
+        <Field name="seed" label="seed（空：每次随机 · empty: a fresh draw each time）" error={error} defaultValue={s(g.seed)} type="number" min="0" step="1" />
       </fieldset>
       <div className="wide admin-row">
         <button type="submit" disabled={busy} data-testid="model-save">{busy ? "检查中… Checking…" : "保存 Save"}</button>
-        {error && <span className="error" role="alert" data-testid="model-error">{error.message}</span>}
+        {saveError && <span className="error" role="alert" data-testid="model-error">{saveError.message}</span>}
         {check && <span className={`notice ${check.ok ? "ok" : "bad"}`} data-testid="model-check">{check.ok ? "✓ " : "✗ saved as disabled: "}{check.message}</span>}
       </div>
     </form>

@@ -130,6 +130,20 @@ def run_http(model_dir: Path, prompts: list[list[int]], max_tokens: int, concurr
         proc.wait(30)
 
 
+def save_results(name: str, meta: dict, results: list[dict], text: str) -> None:
+    """bench/results/<date>-<name>.json, and the section appended to BENCHMARKS.md."""
+    out = ROOT / "bench" / "results" / f"{dt.date.today().isoformat()}-{name}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({"meta": meta, "results": results}, indent=2) + "\n")
+    bench_md = ROOT / "BENCHMARKS.md"
+    if not bench_md.exists():
+        bench_md.write_text("# gpu-runtime benchmarks\n\nNumbers come from the scripts in `bench/`; "
+                            "each run appends a section.\n\n")
+    with bench_md.open("a", encoding="utf-8") as f:
+        f.write("\n" + text)
+    print(f"wrote {out.relative_to(ROOT)} and appended to BENCHMARKS.md")
+
+
 def markdown(results: list[dict], meta: dict) -> str:
     lines = [f"## {meta['date']} — CPU, tiny demo model ({meta['machine']})", "",
              f"Model: random demo Llama, {meta['shape']}; {meta['requests']} requests, prompts "
@@ -183,16 +197,7 @@ def main() -> None:
     text = markdown(results, meta)
     print(text)
     if not args.no_write:
-        out = ROOT / "bench" / "results" / f"{dt.date.today().isoformat()}-cpu.json"
-        out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps({"meta": meta, "results": results}, indent=2) + "\n")
-        bench_md = ROOT / "BENCHMARKS.md"
-        if not bench_md.exists():
-            bench_md.write_text("# gpu-runtime benchmarks\n\nNumbers come from the scripts in `bench/`; "
-                                "each run appends a section.\n\n")
-        with bench_md.open("a", encoding="utf-8") as f:
-            f.write("\n" + text)
-        print(f"wrote {out.relative_to(ROOT)} and appended to BENCHMARKS.md")
+        save_results("cpu", meta, results, text)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
 import sys
 import time
@@ -28,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 
 from bench.bank import bank_questions  # noqa: E402
-from bench.cpu_bench import cpu_name, run_engine  # noqa: E402
+from bench.cpu_bench import cpu_name, run_engine, save_results  # noqa: E402
 from leitai_runtime.config import EngineConfig  # noqa: E402
 from leitai_runtime.engine import LLMEngine  # noqa: E402
 from leitai_runtime.real_models import smollm2_gguf  # noqa: E402
@@ -135,12 +134,7 @@ def main() -> None:
     text = markdown(rows, meta)
     print(text)
     if not args.no_write:
-        out_file = ROOT / "bench" / "results" / f"{dt.date.today().isoformat()}-smollm2-cpu.json"
-        out_file.parent.mkdir(parents=True, exist_ok=True)
-        out_file.write_text(json.dumps({"meta": meta, "results": rows}, indent=2) + "\n")
-        with (ROOT / "BENCHMARKS.md").open("a", encoding="utf-8") as f:
-            f.write("\n" + text)
-        print(f"wrote {out_file.relative_to(ROOT)} and appended to BENCHMARKS.md")
+        save_results("smollm2-cpu", meta, rows, text)
 
 
 if __name__ == "__main__":

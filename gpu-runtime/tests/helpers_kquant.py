@@ -23,24 +23,33 @@ def _f16(values: np.ndarray) -> np.ndarray:
     return values.astype(np.float16)
 
 
-def _scale_min_blocks(x: np.ndarray, levels: int) -> tuple[np.ndarray, ...]:
-    """Shared by Q4_K and Q5_K: 8 sub-blocks of 32 with 6-bit scales and mins under f16 d, dmin."""
+def _affine_sub_blocks(x: np.ndarray, subs: int, size: int, levels: int, scale_max: int) -> tuple[np.ndarray, ...]:
+    """value = d*sc*q - dmin*m per sub-block (Q2_K, Q4_K, Q5_K): f16 d/dmin, integer sc/m in 0..scale_max.
+
+    Returns d, dmin, sc, m, q (0..levels, per value) and the values a decoder must produce.
+    """
     blocks = _blocks(x)
     n = len(blocks)
-    sub = blocks.reshape(n, 8, 32)
+    sub = blocks.reshape(n, subs, size)
     low = np.minimum(sub.min(axis=2), 0.0)
     sub_scale = (sub.max(axis=2) - low) / levels
     sub_min = -low
-    d = _f16(sub_scale.max(axis=1) / 63.0)
-    dmin = _f16(sub_min.max(axis=1) / 63.0)
+    d = _f16(sub_scale.max(axis=1) / scale_max)
+    dmin = _f16(sub_min.max(axis=1) / scale_max)
     d32, dmin32 = d.astype(np.float32)[:, None], dmin.astype(np.float32)[:, None]
-    sc = np.clip(np.round(np.divide(sub_scale, d32, out=np.zeros_like(sub_scale), where=d32 > 0)), 0, 63)
-    m = np.clip(np.round(np.divide(sub_min, dmin32, out=np.zeros_like(sub_min), where=dmin32 > 0)), 0, 63)
+    sc = np.clip(np.round(np.divide(sub_scale, d32, out=np.zeros_like(sub_scale), where=d32 > 0)), 0, scale_max)
+    m = np.clip(np.round(np.divide(sub_min, dmin32, out=np.zeros_like(sub_min), where=dmin32 > 0)), 0, scale_max)
     step = (d32 * sc)[:, :, None]
     offset = (dmin32 * m)[:, :, None]
     q = np.clip(np.round(np.divide(sub + offset, step, out=np.zeros_like(sub), where=step > 0)), 0, levels)
     expected = (step * q - offset).reshape(np.shape(x)).astype(np.float32)
+    return d, dmin, sc, m, q, expected
 
+
+def _scale_min_blocks(x: np.ndarray, levels: int) -> tuple[np.ndarray, ...]:
+    """Shared by Q4_K and Q5_K: 8 sub-blocks of 32 with 6-bit scales and mins under f16 d, dmin."""
+    d, dmin, sc, m, q, expected = _affine_sub_blocks(x, 8, 32, levels, 63)
+    n = len(q)
     sc, m = sc.astype(np.uint8), m.astype(np.uint8)
     scales = np.zeros((n, 12), dtype=np.uint8)
     scales[:, 0:4] = sc[:, 0:4] | ((sc[:, 4:8] >> 4) << 6)
@@ -64,21 +73,8 @@ def quantize_q2_k(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     16 sub-blocks of 16 values; scales[j] holds sub-block j's 4-bit scale (low) and min (high).
     """
-    blocks = _blocks(x)
-    n = len(blocks)
-    sub = blocks.reshape(n, 16, 16)
-    low = np.minimum(sub.min(axis=2), 0.0)
-    sub_scale = (sub.max(axis=2) - low) / 3
-    sub_min = -low
-    d = _f16(sub_scale.max(axis=1) / 15.0)
-    dmin = _f16(sub_min.max(axis=1) / 15.0)
-    d32, dmin32 = d.astype(np.float32)[:, None], dmin.astype(np.float32)[:, None]
-    sc = np.clip(np.round(np.divide(sub_scale, d32, out=np.zeros_like(sub_scale), where=d32 > 0)), 0, 15)
-    m = np.clip(np.round(np.divide(sub_min, dmin32, out=np.zeros_like(sub_min), where=dmin32 > 0)), 0, 15)
-    step = (d32 * sc)[:, :, None]
-    offset = (dmin32 * m)[:, :, None]
-    q = np.clip(np.round(np.divide(sub + offset, step, out=np.zeros_like(sub), where=step > 0)), 0, 3)
-    expected = (step * q - offset).reshape(np.shape(x)).astype(np.float32)
+    d, dmin, sc, m, q, expected = _affine_sub_blocks(x, 16, 16, 3, 15)
+    n = len(q)
 
     scales = sc.astype(np.uint8) | (m.astype(np.uint8) << 4)
     q = q.astype(np.uint8).reshape(n, QK_K)

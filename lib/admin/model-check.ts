@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { env } from "../env";
-import type { LocalEngine, OpenAIEngine } from "../models/engine";
+import { runtimeChatTemplateOf, type LocalEngine, type OpenAIEngine } from "../models/engine";
 
 // Reachability checks run when a model is saved or enabled. A model whose check fails is
 // saved as disabled (never active), and the reason is returned to the admin.
@@ -47,6 +47,43 @@ function isThisMachine(url: string): boolean {
   return host === "localhost" || host === "127.0.0.1" || host === "::1" || host === "[::1]";
 }
 
+/**
+ * The runtime's verdict on a chat template, from a 1-token streamed request: it renders the
+ * prompt before it queues the sequence, so a bad template is a 400 at once, even when busy.
+ * Returns the runtime's message for a 400, else null (anything else is not the template's fault).
+ */
+async function chatTemplateRejection(runtime: string, served: string, chatTemplate: string): Promise<string | null> {
+  const res = await fetch(joinUrl(runtime, "v1/chat/completions"), {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "text/event-stream" },
+    body: JSON.stringify({ model: served, messages: [{ role: "user", content: "hi" }], max_tokens: 1, stream: true, chat_template: chatTemplate }),
+    signal: AbortSignal.timeout(TIMEOUT_MS),
+    cache: "no-store",
+  });
+  if (res.status !== 400) {
+    // Closing the stream makes the runtime drop the sequence: the token is not needed.
+    await res.body?.cancel().catch(() => undefined);
+    return null;
+  }
+  const body = (await res.json().catch(() => ({}))) as { error?: { message?: unknown } };
+  return typeof body.error?.message === "string" ? body.error.message : "HTTP 400";
+}
+
+/** A model the runtime lists. Built-in templates always apply; the checkpoint's own (it may have none) and custom Jinja may not. */
+async function checkServedModel(runtime: string, served: string, engine: LocalEngine): Promise<ModelCheck> {
+  const serves = `the runtime at ${runtime} serves ${served}`;
+  const chatTemplate = runtimeChatTemplateOf(engine);
+  if (!chatTemplate || (engine.chatTemplate !== "model" && engine.chatTemplate !== "custom")) return { ok: true, message: serves };
+  let rejection: string | null;
+  try {
+    rejection = await chatTemplateRejection(runtime, served, chatTemplate);
+  } catch (error) {
+    return { ok: true, message: `${serves}; its chat template was not checked (${reason(error)})` };
+  }
+  if (rejection) return { ok: false, field: "engine.chatTemplate", message: `the runtime at ${runtime} rejects the chat template: ${rejection}` };
+  return { ok: true, message: `${serves} and accepts its chat template` };
+}
+
 export async function checkLocalModel({ engine, slug }: { engine: LocalEngine; slug: string }): Promise<ModelCheck> {
   const runtime = (engine.runtimeUrl ?? env().LEITAI_RUNTIME_URL).replace(/\/+$/, "").replace(/\/v1$/, "");
   const served = engine.servedName ?? slug;
@@ -54,7 +91,7 @@ export async function checkLocalModel({ engine, slug }: { engine: LocalEngine; s
   let runtimeNote: string;
   try {
     const { status, ids } = await listModels(url);
-    if (status < 400 && ids.includes(served)) return { ok: true, message: `the runtime at ${runtime} serves ${served}` };
+    if (status < 400 && ids.includes(served)) return await checkServedModel(runtime, served, engine);
     runtimeNote = status >= 400 ? `${url} answered HTTP ${status}` : `the runtime at ${runtime} does not list ${served} (it lists: ${ids.join(", ") || "nothing"})`;
   } catch (error) {
     runtimeNote = `the runtime at ${runtime} is not reachable: ${reason(error)}`;

@@ -9,6 +9,8 @@ export type EngineTarget = {
   apiKey?: string | null;
   /** Send top_k and repetition_penalty (our runtime and vLLM accept them; hosted APIs may not). */
   extendedSampling: boolean;
+  /** The gpu-runtime's `chat_template` extension (a template name or Jinja source); null: its default. */
+  chatTemplate?: string | null;
 };
 
 export type EngineTimeouts = { connectMs: number; firstTokenMs: number; idleMs: number };
@@ -50,6 +52,7 @@ export function chatRequestBody(target: EngineTarget, messages: ChatMessage[], p
     body.top_k = params.topK;
     body.repetition_penalty = params.repetitionPenalty;
   }
+  if (target.chatTemplate) body.chat_template = target.chatTemplate;
   return body;
 }
 

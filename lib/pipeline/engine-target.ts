@@ -1,6 +1,6 @@
 import type { Model } from "@prisma/client";
 import { env } from "../env";
-import { localEngineSchema, openaiEngineSchema } from "../models/engine";
+import { localEngineSchema, openaiEngineSchema, runtimeChatTemplateOf } from "../models/engine";
 import { decryptSecret } from "../secrets";
 import type { ChatMessage } from "./contracts";
 import type { EngineTarget } from "./engine-client";
@@ -25,6 +25,7 @@ export function engineTargetOf(model: EngineModel): EngineTarget {
       baseUrl: runtimeApiBase(parsed.data.runtimeUrl ?? env().LEITAI_RUNTIME_URL),
       model: parsed.data.servedName ?? model.slug,
       extendedSampling: true,
+      chatTemplate: runtimeChatTemplateOf(parsed.data),
     };
   }
   const parsed = openaiEngineSchema.safeParse(model.engine);

@@ -68,6 +68,57 @@ test("add a local demo model and test it: streamed text, TTFT and tokens/s", asy
   await expect(page.getByTestId(`model-status-e2e-demo-${run}`)).toHaveText("active");
 });
 
+test("chat template: custom needs Jinja (a field error that keeps the form); the runtime's verdict on the saved one", async ({ page }) => {
+  const slug = `e2e-tpl-${run}`;
+  const jinja = "{% for m in messages %}{{ m.role }}: {{ m.content }}\n{% endfor %}assistant:";
+  await page.goto("/admin/models/new");
+  await page.getByTestId("model-displayName").fill(`Template ${slug}`);
+  await page.getByTestId("model-slug").fill(slug);
+  await page.getByTestId("model-path").fill("/models/none.gguf");
+  await page.getByTestId("model-seed").fill("1234");
+  await expect(page.getByTestId("model-chatTemplate")).toHaveValue("auto");
+  await expect(page.getByTestId("model-chatTemplate-hint")).toContainText("the runtime uses its default");
+  await expect(page.getByTestId("model-chatTemplateJinja")).toBeHidden();
+  await page.getByTestId("model-chatTemplate").selectOption("custom");
+  await expect(page.getByTestId("model-chatTemplateJinja")).toBeVisible();
+
+  await page.getByTestId("model-save").click();
+  await expect(page.getByTestId("model-error-chatTemplateJinja")).toContainText("a custom chat template needs its Jinja source");
+  await expect(page).toHaveURL(/\/admin\/models\/new$/);
+  await expect(page.getByTestId("model-displayName")).toHaveValue(`Template ${slug}`);
+  await expect(page.getByTestId("model-seed")).toHaveValue("1234");
+  await expect(page.getByTestId("model-chatTemplate")).toHaveValue("custom");
+  expect(await db.model.count({ where: { slug } })).toBe(0);
+
+  // The Jinja box is hidden, not cleared, while another template is chosen.
+  await page.getByTestId("model-chatTemplateJinja").fill(jinja);
+  await page.getByTestId("model-chatTemplate").selectOption("plain");
+  await expect(page.getByTestId("model-chatTemplateJinja")).toBeHidden();
+  await page.getByTestId("model-chatTemplate").selectOption("custom");
+  await expect(page.getByTestId("model-chatTemplateJinja")).toHaveValue(jinja);
+
+  // "model" on a checkpoint without a template of its own: the runtime says so, the model is disabled.
+  const served = await servedDemoModel();
+  test.skip(!served, `needs a gpu-runtime serving a demo model at ${runtimeUrl}`);
+  await page.getByTestId("model-runtimeUrl").fill(runtimeUrl);
+  await page.getByTestId("model-servedName").fill(served!);
+  await page.getByTestId("model-chatTemplate").selectOption("model");
+  await page.getByTestId("model-save").click();
+  await expect(page).toHaveURL(/\/admin\/models\/[a-z0-9]+/);
+  await expect(page.getByTestId("model-status")).toHaveText("disabled");
+  await expect(page.getByTestId("model-last-check")).toContainText("rejects the chat template");
+  await expect(page.getByTestId("model-chatTemplate")).toHaveValue("model");
+  await expect(page.getByTestId("model-seed")).toHaveValue("1234");
+
+  // The custom Jinja renders: saved again, the check passes (the model stays disabled until enabled).
+  await page.getByTestId("model-chatTemplate").selectOption("custom");
+  await expect(page.getByTestId("model-chatTemplateJinja")).toHaveValue(jinja);
+  await page.getByTestId("model-save").click();
+  await expect(page.getByTestId("model-check")).toContainText("accepts its chat template");
+  await page.getByTestId("model-enable").click();
+  await expect(page.getByTestId("model-status")).toHaveText("active");
+});
+
 test("import a 500-row CSV: the dry run shows 3 planted errors; fixed, it imports", async ({ page }) => {
   const rows = Array.from({ length: 500 }, (_, i) => ({ text: `E2E ${run} question ${i}, "quoted", and more`, category: ["writing", "写信写文章", "Letters & Essays"][i % 3]!, language: "zh" }));
   const csv = (items: typeof rows) =>

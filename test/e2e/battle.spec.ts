@@ -1,22 +1,6 @@
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import { arenaWith, RUNTIME_MODELS, waitForHealthy } from "./support/arena";
-
-/** Records the body of every response the page receives, to search them for identities. */
-function recordResponses(page: Page): () => Promise<string[]> {
-  const pending: Promise<string>[] = [];
-  page.on("response", (response) => {
-    // Streams are read by the page; their frames are checked in the DOM and via the API test.
-    if ((response.headers()["content-type"] ?? "").includes("text/event-stream")) return;
-    pending.push(response.text().catch(() => ""));
-  });
-  return () => Promise.all(pending);
-}
-
-async function expectNoIdentity(page: Page, bodies: () => Promise<string[]>, secrets: string[]) {
-  const html = await page.content();
-  const all = [html, ...(await bodies())];
-  for (const secret of secrets) for (const body of all) expect(body, `leaked "${secret}"`).not.toContain(secret);
-}
+import { expectNoIdentity, recordResponses } from "./support/blind";
 
 test.describe.configure({ mode: "serial" });
 

@@ -18,12 +18,28 @@ let admin: Client;
 let engine: Server;
 let engineUrl: string;
 const bodies: string[] = [];
+/** What the fake runtime's chat-completions endpoint was sent (the chat-template check). */
+const runtimeRequests: Record<string, unknown>[] = [];
+const JINJA = "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}<|im_start|>assistant\n";
 
 beforeAll(async () => {
   admin = await adminClient();
-  engine = createServer((req, res) => {
+  engine = createServer(async (req, res) => {
     const ok = req.headers.authorization === `Bearer ${API_KEY}`;
-    if (req.url === "/v1/models") {
+    if (req.url === "/rt/v1/chat/completions") {
+      // Like the gpu-runtime: a template it cannot compile or render is a 400 naming chat_template.
+      let raw = "";
+      for await (const chunk of req) raw += chunk;
+      const body = JSON.parse(raw) as Record<string, unknown>;
+      runtimeRequests.push(body);
+      if (String(body.chat_template).includes("broken")) {
+        res.writeHead(400, { "content-type": "application/json" });
+        res.end(JSON.stringify({ error: { message: "the chat template does not compile: unexpected end of template", type: "invalid_request_error", param: "chat_template" } }));
+      } else {
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        res.end('data: {"choices":[{"delta":{"content":"x"},"finish_reason":"length"}]}\n\ndata: [DONE]\n\n');
+      }
+    } else if (req.url === "/v1/models") {
       res.writeHead(ok ? 200 : 401, { "content-type": "application/json" });
       res.end(JSON.stringify(ok ? { data: [{ id: "remote-chat" }] } : { error: "bad key" }));
     } else if (req.url === "/rt/v1/models") {
@@ -134,6 +150,49 @@ describe("admin models", () => {
     expect(generation).toMatchObject({ purpose: "test", modelId: created.body.model.id, messages: [{ role: "user", content: "hi" }] });
     const refused = await call(`/api/admin/models/${missing.body.model.id}/test`, { method: "POST", body: {} });
     expect(refused.status).toBe(409);
+  });
+
+  it("custom chat template: empty is a field error and saves nothing; the runtime's verdict decides active or disabled", async () => {
+    const local = (slug: string, engine: Record<string, unknown>) => ({
+      kind: "local", slug, displayName: `Templated ${slug}`,
+      engine: { path: "/models/real.gguf", runtimeUrl: `${engineUrl}/rt`, servedName: `served-${run}`, ...engine },
+      generationDefaults: { temperature: 0.8, seed: 1234 },
+    });
+    for (const chatTemplateJinja of [null, "", "  \n "]) {
+      const empty = await call("/api/admin/models", { method: "POST", body: local(`tpl-empty-${run}`, { chatTemplate: "custom", chatTemplateJinja }) });
+      expect(empty.status).toBe(400);
+      expect(empty.body.error).toMatchObject({ code: "bad_request:input", field: "engine.chatTemplateJinja" });
+      expect(empty.body.error.message).toMatch(/custom chat template needs its Jinja source/);
+    }
+    expect(await db.model.count({ where: { slug: `tpl-empty-${run}` } })).toBe(0);
+    const unknown = await call("/api/admin/models", { method: "POST", body: local(`tpl-x-${run}`, { chatTemplate: "chatml" }) });
+    expect(unknown.body.error.field).toBe("engine.chatTemplate");
+
+    const before = runtimeRequests.length;
+    const broken = await call("/api/admin/models", { method: "POST", body: local(`tpl-broken-${run}`, { chatTemplate: "custom", chatTemplateJinja: "{{ broken" }) });
+    expect(broken.status).toBe(201);
+    expect(broken.body.check).toMatchObject({ ok: false, field: "engine.chatTemplate" });
+    expect(broken.body.check.message).toMatch(/rejects the chat template: the chat template does not compile/);
+    expect(broken.body.model.status).toBe("disabled");
+    // One 1-token request, with the Jinja itself as chat_template.
+    expect(runtimeRequests.slice(before)).toEqual([expect.objectContaining({ model: `served-${run}`, max_tokens: 1, chat_template: "{{ broken" })]);
+
+    const good = await call("/api/admin/models", { method: "POST", body: local(`tpl-good-${run}`, { chatTemplate: "custom", chatTemplateJinja: JINJA }) });
+    expect(good.body.check).toMatchObject({ ok: true });
+    expect(good.body.check.message).toMatch(/accepts its chat template/);
+    expect(good.body.model).toMatchObject({ status: "active", engine: { chatTemplate: "custom", chatTemplateJinja: JINJA }, generationDefaults: { seed: 1234 } });
+    // Built-in templates need no check request; "model" gets one (the checkpoint may have none).
+    const sent = runtimeRequests.length;
+    await call(`/api/admin/models/${good.body.model.id}`, { method: "PUT", body: local(`tpl-good-${run}`, { chatTemplate: "alpaca2", chatTemplateJinja: JINJA }) });
+    expect(runtimeRequests.length).toBe(sent);
+    const own = await call(`/api/admin/models/${good.body.model.id}`, { method: "PUT", body: local(`tpl-good-${run}`, { chatTemplate: "model" }) });
+    expect(own.body.check.ok).toBe(true);
+    expect(runtimeRequests.at(-1)).toMatchObject({ chat_template: "model", max_tokens: 1 });
+
+    const audit = await db.auditLog.findMany({ where: { targetType: "model", targetId: good.body.model.id }, orderBy: { createdAt: "asc" } });
+    expect(audit.map((a) => a.action)).toEqual(["model.create", "model.update", "model.update"]);
+    expect(audit[0]!.after).toMatchObject({ engine: { chatTemplate: "custom", chatTemplateJinja: JINJA }, check: { ok: true } });
+    expect(audit[2]!.before).toMatchObject({ engine: { chatTemplate: "alpaca2" } });
   });
 
   it("disable, retire and enable write audit entries; the slug is fixed once there are battles", async () => {

@@ -46,3 +46,35 @@ export async function waitForHealthy(modelIds: string[], timeoutMs = 60_000): Pr
   }
   throw new Error(`models ${modelIds.join(", ")} never became healthy; is the test worker running?`);
 }
+
+/** The name the test worker's gpu-runtime serves the real model (SmolLM2-135M-Instruct) under. */
+export const REAL_MODEL = process.env.LEITAI_E2E_REAL_MODEL ?? "";
+
+/**
+ * The arena for the real-model spec: only two models are active, both on the runtime's real
+ * model with its own chat template — one greedy, one sampling at T 0.8 with a fixed seed.
+ */
+export async function realModelArena(questionText: string) {
+  await db.model.updateMany({ where: { status: "active" }, data: { status: "disabled" } });
+  const t = tag();
+  const engine = { path: "/served-by-runtime", servedName: REAL_MODEL, chatTemplate: "model" };
+  const settings = [
+    { name: "greedy", generationDefaults: { temperature: 0, repetitionPenalty: 1.1, maxTokens: 40 } },
+    { name: "t08", generationDefaults: { temperature: 0.8, topP: 0.95, topK: 0, repetitionPenalty: 1.1, seed: 1234, maxTokens: 40 } },
+  ];
+  const models = [];
+  for (const s of settings) {
+    models.push(await db.model.create({
+      data: { slug: `e2e-real-${s.name}-${t}`, displayName: `Real ${s.name} ${t}`, organisation: `Real Labs ${t}`, kind: "local", engine, generationDefaults: s.generationDefaults },
+    }));
+  }
+  const category = await db.category.findFirstOrThrow({ orderBy: { sortOrder: "asc" } });
+  const textHash = questionTextHash(questionText);
+  // Upserted: the text is fixed (the model's greedy answer to it is known), so a rerun on the same database finds it.
+  const question = await db.question.upsert({
+    where: { textHash },
+    create: { text: questionText, textHash, categoryId: category.id, language: "en" },
+    update: { active: true },
+  });
+  return { models, question };
+}

@@ -18,7 +18,7 @@ export default async function EditModelPage({ params }: { params: Promise<{ id: 
       <h1 data-testid="model-title">{model.displayName} <span className={`badge ${model.status}`} data-testid="model-status">{model.status}</span></h1>
       {model.lastCheck && (
         <p className={`notice ${model.lastCheck.ok ? "ok" : "bad"}`} data-testid="model-last-check">
-          {model.lastCheck.ok ? "✓ 连通 Reachable: " : "✗ 不可达，已停用 Unreachable, saved as disabled: "}{model.lastCheck.message}
+          {model.lastCheck.ok ? "✓ 连通 Reachable: " : "✗ 检查未通过，已停用 Check failed, saved as disabled: "}{model.lastCheck.message}
         </p>
       )}
       <div className="admin-row">
