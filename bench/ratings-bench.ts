@@ -3,7 +3,8 @@
  * models with known strengths), rated in-process (parse and compute timed apart) and
  * by the CLI as a whole process. Prints a table, writes bench/results/ratings-<date>.json
  * and appends a row to BENCHMARKS.md "## Ratings".
- *   node --import tsx bench/ratings-bench.ts [--rows N] [--models M] [--rounds R] [--runs K]
+ *   node --import tsx bench/ratings-bench.ts [--rows N] [--models M] [--rounds R] [--runs K] [--no-record]
+ * --no-record only prints the table (for a check run that should leave no trace).
  * Each figure is the best of K runs (default 5). Parse and compute take the CLI's paths
  * (two threads when there are two CPUs), with workers running the bundled CLI.
  */
@@ -24,6 +25,7 @@ const { values } = parseArgs({
     models: { type: "string", default: "100" },
     rounds: { type: "string", default: "100" },
     runs: { type: "string", default: "5" },
+    "no-record": { type: "boolean", default: false },
   },
 });
 const rows = Number(values.rows);
@@ -160,6 +162,7 @@ async function main(): Promise<void> {
     console.log(header.map((h, i) => h.padStart(widths[i]!)).join("  "));
     console.log(cells.map((c, i) => c.padStart(widths[i]!)).join("  "));
 
+    if (values["no-record"]) return;
     mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
     writeFileSync(join(ROOT, "bench", "results", `ratings-${date}.json`), JSON.stringify(result, null, 2) + "\n");
     appendBenchmarkRow(`| ${date} | ${machine} | ${load} | ${cells.join(" | ")} |`);

@@ -41,6 +41,10 @@ const dict = {
   votes: { zh: "票数", en: "votes" },
   updated: { zh: "更新于", en: "Last updated" },
   overall: { zh: "总榜", en: "Overall" },
+  unboundedRating: {
+    zh: "从未输过（或从未赢过）的模型没有有限的评分：这里只显示能成立的界限。",
+    en: "A model that never lost (or never won) has no finite rating: only the bound that exists is shown.",
+  },
   noRatings: { zh: "还没有评分。投几票之后再来看看。", en: "No ratings yet. Cast a few votes and come back." },
   winMatrix: { zh: "两两胜率", en: "Pairwise win rate" },
   countMatrix: { zh: "两两对战数", en: "Battle counts" },

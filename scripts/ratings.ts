@@ -1,8 +1,11 @@
 /**
  * Rating run from a vote file: Bradley–Terry with bootstrap CIs, online Elo, win rates.
  *   npm run ratings -- --input FILE --format fastchat|leitai [--bootstrap N] [--seed S]
- *                      [--anchor MODEL=RATING] [--anony-only] [--json]
+ *                      [--anchor MODEL=RATING] [--anony-only] [--file-order] [--json]
  * --anony-only keeps only FastChat rows with "anony": true (Leitai votes are always blind).
+ * Online Elo runs in tstamp order (stable) when every FastChat row has a numeric tstamp, as
+ * FastChat does; otherwise, or with --file-order, in file order. Models that never lost (or
+ * never won) have no finite rating: they get a one-sided bound ("> x", "< x").
  * Exit codes: 0 done, 2 bad arguments or bad input file, 1 anything else.
  */
 import { parseArgs } from "node:util";
@@ -11,12 +14,16 @@ import {
   DEFAULT_BOOTSTRAP_ROUNDS,
   DEFAULT_SEED,
   readVoteFileParallel,
+  PROVISIONAL_BATTLES,
   serveRatingsWorker,
+  sortByTime,
   VOTE_FILE_FORMATS,
   VoteFileError,
   type Anchor,
   type Leaderboard,
+  type ModelRating,
   type VoteFileFormat,
+  type VoteTable,
 } from "../lib/ratings";
 
 class UsageError extends Error {}
@@ -24,24 +31,61 @@ class UsageError extends Error {}
 /** The file being read, for error messages. */
 let inputPath = "input";
 
-const USAGE = "usage: ratings --input FILE --format fastchat|leitai [--bootstrap N] [--seed S] [--anchor MODEL=RATING] [--anony-only] [--json]";
+const USAGE = "usage: ratings --input FILE --format fastchat|leitai [--bootstrap N] [--seed S] [--anchor MODEL=RATING] [--anony-only] [--file-order] [--json]";
+
+const HELP = `${USAGE}
+
+Online Elo order: when every row of a FastChat file has a numeric "tstamp", votes are rated
+in tstamp order (stable: equal stamps keep file order), as FastChat does; otherwise in file
+order. --file-order keeps file order. The output says which order was used.
+
+A model that never lost (or never won) in a scope has no finite Bradley–Terry rating: it is
+shown as "> x" ("< x"), x its one-sided 97.5% limit, with the interval open on that side.
+Models with fewer than ${PROVISIONAL_BATTLES} battles in a scope are marked provisional.
+`;
 
 async function main(argv: string[]): Promise<number> {
   const args = parseCli(argv);
   if (args.help) {
-    process.stdout.write(USAGE + "\n");
+    process.stdout.write(HELP);
     return 0;
   }
   inputPath = args.input;
   // Large runs use two threads (file parsing, bootstrap rounds); workers run this same file,
   // which stays one file once bundled.
   const threads = { workerScript: __filename };
-  const table = await readVoteFileParallel(args.input, args.format, { anonyOnly: args.anonyOnly }, threads);
-  if (table.length === 0) throw new UsageError(`${args.input}: no votes to rate`);
-  if (args.anchor && !table.models.includes(args.anchor.model)) throw new UsageError(`--anchor: model ${JSON.stringify(args.anchor.model)} has no battles`);
+  const read = await readVoteFileParallel(args.input, args.format, { anonyOnly: args.anonyOnly }, threads);
+  if (read.length === 0) throw new UsageError(`${args.input}: no votes to rate`);
+  if (args.anchor && !read.models.includes(args.anchor.model)) throw new UsageError(`--anchor: model ${JSON.stringify(args.anchor.model)} has no battles`);
+  const { table, order } = eloOrder(read, args);
   const leaderboard = await computeLeaderboardParallel(table, { bootstrapRounds: args.bootstrap, seed: args.seed, anchor: args.anchor }, threads);
-  process.stdout.write(args.json ? toJson(leaderboard) : toTable(leaderboard));
+  warnUnboundedAnchor(leaderboard, args.anchor);
+  process.stdout.write(args.json ? toJson(leaderboard, order) : toTable(leaderboard, order));
   return 0;
+}
+
+/** The order online Elo saw the votes in: `name` for the JSON, `text` for the table. */
+interface EloOrder {
+  name: string;
+  text: string;
+}
+
+/** FastChat's order (by the format's time field) when every row has one and --file-order is not given. */
+function eloOrder(table: VoteTable, args: CliArgs): { table: VoteTable; order: EloOrder } {
+  const field = VOTE_FILE_FORMATS[args.format].time;
+  const file = (why: string) => ({ table, order: { name: "file", text: `file order${why}` } });
+  if (field === undefined) return file("");
+  if (args.fileOrder) return file(" (--file-order)");
+  if (!table.time) return file(` (not every row has a numeric ${field})`);
+  return { table: sortByTime(table), order: { name: field, text: `${field} order` } };
+}
+
+/** The library falls back to mean 1000 when the anchor model has no finite rating; say so. */
+function warnUnboundedAnchor(leaderboard: Leaderboard, anchor: Anchor | undefined): void {
+  const rating = anchor && leaderboard.models.find((m) => m.model === anchor.model);
+  if (rating?.bound) {
+    process.stderr.write(`ratings: --anchor: ${JSON.stringify(anchor!.model)} has no finite rating (${rating.bound}); ratings have mean 1000 over the rated models instead\n`);
+  }
 }
 
 interface CliArgs {
@@ -51,6 +95,7 @@ interface CliArgs {
   seed: number;
   anchor?: Anchor;
   anonyOnly: boolean;
+  fileOrder: boolean;
   json: boolean;
   help: boolean;
 }
@@ -67,6 +112,7 @@ function parseCli(argv: string[]): CliArgs {
         seed: { type: "string", default: String(DEFAULT_SEED) },
         anchor: { type: "string" },
         "anony-only": { type: "boolean", default: false },
+        "file-order": { type: "boolean", default: false },
         json: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -84,6 +130,7 @@ function parseCli(argv: string[]): CliArgs {
     seed: wholeNumber("--seed", values.seed),
     anchor: values.anchor === undefined ? undefined : parseAnchor(values.anchor),
     anonyOnly: values["anony-only"],
+    fileOrder: values["file-order"],
     json: values.json,
     help: false,
   };
@@ -101,30 +148,50 @@ function parseAnchor(text: string): Anchor {
   return { model: text.slice(0, at), rating };
 }
 
-function toJson(leaderboard: Leaderboard): string {
+/** JSON has no infinities or NaN: an open side or a missing bound is null. */
+function finite(x: number): number | null {
+  return Number.isFinite(x) ? x : null;
+}
+
+function toJson(leaderboard: Leaderboard, order: EloOrder): string {
   const rows = leaderboard.models.map((m) => ({
     model: m.model,
     elo: m.elo,
-    bt: m.bt,
-    ci_low: m.ciLow,
-    ci_high: m.ciHigh,
+    elo_order: order.name,
+    bt: finite(m.bt),
+    bound: m.bound,
+    ci_low: finite(m.ciLow),
+    ci_high: finite(m.ciHigh),
     rank: m.rank,
     win_rate: m.winRate,
     battles: m.battles,
     wins: m.wins,
     losses: m.losses,
     ties: m.ties,
+    provisional: m.provisional,
   }));
   return JSON.stringify(rows, null, 2) + "\n";
 }
 
-function toTable(leaderboard: Leaderboard): string {
+/** The rating cell: the rating, or the bound that exists. */
+function ratingCell(m: ModelRating): string {
+  if (m.bound === "upper-open") return `> ${m.bt.toFixed(1)}`;
+  if (m.bound === "lower-open") return `< ${m.bt.toFixed(1)}`;
+  return m.bound === "open" ? "unbounded" : m.bt.toFixed(1);
+}
+
+function ciCell(m: ModelRating): string {
+  const end = (x: number) => (x === Infinity ? "∞" : x === -Infinity ? "−∞" : x.toFixed(1));
+  return `${end(m.ciLow)} – ${end(m.ciHigh)}`;
+}
+
+function toTable(leaderboard: Leaderboard, order: EloOrder): string {
   const header = ["rank", "model", "bt", "95% CI", "elo", "win rate", "battles", "wins", "losses", "ties"];
   const rows = leaderboard.models.map((m) => [
-    String(m.rank),
+    m.provisional ? `${m.rank}*` : String(m.rank),
     m.model,
-    m.bt.toFixed(1),
-    `${m.ciLow.toFixed(1)} – ${m.ciHigh.toFixed(1)}`,
+    ratingCell(m),
+    ciCell(m),
     m.elo.toFixed(1),
     m.winRate === null ? "–" : `${(100 * m.winRate).toFixed(1)}%`,
     String(m.battles),
@@ -137,8 +204,19 @@ function toTable(leaderboard: Leaderboard): string {
   const line = (cells: string[]) => cells.map((cell, c) => (leftAligned.has(c) ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  ").trimEnd();
   const summary =
     `${leaderboard.voteCount} votes, ${leaderboard.models.length} models, ` +
-    `${leaderboard.bootstrapRounds} bootstrap rounds (seed ${leaderboard.seed}), battle set ${leaderboard.battleSetHash.slice(0, 12)}`;
-  return [summary, "", line(header), ...rows.map(line), ""].join("\n");
+    `${leaderboard.bootstrapRounds} bootstrap rounds (seed ${leaderboard.seed}), battle set ${leaderboard.battleSetHash.slice(0, 12)}, ` +
+    `online Elo in ${order.text}`;
+  return [summary, "", line(header), ...rows.map(line), ...notes(leaderboard.models), ""].join("\n");
+}
+
+/** Footnotes for the marks the table uses, only when it uses them. */
+function notes(models: readonly ModelRating[]): string[] {
+  const out: string[] = [];
+  if (models.some((m) => m.bound === "upper-open")) out.push("> x: never lost, so no finite rating; x is its one-sided 97.5% lower limit.");
+  if (models.some((m) => m.bound === "lower-open")) out.push("< x: never won, so no finite rating; x is its one-sided 97.5% upper limit.");
+  if (models.some((m) => m.bound === "open")) out.push("unbounded: met only models that never lost or never won; no limit either way.");
+  if (models.some((m) => m.provisional)) out.push(`*: provisional, fewer than ${PROVISIONAL_BATTLES} battles.`);
+  return out.length > 0 ? ["", ...out] : [];
 }
 
 function fail(error: unknown): void {

@@ -1,13 +1,12 @@
 import Link from "next/link";
 import { CiChart } from "@/components/leaderboard/ci-chart";
 import { Heatmap } from "@/components/leaderboard/heatmap";
+import { intervalBar, intervalLabel, intervalSpan, ratingLabel } from "@/lib/arena/rating-format";
 import { getLatestRatingRun } from "@/lib/arena/ratings-job";
 import { t } from "@/lib/i18n";
 import { currentLang } from "@/lib/lang-server";
 
 export const dynamic = "force-dynamic";
-
-const PROVISIONAL_BATTLES = 30;
 
 export default async function LeaderboardPage({ searchParams }: { searchParams: Promise<{ category?: string }> }) {
   const lang = await currentLang();
@@ -20,9 +19,7 @@ export default async function LeaderboardPage({ searchParams }: { searchParams: 
   const nameOf = (id: string) => run.models[id]?.displayName ?? id;
   const slugOf = (id: string) => run.models[id]?.slug ?? id;
   const rows = scope?.models ?? [];
-  const lo = Math.min(...rows.map((r) => r.ciLow));
-  const hi = Math.max(...rows.map((r) => r.ciHigh));
-  const pos = (v: number) => (hi > lo ? ((v - lo) / (hi - lo)) * 100 : 50);
+  const span = intervalSpan(rows);
 
   return (
     <div>
@@ -53,14 +50,15 @@ export default async function LeaderboardPage({ searchParams }: { searchParams: 
                 <td>
                   <Link href={`/models/${slugOf(r.model)}`}>{nameOf(r.model)}</Link>
                   {/* Maximum likelihood on a handful of battles swings by hundreds of points. */}
-                  {r.battles < PROVISIONAL_BATTLES && <span className="muted small" data-testid="provisional"> · {lang === "zh" ? "暂定" : "provisional"}</span>}
+                  {r.provisional && <span className="muted small" data-testid="provisional"> · {lang === "zh" ? "暂定" : "provisional"}</span>}
                 </td>
-                <td>{Math.round(r.bt)}</td>
+                {/* A model that never lost (or never won) has no finite rating: only its bound is shown. */}
+                <td data-testid={`rating-${slugOf(r.model)}`} title={r.bound ? t(lang, "unboundedRating") : undefined}>{ratingLabel(r)}</td>
                 <td>
-                  <div className="ci-bar" title={`${Math.round(r.ciLow)} – ${Math.round(r.ciHigh)}`}>
-                    <span style={{ left: `${pos(r.ciLow)}%`, width: `${Math.max(1, pos(r.ciHigh) - pos(r.ciLow))}%` }} />
+                  <div className="ci-bar" title={intervalLabel(r)}>
+                    <span style={{ left: `${intervalBar(r, span).left}%`, width: `${intervalBar(r, span).width}%` }} />
                   </div>
-                  <span className="small muted">{Math.round(r.ciLow)} – {Math.round(r.ciHigh)}</span>
+                  <span className="small muted">{intervalLabel(r)}</span>
                 </td>
                 <td>{Math.round(r.elo)}</td>
                 <td>{r.winRate === null ? "–" : `${(r.winRate * 100).toFixed(1)}%`}</td>

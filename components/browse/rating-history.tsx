@@ -1,9 +1,11 @@
 "use client";
 
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis, Legend } from "recharts";
+import { chartValue } from "@/lib/arena/rating-format";
 
-export function RatingHistory({ points }: { points: { version: number; bt: number; ciLow: number; ciHigh: number; elo: number }[] }) {
-  const data = points.map((p) => ({ ...p, bt: Math.round(p.bt), ciLow: Math.round(p.ciLow), ciHigh: Math.round(p.ciHigh), elo: Math.round(p.elo) }));
+export function RatingHistory({ points }: { points: { version: number; bt: number | null; ciLow: number | null; ciHigh: number | null; elo: number }[] }) {
+  // Stored runs hold null where a bound does not exist; the chart leaves those points out.
+  const data = points.map((p) => ({ ...p, bt: chartValue(p.bt), ciLow: chartValue(p.ciLow), ciHigh: chartValue(p.ciHigh), elo: Math.round(p.elo) }));
   return (
     <div className="card" style={{ height: 260 }} data-testid="rating-history">
       <ResponsiveContainer width="100%" height="100%">

@@ -2,11 +2,18 @@
 
 import { CartesianGrid, ErrorBar, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis } from "recharts";
 
-export type CiPoint = { name: string; bt: number; ciLow: number; ciHigh: number };
+export type CiPoint = { name: string; bt: number | null; ciLow: number | null; ciHigh: number | null };
 
-/** Bradley–Terry ratings with their 95% bootstrap intervals, one point per model. */
+const finite = (v: number | null): v is number => v !== null && Number.isFinite(v);
+
+/**
+ * Bradley–Terry ratings with their 95% bootstrap intervals, one point per model. A model
+ * without a finite rating has no point; an open side of an interval has no whisker.
+ */
 export function CiChart({ points }: { points: CiPoint[] }) {
-  const data = points.map((p, i) => ({ x: i, y: Math.round(p.bt), name: p.name, err: [p.bt - p.ciLow, p.ciHigh - p.bt] }));
+  const data = points.flatMap((p, i) => finite(p.bt)
+    ? [{ x: i, y: Math.round(p.bt), name: p.name, err: [finite(p.ciLow) ? p.bt - p.ciLow : 0, finite(p.ciHigh) ? p.ciHigh - p.bt : 0] }]
+    : []);
   return (
     <div className="card" data-testid="ci-chart" style={{ height: 280 }}>
       <ResponsiveContainer width="100%" height="100%">

@@ -16,7 +16,8 @@ export interface BradleyTerryOptions {
    * every battle has no finite maximum-likelihood rating. With the default λ = 1e-6
    * such a model lands a finite 2000–3000 points from the rest (and, under "mean
    * 1000", pulls the others' average down by its excess / number of models), while
-   * the gaps between the other models move by ~1e-4 points.
+   * the gaps between the other models move by ~1e-4 points. The leaderboard therefore fits
+   * only the models with a finite rating and bounds the others (separation.ts).
    */
   l2?: number;
 }

@@ -3,9 +3,9 @@ import { OUTCOME_A, OUTCOME_B, OUTCOME_BOTH_BAD, OUTCOME_TIE, type RatedVote } f
 
 /**
  * FastChat / Chatbot Arena battle rows (clean_battle_*.json): model_a, model_b and
- * winner ∈ {model_a, model_b, tie, "tie (bothbad)"}. Other fields (judge, turn,
- * tstamp, conversation metadata…) are ignored; `anony` matters only for
- * anonymous-only runs.
+ * winner ∈ {model_a, model_b, tie, "tie (bothbad)"}, and `tstamp` (seconds), by which
+ * FastChat orders battles before its online Elo. Other fields (judge, turn, conversation
+ * metadata…) are ignored; `anony` matters only for anonymous-only runs.
  */
 export const FASTCHAT_FORMAT: VoteRowFormat = {
   name: "fastchat",
@@ -15,6 +15,7 @@ export const FASTCHAT_FORMAT: VoteRowFormat = {
   winners: { model_a: OUTCOME_A, model_b: OUTCOME_B, tie: OUTCOME_TIE, "tie (bothbad)": OUTCOME_BOTH_BAD },
   numbers: [],
   anony: "anony",
+  time: "tstamp",
 };
 
 /** One parsed FastChat row → a rated vote (null when `anonyOnly` skips it); throws VoteFileError. */

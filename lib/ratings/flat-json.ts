@@ -314,3 +314,38 @@ export function wordsEqual(buf: Uint8Array, view: DataView, p: number, bytes: Ui
 function literalAt(buf: Uint8Array, view: DataView, p: number, e: number, literal: Uint8Array, words: Int32Array): boolean {
   return p + literal.length <= e && wordsEqual(buf, view, p, literal, words);
 }
+
+/** Powers of ten that doubles hold exactly (10^22 is the last). */
+const EXACT_POWERS = Array.from({ length: 23 }, (_, k) => 10 ** k);
+
+/**
+ * The value of the JSON number in buf[s, e) (a range the scanner accepted), as Number() reads
+ * it. A plain decimal whose digits make an integer below 2^53 (FastChat rounds tstamp to four
+ * decimals: 14 digits) takes Clinger's fast path — an exact integer over an exact power of
+ * ten, one correctly rounded division — so the common row makes no string.
+ */
+export function numberValue(buf: Uint8Array, s: number, e: number): number {
+  let p = s;
+  const negative = buf[p] === 0x2d;
+  if (negative) p++;
+  let digits = 0;
+  let scale = 0;
+  let point = false;
+  for (; p < e; p++) {
+    const c = buf[p]!;
+    if (c === 0x2e /* . */) point = true;
+    else if (!isDigit(c)) return slowNumber(buf, s, e); // an exponent
+    else {
+      digits = digits * 10 + (c - 0x30);
+      if (point) scale++;
+    }
+  }
+  // Past 2^53 the sum above may have rounded, but it stays past 2^53.
+  if (digits > Number.MAX_SAFE_INTEGER || scale >= EXACT_POWERS.length) return slowNumber(buf, s, e);
+  const value = scale === 0 ? digits : digits / EXACT_POWERS[scale]!;
+  return negative ? -value : value;
+}
+
+function slowNumber(buf: Uint8Array, s: number, e: number): number {
+  return Number(Buffer.from(buf.buffer, buf.byteOffset + s, e - s).toString("latin1"));
+}

@@ -1,11 +1,14 @@
 /**
  * Ratings: from an ordered list of valid votes to a leaderboard.
  *
- *   votes ─▶ VoteTable (columns of model ids) ─┬─▶ online Elo (vote order, K = 4)
- *                                              └─▶ PairCounts (one pass) ─▶ Bradley–Terry (Newton)
- *                                                    └─▶ bootstrap: multinomial redraw of the
- *                                                        (pair, outcome) cells (Poisson tables +
- *                                                        alias fill) + warm refits ─▶ CIs, ranks
+ *   votes ─▶ VoteTable (columns of model ids) ─┬─▶ online Elo (vote order, K = 4; sortByTime first for FastChat's tstamp order)
+ *                                              └─▶ PairCounts (one pass) ─▶ separation: models with a
+ *                                                    finite rating vs ones that never lost / never won
+ *                                                    ├─▶ Bradley–Terry (Newton) on the rated models
+ *                                                    │     └─▶ bootstrap: multinomial redraw of the
+ *                                                    │         (pair, outcome) cells (Poisson tables +
+ *                                                    │         alias fill) + warm refits ─▶ CIs, ranks
+ *                                                    └─▶ one-sided 97.5% bounds for the others
  *
  * Everything after aggregation costs O(models²) per fit, whatever the number of votes.
  * Per category the same run is repeated on that category's votes.
@@ -27,7 +30,16 @@ export { onlineElo, onlineEloTable, eloDelta, ELO_K, ELO_SCALE, ELO_BASE, ELO_IN
 export { headToHead } from "./matrices";
 export { Rng, deriveSeed, roundSeed } from "./rng";
 export { toVoteTable, VoteTableBuilder } from "./vote-table";
-export { computeLeaderboard, computeLeaderboardFromTable, computeLeaderboardParallel, DEFAULT_BOOTSTRAP_ROUNDS, DEFAULT_SEED } from "./leaderboard";
+export { sortByTime, timeOrder } from "./vote-order";
+export {
+  computeLeaderboard,
+  computeLeaderboardFromTable,
+  computeLeaderboardParallel,
+  DEFAULT_BOOTSTRAP_ROUNDS,
+  DEFAULT_SEED,
+  PROVISIONAL_BATTLES,
+} from "./leaderboard";
+export { BOUND_TAIL, openBounds, separate, subCounts, type Separation } from "./separation";
 export { readVoteFile, readVoteFilePart, VOTE_FILE_FORMATS, type VoteFileFormat } from "./vote-file";
 export { mergeVoteTables, PARALLEL_MIN_BYTES, readVoteFileParallel, type ParallelReadOptions } from "./parallel-read";
 export { bootstrapParallel, PARALLEL_MIN_BOOTSTRAP_WORK } from "./parallel-bootstrap";

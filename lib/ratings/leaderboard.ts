@@ -7,11 +7,14 @@ import type { ThreadOptions } from "./threads";
 import { onlineEloTable } from "./elo";
 import { headToHead } from "./matrices";
 import { deriveSeed } from "./rng";
+import { openBounds, separate, subCounts, type Separation } from "./separation";
 import { toVoteTable } from "./vote-table";
 import type { Anchor, Leaderboard, LeaderboardOptions, ModelRating, PairCounts, RatedVote, ScopeLeaderboard, VoteTable } from "./types";
 
 export const DEFAULT_BOOTSTRAP_ROUNDS = 100;
 export const DEFAULT_SEED = 42;
+/** A model with fewer battles than this in a scope is marked provisional there. */
+export const PROVISIONAL_BATTLES = 20;
 
 /**
  * A full rating run: online Elo, Bradley–Terry with bootstrap CIs, ranks, win rates and
@@ -28,7 +31,7 @@ export function computeLeaderboard(votes: readonly RatedVote[], options: Leaderb
  */
 export function computeLeaderboardFromTable(table: VoteTable, options: LeaderboardOptions = {}): Leaderboard {
   const plan = planScopes(table, options);
-  const cis = plan.scopes.map((scope) => (plan.rounds > 0 ? bootstrap(scope.counts, bootstrapOptions(plan, scope)) : undefined));
+  const cis = plan.scopes.map((scope) => (plan.rounds > 0 ? bootstrap(scope.rated, bootstrapOptions(plan, scope)) : undefined));
   return assemble(table, plan, cis);
 }
 
@@ -36,7 +39,7 @@ export function computeLeaderboardFromTable(table: VoteTable, options: Leaderboa
 export async function computeLeaderboardParallel(table: VoteTable, options: LeaderboardOptions, parallel: ThreadOptions): Promise<Leaderboard> {
   const plan = planScopes(table, options);
   const cis: (BootstrapResult | undefined)[] = [];
-  for (const scope of plan.scopes) cis.push(plan.rounds > 0 ? await bootstrapParallel(scope.counts, bootstrapOptions(plan, scope), parallel) : undefined);
+  for (const scope of plan.scopes) cis.push(plan.rounds > 0 ? await bootstrapParallel(scope.rated, bootstrapOptions(plan, scope), parallel) : undefined);
   return assemble(table, plan, cis);
 }
 
@@ -44,7 +47,11 @@ export async function computeLeaderboardParallel(table: VoteTable, options: Lead
 interface Scope {
   name?: string;
   rows?: Int32Array;
+  /** Every model of the scope: win/loss counts and matrices. */
   counts: PairCounts;
+  separation: Separation;
+  /** The battles among the models with a finite rating (counts itself when that is all of them): what the fit and bootstrap see. */
+  rated: PairCounts;
   fit: BradleyTerryFit;
   seed: number;
   anchor?: Anchor;
@@ -64,17 +71,28 @@ function planScopes(table: VoteTable, options: LeaderboardOptions): Plan {
   const hash = createHash("sha256");
   const overall = aggregateTable(table);
   hashCounts(hash, "", overall);
-  const scopes: Scope[] = [{ counts: overall, fit: fitBradleyTerry(overall), seed, anchor }];
+  const scopes: Scope[] = [planScope(overall, seed, anchor)];
   const rows = rowsByCategory(table);
   const order = table.categories.map((_, id) => id).sort((x, y) => compareNames(table.categories[x]!, table.categories[y]!));
   for (const id of order) {
     const name = table.categories[id]!;
     const counts = aggregateTable(table, rows[id]);
     hashCounts(hash, name, counts);
-    const scopeAnchor = anchor && counts.models.includes(anchor.model) ? anchor : undefined;
-    scopes.push({ name, rows: rows[id], counts, fit: fitBradleyTerry(counts), seed: deriveSeed(seed, name), anchor: scopeAnchor });
+    scopes.push({ name, rows: rows[id], ...planScope(counts, deriveSeed(seed, name), anchor) });
   }
   return { scopes, battleSetHash: hash.digest("hex"), rounds: bootstrapRounds, seed };
+}
+
+/**
+ * Fits a scope on its models with a finite rating only: a model that never lost (or never
+ * won) would otherwise sit wherever the tiny L2 penalty puts it, and pull the mean with it.
+ */
+function planScope(counts: PairCounts, seed: number, anchor: Anchor | undefined): Scope {
+  const separation = separate(counts);
+  const all = separation.bounded.length === counts.models.length;
+  const rated = all ? counts : subCounts(counts, separation.bounded);
+  const scopeAnchor = anchor && rated.models.includes(anchor.model) ? anchor : undefined;
+  return { counts, separation, rated, fit: fitBradleyTerry(rated), seed, anchor: scopeAnchor };
 }
 
 function bootstrapOptions(plan: Plan, scope: Scope): BootstrapOptions {
@@ -88,11 +106,9 @@ function assemble(table: VoteTable, plan: Plan, cis: readonly (BootstrapResult |
   return { ...overall!, categories, battleSetHash: plan.battleSetHash, bootstrapRounds: plan.rounds, seed: plan.seed };
 }
 
-function rateScope(table: VoteTable, { rows, counts, fit, anchor }: Scope, ci: BootstrapResult | undefined): ScopeLeaderboard {
+function rateScope(table: VoteTable, { rows, counts, separation, fit, anchor }: Scope, ci: BootstrapResult | undefined): ScopeLeaderboard {
   const m = counts.models.length;
-  const bt = toEloScale(fit, anchor);
-  const ciLow = ci?.ciLow ?? bt;
-  const ciHigh = ci?.ciHigh ?? bt;
+  const { bt, ciLow, ciHigh } = scopeRatings(counts, separation, toEloScale(fit, anchor), ci);
   const elo = onlineEloTable(table, rows);
   const tableId = new Map(table.models.map((name, id) => [name, id]));
 
@@ -111,6 +127,8 @@ function rateScope(table: VoteTable, { rows, counts, fit, anchor }: Scope, ci: B
       bt: bt[i]!,
       ciLow: ciLow[i]!,
       ciHigh: ciHigh[i]!,
+      bound: separation.bound[i]!,
+      provisional: wins + losses + ties < PROVISIONAL_BATTLES,
       rank: 0,
       winRate: wins + losses > 0 ? wins / (wins + losses) : null,
       battles: wins + losses + ties,
@@ -129,6 +147,37 @@ function rateScope(table: VoteTable, { rows, counts, fit, anchor }: Scope, ci: B
   };
 }
 
+/**
+ * Ratings, CIs and bounds per model of the scope from the fit over the rated models: a model
+ * open above gets [bound, +∞), one open below (−∞, bound], one open both ways NaN in (−∞, +∞).
+ */
+function scopeRatings(counts: PairCounts, separation: Separation, fitted: Float64Array, ci: BootstrapResult | undefined) {
+  const low = ci?.ciLow ?? fitted;
+  const high = ci?.ciHigh ?? fitted;
+  if (separation.bounded.length === counts.models.length) return { bt: fitted, ciLow: low, ciHigh: high };
+  const m = counts.models.length;
+  const bt = new Float64Array(m);
+  separation.bounded.forEach((i, k) => (bt[i] = fitted[k]!));
+  const bounds = openBounds(counts, separation, bt);
+  const ciLow = new Float64Array(m);
+  const ciHigh = new Float64Array(m);
+  for (let i = 0; i < m; i++) {
+    const side = separation.bound[i];
+    bt[i] = bounds[i]!;
+    ciLow[i] = side === "upper-open" ? bt[i]! : -Infinity;
+    ciHigh[i] = side === "lower-open" ? bt[i]! : Infinity;
+  }
+  separation.bounded.forEach((i, k) => {
+    ciLow[i] = low[k]!;
+    ciHigh[i] = high[k]!;
+  });
+  return { bt, ciLow, ciHigh };
+}
+
+/** Within a rank, the order of the maximum-likelihood ratings: open above (+∞), rated, open below (−∞). */
+const SIDE_ORDER = { "upper-open": 0, null: 1, "lower-open": 2, open: 3 } as const;
+
 function compareRatings(x: ModelRating, y: ModelRating): number {
-  return x.rank - y.rank || y.bt - x.bt || compareNames(x.model, y.model);
+  const open = Number(x.bound === "open") - Number(y.bound === "open");
+  return open || x.rank - y.rank || SIDE_ORDER[x.bound ?? "null"] - SIDE_ORDER[y.bound ?? "null"] || y.bt - x.bt || compareNames(x.model, y.model);
 }

@@ -25,7 +25,18 @@ interface PartRequest {
 }
 
 type PartReply =
-  | { ok: true; models: string[]; categories: string[]; length: number; endLine: number; modelA: ArrayBuffer; modelB: ArrayBuffer; outcome: ArrayBuffer; category: ArrayBuffer }
+  | {
+      ok: true;
+      models: string[];
+      categories: string[];
+      length: number;
+      endLine: number;
+      modelA: ArrayBuffer;
+      modelB: ArrayBuffer;
+      outcome: ArrayBuffer;
+      category: ArrayBuffer;
+      time: ArrayBuffer | null;
+    }
   | { ok: false; message: string; line?: number; detail?: string; field?: string; code?: string };
 
 /**
@@ -73,8 +84,9 @@ export function serveVoteFileWorker(): boolean {
     const { table, endLine } = readVoteFilePart(path, format, options, range);
     const buffers = [table.modelA, table.modelB, table.outcome, table.category].map((column) => column.buffer as ArrayBuffer);
     const [modelA, modelB, outcome, category] = buffers as [ArrayBuffer, ArrayBuffer, ArrayBuffer, ArrayBuffer];
-    reply = { ok: true, models: table.models, categories: table.categories, length: table.length, endLine, modelA, modelB, outcome, category };
-    transfer = buffers; // moved, not copied
+    const time = table.time ? (table.time.buffer as ArrayBuffer) : null;
+    reply = { ok: true, models: table.models, categories: table.categories, length: table.length, endLine, modelA, modelB, outcome, category, time };
+    transfer = time ? [...buffers, time] : buffers; // moved, not copied
   } catch (error) {
     reply = failure(error);
   }
@@ -82,7 +94,10 @@ export function serveVoteFileWorker(): boolean {
   return true;
 }
 
-/** Joins tables in order, mapping each part's ids onto ids by first appearance over all parts. */
+/**
+ * Joins tables in order, mapping each part's ids onto ids by first appearance over all parts;
+ * times only when every part has them.
+ */
 export function mergeVoteTables(parts: readonly VoteTable[]): VoteTable {
   const names = new VoteTableBuilder();
   const length = parts.reduce((sum, part) => sum + part.length, 0);
@@ -90,8 +105,10 @@ export function mergeVoteTables(parts: readonly VoteTable[]): VoteTable {
   const modelB = new Int32Array(length);
   const outcome = new Uint8Array(length);
   const category = new Int32Array(length);
+  const time = parts.every((part) => part.time) ? new Float64Array(length) : null;
   let at = 0;
   for (const part of parts) {
+    time?.set(part.time!, at);
     const models = Int32Array.from(part.models, (name) => names.modelId(name));
     const categories = Int32Array.from(part.categories, (name) => names.categoryId(name));
     outcome.set(part.outcome, at);
@@ -110,7 +127,9 @@ export function mergeVoteTables(parts: readonly VoteTable[]): VoteTable {
       category[at] = c < 0 ? -1 : categories[c]!;
     }
   }
-  return { models: names.models, categories: names.categories, modelA, modelB, outcome, category, length };
+  const table: VoteTable = { models: names.models, categories: names.categories, modelA, modelB, outcome, category, length };
+  if (time) table.time = time;
+  return table;
 }
 
 function isIdentity(ids: Int32Array): boolean {
@@ -147,7 +166,7 @@ function splitAtLines(path: string, size: number, parts: number): ByteRange[] {
 
 function partTable(part: Extract<PartReply, { ok: true }>): VoteTable {
   const n = part.length;
-  return {
+  const table: VoteTable = {
     models: part.models,
     categories: part.categories,
     modelA: new Int32Array(part.modelA, 0, n),
@@ -156,6 +175,8 @@ function partTable(part: Extract<PartReply, { ok: true }>): VoteTable {
     category: new Int32Array(part.category, 0, n),
     length: n,
   };
+  if (part.time) table.time = new Float64Array(part.time, 0, n);
+  return table;
 }
 
 function failure(error: unknown): PartReply {

@@ -32,6 +32,11 @@ export interface VoteTable {
   outcome: Uint8Array;
   /** Category id per vote, −1 when the vote has none. */
   category: Int32Array;
+  /**
+   * Vote time per vote (the file format's time field, e.g. FastChat's tstamp), present only
+   * when every vote has a number there. Rows stay in file order; sortByTime reorders them.
+   */
+  time?: Float64Array;
   length: number;
 }
 
@@ -48,16 +53,31 @@ export interface PairCounts {
   ties: Float64Array;
 }
 
+/**
+ * Which side of a Bradley–Terry rating has no finite limit (see separation.ts):
+ * "upper-open" for a model that never lost to the rest of its scope (more exactly, that
+ * nobody rated ever scored against, directly or through others), "lower-open" for one that
+ * never won, "open" for one that met only models open the other way.
+ */
+export type RatingBound = "upper-open" | "lower-open" | "open";
+
 export interface ModelRating {
   model: string;
   /** Online Elo after every vote, in vote order. */
   elo: number;
-  /** Bradley–Terry rating on the Elo scale. */
+  /**
+   * Bradley–Terry rating on the Elo scale. When `bound` is set, the bound that exists: the
+   * one-sided 97.5% lower limit for "upper-open", the upper limit for "lower-open", NaN for "open".
+   */
   bt: number;
-  /** Bootstrap 2.5% quantile of the Bradley–Terry rating. */
+  /** Bootstrap 2.5% quantile of the Bradley–Terry rating; bt for "upper-open", −Infinity for "lower-open" and "open". */
   ciLow: number;
-  /** Bootstrap 97.5% quantile of the Bradley–Terry rating. */
+  /** Bootstrap 97.5% quantile of the Bradley–Terry rating; bt for "lower-open", +Infinity for "upper-open" and "open". */
   ciHigh: number;
+  /** null when the rating is finite; otherwise its open side, and bt is a bound. */
+  bound: RatingBound | null;
+  /** Fewer than PROVISIONAL_BATTLES battles in this scope: the interval is shown, but rests on little. */
+  provisional: boolean;
   /** 1 + number of models whose ciLow exceeds this model's ciHigh. */
   rank: number;
   /** wins / (wins + losses); null before the first decisive battle. */
@@ -76,7 +96,10 @@ export interface ModelMatrix {
 }
 
 export interface ScopeLeaderboard {
-  /** Sorted by rank, then Bradley–Terry rating. */
+  /**
+   * Sorted by rank; within a rank, models open above first, then rated ones, then ones open
+   * below (the order of the maximum-likelihood ratings, ±∞ included), each by bt; "open" last.
+   */
   models: ModelRating[];
   /** Share of decisive battles the row model won against the column model. */
   winRateMatrix: ModelMatrix;
@@ -101,6 +124,10 @@ export interface Anchor {
 export interface LeaderboardOptions {
   bootstrapRounds?: number;
   seed?: number;
-  /** Pin this model's Bradley–Terry rating; otherwise the mean rating is 1000. */
+  /**
+   * Pin this model's Bradley–Terry rating; otherwise the mean rating of the models with a
+   * finite rating is 1000. A scope where the anchor model has no battles, or no finite
+   * rating, uses the mean instead.
+   */
   anchor?: Anchor;
 }

@@ -1,8 +1,8 @@
 import { ByteInterner } from "./byte-interner";
 import { FASTCHAT_FORMAT } from "./fastchat";
-import { bytesEqual, FlatFields, KIND_ABSENT, KIND_NULL, KIND_NUMBER, KIND_STRING, KIND_TRUE, RowLayout, scanFlatObject } from "./flat-json";
+import { bytesEqual, FlatFields, KIND_ABSENT, KIND_NULL, KIND_NUMBER, KIND_STRING, KIND_TRUE, numberValue, RowLayout, scanFlatObject } from "./flat-json";
 import { readJsonRecords, VoteFileError, type ByteRange, type LineRunReader } from "./json-records";
-import { LEITAI_FORMAT, parseVoteObject, sameModel, type VoteRowFormat, type VoteRowOptions } from "./vote-format";
+import { LEITAI_FORMAT, parseVoteObject, rowTime, sameModel, type VoteRowFormat, type VoteRowOptions } from "./vote-format";
 import { OUTCOME_BY_WINNER, VoteTableBuilder } from "./vote-table";
 import type { VoteTable } from "./types";
 
@@ -10,7 +10,8 @@ export const VOTE_FILE_FORMATS = { leitai: LEITAI_FORMAT, fastchat: FASTCHAT_FOR
 export type VoteFileFormat = keyof typeof VOTE_FILE_FORMATS;
 
 /**
- * Reads a vote file (JSONL, or a JSON array) into a vote table, in file order.
+ * Reads a vote file (JSONL, or a JSON array) into a vote table, in file order, with the
+ * format's time field as a column when every row has a number there.
  * Throws VoteFileError naming the line and field of the first bad row.
  */
 export function readVoteFile(path: string, format: VoteFileFormat, options: VoteRowOptions = {}): VoteTable {
@@ -31,6 +32,7 @@ export function readVoteFilePart(path: string, format: VoteFileFormat, options: 
 // getter call, which costs more than the rest of the per-row work.
 const scan = scanFlatObject;
 const equalBytes = bytesEqual;
+const readNumber = numberValue;
 const ABSENT = KIND_ABSENT;
 const STRING = KIND_STRING;
 const NUMBER = KIND_NUMBER;
@@ -42,14 +44,16 @@ const SLOT_B = 1;
 const SLOT_WINNER = 2;
 const SLOT_ANONY = 3;
 const SLOT_CATEGORY = 4;
-const SLOT_NUMBERS = 5;
+const SLOT_TIME = 5;
+const SLOT_NUMBERS = 6;
 
 const NEWLINE = 0x0a;
 const RETURN = 0x0d;
 
 class VoteRowReader implements LineRunReader {
-  readonly builder = new VoteTableBuilder();
+  readonly builder: VoteTableBuilder;
   private readonly fields: FlatFields;
+  private readonly timed: boolean;
   private readonly winnerBytes: { bytes: Uint8Array; outcome: number }[];
   private readonly models = new ByteInterner((name) => this.builder.modelId(name));
   private readonly categories = new ByteInterner((name) => this.builder.categoryId(name));
@@ -64,6 +68,8 @@ class VoteRowReader implements LineRunReader {
     private readonly format: VoteRowFormat,
     private readonly options: VoteRowOptions,
   ) {
+    this.timed = format.time !== undefined;
+    this.builder = new VoteTableBuilder({ timed: this.timed });
     // Unused slots get a key no JSON object can match byte for byte (an unescaped quote).
     const never = '"';
     this.fields = new FlatFields([
@@ -72,6 +78,7 @@ class VoteRowReader implements LineRunReader {
       format.winner,
       format.anony ?? never,
       format.category ?? never,
+      format.time ?? never,
       ...format.numbers,
     ]);
     this.winnerBytes = Object.entries(format.winners).map(([text, outcome]) => ({ bytes: Buffer.from(text, "utf8"), outcome }));
@@ -153,6 +160,7 @@ class VoteRowReader implements LineRunReader {
     if (a === b) throw sameModel(format, line);
     if (this.options.anonyOnly && format.anony !== undefined && kind[SLOT_ANONY] !== TRUE) return;
     this.builder.push(a, b, outcome, category);
+    if (this.timed) this.builder.timeLast(kind[SLOT_TIME] === NUMBER ? readNumber(buf, from[SLOT_TIME]!, to[SLOT_TIME]!) : NaN);
   }
 
   private checkModel(kind: number, from: number, to: number, key: string, line: number): void {
@@ -172,5 +180,6 @@ class VoteRowReader implements LineRunReader {
     if (!vote) return;
     const category = vote.category == null ? -1 : this.builder.categoryId(vote.category);
     this.builder.push(this.builder.modelId(vote.modelA), this.builder.modelId(vote.modelB), OUTCOME_BY_WINNER[vote.winner], category);
+    if (this.timed) this.builder.timeLast(rowTime(this.format, value));
   }
 }

@@ -14,6 +14,11 @@ export interface VoteRowFormat {
   numbers: string[];
   /** Boolean field telling whether the battle was anonymous (for anonymous-only runs). */
   anony?: string;
+  /**
+   * Numeric field giving the battle's time, read into VoteTable.time when every row has a
+   * number there (anything else there, or nothing, leaves the table without times).
+   */
+  time?: string;
 }
 
 export interface VoteRowOptions {
@@ -33,6 +38,12 @@ export const LEITAI_FORMAT: VoteRowFormat = {
 };
 
 const WINNER_BY_OUTCOME: Winner[] = ["A", "B", "tie", "both_bad"];
+
+/** The row's time (format.time), NaN when the format has none or the row has no number there. */
+export function rowTime(format: VoteRowFormat, row: unknown): number {
+  const value = format.time === undefined ? undefined : (row as Record<string, unknown>)[format.time];
+  return typeof value === "number" ? value : NaN;
+}
 
 /** A row already parsed as JSON → the vote it records; null when the options skip it. */
 export function parseVoteObject(format: VoteRowFormat, row: unknown, line: number, options: VoteRowOptions = {}): RatedVote | null {

@@ -25,7 +25,14 @@ export class VoteTableBuilder {
   private modelB = new Int32Array(1024);
   private outcome = new Uint8Array(1024);
   private category = new Int32Array(1024);
+  /** Vote times while every vote so far has one; null otherwise, or when not asked for. */
+  private time: Float64Array | null;
   length = 0;
+
+  /** `timed`: keep a time column, set with timeLast() after each push. */
+  constructor(options: { timed?: boolean } = {}) {
+    this.time = options.timed ? new Float64Array(1024) : null;
+  }
 
   modelId(name: string): number {
     let id = this.modelIds.get(name);
@@ -57,9 +64,16 @@ export class VoteTableBuilder {
     this.category[i] = category;
   }
 
+  /** The time of the vote just pushed; NaN (no time) drops the column for good. */
+  timeLast(time: number): void {
+    if (this.time === null) return;
+    if (Number.isNaN(time)) this.time = null;
+    else this.time[this.length - 1] = time;
+  }
+
   build(): VoteTable {
     const n = this.length;
-    return {
+    const table: VoteTable = {
       models: this.models,
       categories: this.categories,
       modelA: this.modelA.subarray(0, n),
@@ -68,11 +82,13 @@ export class VoteTableBuilder {
       category: this.category.subarray(0, n),
       length: n,
     };
+    if (this.time) table.time = this.time.subarray(0, n);
+    return table;
   }
 
   private grow(): void {
     const size = this.modelA.length * 2;
-    const grown = <T extends Int32Array | Uint8Array>(old: T, fresh: T): T => {
+    const grown = <T extends Int32Array | Uint8Array | Float64Array>(old: T, fresh: T): T => {
       fresh.set(old);
       return fresh;
     };
@@ -80,6 +96,7 @@ export class VoteTableBuilder {
     this.modelB = grown(this.modelB, new Int32Array(size));
     this.outcome = grown(this.outcome, new Uint8Array(size));
     this.category = grown(this.category, new Int32Array(size));
+    if (this.time) this.time = grown(this.time, new Float64Array(size));
   }
 }
 

@@ -3,6 +3,7 @@ import { notFound } from "next/navigation";
 import { BattleList } from "@/components/browse/battle-list";
 import { RatingHistory } from "@/components/browse/rating-history";
 import { getModelPage } from "@/lib/arena/browse";
+import { intervalLabel, ratingLabel } from "@/lib/arena/rating-format";
 import { AppError } from "@/lib/errors";
 import { currentLang } from "@/lib/lang-server";
 import { resolveVoter } from "@/lib/voter";
@@ -26,7 +27,7 @@ export default async function ModelPage({ params }: { params: Promise<{ slug: st
       {model.link && /^https?:\/\//.test(model.link) && <p><a href={model.link} rel="noopener noreferrer nofollow">{model.link}</a></p>}
       {overall && (
         <p data-testid="model-rating">
-          BT {Math.round(overall.bt)} ({Math.round(overall.ciLow)} – {Math.round(overall.ciHigh)}) · Elo {Math.round(overall.elo)} · #{overall.rank}
+          BT {ratingLabel(overall)} ({intervalLabel(overall)}) · Elo {Math.round(overall.elo)} · #{overall.rank}
           {" · "}{overall.winRate === null ? "–" : `${(overall.winRate * 100).toFixed(1)}%`} · {overall.battles} {lang === "zh" ? "场" : "battles"}
         </p>
       )}
@@ -37,7 +38,7 @@ export default async function ModelPage({ params }: { params: Promise<{ slug: st
         <table className="board">
           <tbody>
             {page.perCategory.map((c) => (
-              <tr key={c.category}><td>{lang === "zh" ? c.nameZh : c.nameEn}</td><td>{Math.round(c.bt)}</td><td>{Math.round(c.ciLow)} – {Math.round(c.ciHigh)}</td><td>{c.battles}</td></tr>
+              <tr key={c.category}><td>{lang === "zh" ? c.nameZh : c.nameEn}</td><td>{ratingLabel(c)}</td><td>{intervalLabel(c)}</td><td>{c.battles}</td></tr>
             ))}
           </tbody>
         </table>

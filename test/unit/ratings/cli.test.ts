@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { syntheticVotes } from "./synthetic";
+import { onlineElo, type RatedVote } from "@/lib/ratings";
+import { repeat, syntheticVotes } from "./synthetic";
 
 const root = fileURLToPath(new URL("../../..", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "leitai-ratings-cli-"));
@@ -27,15 +28,91 @@ describe("ratings CLI", { timeout: 30_000 }, () => {
     expect(run.status).toBe(0);
     const rows = JSON.parse(run.stdout) as Record<string, unknown>[];
     expect(rows.map((r) => r.model)).toEqual(["m2", "m1", "m0"]);
-    expect(Object.keys(rows[0]!)).toEqual(["model", "elo", "bt", "ci_low", "ci_high", "rank", "win_rate", "battles", "wins", "losses", "ties"]);
+    expect(Object.keys(rows[0]!)).toEqual([
+      "model",
+      "elo",
+      "elo_order",
+      "bt",
+      "bound",
+      "ci_low",
+      "ci_high",
+      "rank",
+      "win_rate",
+      "battles",
+      "wins",
+      "losses",
+      "ties",
+      "provisional",
+    ]);
+    expect(rows.map((r) => [r.elo_order, r.bound, r.provisional])).toEqual(Array(3).fill(["file", null, false]));
     expect(rows.reduce((s, r) => s + (r.battles as number), 0)).toBe(800);
   });
 
   it("prints an aligned table, here for anonymous battles only", () => {
     const run = ratings("--input", fastchat, "--format", "fastchat", "--anony-only", "--bootstrap", "10");
     expect(run.status).toBe(0);
-    expect(run.stdout).toMatch(/^200 votes, 3 models, 10 bootstrap rounds \(seed 42\)/);
+    expect(run.stdout).toMatch(/^200 votes, 3 models, 10 bootstrap rounds \(seed 42\), .*, online Elo in file order \(not every row has a numeric tstamp\)\n/);
     expect(run.stdout).toMatch(/rank\s+model\s+bt\s+95% CI\s+elo\s+win rate\s+battles\s+wins\s+losses\s+ties/);
+  });
+
+  describe("online Elo order", () => {
+    const shuffled = votes.map((v, i) => ({ ...v, at: (i * 7919) % 400 }));
+    const byTime = [...shuffled].sort((x, y) => x.at - y.at);
+    const write = (name: string, list: RatedVote[]) => {
+      const path = join(dir, name);
+      writeFileSync(path, list.map((v) => JSON.stringify({ model_a: v.modelA, model_b: v.modelB, winner: winners[v.winner], tstamp: 1682351591.1322 + v.at! })).join("\n"));
+      return path;
+    };
+    const shuffledFile = write("shuffled.jsonl", shuffled);
+    const sortedFile = write("sorted.jsonl", byTime);
+    const elo = (...args: string[]) => {
+      const run = ratings("--format", "fastchat", "--bootstrap", "0", "--json", ...args);
+      expect([run.status, run.stderr]).toEqual([0, ""]);
+      const rows = JSON.parse(run.stdout) as { model: string; elo: number; elo_order: string }[];
+      return { order: [...new Set(rows.map((r) => r.elo_order))], elo: Object.fromEntries(rows.map((r) => [r.model, r.elo])) };
+    };
+
+    it("sorts by tstamp when every row has one: the Elo of the file sorted by tstamp", () => {
+      const fromShuffled = elo("--input", shuffledFile);
+      expect(fromShuffled).toEqual({ order: ["tstamp"], elo: onlineElo(byTime) });
+      expect(elo("--input", sortedFile)).toEqual(fromShuffled);
+    });
+
+    it("keeps file order with --file-order, and says so", () => {
+      const kept = elo("--input", shuffledFile, "--file-order");
+      expect(kept).toEqual({ order: ["file"], elo: onlineElo(shuffled) });
+      expect(kept.elo).not.toEqual(onlineElo(byTime));
+      expect(ratings("--input", shuffledFile, "--format", "fastchat", "--bootstrap", "0").stdout).toMatch(/, online Elo in tstamp order\n/);
+      expect(ratings("--input", shuffledFile, "--format", "fastchat", "--bootstrap", "0", "--file-order").stdout).toMatch(/, online Elo in file order \(--file-order\)\n/);
+    });
+
+    it("explains the order and the bounds in --help", () => {
+      const help = ratings("--help");
+      expect(help.status).toBe(0);
+      expect(help.stdout).toMatch(/\[--file-order\]/);
+      expect(help.stdout).toMatch(/in tstamp order \(stable: equal stamps keep file order\)/);
+      expect(help.stdout).toMatch(/fewer than 20 battles in a scope are marked provisional/);
+    });
+  });
+
+  it("prints the bound of a model that never lost, and marks provisional models", () => {
+    const path = join(dir, "extreme.json");
+    const extreme = [...votes, ...repeat(30, { modelA: "champ", modelB: "m1", winner: "A" }), ...repeat(3, { modelA: "newbie", modelB: "m0", winner: "tie" })];
+    writeFileSync(path, JSON.stringify(extreme.map((v) => ({ model_a: v.modelA, model_b: v.modelB, winner: winners[v.winner] }))));
+    const json = ratings("--input", path, "--format", "fastchat", "--bootstrap", "20", "--json");
+    expect([json.status, json.stderr]).toEqual([0, ""]);
+    const rows = JSON.parse(json.stdout) as Record<string, unknown>[];
+    expect(rows[0]).toMatchObject({ model: "champ", bound: "upper-open", ci_high: null, rank: 1, provisional: false });
+    expect(rows[0]!.ci_low).toBe(rows[0]!.bt);
+    expect(rows.find((r) => r.model === "newbie")).toMatchObject({ bound: null, provisional: true, battles: 3 });
+    const table = ratings("--input", path, "--format", "fastchat", "--bootstrap", "20").stdout;
+    const bound = (rows[0]!.bt as number).toFixed(1);
+    expect(table).toMatch(new RegExp(`\\n\\s+1  champ\\s+> ${bound}\\s+${bound} – ∞ `));
+    expect(table).toMatch(/\n\s+\d+\*  newbie /);
+    expect(table).toMatch(/\n> x: never lost, so no finite rating; x is its one-sided 97\.5% lower limit\.\n\*: provisional, fewer than 20 battles\.\n$/);
+    const anchored = ratings("--input", path, "--format", "fastchat", "--bootstrap", "0", "--json", "--anchor", "champ=1500");
+    expect(anchored.status).toBe(0);
+    expect(anchored.stderr).toBe('ratings: --anchor: "champ" has no finite rating (upper-open); ratings have mean 1000 over the rated models instead\n');
   });
 
   it("exits 2 naming the line and field of a bad row, without a stack trace", () => {
