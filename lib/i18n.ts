@@ -41,6 +41,8 @@ const dict = {
   votes: { zh: "票数", en: "votes" },
   updated: { zh: "更新于", en: "Last updated" },
   overall: { zh: "总榜", en: "Overall" },
+  // The ratings job anchors nothing: Bradley–Terry ratings average 1000 over the rated models.
+  ratingScale: { zh: "BT 评分：已评分模型的平均值为 1000（无锚定模型）", en: "BT scale: mean 1000 over the rated models (no anchor model)" },
   unboundedRating: {
     zh: "从未输过（或从未赢过）的模型没有有限的评分：这里只显示能成立的界限。",
     en: "A model that never lost (or never won) has no finite rating: only the bound that exists is shown.",

@@ -31,7 +31,10 @@ class UsageError extends Error {}
 /** The file being read, for error messages. */
 let inputPath = "input";
 
-const USAGE = "usage: ratings --input FILE --format fastchat|leitai [--bootstrap N] [--seed S] [--anchor MODEL=RATING] [--anony-only] [--file-order] [--json]";
+const USAGE = "usage: ratings --input FILE --format fastchat|leitai [--bootstrap N] [--seed S] [--anchor MODEL=RATING|none] [--anony-only] [--file-order] [--json]";
+
+/** FastChat's leaderboard pins this model at this rating when it has battles; so does the CLI on FastChat files. */
+const FASTCHAT_ANCHOR: Anchor = { model: "mixtral-8x7b-instruct-v0.1", rating: 1114 };
 
 const HELP = `${USAGE}
 
@@ -42,6 +45,11 @@ order. --file-order keeps file order. The output says which order was used.
 A model that never lost (or never won) in a scope has no finite Bradley–Terry rating: it is
 shown as "> x" ("< x"), x its one-sided 97.5% limit, with the interval open on that side.
 Models with fewer than ${PROVISIONAL_BATTLES} battles in a scope are marked provisional.
+
+Scale: --anchor MODEL=RATING shifts every rating so MODEL sits at RATING. Without it, a
+FastChat file that rates ${FASTCHAT_ANCHOR.model} is anchored as FastChat's leaderboard is
+(${FASTCHAT_ANCHOR.model} = ${FASTCHAT_ANCHOR.rating}); otherwise ratings have mean 1000.
+--anchor none always means mean 1000. The output says which scale is in force.
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -56,11 +64,13 @@ async function main(argv: string[]): Promise<number> {
   const threads = { workerScript: __filename };
   const read = await readVoteFileParallel(args.input, args.format, { anonyOnly: args.anonyOnly }, threads);
   if (read.length === 0) throw new UsageError(`${args.input}: no votes to rate`);
-  if (args.anchor && !read.models.includes(args.anchor.model)) throw new UsageError(`--anchor: model ${JSON.stringify(args.anchor.model)} has no battles`);
+  if (args.anchor && args.anchor !== "none" && !read.models.includes(args.anchor.model)) throw new UsageError(`--anchor: model ${JSON.stringify(args.anchor.model)} has no battles`);
+  const anchor = args.anchor === "none" ? undefined : (args.anchor ?? fastchatDefaultAnchor(read, args.format));
   const { table, order } = eloOrder(read, args);
-  const leaderboard = await computeLeaderboardParallel(table, { bootstrapRounds: args.bootstrap, seed: args.seed, anchor: args.anchor }, threads);
-  warnUnboundedAnchor(leaderboard, args.anchor);
-  process.stdout.write(args.json ? toJson(leaderboard, order) : toTable(leaderboard, order));
+  const leaderboard = await computeLeaderboardParallel(table, { bootstrapRounds: args.bootstrap, seed: args.seed, anchor }, threads);
+  warnUnboundedAnchor(leaderboard, anchor);
+  const scale = scaleText(leaderboard, anchor, args.anchor === undefined);
+  process.stdout.write(args.json ? toJson(leaderboard, order) : toTable(leaderboard, order, scale));
   return 0;
 }
 
@@ -80,6 +90,18 @@ function eloOrder(table: VoteTable, args: CliArgs): { table: VoteTable; order: E
   return { table: sortByTime(table), order: { name: field, text: `${field} order` } };
 }
 
+/** FastChat-comparable by default: FastChat files that rate FastChat's anchor model get its anchor. */
+function fastchatDefaultAnchor(table: VoteTable, format: VoteFileFormat): Anchor | undefined {
+  return format === "fastchat" && table.models.includes(FASTCHAT_ANCHOR.model) ? FASTCHAT_ANCHOR : undefined;
+}
+
+/** Which scale the ratings are on, for the table's summary. */
+function scaleText(leaderboard: Leaderboard, anchor: Anchor | undefined, byDefault: boolean): string {
+  const rating = anchor && leaderboard.models.find((m) => m.model === anchor.model);
+  if (!anchor || !rating || rating.bound) return "scale: mean 1000 over the rated models";
+  return `scale: ${anchor.model} = ${anchor.rating}${byDefault ? " (FastChat's anchor; --anchor none for mean 1000)" : " (--anchor)"}`;
+}
+
 /** The library falls back to mean 1000 when the anchor model has no finite rating; say so. */
 function warnUnboundedAnchor(leaderboard: Leaderboard, anchor: Anchor | undefined): void {
   const rating = anchor && leaderboard.models.find((m) => m.model === anchor.model);
@@ -93,7 +115,8 @@ interface CliArgs {
   format: VoteFileFormat;
   bootstrap: number;
   seed: number;
-  anchor?: Anchor;
+  /** "none": mean 1000 even where FastChat's anchor applies; undefined: the default. */
+  anchor?: Anchor | "none";
   anonyOnly: boolean;
   fileOrder: boolean;
   json: boolean;
@@ -128,7 +151,7 @@ function parseCli(argv: string[]): CliArgs {
     format: values.format as VoteFileFormat,
     bootstrap: wholeNumber("--bootstrap", values.bootstrap),
     seed: wholeNumber("--seed", values.seed),
-    anchor: values.anchor === undefined ? undefined : parseAnchor(values.anchor),
+    anchor: values.anchor === undefined ? undefined : values.anchor === "none" ? "none" : parseAnchor(values.anchor),
     anonyOnly: values["anony-only"],
     fileOrder: values["file-order"],
     json: values.json,
@@ -185,7 +208,7 @@ function ciCell(m: ModelRating): string {
   return `${end(m.ciLow)} – ${end(m.ciHigh)}`;
 }
 
-function toTable(leaderboard: Leaderboard, order: EloOrder): string {
+function toTable(leaderboard: Leaderboard, order: EloOrder, scale: string): string {
   const header = ["rank", "model", "bt", "95% CI", "elo", "win rate", "battles", "wins", "losses", "ties"];
   const rows = leaderboard.models.map((m) => [
     m.provisional ? `${m.rank}*` : String(m.rank),
@@ -205,7 +228,7 @@ function toTable(leaderboard: Leaderboard, order: EloOrder): string {
   const summary =
     `${leaderboard.voteCount} votes, ${leaderboard.models.length} models, ` +
     `${leaderboard.bootstrapRounds} bootstrap rounds (seed ${leaderboard.seed}), battle set ${leaderboard.battleSetHash.slice(0, 12)}, ` +
-    `online Elo in ${order.text}`;
+    `online Elo in ${order.text}, ${scale}`;
   return [summary, "", line(header), ...rows.map(line), ...notes(leaderboard.models), ""].join("\n");
 }
 

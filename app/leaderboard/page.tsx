@@ -25,7 +25,7 @@ export default async function LeaderboardPage({ searchParams }: { searchParams: 
     <div>
       <h1>{t(lang, "leaderboard")}</h1>
       <p className="muted" data-testid="leaderboard-meta">
-        {t(lang, "updated")}: {run.createdAt.toISOString().replace("T", " ").slice(0, 16)} UTC · {run.voteCount} {t(lang, "votes")} · v{run.version}
+        {t(lang, "updated")}: {run.createdAt.toISOString().replace("T", " ").slice(0, 16)} UTC · {run.voteCount} {t(lang, "votes")} · v{run.version} · <span data-testid="rating-scale">{t(lang, "ratingScale")}</span>
       </p>
       <nav className="tabs" data-testid="category-tabs">
         <Link href="/leaderboard" className={!category ? "active" : ""}>{t(lang, "overall")}</Link>

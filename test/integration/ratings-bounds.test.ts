@@ -57,5 +57,6 @@ describe("a model that never lost", () => {
     const html = await (await new Client().fetch("/leaderboard")).text();
     expect(html).toMatch(/&gt; \d+/);
     expect(html).toContain(" – ∞");
+    expect(html).toMatch(/BT scale: mean 1000|BT 评分：已评分模型的平均值为 1000/); // which scale is in force
   });
 });

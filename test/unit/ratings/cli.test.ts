@@ -51,8 +51,37 @@ describe("ratings CLI", { timeout: 30_000 }, () => {
   it("prints an aligned table, here for anonymous battles only", () => {
     const run = ratings("--input", fastchat, "--format", "fastchat", "--anony-only", "--bootstrap", "10");
     expect(run.status).toBe(0);
-    expect(run.stdout).toMatch(/^200 votes, 3 models, 10 bootstrap rounds \(seed 42\), .*, online Elo in file order \(not every row has a numeric tstamp\)\n/);
+    expect(run.stdout).toMatch(/^200 votes, 3 models, 10 bootstrap rounds \(seed 42\), .*, online Elo in file order \(not every row has a numeric tstamp\), scale: mean 1000 over the rated models\n/);
     expect(run.stdout).toMatch(/rank\s+model\s+bt\s+95% CI\s+elo\s+win rate\s+battles\s+wins\s+losses\s+ties/);
+  });
+
+  it("anchors FastChat files as FastChat does unless told otherwise, and says which scale is in force", () => {
+    const mixtral = join(dir, "mixtral.json");
+    const names = ["m0", "mixtral-8x7b-instruct-v0.1", "m2"];
+    writeFileSync(mixtral, JSON.stringify(votes.map((v) => ({
+      model_a: names[Number(v.modelA.slice(1))], model_b: names[Number(v.modelB.slice(1))], winner: winners[v.winner],
+    }))));
+    const rows = (...args: string[]) => {
+      const run = ratings("--input", mixtral, "--format", "fastchat", "--bootstrap", "10", "--json", ...args);
+      expect(run.status).toBe(0);
+      return new Map((JSON.parse(run.stdout) as { model: string; bt: number; ci_low: number; ci_high: number }[]).map((r) => [r.model, r]));
+    };
+    const pinned = rows();
+    const mean = rows("--anchor", "none");
+    const own = rows("--anchor", "m2=1500");
+    expect(pinned.get("mixtral-8x7b-instruct-v0.1")!.bt).toBeCloseTo(1114, 9);
+    expect([...mean.values()].reduce((s, r) => s + r.bt, 0) / 3).toBeCloseTo(1000, 9);
+    expect(own.get("m2")!.bt).toBeCloseTo(1500, 9);
+    // an anchor moves every rating by one and the same amount (intervals are taken per bootstrap
+    // round relative to the anchor, as FastChat does, so they are not a plain shift)
+    const shift = pinned.get("m0")!.bt - mean.get("m0")!.bt;
+    expect(Math.abs(shift)).toBeGreaterThan(1);
+    for (const [model, r] of mean) expect(pinned.get(model)!.bt - r.bt).toBeCloseTo(shift, 9);
+    for (const [model, r] of own) expect(r.bt - mean.get(model)!.bt).toBeCloseTo(own.get("m2")!.bt - mean.get("m2")!.bt, 9);
+    const table = (...args: string[]) => ratings("--input", mixtral, "--format", "fastchat", "--bootstrap", "0", ...args).stdout.split("\n")[0];
+    expect(table()).toMatch(/, scale: mixtral-8x7b-instruct-v0\.1 = 1114 \(FastChat's anchor; --anchor none for mean 1000\)$/);
+    expect(table("--anchor", "none")).toMatch(/, scale: mean 1000 over the rated models$/);
+    expect(table("--anchor", "m2=1500")).toMatch(/, scale: m2 = 1500 \(--anchor\)$/);
   });
 
   describe("online Elo order", () => {
@@ -82,8 +111,8 @@ describe("ratings CLI", { timeout: 30_000 }, () => {
       const kept = elo("--input", shuffledFile, "--file-order");
       expect(kept).toEqual({ order: ["file"], elo: onlineElo(shuffled) });
       expect(kept.elo).not.toEqual(onlineElo(byTime));
-      expect(ratings("--input", shuffledFile, "--format", "fastchat", "--bootstrap", "0").stdout).toMatch(/, online Elo in tstamp order\n/);
-      expect(ratings("--input", shuffledFile, "--format", "fastchat", "--bootstrap", "0", "--file-order").stdout).toMatch(/, online Elo in file order \(--file-order\)\n/);
+      expect(ratings("--input", shuffledFile, "--format", "fastchat", "--bootstrap", "0").stdout).toMatch(/, online Elo in tstamp order, scale: /);
+      expect(ratings("--input", shuffledFile, "--format", "fastchat", "--bootstrap", "0", "--file-order").stdout).toMatch(/, online Elo in file order \(--file-order\), scale: /);
     });
 
     it("explains the order and the bounds in --help", () => {
