@@ -99,10 +99,9 @@ class HFTokenizer:
         _check_ids([token_id], self.vocab_size)
         return TokenKind.CONTROL if token_id in self.special_ids else TokenKind.NORMAL
 
-    def special_tokens(self) -> list[str]:
-        """Every added token's text (special or not), longest first."""
-        added = self._special.get_added_tokens_decoder().values()
-        return sorted({t.content for t in added}, key=len, reverse=True)
+    def added_tokens(self) -> dict[str, int]:
+        """Every added token's text (special or not) and its id."""
+        return {t.content: i for i, t in self._special.get_added_tokens_decoder().items()}
 
     def stream(self) -> WindowDetokenizer:
         return WindowDetokenizer(self)

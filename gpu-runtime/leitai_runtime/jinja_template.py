@@ -14,6 +14,7 @@ import datetime
 import functools
 import json
 import re
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -44,7 +45,6 @@ def _tojson(value: Any, ensure_ascii: bool = False, indent: int | None = None,
     return json.dumps(value, ensure_ascii=ensure_ascii, indent=indent, separators=separators, sort_keys=sort_keys)
 
 
-@functools.lru_cache(maxsize=32)
 def _compiled(source: str) -> jinja2.Template:
     env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, extensions=[loopcontrols])
     env.filters["tojson"] = _tojson
@@ -62,7 +62,8 @@ class JinjaChatTemplate:
             raise TemplateError("the chat template is empty")
         self.source = source
         self._template = _compiled(source)
-        self._end_of_turn: dict[int, tuple[int, ...]] = {}  # by id(tokenizer): rendering it once is enough
+        # per tokenizer: rendering the probe once is enough
+        self._end_of_turn: weakref.WeakKeyDictionary[Tokenizer, tuple[int, ...]] = weakref.WeakKeyDictionary()
 
     def render(self, tokenizer: Tokenizer, messages: Sequence[Mapping[str, str]],
                add_generation_prompt: bool = True) -> str:
@@ -70,7 +71,7 @@ class JinjaChatTemplate:
         try:
             return self._template.render(
                 messages=[dict(m) for m in messages], add_generation_prompt=add_generation_prompt,
-                bos_token=_piece(tokenizer, tokenizer.bos_id), eos_token=_piece(tokenizer, tokenizer.eos_id),
+                bos_token=tokenizer.id_to_piece(tokenizer.bos_id), eos_token=tokenizer.id_to_piece(tokenizer.eos_id),
             )
         except TemplateError:
             raise
@@ -80,7 +81,7 @@ class JinjaChatTemplate:
     def encode(self, tokenizer: Tokenizer, messages: Sequence[Mapping[str, str]]) -> list[int]:
         """Prompt ids: markup's special tokens as their ids, message text always as text."""
         literals: list[str] = []
-        specials = _special_strings(tokenizer)
+        specials = _markup(tokenizer)[1]
 
         def hide(text: str) -> str:
             if not specials or not specials.search(text):
@@ -107,9 +108,9 @@ class JinjaChatTemplate:
         Found by rendering a two-turn chat and reading what follows the answer, so any
         template's own end-of-turn marker stops generation, not just the model's EOS.
         """
-        cached = self._end_of_turn.get(id(tokenizer))
+        cached = self._end_of_turn.get(tokenizer)
         if cached is None:
-            cached = self._end_of_turn[id(tokenizer)] = self._find_end_of_turn(tokenizer)
+            cached = self._end_of_turn[tokenizer] = self._find_end_of_turn(tokenizer)
         return cached
 
     def _find_end_of_turn(self, tokenizer: Tokenizer) -> tuple[int, ...]:
@@ -119,12 +120,15 @@ class JinjaChatTemplate:
                                add_generation_prompt=False)
         except TemplateError:
             return ()
-        after = text.partition(answer)[2]
-        for piece in _added_tokens(tokenizer):
-            if after.lstrip(" ").startswith(piece):
-                token_id = _piece_id(tokenizer, piece)
-                return (token_id,) if token_id is not None else ()
-        return ()
+        after = text.partition(answer)[2].lstrip(" ")
+        tokens = _markup(tokenizer)[0]
+        return next(((tokens[piece],) for piece in tokens if after.startswith(piece)), ())
+
+
+@functools.lru_cache(maxsize=32)
+def jinja_chat_template(source: str) -> JinjaChatTemplate:
+    """One compiled template per source: a request naming one again reuses it (and its end of turn)."""
+    return JinjaChatTemplate(source)
 
 
 def _encode_markup(tokenizer: Tokenizer, text: str) -> list[int]:
@@ -132,46 +136,40 @@ def _encode_markup(tokenizer: Tokenizer, text: str) -> list[int]:
         return []
     if isinstance(tokenizer, HFTokenizer):
         return tokenizer.encode_special(text)
-    return _encode_markup_sentencepiece(tokenizer, text)
-
-
-def _encode_markup_sentencepiece(tokenizer: Tokenizer, text: str) -> list[int]:
-    """SentencePiece has no special-token parsing: split at control pieces (<s>, </s>) by hand."""
-    controls = {tokenizer.id_to_piece(tokenizer.bos_id): tokenizer.bos_id,
-                tokenizer.id_to_piece(tokenizer.eos_id): tokenizer.eos_id}
-    pattern = re.compile("|".join(re.escape(c) for c in sorted(controls, key=len, reverse=True)))
+    # SentencePiece has no special-token parsing: split at its control pieces (<s>, </s>) by hand
     ids: list[int] = []
     pos = 0
-    for match in pattern.finditer(text):
+    tokens, pattern = _markup(tokenizer)
+    for match in pattern.finditer(text) if pattern else ():
         if match.start() > pos:
             ids += tokenizer.encode(text[pos:match.start()])
-        ids.append(controls[match.group(0)])
+        ids.append(tokens[match.group(0)])
         pos = match.end()
     if pos < len(text):
         ids += tokenizer.encode(text[pos:])
     return ids
 
 
-def _added_tokens(tokenizer: Tokenizer) -> list[str]:
+_Markup = tuple[dict[str, int], re.Pattern[str] | None]
+_MARKUP: weakref.WeakKeyDictionary[Tokenizer, _Markup] = weakref.WeakKeyDictionary()
+
+
+def _markup(tokenizer: Tokenizer) -> _Markup:
+    """The tokenizer's special tokens (text → id, longest first) and one pattern matching any of them.
+
+    Built once per tokenizer: every chat request searches its messages with the pattern.
+    """
+    cached = _MARKUP.get(tokenizer)
+    if cached is None:
+        cached = _MARKUP[tokenizer] = _build_markup(tokenizer)
+    return cached
+
+
+def _build_markup(tokenizer: Tokenizer) -> _Markup:
     if isinstance(tokenizer, HFTokenizer):
-        return tokenizer.special_tokens()
-    return sorted({tokenizer.id_to_piece(tokenizer.bos_id), tokenizer.id_to_piece(tokenizer.eos_id)},
-                  key=len, reverse=True)
-
-
-def _special_strings(tokenizer: Tokenizer) -> re.Pattern[str] | None:
-    pieces = [p for p in _added_tokens(tokenizer) if p]
-    return re.compile("|".join(re.escape(p) for p in pieces)) if pieces else None
-
-
-def _piece(tokenizer: Tokenizer, token_id: int) -> str:
-    return tokenizer.id_to_piece(token_id)
-
-
-def _piece_id(tokenizer: Tokenizer, piece: str) -> int | None:
-    if isinstance(tokenizer, HFTokenizer):
-        return tokenizer.piece_to_id(piece)
-    for token_id in (tokenizer.bos_id, tokenizer.eos_id):
-        if tokenizer.id_to_piece(token_id) == piece:
-            return token_id
-    return None
+        tokens = tokenizer.added_tokens()
+    else:
+        tokens = {tokenizer.id_to_piece(i): i for i in (tokenizer.bos_id, tokenizer.eos_id)}
+    tokens = {text: tokens[text] for text in sorted(tokens, key=len, reverse=True) if text}
+    pattern = re.compile("|".join(re.escape(text) for text in tokens)) if tokens else None
+    return tokens, pattern

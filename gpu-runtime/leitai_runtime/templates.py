@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Literal, get_args
 
-from leitai_runtime.jinja_template import JinjaChatTemplate, TemplateError
+from leitai_runtime.jinja_template import JinjaChatTemplate, TemplateError, jinja_chat_template
 from leitai_runtime.tokenizer import Tokenizer
 
 ChatTemplate = Literal["alpaca2", "llama2-chat", "plain"]
@@ -39,9 +39,9 @@ def resolve_template(spec: str, model_template: str | None) -> Template:
         if model_template is None:
             raise TemplateError("this model brings no chat template of its own; "
                                 f"choose one of {', '.join(BUILTIN_TEMPLATES)}")
-        return JinjaChatTemplate(model_template)
+        return jinja_chat_template(model_template)
     if "{{" in spec or "{%" in spec:
-        return JinjaChatTemplate(spec)
+        return jinja_chat_template(spec)
     raise TemplateError(f"unknown chat template {spec!r}; valid: {', '.join(CHAT_TEMPLATES)}, or Jinja source")
 
 

@@ -144,12 +144,11 @@ def _tokenizer(meta: _Metadata, path: Path) -> GGUFTokenizer | HFTokenizer:
             "or 'gpt2', byte-level BPE)"
         )
     if model == "gpt2":
-        keys = ("tokens", "merges", "token_type", "pre", "bos_token_id", "eos_token_id", "eot_token_id",
-                "eom_token_id", "add_bos_token")
-        values = {f"tokenizer.ggml.{k}": meta.get(f"tokenizer.ggml.{k}") for k in keys}
-        values["tokenizer.ggml.tokens"] = meta.require("tokenizer.ggml.tokens")
+        meta.require("tokenizer.ggml.tokens")
+        keys = [f"tokenizer.ggml.{k}" for k in ("tokens", "merges", "token_type", "pre", "bos_token_id",
+                                                "eos_token_id", "eot_token_id", "eom_token_id", "add_bos_token")]
         try:
-            return hf_tokenizer_from_gguf({k: v for k, v in values.items() if v is not None})
+            return hf_tokenizer_from_gguf({k: meta.get(k) for k in keys if meta.get(k) is not None})
         except (ValueError, TypeError) as err:
             raise CheckpointError(path, f"invalid BPE tokenizer vocabulary: {err}") from err
     tokens = meta.require("tokenizer.ggml.tokens")
