@@ -3,7 +3,10 @@
  * models with known strengths), rated in-process (parse and compute timed apart) and
  * by the CLI as a whole process. Prints a table, writes bench/results/ratings-<date>.json
  * and appends a row to BENCHMARKS.md "## Ratings".
- *   node --import tsx bench/ratings-bench.ts [--rows N] [--models M] [--rounds R] [--runs K] [--no-record]
+ *   node --import tsx bench/ratings-bench.ts [--rows N] [--models M] [--rounds R] [--runs K] [--style-control] [--no-record]
+ * --style-control gives every vote answer style counts (longer answers win more often) and
+ * rates with style control too (the CLI's --style-control): ratings-style-<date>.json and
+ * "## Ratings with style control".
  * --no-record only prints the table (for a check run that should leave no trace).
  * Each figure is the best of K runs (default 5). Parse and compute take the CLI's paths
  * (two threads when there are two CPUs), with workers running the bundled CLI.
@@ -17,6 +20,8 @@ import { parseArgs } from "node:util";
 import { computeLeaderboardParallel, readVoteFileParallel, Rng, type ThreadOptions } from "../lib/ratings";
 
 const TARGET_S = 1;
+/** Style control fits a second, larger model (4 more parameters, per-battle features): its own target. */
+const STYLE_TARGET_S = 2;
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
 const { values } = parseArgs({
@@ -25,15 +30,22 @@ const { values } = parseArgs({
     models: { type: "string", default: "100" },
     rounds: { type: "string", default: "100" },
     runs: { type: "string", default: "5" },
+    "style-control": { type: "boolean", default: false },
     "no-record": { type: "boolean", default: false },
   },
 });
+const styled = values["style-control"];
+const target = styled ? STYLE_TARGET_S : TARGET_S;
 const rows = Number(values.rows);
 const models = Number(values.models);
 const rounds = Number(values.rounds);
 const runs = Number(values.runs);
 
-/** Battles between uniformly drawn pairs; strengths spread over ±400 points; 8% ties, 2% both bad. */
+/**
+ * Battles between uniformly drawn pairs; strengths spread over ±400 points; 8% ties, 2% both
+ * bad. With style control each side also gets answer tokens (50–1050), headers, list items and
+ * bold spans, and the longer answer's odds grow by FastChat's length feature.
+ */
 function writeVotes(path: string): number[] {
   const rng = new Rng(20240601);
   const names = Array.from({ length: models }, (_, i) => `model-${String(i).padStart(3, "0")}`);
@@ -45,9 +57,19 @@ function writeVotes(path: string): number[] {
     let b = Math.floor(rng.nextDouble() * (models - 1));
     if (b >= a) b++;
     const u = rng.nextDouble();
-    const pA = 1 / (1 + 10 ** ((strength[b]! - strength[a]!) / 400));
+    const vote = `"modelA":"${names[a]}","modelB":"${names[b]}"`;
+    let z = ((strength[a]! - strength[b]!) * Math.LN10) / 400;
+    let style = "";
+    if (styled) {
+      const tokensA = 50 + Math.floor(rng.nextDouble() * 1000);
+      const tokensB = 50 + Math.floor(rng.nextDouble() * 1000);
+      const small = () => Math.floor(rng.nextDouble() * 6);
+      z += (0.8 * (tokensA - tokensB)) / (tokensA + tokensB + 1);
+      style = `,"tokensA":${tokensA},"headersA":${small()},"listsA":${small()},"boldA":${small()},"tokensB":${tokensB},"headersB":${small()},"listsB":${small()},"boldB":${small()}`;
+    }
+    const pA = 1 / (1 + Math.exp(-z));
     const winner = u < 0.08 ? "tie" : u < 0.1 ? "both_bad" : rng.nextDouble() < pA ? "A" : "B";
-    chunk.push(`{"modelA":"${names[a]}","modelB":"${names[b]}","winner":"${winner}","at":${1_700_000_000_000 + v * 1000}}`);
+    chunk.push(`{${vote},"winner":"${winner}","at":${1_700_000_000_000 + v * 1000}${style}}`);
     if (chunk.length === 10_000) {
       writeSync(fd, chunk.join("\n") + "\n");
       chunk = [];
@@ -90,12 +112,12 @@ async function main(): Promise<void> {
     for (let run = 0; run < runs; run++) {
       let t = performance.now();
       let cpuStart = process.cpuUsage();
-      const table = await readVoteFileParallel(file, "leitai", {}, threads);
+      const table = await readVoteFileParallel(file, "leitai", { style: styled }, threads);
       parse.push((performance.now() - t) / 1000);
       parseCpu.push(cpuSeconds(cpuStart));
       t = performance.now();
       cpuStart = process.cpuUsage();
-      await computeLeaderboardParallel(table, { bootstrapRounds: rounds, seed: 42 }, threads);
+      await computeLeaderboardParallel(table, { bootstrapRounds: rounds, seed: 42, styleControl: styled }, threads);
       compute.push((performance.now() - t) / 1000);
       computeCpu.push(cpuSeconds(cpuStart));
     }
@@ -103,7 +125,8 @@ async function main(): Promise<void> {
     const cli: number[] = [];
     for (let run = 0; run < runs; run++) {
       const t = performance.now();
-      const child = spawnSync("bash", ["scripts/ratings.sh", "--input", file, "--format", "leitai", "--bootstrap", String(rounds), "--json"], {
+      const flags = styled ? ["--style-control"] : [];
+      const child = spawnSync("bash", ["scripts/ratings.sh", "--input", file, "--format", "leitai", "--bootstrap", String(rounds), ...flags, "--json"], {
         cwd: ROOT,
         encoding: "utf8",
         maxBuffer: 64 << 20,
@@ -130,6 +153,7 @@ async function main(): Promise<void> {
       rows,
       models,
       rounds,
+      styleControl: styled,
       runs,
       loadAverage1m: Number(load),
       parseS: best(parse),
@@ -138,8 +162,8 @@ async function main(): Promise<void> {
       computeCpuS: best(computeCpu),
       cliTotalS: best(cli),
       nodeTsxStartupS: best(startupRuns),
-      targetS: TARGET_S,
-      pass: best(cli) <= TARGET_S,
+      targetS: target,
+      pass: best(cli) <= target,
     };
 
     const f = (x: number) => x.toFixed(3);
@@ -154,18 +178,18 @@ async function main(): Promise<void> {
       f(result.computeCpuS),
       f(result.cliTotalS),
       f(result.nodeTsxStartupS),
-      String(TARGET_S),
+      String(target),
       result.pass ? "yes" : "no",
     ];
     const widths = header.map((h, i) => Math.max(h.length, cells[i]!.length));
-    console.log(`ratings benchmark — ${machine}, load ${load} — best of ${runs}`);
+    console.log(`ratings benchmark${styled ? " with style control" : ""} — ${machine}, load ${load} — best of ${runs}`);
     console.log(header.map((h, i) => h.padStart(widths[i]!)).join("  "));
     console.log(cells.map((c, i) => c.padStart(widths[i]!)).join("  "));
 
     if (values["no-record"]) return;
     mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
-    writeFileSync(join(ROOT, "bench", "results", `ratings-${date}.json`), JSON.stringify(result, null, 2) + "\n");
-    appendBenchmarkRow(`| ${date} | ${machine} | ${load} | ${cells.join(" | ")} |`);
+    writeFileSync(join(ROOT, "bench", "results", `ratings${styled ? "-style" : ""}-${date}.json`), JSON.stringify(result, null, 2) + "\n");
+    appendBenchmarkRow(styled ? "## Ratings with style control" : "## Ratings", `| ${date} | ${machine} | ${load} | ${cells.join(" | ")} |`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -176,16 +200,16 @@ main().catch((error: unknown) => {
   process.exitCode = 1;
 });
 
-/** Adds a row under "## Ratings" in BENCHMARKS.md, creating the section when missing. */
-function appendBenchmarkRow(row: string): void {
+/** Adds a row under `heading` in BENCHMARKS.md, creating the section when missing. */
+function appendBenchmarkRow(heading: string, row: string): void {
   const path = join(ROOT, "BENCHMARKS.md");
-  const heading = "## Ratings";
   const tableHead =
     "| date | machine | load | rows | models | rounds | parse s | parse cpu s | compute s | compute cpu s | total s (CLI) | startup s | target s | pass |\n" +
     "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|";
   let text = existsSync(path) ? readFileSync(path, "utf8") : "# Benchmarks\n";
-  if (!text.includes(heading)) text = `${text.trimEnd()}\n\n${heading}\n\n${tableHead}\n`;
-  const start = text.indexOf(heading);
+  // The heading's whole line: "## Ratings" must not find "## Ratings with style control".
+  if (!text.includes(`\n${heading}\n`)) text = `${text.trimEnd()}\n\n${heading}\n\n${tableHead}\n`;
+  const start = text.indexOf(`\n${heading}\n`) + 1;
   const next = text.indexOf("\n## ", start + heading.length);
   const end = next < 0 ? text.length : next + 1;
   const section = text.slice(start, end).trimEnd() + "\n" + row + "\n";

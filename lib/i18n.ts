@@ -43,6 +43,15 @@ const dict = {
   overall: { zh: "总榜", en: "Overall" },
   // The ratings job anchors nothing: Bradley–Terry ratings average 1000 over the rated models.
   ratingScale: { zh: "BT 评分：已评分模型的平均值为 1000（无锚定模型）", en: "BT scale: mean 1000 over the rated models (no anchor model)" },
+  ratingScaleAnchored: { zh: "BT 评分：锚定", en: "BT scale: anchored at" },
+  viewPlain: { zh: "默认", en: "Default" },
+  viewStyle: { zh: "风格控制", en: "Style control" },
+  styleExplain: {
+    zh: "风格控制：在回答长度与 Markdown（标题、列表、粗体）相同的条件下比较模型。系数（每个标准差的对数几率）：",
+    en: "Style control: models compared at equal answer length and markdown (headers, lists, bold). Coefficients (log-odds per standard deviation):",
+  },
+  styleMissing: { zh: "这次评分没有风格控制结果。", en: "This rating run has no style-controlled view." },
+  dedupNote: { zh: "重复提示未计入的票数", en: "votes on over-asked prompts left out" },
   unboundedRating: {
     zh: "从未输过（或从未赢过）的模型没有有限的评分：这里只显示能成立的界限。",
     en: "A model that never lost (or never won) has no finite rating: only the bound that exists is shown.",

@@ -1,11 +1,12 @@
 /**
  * Rating run from a vote file: Bradley–Terry with bootstrap CIs, online Elo, win rates.
  *   npm run ratings -- --input FILE --format fastchat|leitai [--bootstrap N] [--seed S]
- *                      [--anchor MODEL=RATING] [--anony-only] [--file-order] [--json]
+ *                      [--anchor MODEL=RATING] [--anony-only] [--file-order] [--style-control] [--json]
  * --anony-only keeps only FastChat rows with "anony": true (Leitai votes are always blind).
  * Online Elo runs in tstamp order (stable) when every FastChat row has a numeric tstamp, as
  * FastChat does; otherwise, or with --file-order, in file order. Models that never lost (or
- * never won) have no finite rating: they get a one-sided bound ("> x", "< x").
+ * never won) have no finite rating: they get a one-sided bound ("> x", "< x"). --style-control
+ * adds FastChat's style-controlled ratings (answer length and markdown held equal).
  * Exit codes: 0 done, 2 bad arguments or bad input file, 1 anything else.
  */
 import { parseArgs } from "node:util";
@@ -22,6 +23,7 @@ import {
   type Anchor,
   type Leaderboard,
   type ModelRating,
+  type StyleControlView,
   type VoteFileFormat,
   type VoteTable,
 } from "../lib/ratings";
@@ -31,7 +33,7 @@ class UsageError extends Error {}
 /** The file being read, for error messages. */
 let inputPath = "input";
 
-const USAGE = "usage: ratings --input FILE --format fastchat|leitai [--bootstrap N] [--seed S] [--anchor MODEL=RATING|none] [--anony-only] [--file-order] [--json]";
+const USAGE = "usage: ratings --input FILE --format fastchat|leitai [--bootstrap N] [--seed S] [--anchor MODEL=RATING|none] [--anony-only] [--file-order] [--style-control] [--json]";
 
 /** FastChat's leaderboard pins this model at this rating when it has battles; so does the CLI on FastChat files. */
 const FASTCHAT_ANCHOR: Anchor = { model: "mixtral-8x7b-instruct-v0.1", rating: 1114 };
@@ -50,6 +52,14 @@ Scale: --anchor MODEL=RATING shifts every rating so MODEL sits at RATING. Withou
 FastChat file that rates ${FASTCHAT_ANCHOR.model} is anchored as FastChat's leaderboard is
 (${FASTCHAT_ANCHOR.model} = ${FASTCHAT_ANCHOR.rating}); otherwise ratings have mean 1000.
 --anchor none always means mean 1000. The output says which scale is in force.
+
+Style control: --style-control also fits FastChat's style-controlled Bradley–Terry model,
+which holds answer length and markdown (headers, list items, bold) equal, and prints it as a
+second table with its own bootstrap intervals and the fitted style coefficients. The counts
+come from each row: FastChat's conv_metadata (sum_assistant_a_tokens, header_count_a,
+list_count_a, bold_count_a and the _b ones; numbers or objects of numbers), or Leitai's
+tokensA, headersA, listsA, boldA, tokensB, headersB, listsB, boldB. With --json the output is
+then {"models": [...], "style_control": {"coefficients", "bootstrap_method", "models"}}.
 `;
 
 async function main(argv: string[]): Promise<number> {
@@ -62,12 +72,12 @@ async function main(argv: string[]): Promise<number> {
   // Large runs use two threads (file parsing, bootstrap rounds); workers run this same file,
   // which stays one file once bundled.
   const threads = { workerScript: __filename };
-  const read = await readVoteFileParallel(args.input, args.format, { anonyOnly: args.anonyOnly }, threads);
+  const read = await readVoteFileParallel(args.input, args.format, { anonyOnly: args.anonyOnly, style: args.styleControl }, threads);
   if (read.length === 0) throw new UsageError(`${args.input}: no votes to rate`);
   if (args.anchor && args.anchor !== "none" && !read.models.includes(args.anchor.model)) throw new UsageError(`--anchor: model ${JSON.stringify(args.anchor.model)} has no battles`);
   const anchor = args.anchor === "none" ? undefined : (args.anchor ?? fastchatDefaultAnchor(read, args.format));
   const { table, order } = eloOrder(read, args);
-  const leaderboard = await computeLeaderboardParallel(table, { bootstrapRounds: args.bootstrap, seed: args.seed, anchor }, threads);
+  const leaderboard = await computeLeaderboardParallel(table, { bootstrapRounds: args.bootstrap, seed: args.seed, anchor, styleControl: args.styleControl }, threads);
   warnUnboundedAnchor(leaderboard, anchor);
   const scale = scaleText(leaderboard, anchor, args.anchor === undefined);
   process.stdout.write(args.json ? toJson(leaderboard, order) : toTable(leaderboard, order, scale));
@@ -119,6 +129,7 @@ interface CliArgs {
   anchor?: Anchor | "none";
   anonyOnly: boolean;
   fileOrder: boolean;
+  styleControl: boolean;
   json: boolean;
   help: boolean;
 }
@@ -136,6 +147,7 @@ function parseCli(argv: string[]): CliArgs {
         anchor: { type: "string" },
         "anony-only": { type: "boolean", default: false },
         "file-order": { type: "boolean", default: false },
+        "style-control": { type: "boolean", default: false },
         json: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
@@ -154,6 +166,7 @@ function parseCli(argv: string[]): CliArgs {
     anchor: values.anchor === undefined ? undefined : values.anchor === "none" ? "none" : parseAnchor(values.anchor),
     anonyOnly: values["anony-only"],
     fileOrder: values["file-order"],
+    styleControl: values["style-control"],
     json: values.json,
     help: false,
   };
@@ -177,7 +190,17 @@ function finite(x: number): number | null {
 }
 
 function toJson(leaderboard: Leaderboard, order: EloOrder): string {
-  const rows = leaderboard.models.map((m) => ({
+  const rows = jsonRows(leaderboard.models, order);
+  const style = leaderboard.styleControl;
+  if (!style) return JSON.stringify(rows, null, 2) + "\n";
+  const styleControl: Record<string, unknown> = { coefficients: style.coefficients, bootstrap_method: style.bootstrapMethod };
+  if (style.linearisationError !== undefined) styleControl.linearisation_error = style.linearisationError;
+  styleControl.models = jsonRows(style.models, order);
+  return JSON.stringify({ models: rows, style_control: styleControl }, null, 2) + "\n";
+}
+
+function jsonRows(models: readonly ModelRating[], order: EloOrder) {
+  return models.map((m) => ({
     model: m.model,
     elo: m.elo,
     elo_order: order.name,
@@ -193,7 +216,6 @@ function toJson(leaderboard: Leaderboard, order: EloOrder): string {
     ties: m.ties,
     provisional: m.provisional,
   }));
-  return JSON.stringify(rows, null, 2) + "\n";
 }
 
 /** The rating cell: the rating, or the bound that exists. */
@@ -211,7 +233,7 @@ function ciCell(m: ModelRating): string {
 function toTable(leaderboard: Leaderboard, order: EloOrder, scale: string): string {
   const header = ["rank", "model", "bt", "95% CI", "elo", "win rate", "battles", "wins", "losses", "ties"];
   const rows = leaderboard.models.map((m) => [
-    m.provisional ? `${m.rank}*` : String(m.rank),
+    rankCell(m),
     m.model,
     ratingCell(m),
     ciCell(m),
@@ -222,14 +244,40 @@ function toTable(leaderboard: Leaderboard, order: EloOrder, scale: string): stri
     String(m.losses),
     String(m.ties),
   ]);
-  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
-  const leftAligned = new Set([1]);
-  const line = (cells: string[]) => cells.map((cell, c) => (leftAligned.has(c) ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  ").trimEnd();
   const summary =
     `${leaderboard.voteCount} votes, ${leaderboard.models.length} models, ` +
     `${leaderboard.bootstrapRounds} bootstrap rounds (seed ${leaderboard.seed}), battle set ${leaderboard.battleSetHash.slice(0, 12)}, ` +
     `online Elo in ${order.text}, ${scale}`;
-  return [summary, "", line(header), ...rows.map(line), ...notes(leaderboard.models), ""].join("\n");
+  const style = leaderboard.styleControl ? ["", ...styleTable(leaderboard, leaderboard.styleControl)] : [];
+  return [summary, "", ...layout(header, rows), ...style, ...notes(leaderboard.models), ""].join("\n");
+}
+
+/** The style-controlled view: rating, interval and the move against the plain rank. */
+function styleTable(leaderboard: Leaderboard, style: StyleControlView): string[] {
+  const plainRank = new Map(leaderboard.models.map((m) => [m.model, m.rank]));
+  const header = ["rank", "model", "bt", "95% CI", "rank without"];
+  const rows = style.models.map((m) => [rankCell(m), m.model, ratingCell(m), ciCell(m), String(plainRank.get(m.model))]);
+  const beta = Object.entries(style.coefficients)
+    .map(([feature, value]) => `${feature} ${value >= 0 ? "+" : "−"}${Math.abs(value).toFixed(3)}`)
+    .join(", ");
+  const method =
+    style.bootstrapMethod === "linearised"
+      ? `bootstrap rounds linearised (one Newton step each; largest gap from an exact refit ${style.linearisationError!.toFixed(3)} points)`
+      : style.bootstrapMethod === "exact"
+        ? "bootstrap rounds refitted exactly"
+        : "no bootstrap rounds";
+  return [`style controlled (answer length and markdown held equal): coefficients per standard deviation ${beta}; ${method}`, "", ...layout(header, rows)];
+}
+
+function rankCell(m: ModelRating): string {
+  return m.provisional ? `${m.rank}*` : String(m.rank);
+}
+
+/** Columns padded to their widest cell; the model column left-aligned. */
+function layout(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => r[c]!.length)));
+  const line = (cells: string[]) => cells.map((cell, c) => (c === 1 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join("  ").trimEnd();
+  return [line(header), ...rows.map(line)];
 }
 
 /** Footnotes for the marks the table uses, only when it uses them. */

@@ -43,8 +43,22 @@ export { BOUND_TAIL, openBounds, separate, subCounts, type Separation } from "./
 export { readVoteFile, readVoteFilePart, VOTE_FILE_FORMATS, type VoteFileFormat } from "./vote-file";
 export { mergeVoteTables, PARALLEL_MIN_BYTES, readVoteFileParallel, type ParallelReadOptions } from "./parallel-read";
 export { bootstrapParallel, PARALLEL_MIN_BOOTSTRAP_WORK } from "./parallel-bootstrap";
+export { styleBootstrapParallel, PARALLEL_MIN_STYLE_WORK } from "./parallel-style";
 export { serveRatingsWorker } from "./serve-worker";
 export type { ThreadOptions } from "./threads";
 export { readJsonRecords, VoteFileError, type ByteRange } from "./json-records";
 export { FASTCHAT_FORMAT, parseFastChatRow } from "./fastchat";
 export { LEITAI_FORMAT, parseVoteObject, type VoteRowFormat, type VoteRowOptions } from "./vote-format";
+export {
+  fitStyleControl,
+  styleBootstrap,
+  styleData,
+  styleRatings,
+  EXACT_BOOTSTRAP_WORK,
+  LINEARISATION_CHECK_ROUNDS,
+  STYLE_REG,
+  type StyleBootstrapResult,
+  type StyleData,
+  type StyleFit,
+} from "./style-control";
+export { FASTCHAT_STYLE_KEYS, LEITAI_STYLE_KEYS, STYLE_COUNTS, STYLE_FEATURES, styleCount, styleOf, type StyleFeature } from "./style-counts";

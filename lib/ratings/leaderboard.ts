@@ -8,8 +8,11 @@ import { onlineEloTable } from "./elo";
 import { headToHead } from "./matrices";
 import { deriveSeed } from "./rng";
 import { openBounds, separate, subCounts, type Separation } from "./separation";
+import { styleBootstrapParallel } from "./parallel-style";
+import { fitStyleControl, styleBootstrap, styleData, styleRatings, type StyleBootstrapOptions, type StyleBootstrapResult, type StyleData, type StyleFit } from "./style-control";
+import { STYLE_FEATURES } from "./style-counts";
 import { toVoteTable } from "./vote-table";
-import type { Anchor, Leaderboard, LeaderboardOptions, ModelRating, PairCounts, RatedVote, ScopeLeaderboard, VoteTable } from "./types";
+import type { Anchor, Leaderboard, LeaderboardOptions, ModelRating, PairCounts, RatedVote, ScopeLeaderboard, StyleControlView, VoteTable } from "./types";
 
 export const DEFAULT_BOOTSTRAP_ROUNDS = 100;
 export const DEFAULT_SEED = 42;
@@ -32,7 +35,7 @@ export function computeLeaderboard(votes: readonly RatedVote[], options: Leaderb
 export function computeLeaderboardFromTable(table: VoteTable, options: LeaderboardOptions = {}): Leaderboard {
   const plan = planScopes(table, options);
   const cis = plan.scopes.map((scope) => (plan.rounds > 0 ? bootstrap(scope.rated, bootstrapOptions(plan, scope)) : undefined));
-  return assemble(table, plan, cis);
+  return assemble(table, plan, cis, styleIntervals(plan));
 }
 
 /** computeLeaderboardFromTable with the bootstrap rounds split over threads; the same result, bit for bit. */
@@ -40,7 +43,18 @@ export async function computeLeaderboardParallel(table: VoteTable, options: Lead
   const plan = planScopes(table, options);
   const cis: (BootstrapResult | undefined)[] = [];
   for (const scope of plan.scopes) cis.push(plan.rounds > 0 ? await bootstrapParallel(scope.rated, bootstrapOptions(plan, scope), parallel) : undefined);
-  return assemble(table, plan, cis);
+  const styleCis: (StyleBootstrapResult | undefined)[] = [];
+  for (const scope of plan.scopes) styleCis.push(scope.style && plan.rounds > 0 ? await styleBootstrapParallel(scope.style.data, scope.style.fit, styleOptions(plan, scope), parallel) : undefined);
+  return assemble(table, plan, cis, styleCis);
+}
+
+/** Style-controlled bootstrap per scope (undefined without style control or rounds). */
+function styleIntervals(plan: Plan): (StyleBootstrapResult | undefined)[] {
+  return plan.scopes.map((scope) => (scope.style && plan.rounds > 0 ? styleBootstrap(scope.style.data, scope.style.fit, styleOptions(plan, scope)) : undefined));
+}
+
+function styleOptions(plan: Plan, scope: Scope): StyleBootstrapOptions {
+  return { rounds: plan.rounds, seed: scope.seed, anchor: scope.anchor };
 }
 
 /** One leaderboard scope: all votes (name undefined) or one category's. */
@@ -55,6 +69,8 @@ interface Scope {
   fit: BradleyTerryFit;
   seed: number;
   anchor?: Anchor;
+  /** With style control: the rated models' battles with their style features, and the fit. */
+  style?: { data: StyleData; fit: StyleFit };
 }
 
 interface Plan {
@@ -68,17 +84,19 @@ interface Plan {
 function planScopes(table: VoteTable, options: LeaderboardOptions): Plan {
   const { bootstrapRounds = DEFAULT_BOOTSTRAP_ROUNDS, seed = DEFAULT_SEED, anchor } = options;
   if (!Number.isInteger(bootstrapRounds) || bootstrapRounds < 0) throw new Error("bootstrapRounds must be a whole number ≥ 0");
+  if (options.styleControl && !table.style) throw new Error("style control needs every vote's style counts");
+  const withStyle = (scope: Scope): Scope => (options.styleControl ? { ...scope, style: planStyle(table, scope) } : scope);
   const hash = createHash("sha256");
   const overall = aggregateTable(table);
   hashCounts(hash, "", overall);
-  const scopes: Scope[] = [planScope(overall, seed, anchor)];
+  const scopes: Scope[] = [withStyle(planScope(overall, seed, anchor))];
   const rows = rowsByCategory(table);
   const order = table.categories.map((_, id) => id).sort((x, y) => compareNames(table.categories[x]!, table.categories[y]!));
   for (const id of order) {
     const name = table.categories[id]!;
     const counts = aggregateTable(table, rows[id]);
     hashCounts(hash, name, counts);
-    scopes.push({ name, rows: rows[id], ...planScope(counts, deriveSeed(seed, name), anchor) });
+    scopes.push(withStyle({ name, rows: rows[id], ...planScope(counts, deriveSeed(seed, name), anchor) }));
   }
   return { scopes, battleSetHash: hash.digest("hex"), rounds: bootstrapRounds, seed };
 }
@@ -95,24 +113,55 @@ function planScope(counts: PairCounts, seed: number, anchor: Anchor | undefined)
   return { counts, separation, rated, fit: fitBradleyTerry(rated), seed, anchor: scopeAnchor };
 }
 
+/** The style-controlled fit over the same rated models, on their battles among themselves. */
+function planStyle(table: VoteTable, scope: Scope): { data: StyleData; fit: StyleFit } {
+  const data = styleData(table, scope.rated.models, scope.rows);
+  // The plain fit (same models, same order) is a close start: style moves ratings by tens of points.
+  const init = new Float64Array(data.models.length + STYLE_FEATURES.length);
+  init.set(scope.fit.theta);
+  return { data, fit: fitStyleControl(data, { init }) };
+}
+
 function bootstrapOptions(plan: Plan, scope: Scope): BootstrapOptions {
   return { rounds: plan.rounds, seed: scope.seed, anchor: scope.anchor, fullFit: scope.fit };
 }
 
-function assemble(table: VoteTable, plan: Plan, cis: readonly (BootstrapResult | undefined)[]): Leaderboard {
-  const [overall, ...rest] = plan.scopes.map((scope, k) => rateScope(table, scope, cis[k]));
+function assemble(table: VoteTable, plan: Plan, cis: readonly (BootstrapResult | undefined)[], styleCis: readonly (StyleBootstrapResult | undefined)[]): Leaderboard {
+  const [overall, ...rest] = plan.scopes.map((scope, k) => rateScope(table, scope, cis[k], styleCis[k]));
   const categories: Record<string, ScopeLeaderboard> = {};
   rest.forEach((board, k) => (categories[plan.scopes[k + 1]!.name!] = board));
   return { ...overall!, categories, battleSetHash: plan.battleSetHash, bootstrapRounds: plan.rounds, seed: plan.seed };
 }
 
-function rateScope(table: VoteTable, { rows, counts, separation, fit, anchor }: Scope, ci: BootstrapResult | undefined): ScopeLeaderboard {
+function rateScope(table: VoteTable, scope: Scope, ci: BootstrapResult | undefined, styleCi: StyleBootstrapResult | undefined): ScopeLeaderboard {
+  const { rows, counts, separation, fit, anchor } = scope;
+  const base = battleRecords(table, scope);
+  const plain = ranked(base, scopeRatings(counts, separation, toEloScale(fit, anchor), ci));
+  const board: ScopeLeaderboard = {
+    models: plain.map((i) => base[i]!),
+    ...headToHead(counts, plain),
+    voteCount: rows ? rows.length : table.length,
+  };
+  if (scope.style) board.styleControl = styleView(scope, base, scope.style.fit, styleCi);
+  return board;
+}
+
+/** The scope's records again (copies: Elo, counts and win rates are the same) with style-controlled ratings. */
+function styleView(scope: Scope, base: readonly ModelRating[], fit: StyleFit, ci: StyleBootstrapResult | undefined): StyleControlView {
+  const records = base.map((record) => ({ ...record }));
+  const order = ranked(records, scopeRatings(scope.counts, scope.separation, styleRatings(fit, scope.anchor), ci));
+  const coefficients = Object.fromEntries(STYLE_FEATURES.map((feature, k) => [feature, fit.beta[k]!])) as StyleControlView["coefficients"];
+  const view: StyleControlView = { models: order.map((i) => records[i]!), coefficients, bootstrapMethod: ci ? ci.method : "none" };
+  if (ci?.linearisationError !== undefined) view.linearisationError = ci.linearisationError;
+  return view;
+}
+
+/** Per model of the scope: battles, wins, losses, ties and online Elo; ratings are set by ranked(). */
+function battleRecords(table: VoteTable, { rows, counts, separation }: Scope): ModelRating[] {
   const m = counts.models.length;
-  const { bt, ciLow, ciHigh } = scopeRatings(counts, separation, toEloScale(fit, anchor), ci);
   const elo = onlineEloTable(table, rows);
   const tableId = new Map(table.models.map((name, id) => [name, id]));
-
-  const ratings: ModelRating[] = counts.models.map((model, i) => {
+  return counts.models.map((model, i) => {
     let wins = 0;
     let losses = 0;
     let ties = 0;
@@ -124,9 +173,9 @@ function rateScope(table: VoteTable, { rows, counts, separation, fit, anchor }: 
     return {
       model,
       elo: elo[tableId.get(model)!]!,
-      bt: bt[i]!,
-      ciLow: ciLow[i]!,
-      ciHigh: ciHigh[i]!,
+      bt: NaN,
+      ciLow: NaN,
+      ciHigh: NaN,
       bound: separation.bound[i]!,
       provisional: wins + losses + ties < PROVISIONAL_BATTLES,
       rank: 0,
@@ -137,14 +186,17 @@ function rateScope(table: VoteTable, { rows, counts, separation, fit, anchor }: 
       ties,
     };
   });
-  for (const r of ratings) r.rank = 1 + ratings.filter((other) => other.ciLow > r.ciHigh).length;
+}
 
-  const order = ratings.map((_, i) => i).sort((x, y) => compareRatings(ratings[x]!, ratings[y]!));
-  return {
-    models: order.map((i) => ratings[i]!),
-    ...headToHead(counts, order),
-    voteCount: rows ? rows.length : table.length,
-  };
+/** Sets bt, interval and rank of each record; returns the record indices in leaderboard order. */
+function ranked(records: ModelRating[], { bt, ciLow, ciHigh }: { bt: Float64Array; ciLow: Float64Array; ciHigh: Float64Array }): number[] {
+  records.forEach((r, i) => {
+    r.bt = bt[i]!;
+    r.ciLow = ciLow[i]!;
+    r.ciHigh = ciHigh[i]!;
+  });
+  for (const r of records) r.rank = 1 + records.filter((other) => other.ciLow > r.ciHigh).length;
+  return records.map((_, i) => i).sort((x, y) => compareRatings(records[x]!, records[y]!));
 }
 
 /**

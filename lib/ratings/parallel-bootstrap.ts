@@ -1,7 +1,7 @@
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import { bootstrap, bootstrapResult, bootstrapRounds, type BootstrapOptions, type BootstrapResult } from "./bootstrap";
 import { fitBradleyTerry } from "./bradley-terry";
-import { splitWork, startWorker, threadCount, type ThreadOptions } from "./threads";
+import { splitWork, startWorker, threadCount, withWorkers, type PartReply, type ThreadOptions } from "./threads";
 import type { Anchor, PairCounts } from "./types";
 
 /**
@@ -23,7 +23,7 @@ interface RoundsRequest {
   to: number;
 }
 
-type RoundsReply = { ok: true; ratings: ArrayBuffer } | { ok: false; message: string };
+type RoundsReply = PartReply<{ ratings: ArrayBuffer }>;
 
 /**
  * bootstrap() with its rounds split over threads. Every round draws from its own seed,
@@ -41,20 +41,11 @@ export async function bootstrapParallel(counts: PairCounts, options: BootstrapOp
     return { from, ...startWorker<RoundsReply>(parallel.workerScript, request, failure) };
   });
   const ratings = new Float64Array(rounds * m);
-  try {
-    ratings.set(bootstrapRounds(counts, { seed, anchor, fullFit }, 0, cuts[1]!));
-  } catch (error) {
-    workers.forEach(({ worker }) => void worker.terminate());
-    throw error;
-  }
-  for (const { from, reply } of workers) {
-    const part = await reply;
-    if (!part.ok) {
-      workers.forEach(({ worker }) => void worker.terminate());
-      throw new Error(part.message);
-    }
-    ratings.set(new Float64Array(part.ratings), from * m);
-  }
+  await withWorkers(
+    workers,
+    () => ratings.set(bootstrapRounds(counts, { seed, anchor, fullFit }, 0, cuts[1]!)),
+    (part, k) => ratings.set(new Float64Array(part.ratings), workers[k]!.from * m),
+  );
   return bootstrapResult(ratings, m, rounds);
 }
 

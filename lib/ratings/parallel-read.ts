@@ -3,6 +3,7 @@ import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import { startsWithArray, VoteFileError, type ByteRange } from "./json-records";
 import { readVoteFile, readVoteFilePart, type VoteFileFormat } from "./vote-file";
 import type { VoteRowOptions } from "./vote-format";
+import { STYLE_COUNTS } from "./style-counts";
 import { splitWork, startWorker, threadCount, type ThreadOptions } from "./threads";
 import { VoteTableBuilder } from "./vote-table";
 import type { VoteTable } from "./types";
@@ -36,6 +37,7 @@ type PartReply =
       outcome: ArrayBuffer;
       category: ArrayBuffer;
       time: ArrayBuffer | null;
+      style: ArrayBuffer | null;
     }
   | { ok: false; message: string; line?: number; detail?: string; field?: string; code?: string };
 
@@ -85,8 +87,9 @@ export function serveVoteFileWorker(): boolean {
     const buffers = [table.modelA, table.modelB, table.outcome, table.category].map((column) => column.buffer as ArrayBuffer);
     const [modelA, modelB, outcome, category] = buffers as [ArrayBuffer, ArrayBuffer, ArrayBuffer, ArrayBuffer];
     const time = table.time ? (table.time.buffer as ArrayBuffer) : null;
-    reply = { ok: true, models: table.models, categories: table.categories, length: table.length, endLine, modelA, modelB, outcome, category, time };
-    transfer = time ? [...buffers, time] : buffers; // moved, not copied
+    const style = table.style ? (table.style.buffer as ArrayBuffer) : null;
+    reply = { ok: true, models: table.models, categories: table.categories, length: table.length, endLine, modelA, modelB, outcome, category, time, style };
+    transfer = [...buffers, ...(time ? [time] : []), ...(style ? [style] : [])]; // moved, not copied
   } catch (error) {
     reply = failure(error);
   }
@@ -106,9 +109,11 @@ export function mergeVoteTables(parts: readonly VoteTable[]): VoteTable {
   const outcome = new Uint8Array(length);
   const category = new Int32Array(length);
   const time = parts.every((part) => part.time) ? new Float64Array(length) : null;
+  const style = parts.every((part) => part.style) ? new Float64Array(length * STYLE_COUNTS) : null;
   let at = 0;
   for (const part of parts) {
     time?.set(part.time!, at);
+    style?.set(part.style!, at * STYLE_COUNTS);
     const models = Int32Array.from(part.models, (name) => names.modelId(name));
     const categories = Int32Array.from(part.categories, (name) => names.categoryId(name));
     outcome.set(part.outcome, at);
@@ -129,6 +134,7 @@ export function mergeVoteTables(parts: readonly VoteTable[]): VoteTable {
   }
   const table: VoteTable = { models: names.models, categories: names.categories, modelA, modelB, outcome, category, length };
   if (time) table.time = time;
+  if (style) table.style = style;
   return table;
 }
 
@@ -176,6 +182,7 @@ function partTable(part: Extract<PartReply, { ok: true }>): VoteTable {
     length: n,
   };
   if (part.time) table.time = new Float64Array(part.time, 0, n);
+  if (part.style) table.style = new Float64Array(part.style, 0, n * STYLE_COUNTS);
   return table;
 }
 

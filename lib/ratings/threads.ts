@@ -39,3 +39,28 @@ export function splitWork(total: number, threads: number): number[] {
   const shares = CALLER_SHARE + threads - 1;
   return Array.from({ length: threads + 1 }, (_, k) => (k === 0 ? 0 : Math.floor((total * (CALLER_SHARE + k - 1)) / shares)));
 }
+
+/** A worker's reply: its part of the work, or why it failed. */
+export type PartReply<Part> = ({ ok: true } & Part) | { ok: false; message: string };
+
+/**
+ * Runs the caller's own part while the workers run theirs, then hands each worker's part to
+ * `take` in the workers' order. On any failure every worker is stopped and the error thrown.
+ */
+export async function withWorkers<Part>(workers: readonly { worker: Worker; reply: Promise<PartReply<Part>> }[], own: () => void, take: (part: Part, k: number) => void): Promise<void> {
+  const stop = () => workers.forEach(({ worker }) => void worker.terminate());
+  try {
+    own();
+  } catch (error) {
+    stop();
+    throw error;
+  }
+  for (const [k, { reply }] of workers.entries()) {
+    const part = await reply;
+    if (!part.ok) {
+      stop();
+      throw new Error(part.message);
+    }
+    take(part, k);
+  }
+}

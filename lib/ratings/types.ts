@@ -9,7 +9,12 @@ export interface RatedVote {
   category?: string | null;
   /** Vote time in ms; informational — online Elo follows the order of the list. */
   at?: number;
+  /** Style counts of each side's answers, for style control: [tokens, headers, lists, bold]. */
+  style?: { a: StyleCounts; b: StyleCounts };
 }
+
+/** One side's answer style, as FastChat's conv_metadata counts it: [tokens, markdown headers, list items, bold spans]. */
+export type StyleCounts = readonly [number, number, number, number];
 
 /** Outcome codes of the columnar vote table. */
 export const OUTCOME_A = 0;
@@ -37,6 +42,12 @@ export interface VoteTable {
    * when every vote has a number there. Rows stay in file order; sortByTime reorders them.
    */
   time?: Float64Array;
+  /**
+   * Style counts per vote, STYLE_COUNTS numbers each (see style-control.ts): side A's answer
+   * tokens, markdown headers, list items and bold spans, then side B's. Present only when asked
+   * for (style control) and every vote has them.
+   */
+  style?: Float64Array;
   length: number;
 }
 
@@ -106,6 +117,23 @@ export interface ScopeLeaderboard {
   /** Battles between the two models, ties included. */
   battleMatrix: ModelMatrix;
   voteCount: number;
+  /** The same scope rated with style control (LeaderboardOptions.styleControl). */
+  styleControl?: StyleControlView;
+}
+
+/**
+ * A scope's leaderboard at equal answer length and formatting (style-control.ts): the same
+ * models and battle counts, with the style-controlled Bradley–Terry rating, interval, bound
+ * and rank in bt, ciLow, ciHigh, bound and rank, sorted like ScopeLeaderboard.models.
+ */
+export interface StyleControlView {
+  models: ModelRating[];
+  /** Fitted log-odds per standard deviation of each style feature (length, headers, lists, bold). */
+  coefficients: Record<"length" | "headers" | "lists" | "bold", number>;
+  /** How the bootstrap rounds were fitted; "none" with no bootstrap rounds. */
+  bootstrapMethod: "exact" | "linearised" | "none";
+  /** Linearised rounds only: the largest gap (rating points) from an exact refit, on the rounds checked. */
+  linearisationError?: number;
 }
 
 export interface Leaderboard extends ScopeLeaderboard {
@@ -130,4 +158,10 @@ export interface LeaderboardOptions {
    * rating, uses the mean instead.
    */
   anchor?: Anchor;
+  /**
+   * Also rate every scope with style control (needs VoteTable.style); the models that never
+   * lost or never won are the same as without it, and keep the plain view's one-sided bounds
+   * computed from the style-controlled ratings of the rest.
+   */
+  styleControl?: boolean;
 }

@@ -3,6 +3,7 @@ import { FASTCHAT_FORMAT } from "./fastchat";
 import { bytesEqual, FlatFields, KIND_ABSENT, KIND_NULL, KIND_NUMBER, KIND_STRING, KIND_TRUE, numberValue, RowLayout, scanFlatObject } from "./flat-json";
 import { readJsonRecords, VoteFileError, type ByteRange, type LineRunReader } from "./json-records";
 import { LEITAI_FORMAT, parseVoteObject, rowTime, sameModel, type VoteRowFormat, type VoteRowOptions } from "./vote-format";
+import { STYLE_COUNTS } from "./style-counts";
 import { OUTCOME_BY_WINNER, VoteTableBuilder } from "./vote-table";
 import type { VoteTable } from "./types";
 
@@ -54,6 +55,9 @@ class VoteRowReader implements LineRunReader {
   readonly builder: VoteTableBuilder;
   private readonly fields: FlatFields;
   private readonly timed: boolean;
+  /** Style count slots the scanner fills: 0 when style is not read, −1 when only JSON.parse can read it. */
+  private readonly styleSlots: number;
+  private readonly styleCounts = new Float64Array(STYLE_COUNTS);
   private readonly winnerBytes: { bytes: Uint8Array; outcome: number }[];
   private readonly models = new ByteInterner((name) => this.builder.modelId(name));
   private readonly categories = new ByteInterner((name) => this.builder.categoryId(name));
@@ -69,7 +73,9 @@ class VoteRowReader implements LineRunReader {
     private readonly options: VoteRowOptions,
   ) {
     this.timed = format.time !== undefined;
-    this.builder = new VoteTableBuilder({ timed: this.timed });
+    // Flat style fields are read by the byte scanner; nested ones (FastChat) by JSON.parse.
+    this.styleSlots = options.style ? (format.style.object === undefined ? format.style.keys.length : -1) : 0;
+    this.builder = new VoteTableBuilder({ timed: this.timed, styled: options.style === true });
     // Unused slots get a key no JSON object can match byte for byte (an unescaped quote).
     const never = '"';
     this.fields = new FlatFields([
@@ -80,6 +86,7 @@ class VoteRowReader implements LineRunReader {
       format.category ?? never,
       format.time ?? never,
       ...format.numbers,
+      ...(this.styleSlots > 0 ? format.style.keys : []),
     ]);
     this.winnerBytes = Object.entries(format.winners).map(([text, outcome]) => ({ bytes: Buffer.from(text, "utf8"), outcome }));
   }
@@ -144,7 +151,7 @@ class VoteRowReader implements LineRunReader {
         if (equalBytes(buf, from[SLOT_WINNER]!, to[SLOT_WINNER]!, winners[w]!.bytes)) outcome = winners[w]!.outcome;
       }
     }
-    if (outcome < 0) return this.slowRow(buf, start, end, line); // JSON.parse words the error
+    if (outcome < 0 || this.styleSlots < 0) return this.slowRow(buf, start, end, line); // JSON.parse words the error
     let category = -1;
     const categoryKind = kind[SLOT_CATEGORY]!;
     if (format.category !== undefined && categoryKind !== ABSENT && categoryKind !== NULL) {
@@ -159,8 +166,17 @@ class VoteRowReader implements LineRunReader {
     const b = this.models.idWithHash(buf, this.view, from[SLOT_B]!, to[SLOT_B]!, hash[SLOT_B]!);
     if (a === b) throw sameModel(format, line);
     if (this.options.anonyOnly && format.anony !== undefined && kind[SLOT_ANONY] !== TRUE) return;
+    if (this.styleSlots > 0) {
+      const first = SLOT_NUMBERS + format.numbers.length;
+      for (let k = 0; k < STYLE_COUNTS; k++) {
+        const count = kind[first + k] === NUMBER ? readNumber(buf, from[first + k]!, to[first + k]!) : NaN;
+        if (!(count >= 0)) return this.slowRow(buf, start, end, line); // JSON.parse words the error
+        this.styleCounts[k] = count;
+      }
+    }
     this.builder.push(a, b, outcome, category);
     if (this.timed) this.builder.timeLast(kind[SLOT_TIME] === NUMBER ? readNumber(buf, from[SLOT_TIME]!, to[SLOT_TIME]!) : NaN);
+    if (this.styleSlots > 0) this.builder.styleLast(this.styleCounts);
   }
 
   private checkModel(kind: number, from: number, to: number, key: string, line: number): void {
@@ -181,5 +197,6 @@ class VoteRowReader implements LineRunReader {
     const category = vote.category == null ? -1 : this.builder.categoryId(vote.category);
     this.builder.push(this.builder.modelId(vote.modelA), this.builder.modelId(vote.modelB), OUTCOME_BY_WINNER[vote.winner], category);
     if (this.timed) this.builder.timeLast(rowTime(this.format, value));
+    if (vote.style) this.builder.styleLast([...vote.style.a, ...vote.style.b]);
   }
 }

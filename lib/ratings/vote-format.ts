@@ -1,4 +1,5 @@
 import { VoteFileError } from "./json-records";
+import { LEITAI_STYLE_KEYS, styleCount, styleOf } from "./style-counts";
 import { OUTCOME_A, OUTCOME_B, OUTCOME_BOTH_BAD, OUTCOME_TIE, type RatedVote, type Winner } from "./types";
 
 /** How one file format names a vote's fields; every other field is ignored. */
@@ -19,11 +20,18 @@ export interface VoteRowFormat {
    * number there (anything else there, or nothing, leaves the table without times).
    */
   time?: string;
+  /**
+   * Where the eight style counts are (STYLE_COUNTS order), read only for style control: number
+   * fields named `keys`, inside the object field `object` when set (FastChat's conv_metadata).
+   */
+  style: { object?: string; keys: readonly string[] };
 }
 
 export interface VoteRowOptions {
   /** Keep only rows whose anony field is true. */
   anonyOnly?: boolean;
+  /** Read every row's style counts into VoteTable.style (a row without them is an error). */
+  style?: boolean;
 }
 
 /** Leitai's own export: one RatedVote per line. */
@@ -35,6 +43,7 @@ export const LEITAI_FORMAT: VoteRowFormat = {
   winners: { A: OUTCOME_A, B: OUTCOME_B, tie: OUTCOME_TIE, both_bad: OUTCOME_BOTH_BAD },
   category: "category",
   numbers: ["at"],
+  style: { keys: LEITAI_STYLE_KEYS },
 };
 
 const WINNER_BY_OUTCOME: Winner[] = ["A", "B", "tie", "both_bad"];
@@ -69,7 +78,23 @@ export function parseVoteObject(format: VoteRowFormat, row: unknown, line: numbe
   if (options.anonyOnly && format.anony !== undefined && fields[format.anony] !== true) return null;
   const vote: RatedVote = { modelA, modelB, winner: WINNER_BY_OUTCOME[outcome]!, category };
   if (typeof fields.at === "number" && format.numbers.includes("at")) vote.at = fields.at;
+  if (options.style) vote.style = styleOf(rowStyle(format, fields, line));
   return vote;
+}
+
+/** The row's eight style counts; throws a VoteFileError naming the first one missing. */
+export function rowStyle(format: VoteRowFormat, fields: Record<string, unknown>, line: number): number[] {
+  const { object, keys } = format.style;
+  const holder = object === undefined ? fields : fields[object];
+  if (object !== undefined && (typeof holder !== "object" || holder === null || Array.isArray(holder))) {
+    throw new VoteFileError(line, `style control needs "${object}" with ${keys.map((k) => `"${k}"`).join(", ")}`, object);
+  }
+  return keys.map((key) => {
+    const count = styleCount((holder as Record<string, unknown>)[key]);
+    const where = object === undefined ? `"${key}"` : `"${object}.${key}"`;
+    if (Number.isNaN(count)) throw new VoteFileError(line, `style control needs ${where}: a count ≥ 0, or an object of counts`, object ?? key);
+    return count;
+  });
 }
 
 function modelName(fields: Record<string, unknown>, key: string, line: number): string {

@@ -1,3 +1,4 @@
+import { STYLE_COUNTS } from "./style-counts";
 import type { VoteTable } from "./types";
 
 /**
@@ -15,7 +16,7 @@ export function sortByTime(table: VoteTable): VoteTable {
     return fresh;
   };
   const n = table.length;
-  return {
+  const sorted: VoteTable = {
     models: table.models,
     categories: table.categories,
     modelA: gather(table.modelA, new Int32Array(n)),
@@ -25,6 +26,15 @@ export function sortByTime(table: VoteTable): VoteTable {
     time: gather(time, new Float64Array(n)),
     length: n,
   };
+  if (table.style) sorted.style = gatherRows(table.style, order, STYLE_COUNTS);
+  return sorted;
+}
+
+/** Rows of `width` numbers each, in `order`. */
+function gatherRows(column: Float64Array, order: Int32Array, width: number): Float64Array {
+  const out = new Float64Array(order.length * width);
+  for (let k = 0; k < order.length; k++) out.set(column.subarray(order[k]! * width, (order[k]! + 1) * width), k * width);
+  return out;
 }
 
 function isSorted(time: Float64Array): boolean {

@@ -1,3 +1,4 @@
+import { STYLE_COUNTS } from "./style-counts";
 import {
   OUTCOME_A,
   OUTCOME_B,
@@ -27,11 +28,14 @@ export class VoteTableBuilder {
   private category = new Int32Array(1024);
   /** Vote times while every vote so far has one; null otherwise, or when not asked for. */
   private time: Float64Array | null;
+  /** Style counts, STYLE_COUNTS per vote, when asked for. */
+  private style: Float64Array | null;
   length = 0;
 
-  /** `timed`: keep a time column, set with timeLast() after each push. */
-  constructor(options: { timed?: boolean } = {}) {
+  /** `timed`: keep a time column, set with timeLast() after each push; `styled`: style counts, set with styleLast(). */
+  constructor(options: { timed?: boolean; styled?: boolean } = {}) {
     this.time = options.timed ? new Float64Array(1024) : null;
+    this.style = options.styled ? new Float64Array(1024 * STYLE_COUNTS) : null;
   }
 
   modelId(name: string): number {
@@ -71,6 +75,13 @@ export class VoteTableBuilder {
     else this.time[this.length - 1] = time;
   }
 
+  /** The style counts of the vote just pushed (callers reject votes without them). */
+  styleLast(counts: ArrayLike<number>): void {
+    if (this.style === null) return;
+    const at = (this.length - 1) * STYLE_COUNTS;
+    for (let k = 0; k < STYLE_COUNTS; k++) this.style[at + k] = counts[k]!;
+  }
+
   build(): VoteTable {
     const n = this.length;
     const table: VoteTable = {
@@ -83,6 +94,7 @@ export class VoteTableBuilder {
       length: n,
     };
     if (this.time) table.time = this.time.subarray(0, n);
+    if (this.style) table.style = this.style.subarray(0, n * STYLE_COUNTS);
     return table;
   }
 
@@ -97,18 +109,21 @@ export class VoteTableBuilder {
     this.outcome = grown(this.outcome, new Uint8Array(size));
     this.category = grown(this.category, new Int32Array(size));
     if (this.time) this.time = grown(this.time, new Float64Array(size));
+    if (this.style) this.style = grown(this.style, new Float64Array(size * STYLE_COUNTS));
   }
 }
 
 /** Columnar copy of a vote list; throws on a vote that cannot be rated. */
 export function toVoteTable(votes: readonly RatedVote[]): VoteTable {
-  const builder = new VoteTableBuilder();
+  const styled = votes.length > 0 && votes.every((vote) => vote.style);
+  const builder = new VoteTableBuilder({ styled });
   votes.forEach((vote, i) => {
     const outcome = Object.hasOwn(OUTCOME_BY_WINNER, vote.winner) ? OUTCOME_BY_WINNER[vote.winner] : undefined;
     if (outcome === undefined) throw new Error(`vote ${i}: unknown winner ${JSON.stringify(vote.winner)}`);
     if (vote.modelA === vote.modelB) throw new Error(`vote ${i}: both sides are ${vote.modelA}`);
     const category = vote.category == null ? -1 : builder.categoryId(vote.category);
     builder.push(builder.modelId(vote.modelA), builder.modelId(vote.modelB), outcome, category);
+    if (styled) builder.styleLast([...vote.style!.a, ...vote.style!.b]);
   });
   return builder.build();
 }

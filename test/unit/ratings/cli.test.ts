@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { onlineElo, type RatedVote } from "@/lib/ratings";
-import { repeat, syntheticVotes } from "./synthetic";
+import { repeat, styledVotes, syntheticVotes } from "./synthetic";
 
 const root = fileURLToPath(new URL("../../..", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "leitai-ratings-cli-"));
@@ -142,6 +142,46 @@ describe("ratings CLI", { timeout: 30_000 }, () => {
     const anchored = ratings("--input", path, "--format", "fastchat", "--bootstrap", "0", "--json", "--anchor", "champ=1500");
     expect(anchored.status).toBe(0);
     expect(anchored.stderr).toBe('ratings: --anchor: "champ" has no finite rating (upper-open); ratings have mean 1000 over the rated models instead\n');
+  });
+
+  it("--style-control prints the style-controlled table and coefficients from FastChat's conv_metadata", () => {
+    const path = join(dir, "styled.json");
+    // m0 and m1 are as strong as m2 and m3 but write 400 more tokens, which voters reward.
+    const styled = styledVotes({ votes: 3000, strengths: [1000, 1000, 1000, 1000], lengthEffect: 2, extraTokens: [400, 400, 0, 0] });
+    const metadata = (v: RatedVote) => {
+      const [ta, ha, la, ba] = v.style!.a;
+      const [tb, hb, lb, bb] = v.style!.b;
+      const fields = { sum_assistant_a_tokens: ta, header_count_a: { h1: ha }, list_count_a: { ordered: la, unordered: 0 }, bold_count_a: { "**": ba, __: 0 } };
+      return { ...fields, sum_assistant_b_tokens: tb, header_count_b: { h1: hb }, list_count_b: { ordered: lb, unordered: 0 }, bold_count_b: { "**": bb, __: 0 } };
+    };
+    writeFileSync(path, JSON.stringify(styled.map((v, i) => ({ model_a: v.modelA, model_b: v.modelB, winner: winners[v.winner], tstamp: i, conv_metadata: metadata(v) }))));
+    const json = ratings("--input", path, "--format", "fastchat", "--bootstrap", "20", "--style-control", "--json");
+    expect([json.status, json.stderr]).toEqual([0, ""]);
+    type Row = { model: string; bt: number };
+    const out = JSON.parse(json.stdout) as { models: Row[]; style_control: { coefficients: Record<string, number>; bootstrap_method: string; models: Row[] } };
+    expect(Object.keys(out.style_control.coefficients)).toEqual(["length", "headers", "lists", "bold"]);
+    expect(out.style_control.coefficients.length).toBeGreaterThan(0.5);
+    expect(out.style_control.bootstrap_method).toBe("exact");
+    const gap = (rows: Row[]) => rows.find((r) => r.model === "m0")!.bt - rows.find((r) => r.model === "m3")!.bt;
+    expect(gap(out.models)).toBeGreaterThan(100);
+    expect(Math.abs(gap(out.style_control.models))).toBeLessThan(30);
+    const table = ratings("--input", path, "--format", "fastchat", "--bootstrap", "20", "--style-control");
+    expect(table.status).toBe(0);
+    expect(table.stdout).toMatch(/\nstyle controlled \(answer length and markdown held equal\): coefficients per standard deviation length \+\d\.\d{3}, headers [+−]\d\.\d{3}, lists [+−]\d\.\d{3}, bold [+−]\d\.\d{3}; bootstrap rounds refitted exactly\n/);
+    expect(table.stdout).toMatch(/\n\s*rank  model\s+bt\s+95% CI\s+rank without\n/);
+    // Without the flag the counts are not needed, and the output is as before.
+    expect(JSON.parse(ratings("--input", path, "--format", "fastchat", "--bootstrap", "0", "--json").stdout)).toBeInstanceOf(Array);
+  });
+
+  it("--style-control exits 2 naming the line and the missing count", () => {
+    const run = ratings("--input", fastchat, "--format", "fastchat", "--style-control");
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/line 1: style control needs "conv_metadata" with "sum_assistant_a_tokens"/);
+    const leitai = join(dir, "unstyled.jsonl");
+    writeFileSync(leitai, '{"modelA":"a","modelB":"b","winner":"A","tokensA":10,"headersA":0,"listsA":0,"boldA":0,"tokensB":12,"headersB":0,"listsB":0,"boldB":0}\n{"modelA":"a","modelB":"b","winner":"B"}\n');
+    const bad = ratings("--input", leitai, "--format", "leitai", "--style-control");
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/line 2: style control needs "tokensA"/);
   });
 
   it("exits 2 naming the line and field of a bad row, without a stack trace", () => {
