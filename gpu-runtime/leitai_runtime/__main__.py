@@ -1,7 +1,9 @@
 """CLI: python -m leitai_runtime --model PATH [--model NAME=PATH ...] --port 8000 ...
 
 Serves each model under its id: NAME when given as NAME=PATH, else the matching
---served-name (in order), else the directory or file stem.
+--served-name (in order), else the directory or file stem. `--draft NAME=PATH` gives model
+NAME a draft checkpoint for speculative decoding; `--num-speculative-tokens K` (every draft)
+or `NAME=K` (one) sets how many tokens it proposes per step.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ from pathlib import Path
 
 import uvicorn
 
-from .config import ConfigError, EngineConfig
+from .config import ConfigError, EngineConfig, SpeculativeConfig
 from .engine import LLMEngine
 from .jinja_template import TemplateError
 from .layers.attention import ATTENTION_BACKENDS
 from .server import ServedModel, create_app
+from .speculative import DraftError
 from .templates import CHAT_TEMPLATES, MODEL_TEMPLATE, Template, resolve_template, template_name
 
 CHAT_HINTS = ("alpaca", "chat", "instruct")
@@ -38,6 +41,43 @@ def model_specs(models: list[str], served_names: list[str]) -> list[tuple[str, P
     if len(set(names)) != len(names):
         raise SystemExit(f"model ids must be unique, got {names}")
     return specs
+
+
+def draft_specs(drafts: list[str], num_tokens: list[str], names: list[str]) -> dict[str, tuple[Path, SpeculativeConfig]]:
+    """--draft NAME=PATH and --num-speculative-tokens [NAME=]K values -> {model id: (draft path, settings)}."""
+    paths: dict[str, Path] = {}
+    for spec in drafts:
+        name, sep, path = spec.partition("=")
+        if not (sep and name and path):
+            raise SystemExit(f"--draft expects NAME=PATH (NAME a served model id), got {spec!r}")
+        if name not in names:
+            raise SystemExit(f"--draft {spec}: no served model is called {name!r}; served: {', '.join(names)}")
+        if name in paths:
+            raise SystemExit(f"--draft: model {name!r} has two drafts")
+        if not Path(path).exists():
+            raise SystemExit(f"--draft {spec}: {path} does not exist")
+        paths[name] = Path(path)
+    default = SpeculativeConfig().num_speculative_tokens
+    per_model: dict[str, int] = {}
+    for spec in num_tokens:
+        name, sep, value = spec.rpartition("=")
+        try:
+            k = int(value)
+        except ValueError:
+            raise SystemExit(f"--num-speculative-tokens expects K or NAME=K (K a whole number), got {spec!r}") from None
+        if not paths:
+            raise SystemExit("--num-speculative-tokens needs a --draft")
+        if not sep:
+            default = k
+        elif name not in paths:
+            raise SystemExit(f"--num-speculative-tokens {spec}: model {name!r} has no --draft")
+        else:
+            per_model[name] = k
+    try:
+        return {name: (path, SpeculativeConfig(num_speculative_tokens=per_model.get(name, default)))
+                for name, path in paths.items()}
+    except ConfigError as err:
+        raise SystemExit(f"invalid speculative setting: {err}") from None
 
 
 def leitai_meta(path: Path) -> dict:
@@ -86,6 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-graph-batch-size", type=int, default=256, help="largest decode batch captured in a graph")
     p.add_argument("--async-decode", action=argparse.BooleanOptionalAction, default=True,
                    help="queue each greedy graph decode step before reading the previous one back (default: on)")
+    p.add_argument("--draft", action="append", default=[], metavar="NAME=PATH",
+                   help="speculative decoding for model NAME with the draft checkpoint at PATH (the same "
+                        "tokenizer, far fewer parameters); repeatable")
+    p.add_argument("--num-speculative-tokens", action="append", default=[], metavar="[NAME=]K",
+                   help=f"tokens a draft proposes per step (default {SpeculativeConfig().num_speculative_tokens}); "
+                        "NAME=K for one model; repeatable")
     p.add_argument("--log-level", default="info")
     return p
 
@@ -108,10 +154,16 @@ def main(argv: list[str] | None = None) -> None:
     except ConfigError as err:
         raise SystemExit(f"invalid engine setting: {err}") from None
     served = []
-    for name, path in model_specs(args.model, args.served_name):
+    specs = model_specs(args.model, args.served_name)
+    drafts = draft_specs(args.draft, args.num_speculative_tokens, [n for n, _ in specs])
+    for name, path in specs:
         meta = leitai_meta(path)
         logging.info("loading %s from %s", name, path)
-        engine = LLMEngine.from_path(path, config)
+        draft_path, speculative = drafts.get(name, (None, None))
+        try:
+            engine = LLMEngine.from_path(path, config, draft_path, speculative)
+        except DraftError as err:
+            raise SystemExit(f"--draft {name}={draft_path}: {err}") from None
         template = chat_template_for(meta, name, args.chat_template, engine.chat_template)
         runner = engine.runner
         chosen = getattr(runner.backend, "configs", {})
@@ -121,6 +173,11 @@ def main(argv: list[str] | None = None) -> None:
                      "on" if runner.graphs and config.async_decode else "off",
                      f", decode attention per batch size {dict(sorted((b, str(c)) for b, c in chosen.items()))}"
                      if chosen else "")
+        if engine.speculator is not None:
+            spec = engine.speculator
+            logging.info("%s: speculative decoding with draft %s, %d tokens per step, plain decoding below %.2f "
+                         "tokens per step or above %d sequences", name, spec.name, spec.config.num_speculative_tokens,
+                         spec.min_tokens_per_step, spec.config.max_batch_size)
         served.append(ServedModel(name, engine, template, args.system_prompt, meta.get("name")))
     uvicorn.run(create_app(served), host=args.host, port=args.port, log_level=args.log_level)
 

@@ -95,12 +95,13 @@ class BlockManager:
             parent = h
         return hits
 
-    def register_computed(self, seq: Sequence) -> None:
-        """Publish the sequence's newly completed full blocks to the prefix cache."""
+    def register_computed(self, seq: Sequence, num_tokens: int | None = None) -> None:
+        """Publish the sequence's newly completed full blocks to the prefix cache: those within its
+        computed tokens, or within its first `num_tokens` (fewer when a draft model's cache lags)."""
         if not self.enable_prefix_caching:
             return
         bs = self.block_size
-        full = min(seq.num_computed_tokens, len(seq)) // bs
+        full = min(seq.num_computed_tokens if num_tokens is None else num_tokens, len(seq)) // bs
         for i in range(seq.num_hashed_blocks, full):
             block = self.blocks[seq.block_table[i]]
             parent = self.blocks[seq.block_table[i - 1]].hash if i > 0 else chain_root(seq)
@@ -151,7 +152,8 @@ class BlockManager:
         while len(table) < self.blocks_needed(len(seq)):
             table.append(self._take_free())
         seq.block_table = table
-        seq.num_computed_tokens = seq.num_cached_tokens = len(hits) * self.block_size
+        # A cached block holds a draft model's K/V too (see register_computed's callers).
+        seq.num_computed_tokens = seq.num_cached_tokens = seq.num_draft_computed_tokens = len(hits) * self.block_size
         seq.num_hashed_blocks = len(hits)
 
     def append_need(self, seq: Sequence, num_tokens: int) -> int:
@@ -169,9 +171,8 @@ class BlockManager:
         for _ in range(need):
             seq.block_table.append(self._take_free())
 
-    def deallocate(self, seq: Sequence) -> None:
-        # Tail blocks first, so the head of a shared prefix is the last to be evicted.
-        for block_id in reversed(seq.block_table):
+    def _release(self, block_ids: list[int]) -> None:
+        for block_id in block_ids:
             block = self.blocks[block_id]
             block.ref_count -= 1
             if block.ref_count < 0:
@@ -179,6 +180,17 @@ class BlockManager:
             if block.ref_count == 0:
                 self.used_ids.discard(block_id)
                 self.free_ids[block_id] = None
+
+    def release_unused(self, seq: Sequence) -> None:
+        """Free the blocks past those its computed tokens fill: after a speculative step they hold
+        only the K/V of rejected draft tokens (never registered: they lie past the computed ones)."""
+        keep = self.blocks_needed(seq.num_computed_tokens)
+        self._release(list(reversed(seq.block_table[keep:])))
+        del seq.block_table[keep:]
+
+    def deallocate(self, seq: Sequence) -> None:
+        # Tail blocks first, so the head of a shared prefix is the last to be evicted.
+        self._release(list(reversed(seq.block_table)))
         seq.block_table = []
-        seq.num_computed_tokens = 0
+        seq.num_computed_tokens = seq.num_draft_computed_tokens = 0
         seq.num_hashed_blocks = 0

@@ -190,3 +190,34 @@ class EngineConfig:
     @property
     def torch_dtype(self) -> torch.dtype:
         return _DTYPES[self.dtype]
+
+
+MAX_SPECULATIVE_TOKENS = 16
+
+
+@dataclass(frozen=True, slots=True)
+class SpeculativeConfig:
+    """Speculative decoding with a draft model (see speculative.py).
+
+    The engine decodes plainly while speculating does not pay: when the moving average of
+    tokens a sequence gains per speculative step falls below `min_tokens_per_step` (then it
+    probes again after `probe_interval` plain decode steps), or when more than
+    `max_batch_size` sequences decode (verification then costs compute, not just the weight
+    reads a plain step pays anyway). `min_tokens_per_step` None: the break-even point if a
+    step's cost is its weight reads, 1 + k x draft parameters / target parameters.
+    """
+
+    num_speculative_tokens: int = 4
+    min_tokens_per_step: float | None = None
+    probe_interval: int = 64
+    max_batch_size: int = 32
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.num_speculative_tokens <= MAX_SPECULATIVE_TOKENS:
+            raise ConfigError(f"num_speculative_tokens must be in [1, {MAX_SPECULATIVE_TOKENS}], "
+                              f"got {self.num_speculative_tokens}")
+        if self.min_tokens_per_step is not None and not (
+                0 <= self.min_tokens_per_step and math.isfinite(self.min_tokens_per_step)):
+            raise ConfigError(f"min_tokens_per_step must be a finite number >= 0, got {self.min_tokens_per_step}")
+        for name in ("probe_interval", "max_batch_size"):
+            _positive(name, getattr(self, name))

@@ -9,6 +9,9 @@ tokens on the device. The host's reading, stop checks, detokenising and scheduli
 step then overlap the GPU's next step. A sequence's token of the step being read is held by
 a placeholder meanwhile (its K/V slot and block accounting are what the next step needs);
 a sequence that turns out to stop wastes one row of the step already queued for it.
+
+Speculative decoding (a draft model, speculative.py): a decode step may add several tokens per
+sequence; they go through the same stop checks one by one, so nothing after a stop is emitted.
 """
 
 from __future__ import annotations
@@ -16,18 +19,20 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from .block_manager import BlockManager
-from .config import EngineConfig, ModelConfig
+from .config import ConfigError, EngineConfig, ModelConfig, SpeculativeConfig
+from .memory import kv_bytes_per_block
 from .model_runner import ModelRunner
 from .rope import dynamic_alpha
 from .scheduler import QueueFullError, ScheduledBatch, Scheduler
 from .sequence import FinishReason, InvalidParamsError, SamplingParams, Sequence
+from .speculative import DraftModel, SpeculativeStats, Speculator, check_tokenizers, draft_model_config
 from .text_output import TextStream
 from .tokenizer import Tokenizer
 
@@ -70,12 +75,19 @@ class EngineStats:
     generation_tokens_total: int
     generation_tokens_per_s: float
     finished_total: dict[str, int] = field(default_factory=dict)
+    speculative: SpeculativeStats | None = None  # a model served with a draft
 
 
 class LLMEngine:
     def __init__(self, hf_config: dict[str, Any], state_dict: dict[str, torch.Tensor], config: EngineConfig,
-                 tokenizer: Tokenizer | None = None, chat_template: str | None = None) -> None:
+                 tokenizer: Tokenizer | None = None, chat_template: str | None = None,
+                 draft: DraftModel | None = None) -> None:
         self.model_config = ModelConfig.from_hf(hf_config)
+        draft_config = draft_model_config(self.model_config, draft) if draft is not None else None
+        if draft is not None:
+            # Decode-ahead queues a step before the previous one's tokens are read back; a speculative
+            # step needs them on the host for the draft to propose from, so the two do not combine.
+            config = replace(config, async_decode=False)
         self.config = config
         self.tokenizer = tokenizer
         self.chat_template = chat_template  # the checkpoint's own Jinja template, if any
@@ -83,9 +95,13 @@ class LLMEngine:
         if config.max_model_len is None and config.num_kv_blocks is not None:
             # Not asked for explicitly: shrink the context to what the KV pool can hold.
             self.max_model_len = min(self.max_model_len, config.num_kv_blocks * config.block_size)
-        # The runner sizes the KV pool (on a GPU, after measuring a warm-up forward).
-        self.runner = ModelRunner(self.model_config, config, state_dict, self.max_model_len)
+        # The runner sizes the KV pool (on a GPU, after measuring a warm-up forward), leaving room
+        # for the draft's cache, which has as many blocks.
+        draft_bytes = kv_bytes_per_block(draft_config, config.block_size, config.torch_dtype) if draft_config else 0
+        self.runner = ModelRunner(self.model_config, config, state_dict, self.max_model_len, draft_bytes)
         self.block_manager = BlockManager(self.runner.num_blocks, config.block_size, config.enable_prefix_caching)
+        self.speculator = (Speculator(self.runner, self.block_manager, draft, draft_config)
+                           if draft is not None and draft_config is not None else None)
         self.scheduler = Scheduler(config, self.block_manager)
         self.eos_ids = frozenset(self.model_config.eos_token_ids) | (
             {tokenizer.eos_id} if tokenizer is not None else set())
@@ -101,12 +117,25 @@ class LLMEngine:
         self._launched: _Launched | None = None
 
     @classmethod
-    def from_path(cls, path: str | Path, config: EngineConfig) -> LLMEngine:
+    def from_path(cls, path: str | Path, config: EngineConfig, draft_path: str | Path | None = None,
+                  speculative: SpeculativeConfig | None = None) -> LLMEngine:
+        """Load a checkpoint, and `draft_path`'s as its speculative draft (raises ConfigError when
+        the two do not share a tokenizer)."""
         from .loader import load_checkpoint
 
         # Straight to the serving dtype and device: no float32 copy of a 7B model in host memory.
         ckpt = load_checkpoint(Path(path), dtype=config.torch_dtype, device=config.device)
-        return cls(ckpt.hf_config, ckpt.state_dict, config, ckpt.tokenizer, ckpt.chat_template)
+        draft = None
+        if draft_path is not None:
+            source = Path(draft_path)
+            name = source.stem if source.is_file() else source.name
+            # Loaded before the target's KV pool is sized, so the pool leaves room for its weights.
+            draft_ckpt = load_checkpoint(source, dtype=config.torch_dtype, device=config.device)
+            check_tokenizers(ckpt.tokenizer, draft_ckpt.tokenizer, name)
+            draft = DraftModel(draft_ckpt.hf_config, draft_ckpt.state_dict, speculative or SpeculativeConfig(), name)
+        elif speculative is not None:
+            raise ConfigError("speculative settings need a draft model")
+        return cls(ckpt.hf_config, ckpt.state_dict, config, ckpt.tokenizer, ckpt.chat_template, draft)
 
     # -- requests -------------------------------------------------------------------------
 
@@ -207,10 +236,17 @@ class LLMEngine:
         batch = self.scheduler.schedule()
         if not batch:
             return outputs
+        spec = self.speculator
+        draft_lens = spec.plan(batch) if spec is not None else None
+        if spec is not None and draft_lens is not None:
+            self._speculate(spec, batch, draft_lens, outputs)
+            return outputs
         if self.runner.can_decode_ahead(batch):
             self._launched = _Launched(batch, self.runner.launch_decode(batch))
             return outputs
         tokens = iter(self.runner.run(batch))
+        if spec is not None:
+            spec.follow(batch)  # before _computed: a block is published once the draft holds it too
         generated = 0
         for i, (seq, n) in enumerate(zip(batch.seqs, batch.num_tokens, strict=True)):
             samples = batch.samples(i)
@@ -221,11 +257,37 @@ class LLMEngine:
         self._count(generated)
         return outputs
 
+    def _speculate(self, spec: Speculator, batch: ScheduledBatch, draft_lens: list[int],
+                   outputs: list[RequestOutput]) -> None:
+        """A speculative step: each decoding sequence gains its kept draft tokens and one of the
+        target's, token by token through the stop checks (one output per sequence); prefill
+        chunks in the step run as in a plain one."""
+        runs = spec.step(batch, draft_lens, self.runner.sampler)
+        generated = 0
+        for seq, n, run in zip(batch.seqs, batch.num_tokens, runs, strict=True):
+            self._computed(seq, n)
+            emitted: list[RequestOutput] = []
+            for m, token in enumerate(run):
+                if m:
+                    self._computed(seq, 1)  # the kept token before it, whose K/V the verification wrote
+                emitted.append(self._postprocess(seq, token))
+                if seq.is_finished:
+                    break  # a stop mid-run: the tokens after it are dropped
+            if not seq.is_finished:
+                self.block_manager.release_unused(seq)
+            if emitted:
+                generated += len(emitted)
+                outputs.append(_merge(emitted))
+        self._count(generated)
+
     def _computed(self, seq: Sequence, n: int) -> None:
         """`n` more of the sequence's tokens have their K/V in the cache (or will, once the
         step already queued ends): publish newly full blocks to the prefix cache."""
         seq.num_computed_tokens += n
-        self.block_manager.register_computed(seq)
+        if self.speculator is None:
+            self.block_manager.register_computed(seq)
+        else:  # a hit must serve the draft too
+            self.block_manager.register_computed(seq, min(seq.num_computed_tokens, seq.num_draft_computed_tokens))
 
     def _count(self, generated: int) -> None:
         now = time.monotonic()
@@ -301,6 +363,7 @@ class LLMEngine:
             generation_tokens_total=self._generated_tokens,
             generation_tokens_per_s=rate,
             finished_total=dict(self._finished),
+            speculative=self.speculator.stats() if self.speculator is not None else None,
         )
 
     def generate(self, prompts: list[list[int]], params: SamplingParams | list[SamplingParams]
@@ -313,3 +376,11 @@ class LLMEngine:
             for o in self.step():
                 out[o.seq_id].extend(o.new_token_ids)
         return [out[i] for i in ids]
+
+
+def _merge(outputs: list[RequestOutput]) -> RequestOutput:
+    """One output for several tokens a sequence gained in one step."""
+    last = outputs[-1]
+    ttft = next((o.time_to_first_token for o in outputs if o.time_to_first_token is not None), None)
+    return RequestOutput(last.seq_id, [t for o in outputs for t in o.new_token_ids], "".join(o.new_text for o in outputs),
+                         last.finished, last.finish_reason, last.num_prompt_tokens, last.num_output_tokens, ttft)

@@ -37,9 +37,10 @@ def kv_blocks_for_budget(profile: MemoryProfile, utilization: float, bytes_per_b
 
 
 def choose_num_blocks(model: ModelConfig, config: EngineConfig, max_model_len: int,
-                      profile: Callable[[], MemoryProfile] | None = None) -> int:
-    """KV blocks: as configured, else a share of free GPU memory (needs `profile`), else a CPU default."""
-    per_block = kv_bytes_per_block(model, config.block_size, config.torch_dtype)
+                      profile: Callable[[], MemoryProfile] | None = None, extra_bytes_per_block: int = 0) -> int:
+    """KV blocks: as configured, else a share of free GPU memory (needs `profile`), else a CPU default.
+    `extra_bytes_per_block`: another cache indexed by the same blocks (a draft model's) shares the budget."""
+    per_block = kv_bytes_per_block(model, config.block_size, config.torch_dtype) + extra_bytes_per_block
     minimum = (max_model_len + config.block_size - 1) // config.block_size
     if config.num_kv_blocks is not None:
         if config.num_kv_blocks < minimum:

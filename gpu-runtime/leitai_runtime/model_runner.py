@@ -26,7 +26,9 @@ KVCaches = list[tuple[torch.Tensor, torch.Tensor]]
 
 class ModelRunner:
     def __init__(self, model_config: ModelConfig, config: EngineConfig, state_dict: dict[str, torch.Tensor],
-                 max_model_len: int) -> None:
+                 max_model_len: int, extra_kv_bytes_per_block: int = 0) -> None:
+        """`extra_kv_bytes_per_block`: what a draft model's cache, indexed by the same blocks, takes
+        per block; a pool sized from GPU memory leaves room for it."""
         self.model_config = model_config
         self.config = config
         self.device = torch.device(config.device)
@@ -46,7 +48,8 @@ class ModelRunner:
         self.rotary = RotaryEmbedding(model_config, self.device)
         self.sampler = Sampler()
         self.num_blocks = choose_num_blocks(model_config, config, max_model_len,
-                                            profile=lambda: profile_cuda(self.device, self._warmup))
+                                            profile=lambda: profile_cuda(self.device, self._warmup),
+                                            extra_bytes_per_block=extra_kv_bytes_per_block)
         self.scratch_block = self.num_blocks
         self.kv_caches = self._allocate_kv(self.num_blocks + 1)
         self.graphs: DecodeGraphRunner | None = None
@@ -115,7 +118,7 @@ class ModelRunner:
         context_lens: list[int] = []
         sample_rows: list[int] = []
         for i, (seq, n) in enumerate(zip(batch.seqs, batch.num_tokens, strict=True)):
-            start = seq.num_computed_tokens
+            start = batch.start(i)
             input_ids.extend(seq.token_ids[start:start + n])
             for pos in range(start, start + n):
                 positions.append(pos)
@@ -148,6 +151,20 @@ class ModelRunner:
         return self.model(input_ids, cos, sin, meta, self.kv_caches, self.backend, self.ops)
 
     @torch.inference_mode()
+    def fill(self, batch: ScheduledBatch) -> None:
+        """Write the K/V of the batch's tokens, no logits (a draft model following prefill chunks)."""
+        input_ids, meta, _ = self.prepare(batch)
+        self._forward(input_ids, meta, [seq.rope_alpha or 1.0 for seq in batch.seqs])
+
+    @torch.inference_mode()
+    def token_logits(self, batch: ScheduledBatch, rows: list[int]) -> torch.Tensor:
+        """Logits [len(rows), vocab] in float32 at the given rows of the batch's flattened tokens
+        (a speculative verification scores several tokens of a sequence)."""
+        input_ids, meta, _ = self.prepare(batch)
+        hidden = self._forward(input_ids, meta, [seq.rope_alpha or 1.0 for seq in batch.seqs])
+        return self.model.compute_logits(hidden[rows]).float()
+
+    @torch.inference_mode()
     def logits(self, batch: ScheduledBatch) -> torch.Tensor:
         """Logits [num sampled seqs, vocab] in float32 for the sequences that reach their end."""
         graphs = self.graphs
@@ -168,7 +185,7 @@ class ModelRunner:
 
     def _replay(self, graphs: DecodeGraphRunner, batch: ScheduledBatch) -> torch.Tensor:
         bs = self.block_size
-        positions = [seq.num_computed_tokens for seq in batch.seqs]
+        positions = [batch.start(i) for i in range(len(batch.seqs))]
         out = graphs.run([seq.token_ids[p] for seq, p in zip(batch.seqs, positions, strict=True)], positions,
                               [seq.block_table[p // bs] * bs + p % bs for seq, p in zip(batch.seqs, positions,
                                                                                           strict=True)],

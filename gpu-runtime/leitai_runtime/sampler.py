@@ -37,11 +37,21 @@ def apply_top_k_top_p(logits: torch.Tensor, top_k: int, top_p: float) -> torch.T
     return logits
 
 
+def warp(logits: torch.Tensor, params: SamplingParams, context: list[int]) -> torch.Tensor:
+    """The logits a token is drawn from: the repetition penalty over `context`, then, unless greedy
+    (an argmax of these), temperature, top-k and top-p (a draw from their softmax)."""
+    logits = apply_repetition_penalty(logits.float(), context, params.repetition_penalty)
+    if params.greedy:
+        return logits
+    return apply_top_k_top_p(logits / params.temperature, params.top_k, params.top_p)
+
+
 class Sampler:
     def __init__(self) -> None:
         self._generators: dict[int, torch.Generator] = {}
 
-    def _generator(self, seq: Sequence, device: torch.device) -> torch.Generator | None:
+    def generator(self, seq: Sequence, device: torch.device) -> torch.Generator | None:
+        """The request's own generator when it has a seed (made on first use), else None."""
         if seq.params.seed is None:
             return None
         gen = self._generators.get(seq.seq_id)
@@ -55,13 +65,11 @@ class Sampler:
         self._generators.pop(seq_id, None)
 
     def sample_one(self, logits: torch.Tensor, seq: Sequence) -> int:
-        params: SamplingParams = seq.params
-        logits = apply_repetition_penalty(logits.float(), seq.token_ids, params.repetition_penalty)
-        if params.greedy:
+        logits = warp(logits, seq.params, seq.token_ids)
+        if seq.params.greedy:
             return int(torch.argmax(logits).item())
-        logits = apply_top_k_top_p(logits / params.temperature, params.top_k, params.top_p)
         probs = torch.softmax(logits, dim=-1)
-        return int(torch.multinomial(probs, 1, generator=self._generator(seq, logits.device)).item())
+        return int(torch.multinomial(probs, 1, generator=self.generator(seq, logits.device)).item())
 
     def __call__(self, logits: torch.Tensor, seqs: list[Sequence]) -> list[int]:
         """logits [num_seqs, vocab] -> one token id per sequence."""

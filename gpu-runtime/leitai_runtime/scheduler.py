@@ -28,6 +28,9 @@ class ScheduledBatch:
 
     seqs: list[Sequence] = field(default_factory=list)
     num_tokens: list[int] = field(default_factory=list)
+    # Where each sequence's chunk starts; None: at its computed tokens. A speculative draft
+    # model keeps its own count (Sequence.num_draft_computed_tokens).
+    starts: list[int] | None = None
 
     def add(self, seq: Sequence, n: int) -> None:
         self.seqs.append(seq)
@@ -37,10 +40,12 @@ class ScheduledBatch:
     def total_tokens(self) -> int:
         return sum(self.num_tokens)
 
+    def start(self, i: int) -> int:
+        return self.seqs[i].num_computed_tokens if self.starts is None else self.starts[i]
+
     def samples(self, i: int) -> bool:
         """Whether sequence i reaches its last token this step, so a new token is sampled."""
-        seq = self.seqs[i]
-        return seq.num_computed_tokens + self.num_tokens[i] == len(seq)
+        return self.start(i) + self.num_tokens[i] == len(self.seqs[i])
 
     def __bool__(self) -> bool:
         return bool(self.seqs)

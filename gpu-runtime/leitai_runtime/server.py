@@ -208,13 +208,21 @@ def create_app(models: list[ServedModel]) -> FastAPI:
     async def completions(request: Request) -> Response:
         return await handle(request, chat=False)
 
+    def model_card(name: str, m: ServedModel) -> dict[str, Any]:
+        card: dict[str, Any] = {"id": name, "object": "model", "created": 0, "owned_by": "leitai",
+                                "max_model_len": m.engine.max_model_len,
+                                "chat_template": template_name(m.chat_template), "display_name": m.display_name or name}
+        spec = m.engine.speculator
+        if spec is not None:
+            s = spec.stats()
+            card["speculative"] = {"draft": s.draft, "num_speculative_tokens": s.num_speculative_tokens,
+                                   "active": s.active, "acceptance_rate": s.acceptance_rate,
+                                   "tokens_per_step": s.tokens_per_step}
+        return card
+
     @app.get("/v1/models")
     async def list_models() -> dict[str, Any]:
-        return {"object": "list", "data": [
-            {"id": name, "object": "model", "created": 0, "owned_by": "leitai",
-             "max_model_len": m.engine.max_model_len, "chat_template": template_name(m.chat_template),
-             "display_name": m.display_name or name}
-            for name, m in served.items()]}
+        return {"object": "list", "data": [model_card(name, m) for name, m in served.items()]}
 
     @app.get("/health")
     async def health() -> dict[str, Any]:

@@ -16,7 +16,10 @@ def random_case(seed: int, *, num_heads: int = 4, num_kv_heads: int = 2, head_di
     k_cache = torch.randn(num_blocks, block_size, num_kv_heads, head_dim, generator=gen)
     v_cache = torch.randn(num_blocks, block_size, num_kv_heads, head_dim, generator=gen)
     free = torch.randperm(num_blocks, generator=gen).tolist()
-    tables, positions, token_seq, dense = [], [], [], []
+    tables: list[list[int]] = []
+    positions: list[int] = []
+    token_seq: list[int] = []
+    dense: list[tuple[torch.Tensor, torch.Tensor]] = []
     for i, (ctx, n) in enumerate(seqs):
         blocks = [free.pop() for _ in range((ctx + block_size - 1) // block_size)]
         tables.append(blocks)

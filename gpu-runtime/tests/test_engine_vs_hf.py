@@ -25,8 +25,9 @@ def run_staggered(engine: LLMEngine, requests: list[tuple[list[int], int, int]])
     while step == 0 or engine.has_unfinished() or any(i is None for i in ids):
         for k, (prompt, max_tokens, arrival) in enumerate(requests):
             if arrival == step:
-                ids[k] = engine.add_request(prompt, greedy(max_tokens))
-                outputs[ids[k]] = []
+                seq_id = engine.add_request(prompt, greedy(max_tokens))
+                ids[k] = seq_id
+                outputs[seq_id] = []
         for out in engine.step():
             outputs[out.seq_id].extend(out.new_token_ids)
         step += 1

@@ -17,7 +17,8 @@ from leitai_runtime.loader import CheckpointError, load_checkpoint
 from leitai_runtime.loader.gguf import SUPPORTED_TYPES, _dequantized, unpermute_qk
 from leitai_runtime.tokenizer import GGUFTokenizer
 
-Q = gguf.GGMLQuantizationType
+# By name; a dict, as mypy reads Enum[variable] as a type application.
+Q = {t.name: t for t in gguf.GGMLQuantizationType}
 # The quantization types of Chinese-LLaMA-2's llama.cpp table
 LLAMA_CPP_TYPES = ["F16", "Q2_K", "Q3_K", "Q4_0", "Q4_1", "Q4_K", "Q5_0", "Q5_1", "Q5_K", "Q6_K", "Q8_0"]
 # max |GGUF weight - original| for the tiny model's ~N(0, 0.1) weights (measured, plus headroom)

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import pytest
 from helpers_tokenizer import demo_pair
 
+from leitai_runtime.detokenizer import StreamDetokenizer
 from leitai_runtime.templates import ALPACA2_SYSTEM_PROMPT, encode_chat, encode_completion
 from leitai_runtime.tokenizer import TokenKind
 
@@ -34,6 +35,9 @@ class SegmentTokenizer:
 
     def token_kind(self, token_id: int) -> TokenKind:
         return TokenKind.CONTROL if token_id < 100 else TokenKind.NORMAL
+
+    def stream(self) -> StreamDetokenizer:  # the Tokenizer protocol's; encoding never streams
+        raise NotImplementedError
 
 
 def user(text: str) -> dict[str, str]:
