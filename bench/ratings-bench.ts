@@ -3,10 +3,14 @@
  * models with known strengths), rated in-process (parse and compute timed apart) and
  * by the CLI as a whole process. Prints a table, writes bench/results/ratings-<date>.json
  * and appends a row to BENCHMARKS.md "## Ratings".
- *   node --import tsx bench/ratings-bench.ts [--rows N] [--models M] [--rounds R] [--runs K] [--style-control] [--no-record]
+ *   node --import tsx bench/ratings-bench.ts [--rows N] [--models M] [--rounds R] [--runs K] [--style-control] [--baseline CLI.cjs [--baseline-label TEXT]] [--no-record]
  * --style-control gives every vote answer style counts (longer answers win more often) and
  * rates with style control too (the CLI's --style-control): ratings-style-<date>.json and
  * "## Ratings with style control".
+ * --baseline times another build of the CLI (the bundled .leitai/build/ratings.cjs of another
+ * checkout) on the same file, its runs alternating with this one's so that the machine's drift
+ * hits both alike; both bests go to the results file, the baseline named by --baseline-label
+ * (say, its commit) rather than by its path.
  * --no-record only prints the table (for a check run that should leave no trace).
  * Each figure is the best of K runs (default 5). Parse and compute take the CLI's paths
  * (two threads when there are two CPUs), with workers running the bundled CLI.
@@ -32,6 +36,8 @@ const { values } = parseArgs({
     runs: { type: "string", default: "5" },
     "style-control": { type: "boolean", default: false },
     "no-record": { type: "boolean", default: false },
+    baseline: { type: "string" },
+    "baseline-label": { type: "string", default: "baseline" },
   },
 });
 const styled = values["style-control"];
@@ -123,16 +129,17 @@ async function main(): Promise<void> {
     }
 
     const cli: number[] = [];
-    for (let run = 0; run < runs; run++) {
+    const baseline: number[] = [];
+    const flags = ["--input", file, "--format", "leitai", "--bootstrap", String(rounds), ...(styled ? ["--style-control"] : []), "--json"];
+    const timed = (command: string, args: string[], into: number[]) => {
       const t = performance.now();
-      const flags = styled ? ["--style-control"] : [];
-      const child = spawnSync("bash", ["scripts/ratings.sh", "--input", file, "--format", "leitai", "--bootstrap", String(rounds), ...flags, "--json"], {
-        cwd: ROOT,
-        encoding: "utf8",
-        maxBuffer: 64 << 20,
-      });
-      cli.push((performance.now() - t) / 1000);
-      if (child.status !== 0) throw new Error(`CLI failed (${child.status}): ${child.stderr}`);
+      const child = spawnSync(command, args, { cwd: ROOT, encoding: "utf8", maxBuffer: 64 << 20 });
+      into.push((performance.now() - t) / 1000);
+      if (child.status !== 0) throw new Error(`${command} ${args[0]} failed (${child.status}): ${child.stderr}`);
+    };
+    for (let run = 0; run < runs; run++) {
+      if (values.baseline) timed(process.execPath, [values.baseline, ...flags], baseline);
+      timed("bash", ["scripts/ratings.sh", ...flags], cli);
     }
     const startup = spawnSync(process.execPath, ["-e", "0"], { cwd: ROOT });
     if (startup.status !== 0) throw new Error("node did not start");
@@ -164,6 +171,7 @@ async function main(): Promise<void> {
       nodeTsxStartupS: best(startupRuns),
       targetS: target,
       pass: best(cli) <= target,
+      ...(values.baseline ? { baseline: values["baseline-label"], baselineCliTotalS: best(baseline), baselineRunsS: baseline, cliRunsS: cli } : {}),
     };
 
     const f = (x: number) => x.toFixed(3);
@@ -185,6 +193,11 @@ async function main(): Promise<void> {
     console.log(`ratings benchmark${styled ? " with style control" : ""} — ${machine}, load ${load} — best of ${runs}`);
     console.log(header.map((h, i) => h.padStart(widths[i]!)).join("  "));
     console.log(cells.map((c, i) => c.padStart(widths[i]!)).join("  "));
+    if (values.baseline) {
+      console.log(`baseline (${values["baseline-label"]}): best ${f(best(baseline))} s, this build ${f(best(cli))} s (${f(best(cli) / best(baseline))}×), runs alternating`);
+      console.log(`  baseline runs: ${baseline.map(f).join(" ")}`);
+      console.log(`  this build:    ${cli.map(f).join(" ")}`);
+    }
 
     if (values["no-record"]) return;
     mkdirSync(join(ROOT, "bench", "results"), { recursive: true });

@@ -2,13 +2,13 @@ import { createHash } from "node:crypto";
 import { aggregateTable, compareNames, hashCounts, rowsByCategory } from "./aggregate";
 import { bootstrap, type BootstrapOptions, type BootstrapResult } from "./bootstrap";
 import { fitBradleyTerry, toEloScale, type BradleyTerryFit } from "./bradley-terry";
-import { bootstrapParallel } from "./parallel-bootstrap";
+import { bootstrapAside, bootstrapParallel } from "./parallel-bootstrap";
 import type { ThreadOptions } from "./threads";
 import { onlineEloTable } from "./elo";
 import { headToHead } from "./matrices";
 import { deriveSeed } from "./rng";
 import { openBounds, separate, subCounts, type Separation } from "./separation";
-import { styleBootstrapParallel } from "./parallel-style";
+import { styleBootstrapParallel, StyleFitHelper } from "./parallel-style";
 import { fitStyleControl, styleBootstrap, styleData, styleRatings, type StyleBootstrapOptions, type StyleBootstrapResult, type StyleData, type StyleFit } from "./style-control";
 import { STYLE_FEATURES } from "./style-counts";
 import { toVoteTable } from "./vote-table";
@@ -34,15 +34,31 @@ export function computeLeaderboard(votes: readonly RatedVote[], options: Leaderb
  */
 export function computeLeaderboardFromTable(table: VoteTable, options: LeaderboardOptions = {}): Leaderboard {
   const plan = planScopes(table, options);
+  if (options.styleControl) planStyles(table, plan);
   const cis = plan.scopes.map((scope) => (plan.rounds > 0 ? bootstrap(scope.rated, bootstrapOptions(plan, scope)) : undefined));
   return assemble(table, plan, cis, styleIntervals(plan));
 }
 
-/** computeLeaderboardFromTable with the bootstrap rounds split over threads; the same result, bit for bit. */
+/**
+ * computeLeaderboardFromTable with the bootstrap rounds split over threads; the same result,
+ * bit for bit. With style control, the overall scope's plain rounds run on a worker while
+ * this thread fits the style-controlled models (the longest part that cannot be split).
+ */
 export async function computeLeaderboardParallel(table: VoteTable, options: LeaderboardOptions, parallel: ThreadOptions): Promise<Leaderboard> {
   const plan = planScopes(table, options);
+  const [overall, ...categories] = plan.scopes;
+  const aside = options.styleControl && plan.rounds > 0 ? bootstrapAside(overall!.rated, bootstrapOptions(plan, overall!), parallel) : undefined;
+  if (options.styleControl) {
+    const helper = StyleFitHelper.start(parallel);
+    try {
+      planStyles(table, plan, helper);
+    } finally {
+      helper?.close();
+    }
+  }
   const cis: (BootstrapResult | undefined)[] = [];
-  for (const scope of plan.scopes) cis.push(plan.rounds > 0 ? await bootstrapParallel(scope.rated, bootstrapOptions(plan, scope), parallel) : undefined);
+  for (const scope of aside ? categories : plan.scopes) cis.push(plan.rounds > 0 ? await bootstrapParallel(scope.rated, bootstrapOptions(plan, scope), parallel) : undefined);
+  if (aside) cis.unshift(await aside);
   const styleCis: (StyleBootstrapResult | undefined)[] = [];
   for (const scope of plan.scopes) styleCis.push(scope.style && plan.rounds > 0 ? await styleBootstrapParallel(scope.style.data, scope.style.fit, styleOptions(plan, scope), parallel) : undefined);
   return assemble(table, plan, cis, styleCis);
@@ -80,23 +96,22 @@ interface Plan {
   seed: number;
 }
 
-/** Counts and fits per scope (overall first, then categories by name): everything but the bootstrap. */
+/** Counts and plain fits per scope (overall first, then categories by name): everything but the style fits and the bootstrap. */
 function planScopes(table: VoteTable, options: LeaderboardOptions): Plan {
   const { bootstrapRounds = DEFAULT_BOOTSTRAP_ROUNDS, seed = DEFAULT_SEED, anchor } = options;
   if (!Number.isInteger(bootstrapRounds) || bootstrapRounds < 0) throw new Error("bootstrapRounds must be a whole number ≥ 0");
   if (options.styleControl && !table.style) throw new Error("style control needs every vote's style counts");
-  const withStyle = (scope: Scope): Scope => (options.styleControl ? { ...scope, style: planStyle(table, scope) } : scope);
   const hash = createHash("sha256");
   const overall = aggregateTable(table);
   hashCounts(hash, "", overall);
-  const scopes: Scope[] = [withStyle(planScope(overall, seed, anchor))];
+  const scopes: Scope[] = [planScope(overall, seed, anchor)];
   const rows = rowsByCategory(table);
   const order = table.categories.map((_, id) => id).sort((x, y) => compareNames(table.categories[x]!, table.categories[y]!));
   for (const id of order) {
     const name = table.categories[id]!;
     const counts = aggregateTable(table, rows[id]);
     hashCounts(hash, name, counts);
-    scopes.push(withStyle({ name, rows: rows[id], ...planScope(counts, deriveSeed(seed, name), anchor) }));
+    scopes.push({ name, rows: rows[id], ...planScope(counts, deriveSeed(seed, name), anchor) });
   }
   return { scopes, battleSetHash: hash.digest("hex"), rounds: bootstrapRounds, seed };
 }
@@ -113,13 +128,24 @@ function planScope(counts: PairCounts, seed: number, anchor: Anchor | undefined)
   return { counts, separation, rated, fit: fitBradleyTerry(rated), seed, anchor: scopeAnchor };
 }
 
+/** Adds every scope's style-controlled fit, a helper thread taking part of each fit's passes when given. */
+function planStyles(table: VoteTable, plan: Plan, helper?: StyleFitHelper | null): void {
+  for (const scope of plan.scopes) scope.style = planStyle(table, scope, helper ?? null);
+}
+
 /** The style-controlled fit over the same rated models, on their battles among themselves. */
-function planStyle(table: VoteTable, scope: Scope): { data: StyleData; fit: StyleFit } {
+function planStyle(table: VoteTable, scope: Scope, helper: StyleFitHelper | null): { data: StyleData; fit: StyleFit } {
   const data = styleData(table, scope.rated.models, scope.rows);
   // The plain fit (same models, same order) is a close start: style moves ratings by tens of points.
   const init = new Float64Array(data.models.length + STYLE_FEATURES.length);
   init.set(scope.fit.theta);
-  return { data, fit: fitStyleControl(data, { init }) };
+  if (!helper) return { data, fit: fitStyleControl(data, { init }) };
+  const pass = helper.share(data);
+  try {
+    return { data, fit: fitStyleControl(data, { init, pass }) };
+  } finally {
+    helper.finish(pass);
+  }
 }
 
 function bootstrapOptions(plan: Plan, scope: Scope): BootstrapOptions {

@@ -49,6 +49,24 @@ export async function bootstrapParallel(counts: PairCounts, options: BootstrapOp
   return bootstrapResult(ratings, m, rounds);
 }
 
+/**
+ * bootstrap() on a worker thread, all of it, while the caller does other work (which must
+ * return to the event loop now and then, or at the end, for the reply to arrive): the
+ * worker's start-up is paid on a core that would otherwise wait. On this thread when there
+ * is no second CPU.
+ */
+export async function bootstrapAside(counts: PairCounts, options: BootstrapOptions, parallel: ThreadOptions): Promise<BootstrapResult> {
+  const { rounds = 100, seed = 42, anchor } = options;
+  const m = counts.models.length;
+  if (threadCount(parallel) < 2) return bootstrap(counts, options);
+  const fullFit = options.fullFit ?? fitBradleyTerry(counts);
+  const request: RoundsRequest = { tag: TAG, counts, theta: fullFit.theta, seed, anchor, from: 0, to: rounds };
+  const worker = startWorker<RoundsReply>(parallel.workerScript, request, failure);
+  let ratings: Float64Array | undefined;
+  await withWorkers([worker], () => undefined, (part) => (ratings = new Float64Array(part.ratings)));
+  return bootstrapResult(ratings!, m, rounds);
+}
+
 /** In a worker: runs the bootstrap rounds asked for and returns true; false on any other thread or task. */
 export function serveBootstrapWorker(): boolean {
   const request = workerData as Partial<RoundsRequest> | null;

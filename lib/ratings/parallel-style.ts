@@ -1,11 +1,26 @@
-import { isMainThread, parentPort, workerData } from "node:worker_threads";
-import { isExact, styleBootstrap, styleBootstrapResult, styleBootstrapRounds, type StyleBootstrapOptions, type StyleBootstrapResult, type StyleData, type StyleFit } from "./style-control";
-import { splitWork, startWorker, threadCount, withWorkers, type PartReply, type ThreadOptions } from "./threads";
+import { isMainThread, parentPort, workerData, type Worker } from "node:worker_threads";
+import {
+  endSharedPasses,
+  isExact,
+  passShare,
+  serveSharedPasses,
+  LINEARISATION_CHECK_ROUNDS,
+  planStyleRounds,
+  ROUNDS_PER_PASS,
+  styleBootstrap,
+  styleBootstrapResult,
+  StyleRounds,
+  type StyleBootstrapOptions,
+  type StyleBootstrapResult,
+  type StyleData,
+  type StyleFit,
+  type PassScratch,
+  type PassShare,
+  type StyleRoundPlan,
+} from "./style-control";
+import { startWorker, threadCount, withWorkers, type PartReply, type ThreadOptions } from "./threads";
 
-/**
- * Below this many battles × rounds a worker's start-up, its copy of the battles and its own
- * pass to plan the rounds cost more than the rounds it takes over.
- */
+/** Below this many battles × rounds a worker's start-up costs more than the rounds it takes over. */
 export const PARALLEL_MIN_STYLE_WORK = 20_000_000;
 
 const TAG = "leitai-style-rounds";
@@ -13,18 +28,22 @@ const TAG = "leitai-style-rounds";
 interface StyleRoundsRequest {
   tag: typeof TAG;
   data: StyleData;
-  fit: StyleFit;
+  plan: StyleRoundPlan;
   options: StyleBootstrapOptions;
-  from: number;
-  to: number;
+  /** Shared: rows of every round's ratings. */
+  rows: Float64Array;
+  /** Shared: next[0] is the first round no thread has taken yet. */
+  next: Int32Array;
 }
 
-type StyleRoundsReply = PartReply<{ ratings: ArrayBuffer; linearisationError: number }>;
+type StyleRoundsReply = PartReply<object>;
 
 /**
- * styleBootstrap() with its rounds split over threads: the same result, bit for bit. Only
- * linearised runs split (exact ones are small); the first rounds, which carry the
- * linearisation check, stay on this thread.
+ * styleBootstrap() with its rounds shared out over threads: the same result, bit for bit.
+ * Only linearised runs split (exact ones are small). The battles, the plan's per-battle terms
+ * and the result rows are on shared memory; threads take the next rounds from a shared counter
+ * until none are left, so a slow start or a slow core costs no one else time. The first rounds,
+ * which carry the linearisation check, stay on this thread, which runs them while the workers start.
  */
 export async function styleBootstrapParallel(data: StyleData, fit: StyleFit, options: StyleBootstrapOptions, parallel: ThreadOptions): Promise<StyleBootstrapResult> {
   const m = data.models.length;
@@ -32,41 +51,99 @@ export async function styleBootstrapParallel(data: StyleData, fit: StyleFit, opt
   const exact = isExact(data, options);
   const threads = Math.min(threadCount(parallel), rounds);
   if (exact || threads < 2 || data.length * rounds < PARALLEL_MIN_STYLE_WORK) return styleBootstrap(data, fit, options);
-  const cuts = splitWork(rounds, threads);
-  const workers = cuts.slice(1, -1).map((from, k) => {
-    const request: StyleRoundsRequest = { tag: TAG, data, fit, options, from, to: cuts[k + 2]! };
-    return { from, ...startWorker<StyleRoundsReply>(parallel.workerScript, request, failure) };
-  });
-  const ratings = new Float64Array(rounds * m);
-  let linearisationError = 0;
+  const plan = planStyleRounds(data, fit);
+  const rows = new Float64Array(new SharedArrayBuffer(rounds * m * Float64Array.BYTES_PER_ELEMENT));
+  const next = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
+  const checked = Math.min(LINEARISATION_CHECK_ROUNDS, rounds);
+  next[0] = checked;
+  const request: StyleRoundsRequest = { tag: TAG, data, plan, options, rows, next };
+  const workers = Array.from({ length: threads - 1 }, () => startWorker<StyleRoundsReply>(parallel.workerScript, request, failure));
+  const own = new StyleRounds(data, plan, options, rows);
   await withWorkers(
     workers,
     () => {
-      const own = styleBootstrapRounds(data, fit, options, 0, cuts[1]!);
-      ratings.set(own.ratings);
-      linearisationError = own.linearisationError;
+      for (let round = 0; round < checked; round++) own.run(round, round + 1);
+      takeRounds(own, next, rounds);
     },
-    (part, k) => {
-      ratings.set(new Float64Array(part.ratings), workers[k]!.from * m);
-      linearisationError = Math.max(linearisationError, part.linearisationError);
-    },
+    () => undefined,
   );
-  return styleBootstrapResult(ratings, m, rounds, false, linearisationError);
+  return styleBootstrapResult(rows.slice(), m, rounds, false, own.linearisationError);
 }
 
-/** In a worker: runs the style-control rounds asked for and returns true; false on any other thread or task. */
+/** Runs rounds taken from the shared counter until every round is taken. */
+function takeRounds(runner: StyleRounds, next: Int32Array, rounds: number): void {
+  for (;;) {
+    const from = Atomics.add(next, 0, ROUNDS_PER_PASS);
+    if (from >= rounds) return;
+    runner.run(from, Math.min(rounds, from + ROUNDS_PER_PASS));
+  }
+}
+
+const FIT_TAG = "leitai-style-fit";
+
+/** A fit's battles and the shared memory its passes are split in. */
+interface SharedFit {
+  data: StyleData;
+  parts: Float64Array;
+  share: PassShare;
+}
+
+/**
+ * A worker thread that takes half of the style fits' passes (the longest stretch of one
+ * thread's work in a rating run): started before the battles are even laid out, so its
+ * start-up is paid meanwhile; given each fit by message; a fit it has not picked up yet is
+ * done by the caller alone. The passes' sums are the same bits either way (see newtonSystem).
+ */
+export class StyleFitHelper {
+  private constructor(private readonly worker: Worker) {}
+
+  /** A helper when there is a second CPU, else null. */
+  static start(parallel: ThreadOptions): StyleFitHelper | null {
+    if (threadCount(parallel) < 2) return null;
+    const { worker } = startWorker<PartReply<object>>(parallel.workerScript, { tag: FIT_TAG }, failure);
+    return new StyleFitHelper(worker);
+  }
+
+  /** Shared memory for a fit of `data`, handed to the helper; end it with finish(). */
+  share(data: StyleData): PassScratch & { share: PassShare } {
+    const pass = passShare(data);
+    const message: SharedFit = { data, ...pass };
+    this.worker.postMessage(message);
+    return pass;
+  }
+
+  /** The fit is over: the helper leaves it (or skips it, not having started). */
+  finish(pass: { share: PassShare }): void {
+    endSharedPasses(pass.share);
+  }
+
+  close(): void {
+    void this.worker.terminate();
+  }
+}
+
+/** In a worker: runs style-control rounds from the shared counter and returns true; false on any other thread or task. */
 export function serveStyleWorker(): boolean {
+  if (serveFitHelper()) return true;
   const request = workerData as Partial<StyleRoundsRequest> | null;
   if (isMainThread || request?.tag !== TAG || !parentPort) return false;
-  const { data, fit, options, from, to } = request as StyleRoundsRequest;
+  const { data, plan, options, rows, next } = request as StyleRoundsRequest;
   let reply: StyleRoundsReply;
   try {
-    const part = styleBootstrapRounds(data, fit, options, from, to);
-    reply = { ok: true, ratings: part.ratings.buffer as ArrayBuffer, linearisationError: part.linearisationError };
+    takeRounds(new StyleRounds(data, plan, options, rows), next, options.rounds);
+    reply = { ok: true };
   } catch (error) {
     reply = failure(error);
   }
-  parentPort.postMessage(reply, reply.ok ? [reply.ratings] : []);
+  parentPort.postMessage(reply);
+  return true;
+}
+
+/** In a fit helper: takes its share of each fit sent until the thread is terminated. */
+function serveFitHelper(): boolean {
+  const request = workerData as { tag?: string } | null;
+  if (isMainThread || request?.tag !== FIT_TAG || !parentPort) return false;
+  parentPort.on("message", (fit: SharedFit) => serveSharedPasses(fit.data, fit));
   return true;
 }
 

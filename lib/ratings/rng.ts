@@ -89,6 +89,28 @@ export class Rng {
     this.c = c;
     this.d = d;
   }
+
+  /** out[0..count) = the next `count` nextU32() values, as int32 bit patterns (`>>> 0` reads one back). */
+  fillWords(out: Int32Array, count = out.length): void {
+    let a = this.a | 0;
+    let b = this.b | 0;
+    let c = this.c | 0;
+    let d = this.d | 0;
+    for (let i = 0; i < count; i++) {
+      const t = b << 9;
+      out[i] = Math.imul(rotl(Math.imul(b, 5), 7), 9);
+      c ^= a;
+      d ^= b;
+      b ^= c;
+      a ^= d;
+      c ^= t;
+      d = rotl(d, 11);
+    }
+    this.a = a;
+    this.b = b;
+    this.c = c;
+    this.d = d;
+  }
 }
 
 function rotl(x: number, k: number): number {

@@ -26,6 +26,20 @@ describe("seeded PRNG", () => {
     expect(sum / 20_000).toBeCloseTo(0.5, 2);
   });
 
+  it("fills blocks with the same sequence as one draw at a time", () => {
+    const one = new Rng(7);
+    const block = new Rng(7);
+    const words = new Int32Array(1000);
+    const doubles = new Float64Array(500);
+    block.fillWords(words, 999);
+    block.fillDoubles(doubles);
+    expect(Array.from(words.subarray(0, 999), (w) => w >>> 0)).toEqual(Array.from({ length: 999 }, () => one.nextU32()));
+    expect(words[999]).toBe(0);
+    expect(Array.from(doubles)).toEqual(Array.from({ length: 500 }, () => one.nextDouble()));
+    // Both leave the generator where the single draws do.
+    expect(block.nextU32()).toBe(one.nextU32());
+  });
+
   it("derives independent seeds per label", () => {
     expect(deriveSeed(42, "coding")).toBe(deriveSeed(42, "coding"));
     expect(deriveSeed(42, "coding")).not.toBe(deriveSeed(42, "writing"));

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import {
   computeLeaderboard,
   computeLeaderboardFromTable,
+  computeLeaderboardParallel,
   fitStyleControl,
   PARALLEL_MIN_STYLE_WORK,
   readVoteFile,
@@ -18,6 +19,9 @@ import {
   type RatedVote,
   type Winner,
 } from "@/lib/ratings";
+import { Rng } from "@/lib/ratings";
+import { StyleFitHelper } from "@/lib/ratings/parallel-style";
+import { PASS_HELPED, passShare, redrawCounts, takeChunks, UniformRedraw } from "@/lib/ratings/style-control";
 import { repeat, styledVotes } from "./synthetic";
 
 const dir = mkdtempSync(join(tmpdir(), "leitai-style-"));
@@ -232,6 +236,78 @@ describe("style control", () => {
   });
 });
 
+describe("style-control bootstrap internals", () => {
+  it("groups battles by pair, and the fit is the one on battles in vote order", () => {
+    const votes = styledVotes({ votes: 3000, strengths: [1000, 1100, 900, 1050], lengthEffect: 1, seed: 8 });
+    const table = toVoteTable(votes);
+    const models = [...table.models].sort();
+    const grouped = styleData(table, models);
+    const plain = styleData(table, models, undefined, { grouped: false });
+    expect(grouped.length).toBe(plain.length);
+    // 4 models: at most 12 ordered pairs, each one run.
+    expect(grouped.runs.length - 1).toBeLessThanOrEqual(12);
+    for (let p = 0; p + 1 < grouped.runs.length; p++) {
+      for (let r = grouped.runs[p]!; r < grouped.runs[p + 1]!; r++) {
+        expect([grouped.a[r], grouped.b[r]]).toEqual([grouped.a[grouped.runs[p]!], grouped.b[grouped.runs[p]!]]);
+      }
+    }
+    const one = fitStyleControl(grouped);
+    const two = fitStyleControl(plain);
+    for (let i = 0; i < models.length; i++) expect(one.theta[i]!).toBeCloseTo(two.theta[i]!, 6);
+    for (let k = 0; k < 4; k++) expect(one.beta[k]!).toBeCloseTo(two.beta[k]!, 6);
+    // On shared memory, for worker threads to read in place.
+    expect(grouped.features.buffer).toBeInstanceOf(SharedArrayBuffer);
+  });
+
+  it("a thread sharing a fit finds no chunk to take before the first pass opens", () => {
+    const votes = styledVotes({ votes: 500, strengths: [1000, 1100, 900], lengthEffect: 1 });
+    const table = toVoteTable(votes);
+    const { share } = passShare(styleData(table, [...table.models].sort()));
+    const taken: number[] = [];
+    takeChunks(share.control, 8, (chunk) => taken.push(chunk));
+    expect(taken).toEqual([]);
+  });
+
+  it.each([1, 2, 3, 4097, 10_000])("redraws %d battles as Multinomial(n, uniform): counts sum to n", (n) => {
+    const redraw = new UniformRedraw(n);
+    const counts = new Uint8Array(n);
+    for (let round = 0; round < 20; round++) {
+      const extra = redrawCounts(redraw, new Rng(round), counts);
+      let total = extra.length;
+      for (let r = 0; r < n; r++) total += counts[r]!;
+      expect(total).toBe(n);
+      for (const r of extra) expect(r >= 0 && r < n).toBe(true);
+    }
+  });
+
+  it("gives each battle a Binomial(n, 1/n) count, value by value", () => {
+    const n = 1000;
+    const rounds = 400;
+    const redraw = new UniformRedraw(n);
+    const counts = new Uint8Array(n);
+    const seen = new Float64Array(8);
+    for (let round = 0; round < rounds; round++) {
+      const extra = redrawCounts(redraw, new Rng(1000 + round), counts);
+      const final = Array.from(counts);
+      for (const r of extra) final[r]!++;
+      for (const c of final) seen[Math.min(c, 7)]++;
+    }
+    const draws = n * rounds;
+    // pmf(k) = C(n, k)·(1/n)^k·(1 − 1/n)^(n − k), the last bin holding the tail.
+    let pmf = (1 - 1 / n) ** n;
+    let left = 1;
+    for (let k = 0; k < 8; k++) {
+      const p = k < 7 ? pmf : left;
+      const band = 5 * Math.sqrt((p * (1 - p)) / draws) + 1e-4;
+      expect(Math.abs(seen[k]! / draws - p)).toBeLessThan(band);
+      left -= pmf;
+      pmf *= ((n - k) / (k + 1)) * (1 / n / (1 - 1 / n));
+    }
+    // The guide has slots a CDF step cuts: about 0.2 % of the draws above (≈ 800) took the 41-bit refinement.
+    expect(Array.from(redraw.guide).filter((g) => g < 0).length).toBeGreaterThan(0);
+  });
+});
+
 describe("style-control rounds over threads", { timeout: 120_000 }, () => {
   const workerScript = fileURLToPath(new URL("../../../lib/ratings/ratings-worker.ts", import.meta.url));
 
@@ -248,5 +324,41 @@ describe("style-control rounds over threads", { timeout: 120_000 }, () => {
     expect(parallel.method).toBe("linearised");
     expect(Array.from(parallel.ratings)).toEqual(Array.from(single.ratings));
     expect(parallel.linearisationError).toBe(single.linearisationError);
+    // Three threads taking rounds from the shared counter: still the same rows.
+    const three = await styleBootstrapParallel(data, fit, options, { workerScript, threads: 3 });
+    expect(Array.from(three.ratings)).toEqual(Array.from(single.ratings));
+  });
+
+  it("computes the same style-controlled leaderboard on threads, categories included", async () => {
+    // 210,000 battles: the overall scope's style rounds split over threads; the category's
+    // (about half) are linearised on one thread; the plain rounds run on a worker meanwhile.
+    const votes = styledVotes({ votes: 210_000, strengths: [1000, 1100, 900, 1050, 980], lengthEffect: 1, seed: 6 }).map((vote, v) => ({ ...vote, category: v % 2 ? "coding" : null }));
+    const table = toVoteTable(votes);
+    const options = { bootstrapRounds: 100, seed: 3, styleControl: true, anchor: { model: "m1", rating: 1200 } };
+    const parallel = await computeLeaderboardParallel(table, options, { workerScript, threads: 2 });
+    expect(parallel.styleControl!.bootstrapMethod).toBe("linearised");
+    expect(parallel).toEqual(computeLeaderboardFromTable(table, options));
+  });
+  it("a helper thread sums part of a fit's passes: the same fit, bit for bit", async () => {
+    const votes = styledVotes({ votes: 100_000, strengths: [1000, 1100, 900, 1050, 980, 1010], lengthEffect: 1, seed: 7 });
+    const table = toVoteTable(votes);
+    const data = styleData(table, [...table.models].sort());
+    const alone = fitStyleControl(data);
+    const helper = StyleFitHelper.start({ workerScript, threads: 2 })!;
+    try {
+      // Until the helper has started it takes no part: fit again until it has (each fit equal).
+      let helped = 0;
+      for (let attempt = 0; attempt < 300 && helped === 0; attempt++) {
+        const pass = helper.share(data);
+        const shared = fitStyleControl(data, { pass });
+        helper.finish(pass);
+        helped = pass.share.control[PASS_HELPED]!;
+        expect([Array.from(shared.theta), Array.from(shared.beta), shared.iterations]).toEqual([Array.from(alone.theta), Array.from(alone.beta), alone.iterations]);
+        if (helped === 0) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(helped).toBeGreaterThan(0);
+    } finally {
+      helper.close();
+    }
   });
 });
