@@ -177,10 +177,11 @@ def speculative_table(stage: dict[str, Any]) -> str:
                      f"{r['tokens_per_s']:.1f}{' (timed out)' if r['timed_out'] else ''}",
                      f"{r['vs_plain']:.2f}×" if "vs_plain" in r else "—", _f(r.get("acceptance_rate"), ".2f"),
                      _f(r.get("tokens_per_step"), ".2f"),
-                     f"{fallback['low_acceptance']} / {fallback['large_batch']}" if fallback else "—",
+                     " / ".join(str(fallback.get(reason, 0)) for reason in ("low_acceptance", "large_batch", "slower", "speed_probe"))
+                     if fallback else "—",
                      str(r["output_tokens"])])
     return _md(["draft", "damp", "concurrent", "tok/s", "vs no draft", "acceptance", "tokens/step",
-                "fallback steps (low acceptance / large batch)", "output tokens"], rows)
+                "fallback steps (low acceptance / large batch / slower / speed probe)", "output tokens"], rows)
 
 
 def level_rows(speed: dict[str, Any]) -> list[list[str]]:

@@ -38,7 +38,7 @@ from bench.stage_speculative import Damper, damped_names, first_layers, reset_fa
 from leitai_runtime.config import EngineConfig, SpeculativeConfig  # noqa: E402
 from leitai_runtime.engine import LLMEngine  # noqa: E402
 from leitai_runtime.sequence import SamplingParams  # noqa: E402
-from leitai_runtime.speculative import DraftModel  # noqa: E402
+from leitai_runtime.speculative import FALLBACK_REASONS, DraftModel  # noqa: E402
 
 SHAPE = dict(hidden_size=512, num_hidden_layers=16, num_attention_heads=8, num_key_value_heads=8,
              intermediate_size=1408, vocab_size=8000, max_position_embeddings=1024)
@@ -166,7 +166,7 @@ def main() -> None:
                 row.update(acceptance_rate=t["accepted"] / t["proposed"],
                            tokens_per_step=(t["accepted"] + t["sequence_steps"]) / t["sequence_steps"],
                            sequence_steps=t["sequence_steps"],
-                           fallback_steps=t["fallback_low_acceptance"] + t["fallback_large_batch"])
+                           fallback_steps=sum(t[f"fallback_{reason}"] for reason in FALLBACK_REASONS))
             rows.append(row)
     speculator = engines["random"].speculator
     meta: dict[str, Any] = {

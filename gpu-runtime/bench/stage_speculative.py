@@ -31,7 +31,7 @@ from leitai_runtime.cuda_graph import EagerGraph
 from leitai_runtime.engine import LLMEngine
 from leitai_runtime.metrics import Metrics
 from leitai_runtime.sequence import SamplingParams
-from leitai_runtime.speculative import DraftModel, SpeculativeStats
+from leitai_runtime.speculative import DraftModel, SpeculativeStats, StepTimer
 
 from .device_common import Recorder, log, triton_runs
 from .device_models import LLAMA_7B, hf_config, parameter_bytes, random_state_dict
@@ -133,6 +133,7 @@ def reset_fallback(engine: LLMEngine) -> None:
     if spec is not None:
         spec.tokens_per_step = float(spec.config.num_speculative_tokens + 1)
         spec._plain_steps_left = 0
+        spec.timer = StepTimer(spec.config.probe_interval)
 
 
 def spec_delta(before: SpeculativeStats | None, after: SpeculativeStats | None) -> dict[str, Any]:

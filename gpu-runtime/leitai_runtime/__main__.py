@@ -176,8 +176,9 @@ def main(argv: list[str] | None = None) -> None:
         if engine.speculator is not None:
             spec = engine.speculator
             logging.info("%s: speculative decoding with draft %s, %d tokens per step, plain decoding below %.2f "
-                         "tokens per step or above %d sequences", name, spec.name, spec.config.num_speculative_tokens,
-                         spec.min_tokens_per_step, spec.config.max_batch_size)
+                         "tokens per step, above %d sequences%s", name, spec.name, spec.config.num_speculative_tokens,
+                         spec.min_tokens_per_step, spec.config.max_batch_size,
+                         " or when measured slower per token" if spec.config.compare_speed else "")
         served.append(ServedModel(name, engine, template, args.system_prompt, meta.get("name")))
     uvicorn.run(create_app(served), host=args.host, port=args.port, log_level=args.log_level)
 

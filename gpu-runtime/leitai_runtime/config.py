@@ -201,16 +201,20 @@ class SpeculativeConfig:
 
     The engine decodes plainly while speculating does not pay: when the moving average of
     tokens a sequence gains per speculative step falls below `min_tokens_per_step` (then it
-    probes again after `probe_interval` plain decode steps), or when more than
-    `max_batch_size` sequences decode (verification then costs compute, not just the weight
-    reads a plain step pays anyway). `min_tokens_per_step` None: the break-even point if a
-    step's cost is its weight reads, 1 + k x draft parameters / target parameters.
+    probes again after `probe_interval` plain decode steps), when more than `max_batch_size`
+    sequences decode (verification then costs compute, not just the weight reads a plain step
+    pays anyway), and, with `compare_speed`, when the measured time per generated token of
+    speculative steps is above that of plain ones at the same number of decoding sequences
+    (each kind re-measured at least every `probe_interval` steps). `min_tokens_per_step`
+    None: the break-even point if a step's cost is its weight reads, 1 + k x draft parameters
+    / target parameters.
     """
 
     num_speculative_tokens: int = 4
     min_tokens_per_step: float | None = None
     probe_interval: int = 64
     max_batch_size: int = 32
+    compare_speed: bool = True
 
     def __post_init__(self) -> None:
         if not 1 <= self.num_speculative_tokens <= MAX_SPECULATIVE_TOKENS:

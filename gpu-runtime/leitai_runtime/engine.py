@@ -235,6 +235,8 @@ class LLMEngine:
             return outputs
         batch = self.scheduler.schedule()
         if not batch:
+            if self.speculator is not None:
+                self.speculator.timer.stop()  # nothing to run: no step to time
             return outputs
         spec = self.speculator
         draft_lens = spec.plan(batch) if spec is not None else None
@@ -290,6 +292,8 @@ class LLMEngine:
             self.block_manager.register_computed(seq, min(seq.num_computed_tokens, seq.num_draft_computed_tokens))
 
     def _count(self, generated: int) -> None:
+        if self.speculator is not None:
+            self.speculator.timer.produced(generated)
         now = time.monotonic()
         self._generated_tokens += generated
         self._recent.append((now, generated))

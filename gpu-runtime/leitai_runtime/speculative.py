@@ -19,11 +19,18 @@ hold it, so a hit serves both.
 
 Speculation stops paying when the draft is often wrong, or when so many sequences decode that
 verifying k + 1 tokens each costs compute rather than riding on the weight reads a step makes
-anyway. Then the engine decodes plainly (counted as fallback steps) and probes again later.
+anyway. Then the engine decodes plainly (counted as fallback steps) and probes again later. The
+last word is the clock (StepTimer): time per generated token of speculative and of plain steps,
+measured at each batch size the engine meets, and the faster kind runs.
 """
 
 from __future__ import annotations
 
+import math
+import statistics
+import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -37,8 +44,10 @@ from .scheduler import ScheduledBatch
 from .sequence import Sequence
 from .tokenizer import Tokenizer
 
-FALLBACK_REASONS = ("low_acceptance", "large_batch")
+FALLBACK_REASONS = ("low_acceptance", "large_batch", "slower", "speed_probe")
 EMA_WEIGHT = 0.2  # weight of the newest step in the moving average of tokens per step
+TIME_SAMPLES = 7  # recent intervals whose median is a kind's time per token
+PROBE_BUDGET = 0.02  # share of decode time re-measuring the slower kind may cost
 
 
 class DraftError(ConfigError):
@@ -107,9 +116,89 @@ def _parameters(runner: ModelRunner) -> int:
     return sum(p.numel() for p in runner.model.parameters())
 
 
+def _bucket(rows: int) -> int:
+    """Batch sizes 1, 2, 3-4, 5-8, ... share a measurement."""
+    return (rows - 1).bit_length()
+
+
+class StepTimer:
+    """Seconds per generated token of speculative and of plain decode steps, per batch-size bucket.
+
+    The engine's steps are timed from one plan() to the next, and the tokens they produced in
+    between (several steps when plain ones are queued ahead) divide the time, so each kind pays
+    its own sampling, scheduling and read-back. A gap with no decode (an idle engine, a prefill-only
+    step) measures nothing, nor does a speculative step some sequence of which could not be given
+    all k proposals (the end of its max_tokens or context, full KV blocks): it yields fewer
+    tokens than speculation does. An estimate is the median of the kind's last TIME_SAMPLES
+    samples, so one pause on a shared machine does not flip the choice. The slower kind runs again, to be re-measured, once it has waited
+    long enough that its extra cost stays under PROBE_BUDGET of the time ((ratio - 1) / budget
+    decisions in its bucket), but no later than 4 x `probe_interval`; and no sooner than 2, 4,
+    8, ... decisions (one sample, two, three...) up to `probe_interval`, so that a first
+    unlucky sample (a pause on a shared machine) is soon outvoted.
+    """
+
+    def __init__(self, probe_interval: int, clock: Callable[[], float] = time.perf_counter) -> None:
+        self.probe_interval = probe_interval
+        self._clock = clock
+        self.seconds_per_token: dict[tuple[bool, int], float] = {}
+        self.samples: dict[tuple[bool, int], int] = {}
+        self._recent: dict[tuple[bool, int], deque[float]] = {}
+        self._waited: dict[tuple[bool, int], int] = {}  # decisions since the kind last ran there
+        self._open: tuple[float, bool, int] | None = None
+        self._tokens = 0
+
+    def produced(self, tokens: int) -> None:
+        self._tokens += tokens
+
+    def stop(self) -> None:
+        """Close the interval running (if any) and open none."""
+        now = self._clock()
+        if self._open is not None and self._tokens:
+            started, speculative, bucket = self._open
+            sample = (now - started) / self._tokens
+            key = (speculative, bucket)
+            self.samples[key] = self.samples.get(key, 0) + 1
+            recent = self._recent.setdefault(key, deque(maxlen=TIME_SAMPLES))
+            recent.append(sample)
+            self.seconds_per_token[key] = statistics.median(recent)
+        self._open = None
+        self._tokens = 0
+
+    def start(self, speculative: bool, rows: int, measured: bool = True) -> None:
+        """A decode step of this kind begins (the one before it ended with stop()); `measured`
+        False: it counts as run, but its time is not a sample."""
+        bucket = _bucket(rows)
+        self._open = (self._clock(), speculative, bucket) if measured else None
+        self._waited[(speculative, bucket)] = 0
+        other = (not speculative, bucket)
+        self._waited[other] = self._waited.get(other, 0) + 1
+
+    def choice(self, rows: int) -> str | None:
+        """Why the next step at this batch size should be plain ('slower': speculation measured
+        slower; 'speed_probe': plain steps unmeasured here, or not re-measured for a while), or
+        None: speculate (faster, unmeasured, or due for its own re-measurement)."""
+        bucket = _bucket(rows)
+        spec = self.seconds_per_token.get((True, bucket))
+        plain = self.seconds_per_token.get((False, bucket))
+        if spec is None:
+            return None  # measure speculation first
+        if plain is None or (spec <= plain and self._due(False, bucket, plain / spec)):
+            return "speed_probe"
+        if spec > plain and not self._due(True, bucket, spec / plain):
+            return "slower"
+        return None
+
+    def _due(self, speculative: bool, bucket: int, ratio: float) -> bool:
+        """Whether the slower kind (`ratio` x the other's time per token) is due to be measured again."""
+        key = (speculative, bucket)
+        soonest = min(self.probe_interval, 2 ** self.samples.get(key, 0))
+        wait = min(4 * self.probe_interval, max(soonest, math.ceil((ratio - 1) / PROBE_BUDGET)))
+        return self._waited.get(key, 0) >= wait
+
+
 class Speculator:
     def __init__(self, target: ModelRunner, block_manager: BlockManager, draft: DraftModel,
-                 model_config: ModelConfig) -> None:
+                 model_config: ModelConfig, clock: Callable[[], float] = time.perf_counter) -> None:
         self.target = target
         self.block_manager = block_manager
         self.name = draft.name
@@ -126,6 +215,7 @@ class Speculator:
         self._plain_steps_left = 0
         self.proposed = self.accepted = self.sequence_steps = 0
         self.fallback_steps = dict.fromkeys(FALLBACK_REASONS, 0)
+        self.timer = StepTimer(self.config.probe_interval, clock)
 
     @property
     def active(self) -> bool:
@@ -158,8 +248,15 @@ class Speculator:
         """Draft tokens per sequence when this step speculates (their slots are taken from the free
         blocks; prefill chunks get none), else None: the step runs plainly."""
         decoding = _decode_rows(batch)
+        self.timer.stop()  # the step before ends: its time counts in this step's decision
         if not decoding:
             return None
+        ks = self._plan(batch, decoding)
+        full = ks is None or all(ks[i] == self.config.num_speculative_tokens for i in decoding)
+        self.timer.start(ks is not None, len(decoding), measured=full)
+        return ks
+
+    def _plan(self, batch: ScheduledBatch, decoding: list[int]) -> list[int] | None:
         if len(decoding) > self.config.max_batch_size:
             self.fallback_steps["large_batch"] += 1
             return None
@@ -169,6 +266,10 @@ class Speculator:
             if not self._plain_steps_left:
                 # The next decode step probes: from the threshold, one step below it falls back again.
                 self.tokens_per_step = self.min_tokens_per_step
+            return None
+        verdict = self.timer.choice(len(decoding)) if self.config.compare_speed else None
+        if verdict is not None:
+            self.fallback_steps[verdict] += 1
             return None
         bm = self.block_manager
         budget = self.target.config.max_num_batched_tokens - batch.total_tokens

@@ -24,8 +24,8 @@ from leitai_runtime.speculative import DraftModel
 
 TARGET_LAYERS = 4
 DRAFT_LAYERS = 2
-# Keep speculating whatever the acceptance, so every test exercises the speculative path.
-ALWAYS = SpeculativeConfig(num_speculative_tokens=3, min_tokens_per_step=0.0)
+# Keep speculating whatever the acceptance and the speed, so every test exercises the speculative path.
+ALWAYS = SpeculativeConfig(num_speculative_tokens=3, min_tokens_per_step=0.0, compare_speed=False)
 
 
 DAMP = 0.1  # the target's layers past the draft's write this much of what they would

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 import torch
-from helpers_engine import engine_for, greedy, hf_greedy, random_prompt
+from helpers_engine import engine_for, greedy, hf_greedy, random_prompt, tiny_hf_llama
 from helpers_server import ServerThread
 from helpers_speculative import (
     ALWAYS,
@@ -35,7 +35,7 @@ from leitai_runtime.metrics import Metrics
 from leitai_runtime.scheduler import ScheduledBatch
 from leitai_runtime.sequence import SamplingParams
 from leitai_runtime.server import ServedModel, create_app
-from leitai_runtime.speculative import DraftError, DraftModel, check_tokenizers
+from leitai_runtime.speculative import DraftError, DraftModel, StepTimer, check_tokenizers
 from leitai_runtime.tokenizer import SentencePieceTokenizer
 
 
@@ -481,7 +481,7 @@ def test_acceptance_is_high_for_the_truncated_draft_and_low_for_the_random_one(t
 def test_low_acceptance_falls_back_to_plain_decoding_and_probes_again(target):
     gen = torch.Generator().manual_seed(9)
     prompt = random_prompt(gen, 7)
-    config = SpeculativeConfig(num_speculative_tokens=3, min_tokens_per_step=1.5, probe_interval=6)
+    config = SpeculativeConfig(num_speculative_tokens=3, min_tokens_per_step=1.5, probe_interval=6, compare_speed=False)
     engine = speculative_engine(target, random_draft(config))
     spec = engine.speculator
     assert spec is not None
@@ -505,13 +505,79 @@ def test_low_acceptance_falls_back_to_plain_decoding_and_probes_again(target):
 def test_a_large_batch_decodes_plainly(target):
     gen = torch.Generator().manual_seed(10)
     prompts = [random_prompt(gen, 6) for _ in range(4)]
-    config = SpeculativeConfig(num_speculative_tokens=3, min_tokens_per_step=0.0, max_batch_size=2)
+    config = SpeculativeConfig(num_speculative_tokens=3, min_tokens_per_step=0.0, max_batch_size=2, compare_speed=False)
     engine = speculative_engine(target, truncated_draft(target, config))
     lengths = [4, 6, 30, 30]
     assert engine.generate(prompts, [greedy(n) for n in lengths]) == [
         hf_greedy(target, p, n) for p, n in zip(prompts, lengths, strict=True)]
     stats = engine.stats().speculative
     assert stats is not None and stats.fallback_steps["large_batch"] >= 3 and stats.sequence_steps > 0
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_the_step_timer_divides_each_step_s_time_by_its_tokens_per_batch_size():
+    clock = FakeClock()
+    timer = StepTimer(probe_interval=4, clock=clock)
+
+    def step(rows: int, speculative: bool, seconds: float, tokens: int) -> None:
+        timer.start(speculative, rows)
+        clock.now += seconds
+        timer.produced(tokens)
+        timer.stop()
+
+    assert timer.choice(4) is None  # nothing measured: speculate first
+    step(4, True, 0.4, 10)
+    assert timer.seconds_per_token[(True, 2)] == pytest.approx(0.04)
+    assert timer.choice(4) == "speed_probe"  # plain steps unmeasured at 3-4 sequences
+    step(4, False, 0.1, 4)
+    clock.now += 50.0
+    timer.stop()  # an idle engine: the gap measures nothing
+    assert timer.seconds_per_token[(False, 2)] == pytest.approx(0.025)
+    # Speculation is 1.6x slower at 3-4 sequences: measuring it again costs 0.6 of a plain step,
+    # so it waits 0.6 / 2 % = 30 decisions, at most 4 x probe_interval = 16.
+    verdicts = []
+    for _ in range(17):
+        verdict = timer.choice(3)
+        verdicts.append(verdict)
+        step(3, verdict is None, 0.1, 4)  # 0.025 s a token, whichever kind
+    assert verdicts == ["slower"] * 15 + [None, "slower"]
+    # The median of its two samples (the first and the probe's).
+    assert timer.seconds_per_token[(True, 2)] == pytest.approx((0.04 + 0.025) / 2)
+    assert timer.samples[(True, 2)] == 2 and timer.samples[(False, 2)] == 17
+    # Batch size 1 has its own measurements. Speculation barely faster there (2 %): plain steps
+    # are re-measured often, after 2 decisions, then 4 (2 ** samples, up to probe_interval).
+    step(1, True, 0.0098, 1)
+    assert timer.choice(1) == "speed_probe"
+    step(1, False, 0.01, 1)
+    verdicts = []
+    for _ in range(8):
+        verdict = timer.choice(1)
+        verdicts.append(verdict)
+        step(1, verdict is None, 0.0098 if verdict is None else 0.01, 1)
+    assert verdicts == [None, None, "speed_probe", None, None, None, None, "speed_probe"]
+
+
+def test_a_draft_that_costs_more_than_it_saves_is_measured_slower_and_left(target):
+    """A random draft as large as the target (acceptance near 0, each step 3 draft forwards and a
+    verification for about one token) with the acceptance rule off: the clock alone stops it."""
+    gen = torch.Generator().manual_seed(12)
+    prompt = random_prompt(gen, 7)
+    config = SpeculativeConfig(num_speculative_tokens=3, min_tokens_per_step=0.0, probe_interval=8)
+    hf = tiny_hf_llama(seed=21, num_hidden_layers=4)
+    engine = speculative_engine(target, DraftModel(hf.config.to_dict(), hf.state_dict(), config, "heavy"))
+    assert engine.generate([prompt], greedy(80)) == [hf_greedy(target, prompt, 80)]
+    stats = engine.stats().speculative
+    assert stats is not None
+    assert stats.fallback_steps["slower"] > 60 and stats.fallback_steps["low_acceptance"] == 0
+    # About 5x slower a token: speculation measured again only after 4 x probe_interval plain steps.
+    assert 1 <= stats.sequence_steps <= 6
 
 
 def test_the_default_threshold_is_the_break_even_point(target):
