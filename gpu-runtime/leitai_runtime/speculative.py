@@ -130,11 +130,12 @@ class StepTimer:
     step) measures nothing, nor does a speculative step some sequence of which could not be given
     all k proposals (the end of its max_tokens or context, full KV blocks): it yields fewer
     tokens than speculation does. An estimate is the median of the kind's last TIME_SAMPLES
-    samples, so one pause on a shared machine does not flip the choice. The slower kind runs again, to be re-measured, once it has waited
-    long enough that its extra cost stays under PROBE_BUDGET of the time ((ratio - 1) / budget
-    decisions in its bucket), but no later than 4 x `probe_interval`; and no sooner than 2, 4,
-    8, ... decisions (one sample, two, three...) up to `probe_interval`, so that a first
-    unlucky sample (a pause on a shared machine) is soon outvoted.
+    samples, so one pause on a shared machine does not flip the choice.
+
+    The slower kind runs again, to be re-measured, once it has waited long enough that its extra
+    cost stays under PROBE_BUDGET of the time ((ratio - 1) / budget decisions in its bucket),
+    but no later than 4 x `probe_interval`; and no sooner than 2, 4, 8, ... decisions (one
+    sample, two, three...) up to `probe_interval`, so that a first unlucky sample is soon redone.
     """
 
     def __init__(self, probe_interval: int, clock: Callable[[], float] = time.perf_counter) -> None:
@@ -198,7 +199,7 @@ class StepTimer:
 
 class Speculator:
     def __init__(self, target: ModelRunner, block_manager: BlockManager, draft: DraftModel,
-                 model_config: ModelConfig, clock: Callable[[], float] = time.perf_counter) -> None:
+                 model_config: ModelConfig) -> None:
         self.target = target
         self.block_manager = block_manager
         self.name = draft.name
@@ -215,7 +216,7 @@ class Speculator:
         self._plain_steps_left = 0
         self.proposed = self.accepted = self.sequence_steps = 0
         self.fallback_steps = dict.fromkeys(FALLBACK_REASONS, 0)
-        self.timer = StepTimer(self.config.probe_interval, clock)
+        self.timer = StepTimer(self.config.probe_interval)
 
     @property
     def active(self) -> bool:

@@ -46,8 +46,8 @@ export function computeLeaderboardFromTable(table: VoteTable, options: Leaderboa
  */
 export async function computeLeaderboardParallel(table: VoteTable, options: LeaderboardOptions, parallel: ThreadOptions): Promise<Leaderboard> {
   const plan = planScopes(table, options);
-  const [overall, ...categories] = plan.scopes;
-  const aside = options.styleControl && plan.rounds > 0 ? bootstrapAside(overall!.rated, bootstrapOptions(plan, overall!), parallel) : undefined;
+  const overall = plan.scopes[0]!;
+  const aside = options.styleControl && plan.rounds > 0 ? bootstrapAside(overall.rated, bootstrapOptions(plan, overall), parallel) : undefined;
   if (options.styleControl) {
     const helper = StyleFitHelper.start(parallel);
     try {
@@ -57,8 +57,10 @@ export async function computeLeaderboardParallel(table: VoteTable, options: Lead
     }
   }
   const cis: (BootstrapResult | undefined)[] = [];
-  for (const scope of aside ? categories : plan.scopes) cis.push(plan.rounds > 0 ? await bootstrapParallel(scope.rated, bootstrapOptions(plan, scope), parallel) : undefined);
-  if (aside) cis.unshift(await aside);
+  for (const scope of plan.scopes) {
+    if (plan.rounds === 0) cis.push(undefined);
+    else cis.push(scope === overall && aside ? await aside : await bootstrapParallel(scope.rated, bootstrapOptions(plan, scope), parallel));
+  }
   const styleCis: (StyleBootstrapResult | undefined)[] = [];
   for (const scope of plan.scopes) styleCis.push(scope.style && plan.rounds > 0 ? await styleBootstrapParallel(scope.style.data, scope.style.fit, styleOptions(plan, scope), parallel) : undefined);
   return assemble(table, plan, cis, styleCis);
@@ -139,13 +141,7 @@ function planStyle(table: VoteTable, scope: Scope, helper: StyleFitHelper | null
   // The plain fit (same models, same order) is a close start: style moves ratings by tens of points.
   const init = new Float64Array(data.models.length + STYLE_FEATURES.length);
   init.set(scope.fit.theta);
-  if (!helper) return { data, fit: fitStyleControl(data, { init }) };
-  const pass = helper.share(data);
-  try {
-    return { data, fit: fitStyleControl(data, { init, pass }) };
-  } finally {
-    helper.finish(pass);
-  }
+  return { data, fit: helper ? helper.fit(data, { init }) : fitStyleControl(data, { init }) };
 }
 
 function bootstrapOptions(plan: Plan, scope: Scope): BootstrapOptions {

@@ -1,9 +1,11 @@
 import { isMainThread, parentPort, workerData, type Worker } from "node:worker_threads";
 import {
   endSharedPasses,
+  fitStyleControl,
   isExact,
   passShare,
   serveSharedPasses,
+  shared,
   LINEARISATION_CHECK_ROUNDS,
   planStyleRounds,
   ROUNDS_PER_PASS,
@@ -52,8 +54,8 @@ export async function styleBootstrapParallel(data: StyleData, fit: StyleFit, opt
   const threads = Math.min(threadCount(parallel), rounds);
   if (exact || threads < 2 || data.length * rounds < PARALLEL_MIN_STYLE_WORK) return styleBootstrap(data, fit, options);
   const plan = planStyleRounds(data, fit);
-  const rows = new Float64Array(new SharedArrayBuffer(rounds * m * Float64Array.BYTES_PER_ELEMENT));
-  const next = new Int32Array(new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT));
+  const rows = shared(Float64Array, rounds * m);
+  const next = shared(Int32Array, 1);
   const checked = Math.min(LINEARISATION_CHECK_ROUNDS, rounds);
   next[0] = checked;
   const request: StyleRoundsRequest = { tag: TAG, data, plan, options, rows, next };
@@ -115,6 +117,16 @@ export class StyleFitHelper {
   /** The fit is over: the helper leaves it (or skips it, not having started). */
   finish(pass: { share: PassShare }): void {
     endSharedPasses(pass.share);
+  }
+
+  /** fitStyleControl (unweighted) with the helper taking part of each pass. */
+  fit(data: StyleData, options: { init?: Float64Array } = {}): StyleFit {
+    const pass = this.share(data);
+    try {
+      return fitStyleControl(data, { ...options, pass });
+    } finally {
+      this.finish(pass);
+    }
   }
 
   close(): void {

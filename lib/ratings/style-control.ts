@@ -73,7 +73,7 @@ export interface StyleFit {
 export const GROUPED_MODELS = 1024;
 
 /** A typed array on shared memory (a worker thread sees it without a copy). */
-function shared<T>(Kind: { new (buffer: SharedArrayBuffer): T; BYTES_PER_ELEMENT: number }, length: number): T {
+export function shared<T>(Kind: { new (buffer: SharedArrayBuffer): T; BYTES_PER_ELEMENT: number }, length: number): T {
   return new Kind(new SharedArrayBuffer(Math.max(1, length) * Kind.BYTES_PER_ELEMENT));
 }
 
@@ -528,9 +528,11 @@ export interface StyleBootstrapResult extends BootstrapResult {
  */
 export function styleBootstrap(data: StyleData, fit: StyleFit, options: StyleBootstrapOptions): StyleBootstrapResult {
   const m = data.models.length;
-  const exact = isExact(data, options);
-  const { ratings, linearisationError } = styleBootstrapRounds(data, planStyleRounds(data, fit), options, 0, options.rounds);
-  return styleBootstrapResult(ratings, m, options.rounds, exact, linearisationError);
+  const total = options.rounds;
+  const rows = new Float64Array(total * m);
+  const rounds = new StyleRounds(data, planStyleRounds(data, fit), options, rows);
+  for (let round = 0; round < total; round += rounds.step(round)) rounds.run(round, Math.min(total, round + rounds.step(round)));
+  return styleBootstrapResult(rows, m, total, isExact(data, options), rounds.linearisationError);
 }
 
 /** Whether styleBootstrap refits every round (small data, or asked to). */
@@ -541,18 +543,6 @@ export function isExact(data: StyleData, options: StyleBootstrapOptions): boolea
 export function styleBootstrapResult(ratings: Float64Array, m: number, rounds: number, exact: boolean, linearisationError: number): StyleBootstrapResult {
   const result = bootstrapResult(ratings, m, rounds);
   return exact ? { ...result, method: "exact" } : { ...result, method: "linearised", linearisationError };
-}
-
-/**
- * Rounds [from, to) of styleBootstrap: their ratings (rows of m) and the largest linearisation
- * gap among them. Every round draws from its own seed, so any split gives the same rows.
- */
-export function styleBootstrapRounds(data: StyleData, plan: StyleRoundPlan, options: StyleBootstrapOptions, from: number, to: number): { ratings: Float64Array; linearisationError: number } {
-  const m = data.models.length;
-  const rows = new Float64Array(options.rounds * m);
-  const rounds = new StyleRounds(data, plan, options, rows);
-  for (let round = from; round < to; round += rounds.step(round)) rounds.run(round, Math.min(to, round + rounds.step(round)));
-  return { ratings: rows.slice(from * m, to * m), linearisationError: rounds.linearisationError };
 }
 
 /**
