@@ -6,9 +6,11 @@ import { db } from "../lib/db";
 import { env } from "../lib/env";
 import { startRatingsWorker } from "../lib/arena/ratings-job";
 import { log } from "../lib/log";
+import { loadRuntimeDrafts } from "../lib/models/drafts";
 import { closeQueues } from "../lib/pipeline/queues";
 import { startHealthServer, type HealthState } from "./health-server";
 import { GenerationWorkers } from "./pool";
+import { RuntimeDraftSync } from "./runtime-drafts";
 import { maxNumSeqsOf, parseRuntimeModels, RuntimeSupervisor } from "./runtime-supervisor";
 
 const RUNTIME_START_TIMEOUT_MS = 10 * 60_000;
@@ -22,6 +24,7 @@ async function main() {
   let runtime: RuntimeSupervisor | null = null;
   const runtimeModels = parseRuntimeModels(config.LEITAI_RUNTIME_MODELS);
   const runtimeArgs = config.LEITAI_RUNTIME_ARGS.split(/\s+/).filter(Boolean);
+  const runtimeTarget = { runtimeUrl: config.LEITAI_RUNTIME_URL, servedNames: runtimeModels.map((m) => m.name) };
   if (runtimeModels.length) {
     runtime = new RuntimeSupervisor({
       models: runtimeModels,
@@ -29,6 +32,7 @@ async function main() {
       python: config.LEITAI_RUNTIME_PYTHON,
       extraArgs: runtimeArgs,
       packageDir: "gpu-runtime",
+      drafts: (await loadRuntimeDrafts(runtimeTarget)).drafts,
     });
     runtime.start();
   }
@@ -50,11 +54,13 @@ async function main() {
   state.metrics = () => pool.renderMetrics();
 
   let ratings: Awaited<ReturnType<typeof startRatingsWorker>> | null = null;
+  let draftTimer: NodeJS.Timeout | undefined;
   let shuttingDown = false;
   const shutdown = async (signal: string) => {
     if (shuttingDown) return;
     shuttingDown = true;
     state.shuttingDown = true;
+    clearInterval(draftTimer);
     log.info("worker:shutdown", { signal, workerId });
     // Force exit if something refuses to close: the deadline for jobs plus room to hand them back.
     setTimeout(() => process.exit(1), config.LEITAI_WORKER_SHUTDOWN_MS + 10_000).unref();
@@ -74,6 +80,11 @@ async function main() {
   // With a supervised runtime, wait for it before sizing concurrency from it.
   if (runtime) await runtime.waitHealthy(RUNTIME_START_TIMEOUT_MS);
   await pool.start();
+  if (runtime) {
+    // Drafts set in the admin's model settings reach the runtime within one refresh.
+    const drafts = new RuntimeDraftSync({ runtime, pool, ...runtimeTarget, drainMs: config.LEITAI_WORKER_SHUTDOWN_MS, healthyTimeoutMs: RUNTIME_START_TIMEOUT_MS });
+    draftTimer = setInterval(() => void drafts.sync().catch((e) => log.warn("runtime:drafts", e)), config.LEITAI_WORKER_REFRESH_MS);
+  }
   // Rating recomputes (scheduled after votes, or by an admin) run in the worker process too.
   ratings = startRatingsWorker();
   state.ready = true;

@@ -5,7 +5,7 @@ import { db } from "../lib/db";
 import { log } from "../lib/log";
 import { CANCEL_CHANNEL, HEARTBEAT, modelQueueName, PREGEN_QUEUE, type GenerationJob, type PregenJob } from "../lib/pipeline/contracts";
 import type { EngineTimeouts } from "../lib/pipeline/engine-client";
-import { runtimeUrlOf } from "../lib/pipeline/engine-target";
+import { normaliseRuntimeUrl, runtimeUrlOf } from "../lib/pipeline/engine-target";
 import { removeHeartbeat, writeHeartbeat } from "../lib/pipeline/health";
 import { PipelineMetrics, type JobCountsByModel } from "../lib/pipeline/metrics";
 import { fanOutPregen } from "../lib/pipeline/pregen";
@@ -33,7 +33,7 @@ export type PoolOptions = {
   heartbeatMs?: number;
 };
 
-type Served = { model: Model; worker: Worker<GenerationJob>; concurrency: number; inFlight: number; lastError: string | null };
+type Served = { model: Model; worker: Worker<GenerationJob>; concurrency: number; inFlight: Set<string>; lastError: string | null };
 
 const JOB_STATES = ["waiting", "prioritized", "delayed", "active", "completed", "failed"] as const;
 
@@ -66,6 +66,8 @@ export class GenerationWorkers {
   private timers: NodeJS.Timeout[] = [];
   private closing = false;
   private refreshing: Promise<void> = Promise.resolve();
+  /** Runtimes being restarted: models added meanwhile start paused too. */
+  private readonly paused = new Set<string>();
   readonly context: GenerationContext;
 
   constructor(private readonly options: PoolOptions) {
@@ -137,8 +139,9 @@ export class GenerationWorkers {
       const concurrency = (await engineBatchSize(model))
         ?? (model.kind === "local" ? this.options.localConcurrency : undefined)
         ?? this.options.defaultConcurrency;
-      const served: Served = { model, worker: undefined as unknown as Worker<GenerationJob>, concurrency, inFlight: 0, lastError: null };
+      const served: Served = { model, worker: undefined as unknown as Worker<GenerationJob>, concurrency, inFlight: new Set(), lastError: null };
       served.worker = this.consume(served);
+      if (this.paused.has(runtimeUrlOf(model) ?? "")) await served.worker.pause(true);
       this.served.set(model.id, served);
       log.info("worker:model-added", { model: model.slug, concurrency });
     }
@@ -146,11 +149,11 @@ export class GenerationWorkers {
 
   private consume(served: Served): Worker<GenerationJob> {
     const handle = async (job: Job<GenerationJob>) => {
-      served.inFlight += 1;
+      served.inFlight.add(job.data.generationId);
       try {
         return await processGeneration(job, this.context);
       } finally {
-        served.inFlight -= 1;
+        served.inFlight.delete(job.data.generationId);
       }
     };
     const worker = new Worker<GenerationJob>(modelQueueName(served.model.id), handle, {
@@ -178,6 +181,27 @@ export class GenerationWorkers {
     await markFailed(this.commands, job.data.generationId, error.message || "the generation failed");
   }
 
+  /**
+   * Before the runtime at `runtimeUrl` restarts: its models take no new jobs, running ones get
+   * `deadlineMs` to finish, then are aborted and go back to the queue. Undone by resumeRuntime().
+   */
+  async drainRuntime(runtimeUrl: string, deadlineMs: number): Promise<void> {
+    const base = normaliseRuntimeUrl(runtimeUrl);
+    const on = [...this.served.values()].filter((s) => runtimeUrlOf(s.model) === base);
+    this.paused.add(base);
+    await Promise.all(on.map((s) => s.worker.pause(true)));
+    const deadline = Date.now() + deadlineMs;
+    while (on.some((s) => s.inFlight.size > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    for (const s of on) for (const id of s.inFlight) this.abort(id, "shutdown");
+    while (on.some((s) => s.inFlight.size > 0)) await new Promise((r) => setTimeout(r, 50));
+  }
+
+  async resumeRuntime(runtimeUrl: string): Promise<void> {
+    const base = normaliseRuntimeUrl(runtimeUrl);
+    this.paused.delete(base);
+    await Promise.all([...this.served.values()].filter((s) => runtimeUrlOf(s.model) === base).map((s) => s.worker.resume()));
+  }
+
   async heartbeat(now = Date.now()): Promise<void> {
     for (const [modelId, served] of this.served) {
       const counts = await generationQueue(modelId).getJobCounts("waiting", "prioritized", "delayed");
@@ -186,7 +210,7 @@ export class GenerationWorkers {
         modelId,
         lastSeen: now,
         queueDepth: (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.delayed ?? 0),
-        running: served.inFlight,
+        running: served.inFlight.size,
         tokensPerSecond: this.metrics.tokensPerSecond(served.model.slug, now),
         lastError: served.lastError,
       });

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import { log } from "../lib/log";
+import { draftArgs, sameDrafts, type RuntimeDraft } from "../lib/models/drafts";
 
 // Starts the gpu-runtime for `local` models and keeps it up: restarts it with backoff when it
 // dies, and tells whoever waits when /health answers.
@@ -12,6 +13,8 @@ export type RuntimeSupervisorOptions = {
   url: string;
   python: string;
   extraArgs?: string[];
+  /** Speculative drafts from the admin's model settings; restart() changes them. */
+  drafts?: RuntimeDraft[];
   /** The gpu-runtime folder; the runtime runs there so `-m leitai_runtime` finds the package. */
   packageDir: string;
   minBackoffMs?: number;
@@ -46,12 +49,15 @@ export function maxNumSeqsOf(args: string[]): number | undefined {
 export class RuntimeSupervisor {
   private child: ChildProcess | null = null;
   private stopping = false;
+  private restarting = false;
   private backoffMs: number;
   private restartTimer: NodeJS.Timeout | undefined;
+  private drafts: RuntimeDraft[];
   restarts = 0;
 
   constructor(private readonly options: RuntimeSupervisorOptions) {
     this.backoffMs = options.minBackoffMs ?? 1000;
+    this.drafts = options.drafts ?? [];
   }
 
   get pid(): number | undefined {
@@ -63,18 +69,18 @@ export class RuntimeSupervisor {
     const url = new URL(this.options.url);
     const args = ["-m", "leitai_runtime"];
     for (const m of this.options.models) args.push("--model", `${m.name}=${path.resolve(m.path)}`);
-    args.push("--host", url.hostname, "--port", url.port || "80", ...(this.options.extraArgs ?? []));
+    args.push("--host", url.hostname, "--port", url.port || "80", ...draftArgs(this.drafts), ...(this.options.extraArgs ?? []));
     const child = spawn(path.resolve(this.options.python), args, {
       cwd: path.resolve(this.options.packageDir),
       stdio: ["ignore", this.options.stdio ?? "inherit", this.options.stdio ?? "inherit"],
     });
     this.child = child;
     const startedAt = Date.now();
-    log.info("runtime:start", { pid: child.pid, models: this.options.models.map((m) => m.name) });
+    log.info("runtime:start", { pid: child.pid, models: this.options.models.map((m) => m.name), drafts: this.drafts });
     child.on("error", (error) => log.error("runtime:spawn", error));
     child.on("exit", (code, signal) => {
       this.child = null;
-      if (this.stopping) return;
+      if (this.stopping || this.restarting) return;
       // A runtime that stayed up a while gets a fresh, short backoff.
       if (Date.now() - startedAt > 60_000) this.backoffMs = this.options.minBackoffMs ?? 1000;
       log.warn("runtime:exit", { code, signal, restartInMs: this.backoffMs });
@@ -107,6 +113,32 @@ export class RuntimeSupervisor {
   async stop(timeoutMs = 10_000): Promise<void> {
     this.stopping = true;
     clearTimeout(this.restartTimer);
+    await this.terminate(timeoutMs);
+  }
+
+  /** Stops the runtime and starts it again with these drafts (the caller drains it first). */
+  async restart(drafts: RuntimeDraft[], timeoutMs = 10_000): Promise<void> {
+    if (this.stopping) return;
+    this.restarting = true; // the exit handler must not schedule a restart of its own
+    clearTimeout(this.restartTimer);
+    try {
+      await this.terminate(timeoutMs);
+    } finally {
+      this.restarting = false;
+    }
+    if (this.stopping) return; // stop() came meanwhile
+    this.drafts = drafts;
+    this.backoffMs = this.options.minBackoffMs ?? 1000;
+    this.restarts += 1;
+    this.start();
+  }
+
+  /** Whether a restart would change what the runtime runs. */
+  differsFrom(drafts: RuntimeDraft[]): boolean {
+    return !sameDrafts(this.drafts, drafts);
+  }
+
+  private async terminate(timeoutMs: number): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null) return;
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));

@@ -43,8 +43,10 @@ def model_specs(models: list[str], served_names: list[str]) -> list[tuple[str, P
     return specs
 
 
-def draft_specs(drafts: list[str], num_tokens: list[str], names: list[str]) -> dict[str, tuple[Path, SpeculativeConfig]]:
-    """--draft NAME=PATH and --num-speculative-tokens [NAME=]K values -> {model id: (draft path, settings)}."""
+def draft_specs(drafts: list[str], num_tokens: list[str], names: list[str],
+                missing_ok: bool = False) -> dict[str, tuple[Path, SpeculativeConfig]]:
+    """--draft NAME=PATH and --num-speculative-tokens [NAME=]K values -> {model id: (draft path, settings)}.
+    `missing_ok` leaves a path that does not exist to the loader (--on-draft-error serve)."""
     paths: dict[str, Path] = {}
     for spec in drafts:
         name, sep, path = spec.partition("=")
@@ -54,7 +56,7 @@ def draft_specs(drafts: list[str], num_tokens: list[str], names: list[str]) -> d
             raise SystemExit(f"--draft {spec}: no served model is called {name!r}; served: {', '.join(names)}")
         if name in paths:
             raise SystemExit(f"--draft: model {name!r} has two drafts")
-        if not Path(path).exists():
+        if not missing_ok and not Path(path).exists():
             raise SystemExit(f"--draft {spec}: {path} does not exist")
         paths[name] = Path(path)
     default = SpeculativeConfig().num_speculative_tokens
@@ -132,6 +134,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--num-speculative-tokens", action="append", default=[], metavar="[NAME=]K",
                    help=f"tokens a draft proposes per step (default {SpeculativeConfig().num_speculative_tokens}); "
                         "NAME=K for one model; repeatable")
+    p.add_argument("--on-draft-error", choices=["exit", "serve"], default="exit",
+                   help="a draft that cannot be loaded or used: exit (default), or serve the model without it and "
+                        "say why in /v1/models (for a supervisor applying drafts an admin set)")
     p.add_argument("--log-level", default="info")
     return p
 
@@ -155,15 +160,18 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"invalid engine setting: {err}") from None
     served = []
     specs = model_specs(args.model, args.served_name)
-    drafts = draft_specs(args.draft, args.num_speculative_tokens, [n for n, _ in specs])
+    serve_without_draft = args.on_draft_error == "serve"
+    drafts = draft_specs(args.draft, args.num_speculative_tokens, [n for n, _ in specs], serve_without_draft)
     for name, path in specs:
         meta = leitai_meta(path)
         logging.info("loading %s from %s", name, path)
         draft_path, speculative = drafts.get(name, (None, None))
         try:
-            engine = LLMEngine.from_path(path, config, draft_path, speculative)
+            engine = LLMEngine.from_path(path, config, draft_path, speculative, serve_without_draft)
         except DraftError as err:
             raise SystemExit(f"--draft {name}={draft_path}: {err}") from None
+        if engine.draft_error:
+            logging.error("%s: serving without its draft %s: %s", name, draft_path, engine.draft_error)
         template = chat_template_for(meta, name, args.chat_template, engine.chat_template)
         runner = engine.runner
         chosen = getattr(runner.backend, "configs", {})

@@ -27,12 +27,20 @@ import torch
 
 from .block_manager import BlockManager
 from .config import ConfigError, EngineConfig, ModelConfig, SpeculativeConfig
+from .loader.common import CheckpointError
 from .memory import kv_bytes_per_block
 from .model_runner import ModelRunner
 from .rope import dynamic_alpha
 from .scheduler import QueueFullError, ScheduledBatch, Scheduler
 from .sequence import FinishReason, InvalidParamsError, SamplingParams, Sequence
-from .speculative import DraftModel, SpeculativeStats, Speculator, check_tokenizers, draft_model_config
+from .speculative import (
+    DraftError,
+    DraftModel,
+    SpeculativeStats,
+    Speculator,
+    check_tokenizers,
+    draft_model_config,
+)
 from .text_output import TextStream
 from .tokenizer import Tokenizer
 
@@ -78,6 +86,24 @@ class EngineStats:
     speculative: SpeculativeStats | None = None  # a model served with a draft
 
 
+def load_draft(source: Path, tokenizer: Tokenizer | None, config: EngineConfig,
+               speculative: SpeculativeConfig) -> DraftModel:
+    """A draft checkpoint on the target's dtype and device, refused (DraftError) unless it loads and
+    shares the tokenizer."""
+    from .loader import load_checkpoint
+
+    name = source.stem if source.is_file() else source.name
+    if not source.exists():
+        raise DraftError(f"draft {name!r}: {source} does not exist")
+    try:
+        # Loaded before the target's KV pool is sized, so the pool leaves room for its weights.
+        ckpt = load_checkpoint(source, dtype=config.torch_dtype, device=config.device)
+    except (CheckpointError, OSError) as err:
+        raise DraftError(f"draft {name!r}: {err}") from err
+    check_tokenizers(tokenizer, ckpt.tokenizer, name)
+    return DraftModel(ckpt.hf_config, ckpt.state_dict, speculative, name)
+
+
 class LLMEngine:
     def __init__(self, hf_config: dict[str, Any], state_dict: dict[str, torch.Tensor], config: EngineConfig,
                  tokenizer: Tokenizer | None = None, chat_template: str | None = None,
@@ -91,6 +117,7 @@ class LLMEngine:
         self.config = config
         self.tokenizer = tokenizer
         self.chat_template = chat_template  # the checkpoint's own Jinja template, if any
+        self.draft_error: str | None = None  # why a configured draft is not used (from_path)
         self.max_model_len = config.max_model_len or self.model_config.context_limit
         if config.max_model_len is None and config.num_kv_blocks is not None:
             # Not asked for explicitly: shrink the context to what the KV pool can hold.
@@ -118,24 +145,28 @@ class LLMEngine:
 
     @classmethod
     def from_path(cls, path: str | Path, config: EngineConfig, draft_path: str | Path | None = None,
-                  speculative: SpeculativeConfig | None = None) -> LLMEngine:
+                  speculative: SpeculativeConfig | None = None, serve_without_draft: bool = False) -> LLMEngine:
         """Load a checkpoint, and `draft_path`'s as its speculative draft (raises ConfigError when
-        the two do not share a tokenizer)."""
+        the two do not share a tokenizer). With `serve_without_draft`, a draft that cannot be
+        loaded or used is left out instead, and `draft_error` says why."""
         from .loader import load_checkpoint
 
         # Straight to the serving dtype and device: no float32 copy of a 7B model in host memory.
         ckpt = load_checkpoint(Path(path), dtype=config.torch_dtype, device=config.device)
-        draft = None
+        draft, draft_error = None, None
         if draft_path is not None:
-            source = Path(draft_path)
-            name = source.stem if source.is_file() else source.name
-            # Loaded before the target's KV pool is sized, so the pool leaves room for its weights.
-            draft_ckpt = load_checkpoint(source, dtype=config.torch_dtype, device=config.device)
-            check_tokenizers(ckpt.tokenizer, draft_ckpt.tokenizer, name)
-            draft = DraftModel(draft_ckpt.hf_config, draft_ckpt.state_dict, speculative or SpeculativeConfig(), name)
+            try:
+                draft = load_draft(Path(draft_path), ckpt.tokenizer, config, speculative or SpeculativeConfig())
+                draft_model_config(ModelConfig.from_hf(ckpt.hf_config), draft)  # a misfit fails here, not mid-build
+            except DraftError as err:
+                if not serve_without_draft:
+                    raise
+                draft, draft_error = None, str(err)
         elif speculative is not None:
             raise ConfigError("speculative settings need a draft model")
-        return cls(ckpt.hf_config, ckpt.state_dict, config, ckpt.tokenizer, ckpt.chat_template, draft)
+        engine = cls(ckpt.hf_config, ckpt.state_dict, config, ckpt.tokenizer, ckpt.chat_template, draft)
+        engine.draft_error = draft_error
+        return engine
 
     # -- requests -------------------------------------------------------------------------
 

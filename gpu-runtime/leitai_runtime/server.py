@@ -218,6 +218,8 @@ def create_app(models: list[ServedModel]) -> FastAPI:
             card["speculative"] = {"draft": s.draft, "num_speculative_tokens": s.num_speculative_tokens,
                                    "active": s.active, "acceptance_rate": s.acceptance_rate,
                                    "tokens_per_step": s.tokens_per_step}
+        elif m.engine.draft_error is not None:
+            card["speculative"] = {"active": False, "error": m.engine.draft_error}
         return card
 
     @app.get("/v1/models")

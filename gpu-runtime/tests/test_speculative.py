@@ -593,3 +593,34 @@ def test_a_draft_over_another_vocabulary_is_refused(target):
     other = DraftModel({**target.config.to_dict(), "vocab_size": 321}, {}, ALWAYS, "odd")
     with pytest.raises(DraftError, match="draft 'odd' has vocab_size 321, the target 320"):
         speculative_engine(target, other)
+
+
+def test_serve_without_draft_leaves_a_bad_draft_out_and_says_why(demo_dirs, tmp_path):
+    target_dir, draft_dir = demo_dirs
+    config = EngineConfig(block_size=16, num_kv_blocks=64)
+    other = write_demo_model(tmp_path / "other", seed=1, name="other", vocab_size=1000)
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "config.json").write_text("{}")
+    cases = {"missing": (tmp_path / "missing", "does not exist"), "vocab": (other, "tokenizer has 1000 tokens"),
+             "broken": (broken, "draft 'broken': ")}
+    engines = {}
+    for name, (path, message) in cases.items():
+        engine = LLMEngine.from_path(target_dir, config, path, ALWAYS, serve_without_draft=True)
+        assert engine.speculator is None and engine.draft_error is not None and message in engine.draft_error
+        engines[name] = engine
+    # without the flag each is an error, which the command line turns into its message
+    for path, message in cases.values():
+        with pytest.raises(DraftError, match=re.escape(message)):
+            LLMEngine.from_path(target_dir, config, path, ALWAYS)
+    good = LLMEngine.from_path(target_dir, config, draft_dir, ALWAYS, serve_without_draft=True)
+    assert good.speculator is not None and good.draft_error is None
+    plain = LLMEngine.from_path(target_dir, config)
+    prompt = [1, 5, 9, 13]
+    assert engines["missing"].generate([prompt], greedy(12)) == plain.generate([prompt], greedy(12))
+    app = create_app([ServedModel(name, engine, "plain") for name, engine in engines.items()])
+    with ServerThread(app) as srv, httpx.Client(base_url=srv.url, timeout=30) as client:
+        cards = {m["id"]: m["speculative"] for m in client.get("/v1/models").json()["data"]}
+    assert cards["vocab"] == {"active": False, "error": engines["vocab"].draft_error}
+    assert "does not exist" in cards["missing"]["error"]
+    assert draft_specs(["a=/nonexistent/draft"], [], ["a"], missing_ok=True)["a"][0] == Path("/nonexistent/draft")

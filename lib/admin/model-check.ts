@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { env } from "../env";
+import { normaliseRuntimeUrl } from "../pipeline/engine-target";
 import { runtimeChatTemplateOf, type LocalEngine, type OpenAIEngine } from "../models/engine";
 
 // Reachability checks run when a model is saved or enabled. A model whose check fails is
@@ -42,7 +43,7 @@ export async function checkOpenAIModel({ engine, apiKey }: { engine: OpenAIEngin
   }
 }
 
-function isThisMachine(url: string): boolean {
+export function isThisMachine(url: string): boolean {
   const host = new URL(url).hostname;
   return host === "localhost" || host === "127.0.0.1" || host === "::1" || host === "[::1]";
 }
@@ -85,7 +86,7 @@ async function checkServedModel(runtime: string, served: string, engine: LocalEn
 }
 
 export async function checkLocalModel({ engine, slug }: { engine: LocalEngine; slug: string }): Promise<ModelCheck> {
-  const runtime = (engine.runtimeUrl ?? env().LEITAI_RUNTIME_URL).replace(/\/+$/, "").replace(/\/v1$/, "");
+  const runtime = normaliseRuntimeUrl(engine.runtimeUrl ?? env().LEITAI_RUNTIME_URL);
   const served = engine.servedName ?? slug;
   const url = joinUrl(runtime, "v1/models");
   let runtimeNote: string;

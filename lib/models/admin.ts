@@ -1,9 +1,11 @@
+import { existsSync } from "node:fs";
 import type { Model, ModelStatus, Prisma } from "@prisma/client";
 import { z } from "zod";
-import { checkLocalModel, checkOpenAIModel, type ModelCheck } from "../admin/model-check";
+import { checkLocalModel, checkOpenAIModel, isThisMachine, type ModelCheck } from "../admin/model-check";
 import { recordAudit } from "../audit";
 import { db } from "../db";
 import { AppError, errors } from "../errors";
+import { runtimeUrlOf } from "../pipeline/engine-target";
 import { decryptSecret, encryptSecret } from "../secrets";
 import { generationDefaultsSchema, localEngineSchema, openaiEngineSchema } from "./engine";
 
@@ -91,6 +93,32 @@ async function assertSlugFree(slug: string, exceptId?: string) {
   if (other && other.id !== exceptId) throw new AppError("conflict:model_slug", `The slug "${slug}" is taken.`, { field: "slug" });
 }
 
+/**
+ * A draft must exist where the runtime can read it (checked when the runtime is on this
+ * machine), and a served model runs one draft: another row of it may not set a different one.
+ */
+async function assertDraftUsable(input: ModelInput, exceptId?: string) {
+  if (input.kind !== "local" || !input.engine.draftPath) return;
+  const { draftPath, numSpeculativeTokens } = input.engine;
+  const runtime = runtimeUrlOf(input)!;
+  if (isThisMachine(runtime) && !existsSync(draftPath)) {
+    throw errors.badRequest("model_draft", `The draft ${draftPath} does not exist on this machine, where the runtime at ${runtime} runs.`, "engine.draftPath");
+  }
+  const served = input.engine.servedName ?? input.slug;
+  const others = await db.model.findMany({ where: { kind: "local", status: { not: "retired" }, ...(exceptId ? { id: { not: exceptId } } : {}) } });
+  for (const other of others) {
+    const engine = localEngineSchema.safeParse(other.engine);
+    if (!engine.success || !engine.data.draftPath || runtimeUrlOf(other) !== runtime || (engine.data.servedName ?? other.slug) !== served) continue;
+    if (engine.data.draftPath !== draftPath || engine.data.numSpeculativeTokens !== numSpeculativeTokens) {
+      throw new AppError(
+        "conflict:model_draft",
+        `${other.slug} serves ${served} on the same runtime with the draft ${engine.data.draftPath} (${engine.data.numSpeculativeTokens} tokens per step); a served model runs one draft, so set the same one or none.`,
+        { field: "engine.draftPath" },
+      );
+    }
+  }
+}
+
 function checkModel(input: ModelInput, apiKey: string | null): Promise<ModelCheck> {
   return input.kind === "local"
     ? checkLocalModel({ engine: input.engine, slug: input.slug })
@@ -116,6 +144,7 @@ export type SavedModel = { model: AdminModel; check: ModelCheck };
 
 export async function createModel({ input, actorId }: { input: ModelInput; actorId: string }): Promise<SavedModel> {
   await assertSlugFree(input.slug);
+  await assertDraftUsable(input);
   const apiKey = input.kind === "openai" && input.apiKey ? input.apiKey : null;
   const check = await checkModel(input, apiKey);
   const row = await db.$transaction(async (tx) => {
@@ -135,6 +164,7 @@ export async function updateModel({ id, input, actorId }: { id: string; input: M
     if ((await battlesOf(id)) > 0) throw new AppError("conflict:model_slug", "The slug cannot change once the model has battles.", { field: "slug" });
     await assertSlugFree(input.slug, id);
   }
+  await assertDraftUsable(input, id);
   let apiKeyEncrypted: string | null = before.apiKeyEncrypted;
   let apiKey: string | null = null;
   if (input.kind !== "openai" || input.clearApiKey) apiKeyEncrypted = null;

@@ -11,6 +11,8 @@ import { DEFAULT_GENERATION_PARAMS, type GenerationParams } from "../pipeline/co
  */
 export const chatTemplates = ["auto", "model", "alpaca2", "llama2-chat", "plain", "custom"] as const;
 const CHAT_TEMPLATE_JINJA_MAX_CHARS = 20_000;
+/** The runtime's MAX_SPECULATIVE_TOKENS. */
+export const MAX_SPECULATIVE_TOKENS = 16;
 
 export const localEngineSchema = z
   .object({
@@ -30,6 +32,18 @@ export const localEngineSchema = z
     runtimeUrl: z.url().nullable().default(null),
     /** The name the runtime serves it under; null means the model's slug. Several models may share one. */
     servedName: z.string().min(1).nullable().default(null),
+    /**
+     * A draft checkpoint (same tokenizer, far fewer parameters) for speculative decoding, on the
+     * runtime's machine; a worker that supervises the runtime restarts it with the draft.
+     */
+    draftPath: z.string().trim().min(1).max(1000).nullable().default(null),
+    /** Tokens the draft proposes per step (the runtime's limit is 16). */
+    numSpeculativeTokens: z
+      .number()
+      .int("tokens per step must be a whole number")
+      .min(1, "tokens per step must be ≥ 1")
+      .max(MAX_SPECULATIVE_TOKENS, `tokens per step must be ≤ ${MAX_SPECULATIVE_TOKENS}`)
+      .default(4),
   })
   .superRefine((engine, ctx) => {
     if (engine.chatTemplate !== "custom") return;

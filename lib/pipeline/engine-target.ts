@@ -49,10 +49,14 @@ export function engineMessagesOf(model: EngineModel, messages: ChatMessage[]): C
   return systemPrompt ? [{ role: "system", content: systemPrompt }, ...messages] : messages;
 }
 
+/** A runtime base URL without a trailing slash or /v1, so two spellings of one runtime compare equal. */
+export function normaliseRuntimeUrl(url: string): string {
+  return url.replace(/\/+$/, "").replace(/\/v1$/, "");
+}
+
 /** The runtime base (without /v1) for health checks and metrics of a local model. */
-export function runtimeUrlOf(model: EngineModel): string | null {
+export function runtimeUrlOf(model: Pick<Model, "kind" | "engine">): string | null {
   if (model.kind !== "local") return null;
   const parsed = localEngineSchema.safeParse(model.engine);
-  const url = (parsed.success ? parsed.data.runtimeUrl : null) ?? env().LEITAI_RUNTIME_URL;
-  return url.replace(/\/+$/, "").replace(/\/v1$/, "");
+  return normaliseRuntimeUrl((parsed.success ? parsed.data.runtimeUrl : null) ?? env().LEITAI_RUNTIME_URL);
 }

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
@@ -117,6 +117,36 @@ test("chat template: custom needs Jinja (a field error that keeps the form); the
   await expect(page.getByTestId("model-check")).toContainText("accepts its chat template");
   await page.getByTestId("model-enable").click();
   await expect(page.getByTestId("model-status")).toHaveText("active");
+});
+
+test("speculative draft: a path that does not exist is a field error that keeps the form; the saved one is shown beside the runtime's view", async ({ page }) => {
+  const slug = `e2e-draft-${run}`;
+  await page.goto("/admin/models/new");
+  await page.getByTestId("model-displayName").fill(`Drafted ${slug}`);
+  await page.getByTestId("model-slug").fill(slug);
+  await page.getByTestId("model-path").fill("/models/alpaca-7b");
+  // A served name this runtime does not serve: the worker leaves the runtime alone.
+  await page.getByTestId("model-runtimeUrl").fill(runtimeUrl);
+  await page.getByTestId("model-servedName").fill(`not-served-${run}`);
+  await page.getByTestId("model-draftPath").fill(`/nonexistent/draft-${run}`);
+  await page.getByTestId("model-numSpeculativeTokens").fill("3");
+  await page.getByTestId("model-save").click();
+  await expect(page.getByTestId("model-error-draftPath")).toContainText("does not exist on this machine");
+  await expect(page).toHaveURL(/\/admin\/models\/new$/);
+  await expect(page.getByTestId("model-displayName")).toHaveValue(`Drafted ${slug}`);
+  await expect(page.getByTestId("model-numSpeculativeTokens")).toHaveValue("3");
+  expect(await db.model.count({ where: { slug } })).toBe(0);
+
+  const draft = mkdtempSync(path.join(tmpdir(), "leitai-e2e-draft-"));
+  await page.getByTestId("model-draftPath").fill(draft);
+  await page.getByTestId("model-save").click();
+  await expect(page).toHaveURL(/\/admin\/models\/[a-z0-9]+/);
+  await expect(page.getByTestId("model-draft-status")).toHaveAttribute("data-state", "unknown");
+  await expect(page.getByTestId("model-draft-status")).toContainText(`${draft} · 3 tokens per step`);
+  await expect(page.getByTestId("model-draftPath")).toHaveValue(draft);
+  await expect(page.getByTestId("model-numSpeculativeTokens")).toHaveValue("3");
+  expect((await db.model.findUniqueOrThrow({ where: { slug } })).engine).toMatchObject({ draftPath: draft, numSpeculativeTokens: 3 });
+  await db.model.update({ where: { slug }, data: { status: "retired" } });
 });
 
 test("import a 500-row CSV: the dry run shows 3 planted errors; fixed, it imports", async ({ page }) => {

@@ -1,7 +1,11 @@
 import { randomBytes } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { draftStatusOf } from "@/lib/admin/model-draft";
 import { db } from "@/lib/db";
 import { decryptSecret } from "@/lib/secrets";
 import type { Client } from "./support/http";
@@ -208,6 +212,45 @@ describe("admin models", () => {
     expect(renamed.body.error.field).toBe("slug");
     const list = await call("/api/admin/models");
     expect(list.body.models.find((m: { id: string }) => m.id === id)).toMatchObject({ battles: 1, apiKey: "set" });
+  });
+
+  it("a draft must exist on the runtime's machine, one served model runs one draft, and the page compares it with the runtime's", async () => {
+    const draftDir = mkdtempSync(path.join(tmpdir(), "leitai-draft-"));
+    const otherDraft = mkdtempSync(path.join(tmpdir(), "leitai-draft-"));
+    const local = (slug: string, engine: Record<string, unknown>) => ({
+      kind: "local", slug, displayName: `Drafted ${slug}`,
+      engine: { path: "/models/7b.gguf", runtimeUrl: `${engineUrl}/rt`, servedName: `served-${run}`, ...engine },
+    });
+    const missing = await call("/api/admin/models", { method: "POST", body: local(`draft-a-${run}`, { draftPath: `/nonexistent/draft-${run}` }) });
+    expect(missing.status).toBe(400);
+    expect(missing.body.error).toMatchObject({ code: "bad_request:model_draft", field: "engine.draftPath" });
+    expect(missing.body.error.message).toContain("does not exist on this machine");
+    const tooMany = await call("/api/admin/models", { method: "POST", body: local(`draft-a-${run}`, { draftPath: draftDir, numSpeculativeTokens: 17 }) });
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body.error.field).toBe("engine.numSpeculativeTokens");
+    expect(await db.model.count({ where: { slug: `draft-a-${run}` } })).toBe(0);
+
+    const created = await call("/api/admin/models", { method: "POST", body: local(`draft-a-${run}`, { draftPath: draftDir, numSpeculativeTokens: 3 }) });
+    expect(created.status).toBe(201);
+    expect(created.body.model.engine).toMatchObject({ draftPath: draftDir, numSpeculativeTokens: 3 });
+    // Another row of the same served model may set the same draft or none, not another one.
+    const clash = await call("/api/admin/models", { method: "POST", body: local(`draft-b-${run}`, { draftPath: otherDraft, numSpeculativeTokens: 3 }) });
+    expect(clash.status).toBe(409);
+    expect(clash.body.error).toMatchObject({ code: "conflict:model_draft", field: "engine.draftPath" });
+    expect(clash.body.error.message).toContain(`draft-a-${run} serves served-${run}`);
+    expect((await call("/api/admin/models", { method: "POST", body: local(`draft-b-${run}`, { draftPath: draftDir, numSpeculativeTokens: 3 }) })).status).toBe(201);
+    expect((await call("/api/admin/models", { method: "POST", body: local(`draft-c-${run}`, {}) })).status).toBe(201);
+    // Editing one row to another draft clashes with the row that shares the served model.
+    const edited = await call(`/api/admin/models/${created.body.model.id}`, { method: "PUT", body: local(`draft-a-${run}`, { draftPath: otherDraft, numSpeculativeTokens: 3 }) });
+    expect(edited.status).toBe(409); // draft-b still sets draftDir
+    expect(edited.body.error.message).toContain(`draft-b-${run}`);
+
+    // This fake runtime lists the served model without speculation: the page says it is not applied yet.
+    const row = await db.model.findUniqueOrThrow({ where: { id: created.body.model.id } });
+    const status = await draftStatusOf(row);
+    expect(status).toMatchObject({ state: "pending", configured: { path: draftDir, numSpeculativeTokens: 3 } });
+    expect(status?.message).toContain(`--draft served-${run}=PATH`);
+    expect(await draftStatusOf(await db.model.findFirstOrThrow({ where: { slug: `draft-c-${run}` } }))).toBeNull();
   });
 
   it("the API key appears in no admin response and no audit entry", async () => {

@@ -4,6 +4,7 @@ import { ModelForm } from "@/components/admin/model-form";
 import { ModelTest } from "@/components/admin/model-test";
 import { DEFAULT_TEST_PROMPT } from "@/lib/admin/model-test";
 import { requireAdminPage } from "@/lib/auth/session";
+import { draftStatusOf } from "@/lib/admin/model-draft";
 import { findAdminModel } from "@/lib/models/admin";
 
 export const dynamic = "force-dynamic";
@@ -13,6 +14,7 @@ export default async function EditModelPage({ params }: { params: Promise<{ id: 
   await requireAdminPage(`/admin/models/${id}`);
   const model = await findAdminModel({ id });
   if (!model) notFound();
+  const draft = await draftStatusOf(model);
   return (
     <div>
       <h1 data-testid="model-title">{model.displayName} <span className={`badge ${model.status}`} data-testid="model-status">{model.status}</span></h1>
@@ -27,6 +29,22 @@ export default async function EditModelPage({ params }: { params: Promise<{ id: 
         {model.status !== "retired" && <ActionButton url={`/api/admin/models/${id}/status`} body={{ status: "retired" }} label="退役 Retire" confirm="Retire this model?" testId="model-retire" />}
         <span className="muted small">{model.battles} battles · Elo {Math.round(model.elo)}</span>
       </div>
+      {model.kind === "local" && (
+        <section data-testid="model-draft">
+          <h2>推测解码 Speculative decoding</h2>
+          {draft ? (
+            <p className={`notice ${draft.state === "running" ? "ok" : draft.state === "failed" ? "bad" : ""}`} data-testid="model-draft-status" data-state={draft.state}>
+              {draft.configured && <>草稿 Draft {draft.configured.path} · {draft.configured.numSpeculativeTokens} tokens per step — </>}
+              {draft.message}
+              {draft.acceptanceRate != null && <> · 接受率 acceptance {Math.round(draft.acceptanceRate * 100)} %</>}
+              {draft.tokensPerStep !== undefined && <> · {draft.tokensPerStep.toFixed(2)} tokens per step</>}
+              {draft.active === false && <> · 当前为普通解码 plain decoding now (speculation does not pay at this load)</>}
+            </p>
+          ) : (
+            <p className="muted small" data-testid="model-draft-status" data-state="none">未设置草稿 No draft: plain decoding. Set one below (a small model with the same tokenizer).</p>
+          )}
+        </section>
+      )}
       <ModelTest modelId={id} defaultPrompt={DEFAULT_TEST_PROMPT} active={model.status === "active"} />
       <h2>编辑 Edit</h2>
       <ModelForm initial={{ ...model, hasBattles: model.battles > 0, kind: model.kind }} />
