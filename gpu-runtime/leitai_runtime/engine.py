@@ -100,6 +100,9 @@ def load_draft(source: Path, tokenizer: Tokenizer | None, config: EngineConfig,
         ckpt = load_checkpoint(source, dtype=config.torch_dtype, device=config.device)
     except (CheckpointError, OSError) as err:
         raise DraftError(f"draft {name!r}: {err}") from err
+    except torch.OutOfMemoryError as err:
+        torch.cuda.empty_cache()  # what it had loaded is garbage now; the target still needs its KV pool
+        raise DraftError(f"draft {name!r} does not fit in device memory beside its target") from err
     check_tokenizers(tokenizer, ckpt.tokenizer, name)
     return DraftModel(ckpt.hf_config, ckpt.state_dict, speculative, name)
 

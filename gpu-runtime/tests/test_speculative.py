@@ -624,3 +624,21 @@ def test_serve_without_draft_leaves_a_bad_draft_out_and_says_why(demo_dirs, tmp_
     assert cards["vocab"] == {"active": False, "error": engines["vocab"].draft_error}
     assert "does not exist" in cards["missing"]["error"]
     assert draft_specs(["a=/nonexistent/draft"], [], ["a"], missing_ok=True)["a"][0] == Path("/nonexistent/draft")
+
+
+def test_a_draft_too_large_for_the_device_is_a_draft_error(demo_dirs, monkeypatch):
+    """On a GPU a draft that does not fit raises torch.OutOfMemoryError while loading; the
+    target must still be served (--on-draft-error serve), so it becomes a DraftError too."""
+    import leitai_runtime.loader as loader
+
+    target_dir, draft_dir = demo_dirs
+    real = loader.load_checkpoint
+
+    def load(path, **kwargs):
+        if Path(path) == Path(draft_dir):
+            raise torch.OutOfMemoryError("CUDA out of memory")
+        return real(path, **kwargs)
+
+    monkeypatch.setattr(loader, "load_checkpoint", load)
+    engine = LLMEngine.from_path(target_dir, EngineConfig(num_kv_blocks=64), draft_dir, ALWAYS, serve_without_draft=True)
+    assert engine.speculator is None and engine.draft_error == "draft 'draft' does not fit in device memory beside its target"
