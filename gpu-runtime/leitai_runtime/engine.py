@@ -86,10 +86,10 @@ class EngineStats:
     speculative: SpeculativeStats | None = None  # a model served with a draft
 
 
-def load_draft(source: Path, tokenizer: Tokenizer | None, config: EngineConfig,
+def load_draft(source: Path, target: ModelConfig, tokenizer: Tokenizer | None, config: EngineConfig,
                speculative: SpeculativeConfig) -> DraftModel:
     """A draft checkpoint on the target's dtype and device, refused (DraftError) unless it loads and
-    shares the tokenizer."""
+    shares the target's tokenizer and vocabulary."""
     from .loader import load_checkpoint
 
     name = source.stem if source.is_file() else source.name
@@ -104,7 +104,9 @@ def load_draft(source: Path, tokenizer: Tokenizer | None, config: EngineConfig,
         torch.cuda.empty_cache()  # what it had loaded is garbage now; the target still needs its KV pool
         raise DraftError(f"draft {name!r} does not fit in device memory beside its target") from err
     check_tokenizers(tokenizer, ckpt.tokenizer, name)
-    return DraftModel(ckpt.hf_config, ckpt.state_dict, speculative, name)
+    draft = DraftModel(ckpt.hf_config, ckpt.state_dict, speculative, name)
+    draft_model_config(target, draft)
+    return draft
 
 
 class LLMEngine:
@@ -159,8 +161,8 @@ class LLMEngine:
         draft, draft_error = None, None
         if draft_path is not None:
             try:
-                draft = load_draft(Path(draft_path), ckpt.tokenizer, config, speculative or SpeculativeConfig())
-                draft_model_config(ModelConfig.from_hf(ckpt.hf_config), draft)  # a misfit fails here, not mid-build
+                draft = load_draft(Path(draft_path), ModelConfig.from_hf(ckpt.hf_config), ckpt.tokenizer, config,
+                                   speculative or SpeculativeConfig())
             except DraftError as err:
                 if not serve_without_draft:
                     raise

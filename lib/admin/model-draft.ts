@@ -1,4 +1,5 @@
 import path from "node:path";
+import type { Model } from "@prisma/client";
 import { env } from "../env";
 import { localEngineSchema } from "../models/engine";
 import { runtimeUrlOf } from "../pipeline/engine-target";
@@ -31,13 +32,13 @@ function draftName(p: string): string {
 }
 
 /** null for a model with no draft set that the runtime runs plainly (or for an openai model). */
-export async function draftStatusOf(model: { slug: string; kind: string; engine: unknown }): Promise<DraftStatus | null> {
+export async function draftStatusOf(model: { slug: string; kind: Model["kind"]; engine: unknown }): Promise<DraftStatus | null> {
   if (model.kind !== "local") return null;
   const parsed = localEngineSchema.safeParse(model.engine);
   if (!parsed.success) return null;
   const engine = parsed.data;
   const configured = engine.draftPath ? { path: engine.draftPath, numSpeculativeTokens: engine.numSpeculativeTokens } : null;
-  const runtime = runtimeUrlOf({ kind: "local", engine: model.engine as object })!;
+  const runtime = runtimeUrlOf(model)!;
   const served = engine.servedName ?? model.slug;
   let card: Card | undefined;
   try {

@@ -55,7 +55,7 @@ export function normaliseRuntimeUrl(url: string): string {
 }
 
 /** The runtime base (without /v1) for health checks and metrics of a local model. */
-export function runtimeUrlOf(model: Pick<Model, "kind" | "engine">): string | null {
+export function runtimeUrlOf(model: { kind: Model["kind"]; engine: unknown }): string | null {
   if (model.kind !== "local") return null;
   const parsed = localEngineSchema.safeParse(model.engine);
   return normaliseRuntimeUrl((parsed.success ? parsed.data.runtimeUrl : null) ?? env().LEITAI_RUNTIME_URL);
