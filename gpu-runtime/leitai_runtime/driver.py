@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .engine import LLMEngine, RequestOutput
-from .sequence import SamplingParams
+from .sequence import DEFAULT_PRIORITY, SamplingParams
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +38,10 @@ class EngineDriver:
             except asyncio.CancelledError:
                 pass
 
-    def submit(self, prompt_ids: list[int], params: SamplingParams
+    def submit(self, prompt_ids: list[int], params: SamplingParams, priority: int = DEFAULT_PRIORITY
                ) -> tuple[int, asyncio.Queue[RequestOutput | EngineFailure]]:
         """Queue a request (raises InvalidParamsError / QueueFullError) and return its output queue."""
-        seq_id = self.engine.add_request(prompt_ids, params)
+        seq_id = self.engine.add_request(prompt_ids, params, priority)
         queue: asyncio.Queue[RequestOutput | EngineFailure] = asyncio.Queue()
         self._queues[seq_id] = queue
         self._wake.set()

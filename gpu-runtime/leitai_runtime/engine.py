@@ -32,7 +32,15 @@ from .memory import kv_bytes_per_block
 from .model_runner import ModelRunner
 from .rope import dynamic_alpha
 from .scheduler import QueueFullError, ScheduledBatch, Scheduler
-from .sequence import FinishReason, InvalidParamsError, SamplingParams, Sequence
+from .sequence import (
+    DEFAULT_PRIORITY,
+    MAX_PRIORITY,
+    MIN_PRIORITY,
+    FinishReason,
+    InvalidParamsError,
+    SamplingParams,
+    Sequence,
+)
 from .speculative import (
     DraftError,
     DraftModel,
@@ -83,6 +91,7 @@ class EngineStats:
     generation_tokens_total: int
     generation_tokens_per_s: float
     finished_total: dict[str, int] = field(default_factory=dict)
+    preemptions: dict[str, int] = field(default_factory=dict)  # by reason: blocks, priority
     speculative: SpeculativeStats | None = None  # a model served with a draft
 
 
@@ -175,7 +184,10 @@ class LLMEngine:
 
     # -- requests -------------------------------------------------------------------------
 
-    def validate(self, prompt_ids: list[int], params: SamplingParams) -> None:
+    def validate(self, prompt_ids: list[int], params: SamplingParams, priority: int = DEFAULT_PRIORITY) -> None:
+        if isinstance(priority, bool) or not isinstance(priority, int) or not MIN_PRIORITY <= priority <= MAX_PRIORITY:
+            raise InvalidParamsError("priority", f"priority must be an integer in [{MIN_PRIORITY}, {MAX_PRIORITY}], "
+                                     f"got {priority!r}")
         if not prompt_ids:
             raise InvalidParamsError("prompt", "the prompt is empty")
         vocab = self.model_config.vocab_size
@@ -191,10 +203,11 @@ class LLMEngine:
         if params.stop and self.tokenizer is None:
             raise InvalidParamsError("stop", "stop strings need a tokenizer")
 
-    def add_request(self, prompt_ids: list[int], params: SamplingParams) -> int:
-        """Queue a request; raises InvalidParamsError or QueueFullError. Returns its sequence id."""
-        self.validate(prompt_ids, params)
-        seq = Sequence(list(prompt_ids), params)
+    def add_request(self, prompt_ids: list[int], params: SamplingParams, priority: int = DEFAULT_PRIORITY) -> int:
+        """Queue a request (lower `priority` is more urgent); raises InvalidParamsError or
+        QueueFullError. Returns its sequence id."""
+        self.validate(prompt_ids, params, priority)
+        seq = Sequence(list(prompt_ids), params, priority)
         seq.rope_alpha = dynamic_alpha(self.model_config, len(prompt_ids))
         with self._lock:
             if len(self._inbox) + len(self.scheduler.waiting) >= self.config.max_waiting:
@@ -403,6 +416,7 @@ class LLMEngine:
             generation_tokens_total=self._generated_tokens,
             generation_tokens_per_s=rate,
             finished_total=dict(self._finished),
+            preemptions=dict(self.scheduler.preemptions),
             speculative=self.speculator.stats() if self.speculator is not None else None,
         )
 

@@ -35,7 +35,6 @@ class _EngineCollector(Collector):
                 g.add_metric([model], float(get(s)))
             yield g
         counters = {
-            "leitai_preemptions": ("Sequences preempted for KV blocks", lambda s: s.num_preemptions),
             "leitai_prompt_tokens": ("Prompt tokens admitted", lambda s: s.prompt_tokens_total),
             "leitai_generation_tokens": ("Tokens generated", lambda s: s.generation_tokens_total),
             "leitai_prefix_cache_hit_blocks": ("KV blocks reused from the prefix cache",
@@ -46,6 +45,14 @@ class _EngineCollector(Collector):
             for model, s in stats.items():
                 c.add_metric([model], float(get(s)))
             yield c
+        # blocks: the KV cache ran out; priority: a more urgent request was waiting. Either way the
+        # sequence is recomputed later and its answer goes on unchanged.
+        preemptions = CounterMetricFamily("leitai_preemptions", "Sequences preempted (recomputed later), by reason",
+                                          labels=["model", "reason"])
+        for model, s in stats.items():
+            for reason, count in s.preemptions.items():
+                preemptions.add_metric([model, reason], float(count))
+        yield preemptions
         requests = CounterMetricFamily("leitai_requests", "Finished requests by finish reason",
                                        labels=["model", "finish_reason"])
         for model, s in stats.items():

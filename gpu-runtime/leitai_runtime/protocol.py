@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from .sequence import InvalidParamsError, SamplingParams
+from .sequence import DEFAULT_PRIORITY, MAX_PRIORITY, MIN_PRIORITY, InvalidParamsError, SamplingParams
 
 MAX_STOP_STRINGS = 16
 
@@ -35,6 +35,7 @@ class CompletionRequest:
     messages: list[dict[str, str]] | None = None  # chat
     prompt: str | list[int] | None = None          # completions
     chat_template: str | None = None               # a built-in name, "model", or Jinja source
+    priority: int = DEFAULT_PRIORITY               # lower is more urgent (vLLM's convention)
 
 
 def _number(body: dict[str, Any], key: str, default: float, lo: float, hi: float,
@@ -161,10 +162,13 @@ def parse_request(body: Any, chat: bool, models: dict[str, int]) -> CompletionRe
         raise bad("model", f"unknown model {model!r}; served models: {', '.join(sorted(models))}")
     payload = _messages(body) if chat else _prompt(body)
     params, given = sampling_params(body, models[model])
+    priority = _integer(body, "priority", DEFAULT_PRIORITY, MIN_PRIORITY, MAX_PRIORITY)
+    assert priority is not None  # it has a default
     if chat:
         template = body.get("chat_template")
         if template is not None and (not isinstance(template, str) or not template.strip()):
             raise bad("chat_template", "chat_template must be a template name or Jinja source")
         return CompletionRequest(model, body.get("stream", False), params, given, messages=payload,  # type: ignore[arg-type]
-                                 chat_template=template)
-    return CompletionRequest(model, body.get("stream", False), params, given, prompt=payload)  # type: ignore[arg-type]
+                                 chat_template=template, priority=priority)
+    return CompletionRequest(model, body.get("stream", False), params, given, prompt=payload,  # type: ignore[arg-type]
+                             priority=priority)

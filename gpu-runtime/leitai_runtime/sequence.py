@@ -21,6 +21,13 @@ class FinishReason(enum.StrEnum):
     ABORT = "abort"
 
 
+# A request's priority, vLLM's convention: lower is more urgent (the arena sends live answers
+# at 0, pre-generation at a larger value).
+DEFAULT_PRIORITY = 0
+MIN_PRIORITY = -1000
+MAX_PRIORITY = 1000
+
+
 class InvalidParamsError(ValueError):
     """A sampling parameter out of range; `param` names the field."""
 
@@ -68,6 +75,8 @@ _ids = itertools.count()
 class Sequence:
     prompt_ids: list[int]
     params: SamplingParams
+    priority: int = DEFAULT_PRIORITY
+    # Issued in arrival order: with the priority, the scheduler's admission and preemption order.
     seq_id: int = field(default_factory=lambda: next(_ids))
     output_ids: list[int] = field(default_factory=list)
     status: SequenceStatus = SequenceStatus.WAITING
@@ -99,6 +108,11 @@ class Sequence:
     @property
     def num_output_tokens(self) -> int:
         return len(self.output_ids)
+
+    @property
+    def urgency(self) -> tuple[int, int]:
+        """Sort key: the most urgent first (lowest priority value, then earliest arrival)."""
+        return self.priority, self.seq_id
 
     @property
     def num_uncomputed_tokens(self) -> int:

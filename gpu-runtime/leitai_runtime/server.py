@@ -140,7 +140,7 @@ def create_app(models: list[ServedModel]) -> FastAPI:
             params = req.params
             if stops and not params.ignore_eos:
                 params = dataclasses.replace(params, stop_token_ids=(*params.stop_token_ids, *stops))
-            seq_id, queue = drivers[req.model].submit(ids, params)
+            seq_id, queue = drivers[req.model].submit(ids, params, req.priority)
         except ApiError as err:
             return _error(err)
         except InvalidParamsError as err:
