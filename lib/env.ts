@@ -40,6 +40,11 @@ const serverSchema = z.object({
   LEITAI_VOTE_LIMIT_WINDOW_S: intFrom(60),
   /** Longest live prompt a voter may type, in characters. */
   LEITAI_PROMPT_MAX_CHARS: intFrom(4000),
+  /**
+   * A battle stream with no new message for this long ends with a "stalled" error event, so the
+   * voter is offered a re-roll or a new battle instead of an endless spinner.
+   */
+  LEITAI_STREAM_STALL_MS: intFrom(120_000),
   /** Base URL of the built-in gpu-runtime that serves `local` models. */
   LEITAI_RUNTIME_URL: z.url("LEITAI_RUNTIME_URL must be a URL").default("http://127.0.0.1:8000"),
   LEITAI_WORKER_HEALTH_PORT: intFrom(3100),
@@ -60,6 +65,12 @@ const serverSchema = z.object({
   LEITAI_ENGINE_CONNECT_TIMEOUT_MS: intFrom(10_000),
   LEITAI_ENGINE_FIRST_TOKEN_TIMEOUT_MS: intFrom(120_000),
   LEITAI_ENGINE_IDLE_TIMEOUT_MS: intFrom(60_000),
+  /** A job whose engine is down waits this long for it (per attempt) before it spends an attempt. */
+  LEITAI_ENGINE_DOWN_WAIT_MS: intFrom(300_000),
+  /** Engine slots kept for live work that pre-generation never takes; 0: a quarter of the engine's batch. */
+  LEITAI_LIVE_RESERVED_SLOTS: z.coerce.number().int().min(0).default(0),
+  /** How often a worker re-enqueues generations PostgreSQL calls queued or running that have no job. */
+  LEITAI_RECONCILE_MS: intFrom(60_000),
   /** "slug=path,slug=path": the worker starts and supervises a gpu-runtime serving these. */
   LEITAI_RUNTIME_MODELS: z.string().default(""),
   /** Extra gpu-runtime arguments, e.g. "--device cuda --max-num-seqs 64". */

@@ -2,8 +2,8 @@ import { createHash } from "node:crypto";
 import type { Generation, Prisma } from "@prisma/client";
 import type { JobsOptions } from "bullmq";
 import { db } from "./db";
-import { JOB_PRIORITY, type ChatMessage, type GenerationJob, type GenerationParams, type GenerationPurpose } from "./pipeline/contracts";
-import { generationQueue } from "./pipeline/queues";
+import { laneOf, type ChatMessage, type GenerationJob, type GenerationParams, type GenerationPurpose } from "./pipeline/contracts";
+import { generationQueue, queueOfGeneration } from "./pipeline/queues";
 
 // Creating and enqueueing generations: the arena's live battles, admin test prompts and
 // pre-generation all come through here. The job id is the generation id, so enqueueing the
@@ -69,19 +69,19 @@ export function generationJobOf(generation: Enqueueable): GenerationJob {
 
 /** `jobOptions` overrides the defaults (tests shorten retries). */
 export async function enqueueGeneration(generation: Enqueueable, { jobOptions }: { jobOptions?: JobsOptions } = {}): Promise<void> {
-  await generationQueue(generation.modelId).add("generate", generationJobOf(generation), {
-    ...jobOptions,
-    jobId: generation.id,
-    priority: JOB_PRIORITY[generation.purpose],
-  });
+  await queueOfGeneration(generation).add("generate", generationJobOf(generation), { ...jobOptions, jobId: generation.id });
 }
 
-/** Many generations of one model in one round trip (pre-generation). */
+/**
+ * Many generations of one model in one round trip per lane (pre-generation, reconciliation).
+ * A generation whose job exists already is left as it is.
+ */
 export async function enqueueGenerations(modelId: string, generations: Enqueueable[]): Promise<void> {
-  if (!generations.length) return;
-  await generationQueue(modelId).addBulk(
-    generations.map((g) => ({ name: "generate", data: generationJobOf(g), opts: { jobId: g.id, priority: JOB_PRIORITY[g.purpose] } })),
-  );
+  for (const lane of ["live", "pregen"] as const) {
+    const ofLane = generations.filter((g) => laneOf(g.purpose) === lane);
+    if (!ofLane.length) continue;
+    await generationQueue(modelId, lane).addBulk(ofLane.map((g) => ({ name: "generate", data: generationJobOf(g), opts: { jobId: g.id } })));
+  }
 }
 
 export async function createAndEnqueue(input: NewGeneration, options: { jobOptions?: JobsOptions } = {}): Promise<Generation> {

@@ -3,16 +3,17 @@ import { UnrecoverableError, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import { db } from "../lib/db";
 import { log } from "../lib/log";
-import { markCancelled } from "../lib/pipeline/cancel";
-import { generationCancelKey, type ChatMessage, type GenerationJob, type GenerationParams, type GenerationUsage } from "../lib/pipeline/contracts";
-import { EngineError, streamChatCompletion, type EngineTimeouts } from "../lib/pipeline/engine-client";
+import { ENGINE_PRIORITY, generationCancelKey, laneOf, type ChatMessage, type GenerationJob, type GenerationParams, type GenerationUsage } from "../lib/pipeline/contracts";
+import { EngineError, streamChatCompletion, type EngineTarget, type EngineTimeouts } from "../lib/pipeline/engine-client";
 import { EngineConfigError, engineMessagesOf, engineTargetOf } from "../lib/pipeline/engine-target";
+import { attemptStream, cancelGenerationRow, completeAttempt, failGeneration, requeueAttempt, startAttempt } from "../lib/pipeline/generation-state";
 import type { PipelineMetrics } from "../lib/pipeline/metrics";
 import { settlePregenRun } from "../lib/pipeline/pregen";
-import { publicGenerationError, StreamWriter } from "../lib/pipeline/stream-log";
+import type { StreamWriter } from "../lib/pipeline/stream-log";
+import { probeUrlOf, type EngineMonitor, type EngineSlots } from "./engines";
 
 // One generation job: call the model's engine with streaming, publish every chunk, and write
-// the result to the row in one update at the end.
+// the result to the row at the end. Every status change goes through generation-state.
 
 /** cancel: by the site; shutdown: the worker is stopping; lost: BullMQ gave the job to another worker. */
 export type AbortReason = "cancel" | "shutdown" | "lost";
@@ -25,22 +26,12 @@ export type GenerationContext = {
   running: Map<string, AbortController>;
   /** Records the latest engine failure per model for the heartbeat. */
   onEngineError: (modelId: string, message: string) => void;
+  engines: EngineMonitor;
+  /** The slots of the engine model this arena model runs on. */
+  slotsOf: (model: Model) => EngineSlots;
+  /** How long one job waits, in all, for an engine that is down before it spends an attempt. */
+  engineDownWaitMs: number;
 };
-
-const ACTIVE = { in: ["queued", "running"] } as { in: ("queued" | "running")[] };
-
-/** Marks a generation failed (if it still runs) and ends its stream with a viewer-safe message. */
-export async function markFailed(conn: Redis, generationId: string, detail: string, writer?: StreamWriter): Promise<boolean> {
-  const { count } = await db.generation.updateMany({
-    where: { id: generationId, status: ACTIVE },
-    data: { status: "failed", error: detail.slice(0, 2000), finishedAt: new Date() },
-  });
-  if (count === 0) return false;
-  const stream = writer ?? (await StreamWriter.open(conn, generationId));
-  stream.write({ type: "error", error: publicGenerationError(detail) });
-  await stream.flush();
-  return true;
-}
 
 function isLastAttempt(job: Job): boolean {
   return job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
@@ -58,37 +49,76 @@ export async function processGeneration(job: Job<GenerationJob>, ctx: Generation
   }
 }
 
+/** writer: the attempt's stream, when it got as far as opening one. */
+type Attempt = { kind: "completed" } | { kind: "cancelled" } | { kind: "error"; error: unknown; writer?: StreamWriter };
+
 async function run(
   job: Job<GenerationJob>,
   ctx: GenerationContext,
-  generation: { id: string; messages: unknown; params: unknown },
+  generation: { id: string; purpose: GenerationJob["purpose"]; messages: unknown; params: unknown },
   model: Model,
 ): Promise<string> {
   const id = generation.id;
   if (await ctx.redis.exists(generationCancelKey(id))) {
-    await markCancelled(ctx.redis, id);
+    await cancelGenerationRow(ctx.redis, id);
     return "cancelled";
   }
+  let target: EngineTarget;
+  try {
+    target = engineTargetOf(model);
+  } catch (error) {
+    const detail = error instanceof EngineConfigError ? error.message : String(error);
+    await failGeneration(ctx.redis, id, detail);
+    throw new UnrecoverableError(detail);
+  }
+  // Our runtime schedules by priority (live first, pre-generation preemptible); other engines
+  // may refuse a field they do not know.
+  if (model.kind === "local") target = { ...target, priority: ENGINE_PRIORITY[generation.purpose] };
+  const probeUrl = probeUrlOf(model);
+  const engineDownDeadline = Date.now() + ctx.engineDownWaitMs;
   const controller = new AbortController();
   ctx.running.set(id, controller);
   try {
-    const writer = await StreamWriter.open(ctx.redis, id);
-    // An earlier attempt streamed part of an answer: viewers drop it and start over.
-    if (writer.lastSeq > 0) writer.write({ type: "reset" });
-    const { count } = await db.generation.updateMany({ where: { id, status: ACTIVE }, data: { status: "running", startedAt: new Date() } });
-    if (count === 0) return "cancelled";
-
-    let target;
-    try {
-      target = engineTargetOf(model);
-    } catch (error) {
-      const detail = error instanceof EngineConfigError ? error.message : String(error);
-      await markFailed(ctx.redis, id, detail, writer);
-      throw new UnrecoverableError(detail);
+    for (;;) {
+      const outcome = await attempt(ctx, model, target, generation, controller);
+      if (outcome.kind === "completed") return "completed";
+      if (outcome.kind === "cancelled") return "cancelled";
+      // An engine that is down (stopped, restarting) is waited for without spending an attempt.
+      const { error, writer } = outcome;
+      if (!controller.signal.aborted && error instanceof EngineError && error.retryable && !(await ctx.engines.probe(probeUrl))) {
+        log.warn("generation:engine-down", { generationId: id, model: model.slug, message: error.message });
+        await requeueAttempt(id);
+        if (await ctx.engines.waitUntilUp(probeUrl, engineDownDeadline, controller.signal)) continue;
+      }
+      return await handleFailure(job, ctx, model, id, error, controller, writer);
     }
+  } finally {
+    ctx.running.delete(id);
+  }
+}
+
+/** One engine call, from taking a slot to the finished row. */
+async function attempt(
+  ctx: GenerationContext,
+  model: Model,
+  target: EngineTarget,
+  generation: { id: string; purpose: GenerationJob["purpose"]; messages: unknown; params: unknown },
+  controller: AbortController,
+): Promise<Attempt> {
+  const id = generation.id;
+  let release: () => void;
+  try {
+    release = await ctx.slotsOf(model).acquire(laneOf(generation.purpose), controller.signal);
+  } catch (error) {
+    return { kind: "error", error }; // aborted while waiting for a slot
+  }
+  try {
+    const started = await startAttempt(id);
+    if (!started) return { kind: "cancelled" };
+    const writer = await attemptStream(ctx.redis, id, started.attempt);
     const params = generation.params as GenerationParams;
     const messages = engineMessagesOf(model, generation.messages as ChatMessage[]);
-    const started = Date.now();
+    const startedAt = Date.now();
     let ttftMs: number | null = null;
     let text = "";
     let deltas = 0;
@@ -97,7 +127,7 @@ async function run(
       for await (const chunk of streamChatCompletion(target, messages, params, { signal: controller.signal, timeouts: ctx.timeouts })) {
         if (chunk.type === "delta") {
           if (ttftMs === null) {
-            ttftMs = Date.now() - started;
+            ttftMs = Date.now() - startedAt;
             ctx.metrics.observeTtft(model.slug, ttftMs / 1000);
           }
           text += chunk.text;
@@ -110,30 +140,17 @@ async function run(
       }
     } catch (error) {
       await writer.flush().catch(() => undefined);
-      return await handleFailure(job, ctx, model, id, error, controller, writer);
+      return { kind: "error", error, writer };
     }
-    const durationMs = Date.now() - started;
+    const durationMs = Date.now() - startedAt;
     await writer.flush();
     // The row first, then done: a viewer who sees done may read the finished row at once.
-    const finished = await db.generation.updateMany({
-      where: { id, status: "running" },
-      data: {
-        status: "completed",
-        text,
-        promptTokens: usage?.promptTokens ?? null,
-        completionTokens: usage?.completionTokens ?? deltas,
-        ttftMs,
-        durationMs,
-        finishedAt: new Date(),
-        error: null,
-      },
-    });
-    if (finished.count === 0) return "cancelled";
+    if (!(await completeAttempt(id, started.attempt, { text, usage, completionTokens: deltas, ttftMs, durationMs }))) return { kind: "cancelled" };
     writer.write({ type: "done", usage, ttftMs: ttftMs ?? undefined, durationMs });
     await writer.flush();
-    return "completed";
+    return { kind: "completed" };
   } finally {
-    ctx.running.delete(id);
+    release();
   }
 }
 
@@ -144,20 +161,21 @@ async function handleFailure(
   id: string,
   error: unknown,
   controller: AbortController,
-  writer: StreamWriter,
+  writer: StreamWriter | undefined,
 ): Promise<string> {
   const reason = controller.signal.reason as AbortReason | undefined;
   if (controller.signal.aborted && reason === "cancel") {
-    await markCancelled(ctx.redis, id, writer);
+    await cancelGenerationRow(ctx.redis, id, writer);
     return "cancelled";
   }
   if (controller.signal.aborted && reason === "lost") {
-    // Another worker owns the job now and writes its stream: touch nothing.
-    throw new Error("the job's lock was lost to another worker");
+    // Another worker owns the job now (or will, once BullMQ sees it stalled) and writes its
+    // stream: touch nothing. The reconciler re-enqueues it if the job itself was lost.
+    throw new Error("the job's lock was lost");
   }
   if (controller.signal.aborted && reason === "shutdown") {
     // Back to the queue for another worker; the next attempt resets the stream.
-    await db.generation.updateMany({ where: { id, status: "running" }, data: { status: "queued" } });
+    await requeueAttempt(id);
     throw new Error("the worker shut down mid-generation");
   }
   const engineError = error instanceof EngineError ? error : new EngineError("server", error instanceof Error ? error.message : String(error));
@@ -165,9 +183,9 @@ async function handleFailure(
   ctx.onEngineError(model.id, engineError.message);
   log.warn("generation:engine-error", { generationId: id, model: model.slug, kind: engineError.kind, message: engineError.message, attempt: job.attemptsMade + 1 });
   if (!engineError.retryable || isLastAttempt(job)) {
-    await markFailed(ctx.redis, id, engineError.message, writer);
+    await failGeneration(ctx.redis, id, engineError.message, writer);
     throw engineError.retryable ? engineError : new UnrecoverableError(engineError.message);
   }
-  await db.generation.updateMany({ where: { id, status: "running" }, data: { status: "queued" } });
+  await requeueAttempt(id);
   throw engineError;
 }

@@ -50,8 +50,12 @@ async function main() {
       firstTokenMs: config.LEITAI_ENGINE_FIRST_TOKEN_TIMEOUT_MS,
       idleMs: config.LEITAI_ENGINE_IDLE_TIMEOUT_MS,
     },
+    engineDownWaitMs: config.LEITAI_ENGINE_DOWN_WAIT_MS,
+    liveReservedSlots: config.LEITAI_LIVE_RESERVED_SLOTS,
+    reconcileMs: config.LEITAI_RECONCILE_MS,
   });
   state.metrics = () => pool.renderMetrics();
+  state.engines = () => ({ models: pool.modelIds, down: pool.enginesDown });
 
   let ratings: Awaited<ReturnType<typeof startRatingsWorker>> | null = null;
   let draftTimer: NodeJS.Timeout | undefined;

@@ -3,18 +3,22 @@ import { Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import { db } from "../lib/db";
 import { log } from "../lib/log";
-import { CANCEL_CHANNEL, HEARTBEAT, modelQueueName, PREGEN_QUEUE, type GenerationJob, type PregenJob } from "../lib/pipeline/contracts";
+import { CANCEL_CHANNEL, HEARTBEAT, MAX_STALLED_COUNT, modelQueueName, PREGEN_QUEUE, type GenerationJob, type GenerationLane, type PregenJob } from "../lib/pipeline/contracts";
 import type { EngineTimeouts } from "../lib/pipeline/engine-client";
 import { normaliseRuntimeUrl, runtimeUrlOf } from "../lib/pipeline/engine-target";
 import { removeHeartbeat, writeHeartbeat } from "../lib/pipeline/health";
 import { PipelineMetrics, type JobCountsByModel } from "../lib/pipeline/metrics";
+import { failGeneration } from "../lib/pipeline/generation-state";
 import { fanOutPregen } from "../lib/pipeline/pregen";
-import { generationQueue } from "../lib/pipeline/queues";
+import { modelJobCounts } from "../lib/pipeline/queues";
+import { reconcileGenerations } from "../lib/pipeline/reconcile";
 import { createRedis } from "../lib/redis";
-import { markFailed, processGeneration, type AbortReason, type GenerationContext } from "./generate";
+import { EngineMonitor, engineKeyOf, EngineSlots, probeUrlOf, reservedLiveSlots } from "./engines";
+import { processGeneration, type AbortReason, type GenerationContext } from "./generate";
 
-// The generation workers of one process: a BullMQ worker per served model (its concurrency
-// sized to the engine's batch), the pre-generation fan-out, heartbeats and cancel broadcasts.
+// The generation workers of one process: two BullMQ workers per served model (live and
+// pre-generation lanes) sharing the engine's slots, the pre-generation fan-out, heartbeats,
+// cancel broadcasts and the reconciler that brings Redis back in line with PostgreSQL.
 
 export type PoolOptions = {
   workerId: string;
@@ -31,9 +35,21 @@ export type PoolOptions = {
   /** Also run PREGEN_QUEUE fan-out jobs. */
   pregen?: boolean;
   heartbeatMs?: number;
+  /** How long a job waits for an engine that is down before it spends an attempt (default 5 min). */
+  engineDownWaitMs?: number;
+  /** Engine slots pre-generation leaves to live work; 0 or unset: a quarter of the batch. */
+  liveReservedSlots?: number;
+  /** How often generations without a job are re-enqueued (default 60 s); also at start and after Redis reconnects. */
+  reconcileMs?: number;
 };
 
-type Served = { model: Model; worker: Worker<GenerationJob>; concurrency: number; inFlight: Set<string>; lastError: string | null };
+type Served = {
+  model: Model;
+  workers: Record<GenerationLane, Worker<GenerationJob>>;
+  concurrency: number;
+  inFlight: Set<string>;
+  lastError: string | null;
+};
 
 const JOB_STATES = ["waiting", "prioritized", "delayed", "active", "completed", "failed"] as const;
 
@@ -57,7 +73,9 @@ async function engineBatchSize(model: Model): Promise<number | null> {
 
 export class GenerationWorkers {
   readonly metrics = new PipelineMetrics();
+  readonly engines = new EngineMonitor();
   private readonly served = new Map<string, Served>();
+  private readonly slots = new Map<string, EngineSlots>();
   private readonly running = new Map<string, AbortController>();
   private readonly connection: Redis;
   private readonly commands: Redis;
@@ -66,6 +84,7 @@ export class GenerationWorkers {
   private timers: NodeJS.Timeout[] = [];
   private closing = false;
   private refreshing: Promise<void> = Promise.resolve();
+  private reconciling: Promise<unknown> | null = null;
   /** Runtimes being restarted: models added meanwhile start paused too. */
   private readonly paused = new Set<string>();
   readonly context: GenerationContext;
@@ -84,11 +103,30 @@ export class GenerationWorkers {
         const served = this.served.get(modelId);
         if (served) served.lastError = message;
       },
+      engines: this.engines,
+      slotsOf: (model) => this.slotsOf(model, this.served.get(model.id)?.concurrency ?? this.options.defaultConcurrency),
+      engineDownWaitMs: options.engineDownWaitMs ?? 300_000,
     };
   }
 
   get modelIds(): string[] {
     return [...this.served.keys()];
+  }
+
+  /** Served models whose engine does not answer (readiness reports them; live battles skip them). */
+  get enginesDown(): string[] {
+    return [...this.served.values()].filter((s) => !this.engines.isUp(probeUrlOf(s.model))).map((s) => s.model.slug);
+  }
+
+  /** Arena models served under one engine name share its batch: one set of slots per engine model. */
+  private slotsOf(model: Model, capacity: number): EngineSlots {
+    const key = engineKeyOf(model);
+    let slots = this.slots.get(key);
+    if (!slots) {
+      slots = new EngineSlots(capacity, reservedLiveSlots(capacity, this.options.liveReservedSlots));
+      this.slots.set(key, slots);
+    }
+    return slots;
   }
 
   async start(): Promise<void> {
@@ -103,12 +141,31 @@ export class GenerationWorkers {
       this.pregenWorker.on("error", (e) => log.warn("worker:pregen", e));
     }
     await this.heartbeat();
+    await this.reconcile();
     this.timers.push(setInterval(() => void this.heartbeat().catch((e) => log.warn("worker:heartbeat", e)), this.options.heartbeatMs ?? HEARTBEAT.intervalMs));
     this.timers.push(setInterval(() => void this.refresh().catch((e) => log.warn("worker:refresh", e)), this.options.refreshMs));
+    this.timers.push(setInterval(() => void this.reconcile(), this.options.reconcileMs ?? 60_000));
+    // Back from a Redis restart or wipe: whatever the record still calls open gets its job back.
+    this.commands.on("ready", () => void this.reconcile());
+  }
+
+  /** One pass of the reconciler over this worker's models (never two at once in one process). */
+  reconcile(): Promise<unknown> {
+    if (this.closing) return Promise.resolve();
+    this.reconciling ??= reconcileGenerations(this.commands, { modelIds: this.modelIds, pregen: this.options.pregen !== false })
+      .catch((e) => log.warn("worker:reconcile", e))
+      .finally(() => {
+        this.reconciling = null;
+      });
+    return this.reconciling;
   }
 
   private abort(generationId: string, reason: AbortReason) {
     this.running.get(generationId)?.abort(reason);
+  }
+
+  private eachWorker(served: Served[]): Worker<GenerationJob>[] {
+    return served.flatMap((s) => [s.workers.live, s.workers.pregen]);
   }
 
   /** Re-reads the model list: new models get a consumer, disabled ones lose theirs. */
@@ -126,7 +183,7 @@ export class GenerationWorkers {
       if (!wanted.has(id)) {
         this.served.delete(id);
         log.info("worker:model-removed", { model: served.model.slug });
-        await served.worker.close();
+        await Promise.all(this.eachWorker([served]).map((w) => w.close()));
         await removeHeartbeat(this.commands, id, this.options.workerId).catch(() => undefined);
       }
     }
@@ -139,15 +196,17 @@ export class GenerationWorkers {
       const concurrency = (await engineBatchSize(model))
         ?? (model.kind === "local" ? this.options.localConcurrency : undefined)
         ?? this.options.defaultConcurrency;
-      const served: Served = { model, worker: undefined as unknown as Worker<GenerationJob>, concurrency, inFlight: new Set(), lastError: null };
-      served.worker = this.consume(served);
-      if (this.paused.has(runtimeUrlOf(model) ?? "")) await served.worker.pause(true);
+      const slots = this.slotsOf(model, concurrency);
+      const served: Served = { model, workers: undefined as unknown as Served["workers"], concurrency, inFlight: new Set(), lastError: null };
+      // Live takes every slot; pre-generation jobs beyond its share wait in its own lane.
+      served.workers = { live: this.consume(served, "live", slots.capacity), pregen: this.consume(served, "pregen", slots.capacity - slots.reserved) };
+      if (this.paused.has(runtimeUrlOf(model) ?? "")) await Promise.all(this.eachWorker([served]).map((w) => w.pause(true)));
       this.served.set(model.id, served);
-      log.info("worker:model-added", { model: model.slug, concurrency });
+      log.info("worker:model-added", { model: model.slug, concurrency: slots.capacity, reservedForLive: slots.reserved });
     }
   }
 
-  private consume(served: Served): Worker<GenerationJob> {
+  private consume(served: Served, lane: GenerationLane, concurrency: number): Worker<GenerationJob> {
     const handle = async (job: Job<GenerationJob>) => {
       served.inFlight.add(job.data.generationId);
       try {
@@ -156,17 +215,17 @@ export class GenerationWorkers {
         served.inFlight.delete(job.data.generationId);
       }
     };
-    const worker = new Worker<GenerationJob>(modelQueueName(served.model.id), handle, {
+    const worker = new Worker<GenerationJob>(modelQueueName(served.model.id, lane), handle, {
       connection: this.connection,
-      concurrency: served.concurrency,
+      concurrency: Math.max(1, concurrency),
       name: this.options.workerId,
       lockDuration: this.options.lockDurationMs,
       stalledInterval: this.options.stalledIntervalMs,
-      maxStalledCount: 1,
+      maxStalledCount: MAX_STALLED_COUNT,
     });
     worker.on("error", (e) => log.warn("worker:bullmq", e));
-    // A stalled lock (an event loop blocked too long) means the job was handed to another
-    // worker: stop writing its stream at once.
+    // A stalled lock (an event loop blocked too long, Redis gone) means the job may be handed
+    // to another worker: stop writing its stream at once.
     worker.on("lockRenewalFailed", (jobIds: string[]) => {
       for (const id of jobIds) this.abort(id, "lost");
     });
@@ -178,7 +237,9 @@ export class GenerationWorkers {
   private async onFailed(job: Job<GenerationJob> | undefined, error: Error): Promise<void> {
     if (!job) return;
     if ((await job.getState()) !== "failed") return;
-    await markFailed(this.commands, job.data.generationId, error.message || "the generation failed");
+    // Failed by BullMQ for stalling or a lost lock: the reconciler runs it again.
+    if (/stall|lock/i.test(error.message)) return void this.reconcile();
+    await failGeneration(this.commands, job.data.generationId, error.message || "the generation failed");
   }
 
   /**
@@ -189,7 +250,7 @@ export class GenerationWorkers {
     const base = normaliseRuntimeUrl(runtimeUrl);
     const on = [...this.served.values()].filter((s) => runtimeUrlOf(s.model) === base);
     this.paused.add(base);
-    await Promise.all(on.map((s) => s.worker.pause(true)));
+    await Promise.all(this.eachWorker(on).map((w) => w.pause(true)));
     const deadline = Date.now() + deadlineMs;
     while (on.some((s) => s.inFlight.size > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     for (const s of on) for (const id of s.inFlight) this.abort(id, "shutdown");
@@ -199,12 +260,21 @@ export class GenerationWorkers {
   async resumeRuntime(runtimeUrl: string): Promise<void> {
     const base = normaliseRuntimeUrl(runtimeUrl);
     this.paused.delete(base);
-    await Promise.all([...this.served.values()].filter((s) => runtimeUrlOf(s.model) === base).map((s) => s.worker.resume()));
+    const on = [...this.served.values()].filter((s) => runtimeUrlOf(s.model) === base);
+    await Promise.all(this.eachWorker(on).map((w) => w.resume()));
   }
 
   async heartbeat(now = Date.now()): Promise<void> {
+    // Runtimes are asked every beat (a dead one must leave live matchmaking before a voter
+    // meets it); other engines once they have failed, until they answer again.
+    const probes = new Set<string>();
+    for (const served of this.served.values()) {
+      const url = probeUrlOf(served.model);
+      if (url && (served.model.kind === "local" || !this.engines.isUp(url))) probes.add(url);
+    }
+    await Promise.all([...probes].map((url) => this.engines.probe(url)));
     for (const [modelId, served] of this.served) {
-      const counts = await generationQueue(modelId).getJobCounts("waiting", "prioritized", "delayed");
+      const counts = await modelJobCounts(modelId, "waiting", "prioritized", "delayed");
       await writeHeartbeat(this.commands, {
         workerId: this.options.workerId,
         modelId,
@@ -213,6 +283,7 @@ export class GenerationWorkers {
         running: served.inFlight.size,
         tokensPerSecond: this.metrics.tokensPerSecond(served.model.slug, now),
         lastError: served.lastError,
+        engineUp: this.engines.isUp(probeUrlOf(served.model)),
       });
     }
   }
@@ -220,7 +291,7 @@ export class GenerationWorkers {
   async renderMetrics(): Promise<string> {
     const jobs: JobCountsByModel = new Map();
     for (const [modelId, served] of this.served) {
-      jobs.set(served.model.slug, await generationQueue(modelId).getJobCounts(...JOB_STATES));
+      jobs.set(served.model.slug, await modelJobCounts(modelId, ...JOB_STATES));
     }
     return this.metrics.render(jobs);
   }
@@ -234,7 +305,8 @@ export class GenerationWorkers {
     this.closing = true;
     for (const t of this.timers) clearInterval(t);
     await this.refreshing.catch(() => undefined);
-    const workers = [...this.served.values()].map((s) => s.worker);
+    await this.reconciling;
+    const workers = this.eachWorker([...this.served.values()]);
     if (this.pregenWorker) workers.push(this.pregenWorker as unknown as Worker<GenerationJob>);
     const graceful = Promise.all(workers.map((w) => w.close()));
     const deadline = new Promise<"late">((resolve) => setTimeout(() => resolve("late"), deadlineMs).unref());

@@ -1,16 +1,16 @@
 import type { Generation } from "@prisma/client";
 import { db } from "../db";
 import { errors } from "../errors";
-import { enqueueGeneration } from "../generations";
 import { checkHealth, type Health } from "../health";
 import { log } from "../log";
 import { getModelHealth, listHeartbeats, type ModelHealth } from "../pipeline/health";
 import { runtimeUrlOf } from "../pipeline/engine-target";
-import { generationQueue } from "../pipeline/queues";
+import { enqueueRetried, retryFailed } from "../pipeline/generation-state";
+import { modelJobCounts } from "../pipeline/queues";
 import { recordAudit } from "../audit";
 import { redis } from "../redis";
 
-export type HealthLabel = "healthy" | "no worker" | "unknown";
+export type HealthLabel = "healthy" | "engine down" | "no worker" | "unknown";
 
 /** Per model id; "unknown" when the heartbeats cannot be read (Redis down). */
 export async function modelHealthLabels(modelIds: string[]): Promise<Map<string, { label: HealthLabel; health: ModelHealth | null }>> {
@@ -19,7 +19,7 @@ export async function modelHealthLabels(modelIds: string[]): Promise<Map<string,
     const health = await getModelHealth(modelIds);
     for (const id of modelIds) {
       const h = health.get(id) ?? null;
-      out.set(id, { label: h?.healthy ? "healthy" : "no worker", health: h });
+      out.set(id, { label: h?.healthy ? "healthy" : h?.engineDown ? "engine down" : "no worker", health: h });
     }
   } catch (error) {
     log.warn("admin:model-health", error);
@@ -58,7 +58,7 @@ export async function getSystemStatus(): Promise<SystemStatus> {
     Promise.all(runtimeUrls.map(runtimeHealth)),
     Promise.all(models.map(async (m): Promise<QueueCounts> => {
       try {
-        const counts = await generationQueue(m.id).getJobCounts("waiting", "prioritized", "active", "delayed", "failed", "completed");
+        const counts = await modelJobCounts(m.id, "waiting", "prioritized", "active", "delayed", "failed", "completed");
         return { modelId: m.id, slug: m.slug, counts };
       } catch {
         return { modelId: m.id, slug: m.slug, counts: null };
@@ -81,12 +81,11 @@ export async function retryGeneration({ id, actorId }: { id: string; actorId: st
   const generation = await db.generation.findUnique({ where: { id } });
   if (!generation) throw errors.notFound("generation");
   if (generation.status !== "failed") throw errors.conflict("generation_state", `Only failed generations can be retried (this one is ${generation.status}).`);
-  await db.$transaction(async (tx) => {
-    await tx.generation.update({ where: { id }, data: { status: "queued", error: null, text: "", startedAt: null, finishedAt: null } });
-    await recordAudit({ actorId, action: "generation.retry", targetType: "generation", targetId: id, before: { status: "failed", error: generation.error }, after: { status: "queued" } }, tx);
+  const retried = await db.$transaction(async (tx) => {
+    const rows = await retryFailed([id], tx);
+    if (rows.length) await recordAudit({ actorId, action: "generation.retry", targetType: "generation", targetId: id, before: { status: "failed", error: generation.error }, after: { status: "queued" } }, tx);
+    return rows;
   });
-  // A failed job keeps its id in BullMQ; it must leave before a job with the same id can be added.
-  const job = await generationQueue(generation.modelId).getJob(id);
-  if (job) await job.remove().catch(() => undefined);
-  await enqueueGeneration(generation);
+  if (!retried.length) throw errors.conflict("generation_state", "This generation is no longer failed.");
+  await enqueueRetried(retried);
 }

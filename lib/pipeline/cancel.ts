@@ -1,25 +1,11 @@
-import type { Redis } from "ioredis";
 import { db } from "../db";
 import { errors } from "../errors";
 import { redis } from "../redis";
 import { CANCEL_CHANNEL, generationCancelKey, REPLAY_LOG } from "./contracts";
-import { generationQueue } from "./queues";
-import { CANCELLED, StreamWriter } from "./stream-log";
+import { queueOfGeneration } from "./queues";
+import { cancelGenerationRow } from "./generation-state";
 
 const REMOVABLE = new Set(["waiting", "prioritized", "delayed", "wait", "paused", "unknown"]);
-
-/** Marks a generation cancelled (if it still runs) and ends its stream; false when it had already finished. */
-export async function markCancelled(conn: Redis, generationId: string, writer?: StreamWriter): Promise<boolean> {
-  const { count } = await db.generation.updateMany({
-    where: { id: generationId, status: { in: ["queued", "running"] } },
-    data: { status: "cancelled", error: CANCELLED, finishedAt: new Date() },
-  });
-  if (count === 0) return false;
-  const stream = writer ?? (await StreamWriter.open(conn, generationId));
-  stream.write({ type: "error", error: CANCELLED });
-  await stream.flush();
-  return true;
-}
 
 /**
  * Stops a generation: a waiting job is removed; a running one is aborted by its worker (the
@@ -27,13 +13,13 @@ export async function markCancelled(conn: Redis, generationId: string, writer?: 
  * (a running one reports "cancelled" once its worker has seen the signal, within milliseconds).
  */
 export async function cancelGeneration({ generationId }: { generationId: string }): Promise<{ status: string }> {
-  const generation = await db.generation.findUnique({ where: { id: generationId }, select: { modelId: true, status: true } });
+  const generation = await db.generation.findUnique({ where: { id: generationId }, select: { modelId: true, purpose: true, status: true } });
   if (!generation) throw errors.notFound("generation");
   if (generation.status !== "queued" && generation.status !== "running") return { status: generation.status };
   // The key first: a worker that picks the job up after the broadcast still sees it.
   await redis().multi().set(generationCancelKey(generationId), "1", "EX", REPLAY_LOG.ttlSeconds)
     .publish(CANCEL_CHANNEL, generationId).exec();
-  const job = await generationQueue(generation.modelId).getJob(generationId);
+  const job = await queueOfGeneration(generation).getJob(generationId);
   let stopHere = !job;
   if (job && REMOVABLE.has(await job.getState())) {
     try {
@@ -43,6 +29,6 @@ export async function cancelGeneration({ generationId }: { generationId: string 
       // It became active meanwhile: its worker saw the cancel key or the broadcast.
     }
   }
-  if (stopHere) await markCancelled(redis(), generationId);
+  if (stopHere) await cancelGenerationRow(redis(), generationId);
   return { status: "cancelled" };
 }

@@ -33,16 +33,29 @@ export type GenerationJob = {
   params: GenerationParams;
 };
 
-/** One BullMQ queue per model. (BullMQ forbids ":" in queue names.) */
-export function modelQueueName(modelId: string): string {
-  return `generate-${modelId}`;
+/**
+ * Two queues per model: live work (voters waiting, admin tests) and pre-generation. Apart, a
+ * worker full of waiting pre-generation jobs can still take a live one at once.
+ */
+export type GenerationLane = "live" | "pregen";
+
+export function laneOf(purpose: GenerationPurpose): GenerationLane {
+  return purpose === "pregen" ? "pregen" : "live";
+}
+
+/** BullMQ forbids ":" in queue names. */
+export function modelQueueName(modelId: string, lane: GenerationLane = "live"): string {
+  return lane === "live" ? `generate-${modelId}` : `generate-${modelId}-pregen`;
 }
 
 export const RATINGS_QUEUE = "ratings";
 export const PREGEN_QUEUE = "pregen";
 
-/** Lower runs first: a voter waiting on a live battle overtakes pre-generation. */
-export const JOB_PRIORITY: Record<GenerationPurpose, number> = { live: 1, test: 1, pregen: 10 };
+/**
+ * Sent to the gpu-runtime as the request's `priority` (lower is more urgent, as in vLLM): its
+ * scheduler admits live requests first and may preempt pre-generation for them.
+ */
+export const ENGINE_PRIORITY: Record<GenerationPurpose, number> = { live: 0, test: 0, pregen: 10 };
 
 export type GenerationUsage = { promptTokens: number; completionTokens: number };
 
@@ -62,7 +75,11 @@ export function isFinalMessage(message: StreamMessage): boolean {
   return message.type === "done" || message.type === "error";
 }
 
-/** BullMQ options of every generation job: retry transient engine failures, keep bounded history. */
+/**
+ * BullMQ options of every generation job: retry transient engine failures, keep bounded history.
+ * An engine that is down does not spend attempts: the worker waits for it (lib/env's
+ * LEITAI_ENGINE_DOWN_WAIT_MS) before it counts one.
+ */
 export const GENERATION_JOB_OPTIONS = {
   attempts: 3,
   backoff: { type: "exponential", delay: 2_000 },
@@ -70,8 +87,32 @@ export const GENERATION_JOB_OPTIONS = {
   removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
 } as const;
 
+/**
+ * A crashed worker's job is handed to another after a stall; a second crash (or a Redis restart
+ * right after the first) must not fail it for good.
+ */
+export const MAX_STALLED_COUNT = 3;
+
 /** Job on PREGEN_QUEUE: fan a pre-generation run out into one generation job per question. */
 export type PregenJob = { runId: string };
+
+export const PREGEN_JOB_OPTIONS = {
+  attempts: 3,
+  backoff: { type: "exponential", delay: 2_000 },
+  removeOnComplete: 1000,
+  removeOnFail: 1000,
+} as const;
+
+/**
+ * Attempt n of a generation numbers its stream messages after (n − 1) × this. A viewer who saw
+ * an earlier attempt's messages gets the new attempt's `reset` as a jump ahead, even when the
+ * replay log was lost with Redis.
+ */
+export const ATTEMPT_SEQ_STRIDE = 1_000_000;
+
+export function attemptSeqBase(attempt: number): number {
+  return Math.max(0, attempt - 1) * ATTEMPT_SEQ_STRIDE;
+}
 
 export type PregenScope = "all" | "category" | "missing" | "ids";
 
@@ -119,4 +160,6 @@ export type ModelHeartbeat = {
   running: number;
   tokensPerSecond: number;
   lastError: string | null;
+  /** false while the model's engine does not answer: live battles do not draw the model. */
+  engineUp: boolean;
 };

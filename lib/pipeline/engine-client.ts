@@ -11,6 +11,8 @@ export type EngineTarget = {
   extendedSampling: boolean;
   /** The gpu-runtime's `chat_template` extension (a template name or Jinja source); null: its default. */
   chatTemplate?: string | null;
+  /** The gpu-runtime's scheduling priority (lower first); sent only when set. */
+  priority?: number;
 };
 
 export type EngineTimeouts = { connectMs: number; firstTokenMs: number; idleMs: number };
@@ -53,6 +55,7 @@ export function chatRequestBody(target: EngineTarget, messages: ChatMessage[], p
     body.repetition_penalty = params.repetitionPenalty;
   }
   if (target.chatTemplate) body.chat_template = target.chatTemplate;
+  if (target.priority !== undefined) body.priority = target.priority;
   return body;
 }
 

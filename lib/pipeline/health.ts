@@ -6,7 +6,10 @@ import { HEARTBEAT, HEARTBEAT_PATTERN, heartbeatKey, type ModelHeartbeat } from 
 // expires HEARTBEAT.ttlSeconds after its worker stops writing it.
 
 export type ModelHealth = {
+  /** A fresh heartbeat from a worker whose engine answers. */
   healthy: boolean;
+  /** Fresh heartbeats exist, but no worker's engine answers. */
+  engineDown: boolean;
   workers: number;
   queueDepth: number;
   running: number;
@@ -25,6 +28,7 @@ export async function writeHeartbeat(conn: Redis, beat: ModelHeartbeat): Promise
       running: String(beat.running),
       tokensPerSecond: beat.tokensPerSecond.toFixed(2),
       lastError: beat.lastError ?? "",
+      engineUp: beat.engineUp ? "1" : "0",
     })
     .expire(key, HEARTBEAT.ttlSeconds)
     .exec();
@@ -44,6 +48,8 @@ function parseHeartbeat(fields: Record<string, string>): ModelHeartbeat | null {
     running: Number(fields.running) || 0,
     tokensPerSecond: Number(fields.tokensPerSecond) || 0,
     lastError: fields.lastError || null,
+    // A worker of an older version writes no engineUp: it counts as up.
+    engineUp: fields.engineUp !== "0",
   };
 }
 
@@ -63,16 +69,18 @@ export async function listHeartbeats(conn: Redis = redis()): Promise<ModelHeartb
 }
 
 /**
- * Health per model id: healthy = at least one fresh heartbeat. Models named in `modelIds`
+ * Health per model id: healthy = at least one fresh heartbeat from a worker whose engine answers. Models named in `modelIds`
  * without any heartbeat are included as unhealthy.
  */
 export async function getModelHealth(modelIds: string[] = [], now = Date.now()): Promise<Map<string, ModelHealth>> {
   const out = new Map<string, ModelHealth>();
-  for (const id of modelIds) out.set(id, { healthy: false, workers: 0, queueDepth: 0, running: 0, tokensPerSecond: 0, lastError: null });
+  const none = (): ModelHealth => ({ healthy: false, engineDown: false, workers: 0, queueDepth: 0, running: 0, tokensPerSecond: 0, lastError: null });
+  for (const id of modelIds) out.set(id, none());
   for (const beat of await listHeartbeats()) {
     if (now - beat.lastSeen > HEARTBEAT.ttlSeconds * 1000) continue;
-    const health = out.get(beat.modelId) ?? { healthy: false, workers: 0, queueDepth: 0, running: 0, tokensPerSecond: 0, lastError: null };
-    health.healthy = true;
+    const health = out.get(beat.modelId) ?? none();
+    health.healthy ||= beat.engineUp;
+    health.engineDown = !health.healthy;
     health.workers += 1;
     // Every worker sees the same queue: its depth is not summed.
     health.queueDepth = Math.max(health.queueDepth, beat.queueDepth);

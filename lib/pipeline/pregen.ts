@@ -5,6 +5,7 @@ import { enqueueGenerations, generationRowOf, paramsHash } from "../generations"
 import { generationParamsOf } from "../models/engine";
 import { cancelGeneration } from "./cancel";
 import type { PregenScope, PregenSpec } from "./contracts";
+import { cancelQueuedOfRun, enqueueRetried, retryFailed as retryFailedGenerations } from "./generation-state";
 import { generationQueue, pregenQueue } from "./queues";
 
 // Pre-generation: answer bank questions with one model ahead of time, so bank battles are
@@ -44,9 +45,7 @@ export async function startPregen(input: StartPregen): Promise<PregenRun> {
 
 /** Questions of the run's scope that still need an answer from this model with these params. */
 async function questionsToAnswer(runId: string, modelId: string, spec: PregenSpec): Promise<string[]> {
-  const where: Prisma.QuestionWhereInput = { active: true };
-  if (spec.scope === "category") where.categoryId = spec.categoryId;
-  if (spec.scope === "ids") where.id = { in: spec.questionIds ?? [] };
+  const where = scopeOf(spec);
   const answered: Prisma.GenerationWhereInput =
     spec.scope === "missing"
       ? { modelId, status: { in: ["completed", "queued", "running"] } }
@@ -63,11 +62,56 @@ async function questionsToAnswer(runId: string, modelId: string, spec: PregenSpe
   return rows.map((r) => r.id);
 }
 
+function scopeOf(spec: PregenSpec): Prisma.QuestionWhereInput {
+  const where: Prisma.QuestionWhereInput = { active: true };
+  if (spec.scope === "category") where.categoryId = spec.categoryId;
+  if (spec.scope === "ids") where.id = { in: spec.questionIds ?? [] };
+  return where;
+}
+
+/**
+ * Unfinished answers of earlier runs to this run's questions become this run's: the run counts
+ * them (it is not done before they are) and makes sure each has a job.
+ */
+async function adoptOpenAnswers(run: PregenRun, spec: PregenSpec): Promise<number> {
+  const open = await db.generation.findMany({
+    where: {
+      modelId: run.modelId,
+      purpose: "pregen",
+      status: { in: ["queued", "running"] },
+      pregenRunId: { not: run.id },
+      ...(spec.scope === "missing" ? {} : { paramsHash: spec.paramsHash }),
+      question: scopeOf(spec),
+    },
+    select: { id: true, pregenRunId: true },
+  });
+  if (!open.length) return 0;
+  const formerRun = new Map(open.map((g) => [g.id, g.pregenRunId]));
+  const adopted = await db.$transaction(async (tx) => {
+    const rows = await tx.generation.updateManyAndReturn({
+      where: { id: { in: open.map((g) => g.id) }, status: { in: ["queued", "running"] } },
+      data: { pregenRunId: run.id },
+    });
+    const moved = new Map<string, number>();
+    for (const g of rows) {
+      const from = formerRun.get(g.id);
+      if (from) moved.set(from, (moved.get(from) ?? 0) + 1);
+    }
+    for (const [from, n] of moved) await tx.pregenRun.update({ where: { id: from }, data: { total: { decrement: n } } });
+    await tx.pregenRun.update({ where: { id: run.id }, data: { total: { increment: rows.length } } });
+    return rows;
+  });
+  await enqueueGenerations(run.modelId, adopted);
+  for (const from of new Set(formerRun.values())) if (from) await settlePregenRun(from);
+  return adopted.length;
+}
+
 /** The PREGEN_QUEUE job. Safe to run twice: questions already in the run are skipped. */
 export async function fanOutPregen(runId: string): Promise<number> {
   const run = await db.pregenRun.findUnique({ where: { id: runId } });
   if (!run || run.status !== "running") return 0;
   const spec = run.spec as unknown as PregenSpec;
+  await adoptOpenAnswers(run, spec);
   const ids = await questionsToAnswer(run.id, run.modelId, spec);
   const texts = new Map((await db.question.findMany({ where: { id: { in: ids } }, select: { id: true, text: true } })).map((q) => [q.id, q.text]));
   let created = 0;
@@ -165,13 +209,10 @@ export async function cancelPregen(runId: string): Promise<void> {
   if (!run) throw errors.notFound("pregen run");
   await db.pregenRun.updateMany({ where: { id: runId, status: "running" }, data: { status: "cancelled", finishedAt: new Date() } });
   await pregenQueue().remove(runId).catch(() => undefined);
-  const queue = generationQueue(run.modelId);
+  const queue = generationQueue(run.modelId, "pregen");
   const waiting = await db.generation.findMany({ where: { pregenRunId: runId, status: "queued" }, select: { id: true } });
   for (const { id } of waiting) await queue.remove(id).catch(() => undefined);
-  await db.generation.updateMany({
-    where: { pregenRunId: runId, status: "queued" },
-    data: { status: "cancelled", error: "cancelled", finishedAt: new Date() },
-  });
+  await cancelQueuedOfRun(runId);
   const running = await db.generation.findMany({ where: { pregenRunId: runId, status: "running" }, select: { id: true } });
   for (const { id } of running) await cancelGeneration({ generationId: id });
 }
@@ -180,16 +221,10 @@ export async function cancelPregen(runId: string): Promise<void> {
 export async function retryFailed(runId: string): Promise<number> {
   const run = await db.pregenRun.findUnique({ where: { id: runId } });
   if (!run) throw errors.notFound("pregen run");
-  const failed = await db.generation.findMany({ where: { pregenRunId: runId, status: "failed" } });
-  if (!failed.length) return 0;
-  const queue = generationQueue(run.modelId);
-  // The failed job keeps the generation's id as its job id; a new add would be ignored.
-  for (const g of failed) await queue.remove(g.id).catch(() => undefined);
-  await db.generation.updateMany({
-    where: { id: { in: failed.map((g) => g.id) }, status: "failed" },
-    data: { status: "queued", error: null, text: "", startedAt: null, finishedAt: null, ttftMs: null, durationMs: null },
-  });
+  const failed = await db.generation.findMany({ where: { pregenRunId: runId, status: "failed" }, select: { id: true } });
+  const retried = await retryFailedGenerations(failed.map((g) => g.id));
+  if (!retried.length) return 0;
   await db.pregenRun.update({ where: { id: runId }, data: { status: "running", finishedAt: null } });
-  await enqueueGenerations(run.modelId, failed);
-  return failed.length;
+  await enqueueRetried(retried);
+  return retried.length;
 }

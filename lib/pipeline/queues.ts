@@ -1,7 +1,7 @@
-import { Queue, type JobsOptions } from "bullmq";
+import { Queue, type JobsOptions, type JobType } from "bullmq";
 import type { Redis } from "ioredis";
 import { createRedis } from "../redis";
-import { GENERATION_JOB_OPTIONS, modelQueueName, PREGEN_QUEUE, type GenerationJob, type PregenJob } from "./contracts";
+import { GENERATION_JOB_OPTIONS, laneOf, modelQueueName, PREGEN_JOB_OPTIONS, PREGEN_QUEUE, type GenerationJob, type GenerationLane, type GenerationPurpose, type PregenJob } from "./contracts";
 
 // Producer side of the queues, shared by the site and the workers. One Redis connection for
 // every Queue object; it fails fast so a request never waits on a dead Redis.
@@ -24,12 +24,25 @@ function queue<T>(name: string, defaultJobOptions: JobsOptions): Queue<T> {
   return q as Queue<T>;
 }
 
-export function generationQueue(modelId: string): Queue<GenerationJob> {
-  return queue<GenerationJob>(modelQueueName(modelId), { ...GENERATION_JOB_OPTIONS });
+export function generationQueue(modelId: string, lane: GenerationLane = "live"): Queue<GenerationJob> {
+  return queue<GenerationJob>(modelQueueName(modelId, lane), { ...GENERATION_JOB_OPTIONS });
+}
+
+/** The queue a generation's job is on. */
+export function queueOfGeneration(generation: { modelId: string; purpose: GenerationPurpose }): Queue<GenerationJob> {
+  return generationQueue(generation.modelId, laneOf(generation.purpose));
+}
+
+/** A model's job counts over both its lanes. */
+export async function modelJobCounts(modelId: string, ...states: JobType[]): Promise<Record<string, number>> {
+  const [live, pregen] = await Promise.all((["live", "pregen"] as const).map((lane) => generationQueue(modelId, lane).getJobCounts(...states)));
+  const out: Record<string, number> = {};
+  for (const state of states) out[state] = (live?.[state] ?? 0) + (pregen?.[state] ?? 0);
+  return out;
 }
 
 export function pregenQueue(): Queue<PregenJob> {
-  return queue<PregenJob>(PREGEN_QUEUE, { attempts: 3, backoff: { type: "exponential", delay: 2_000 }, removeOnComplete: 1000, removeOnFail: 1000 });
+  return queue<PregenJob>(PREGEN_QUEUE, { ...PREGEN_JOB_OPTIONS });
 }
 
 /** Closes this process's producer queues (tests, scripts). */

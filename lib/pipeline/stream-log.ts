@@ -43,16 +43,17 @@ export async function lastLogged(redis: Redis, generationId: string): Promise<St
   return raw ? parseStreamMessage(raw) : null;
 }
 
-/** Writes one generation's stream; seq continues after whatever an earlier attempt logged. */
+/** Writes one generation's stream; seq continues after whatever an earlier attempt logged or numbered. */
 export class StreamWriter {
   private pending: Promise<unknown> = Promise.resolve();
   private failure: unknown = null;
 
   private constructor(private readonly redis: Redis, readonly generationId: string, private seq: number) {}
 
-  static async open(redis: Redis, generationId: string): Promise<StreamWriter> {
+  /** `seqFloor`: the attempt's base (attemptSeqBase), so seq never repeats one a viewer saw. */
+  static async open(redis: Redis, generationId: string, seqFloor = 0): Promise<StreamWriter> {
     const last = await lastLogged(redis, generationId);
-    return new StreamWriter(redis, generationId, last?.seq ?? 0);
+    return new StreamWriter(redis, generationId, Math.max(last?.seq ?? 0, seqFloor));
   }
 
   get lastSeq(): number {

@@ -54,6 +54,8 @@ export async function startWorkers(models: Model[], options: Partial<PoolOptions
     stalledIntervalMs: 10_000,
     defaultConcurrency: 4,
     timeouts: FAST_TIMEOUTS,
+    // An engine that stays down fails its answer soon; the tests of waiting set their own.
+    engineDownWaitMs: 500,
     pregen: false,
     ...options,
   });

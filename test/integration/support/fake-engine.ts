@@ -21,9 +21,10 @@ export class FakeEngine {
     return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}/v1`;
   }
 
-  async start(): Promise<this> {
+  /** `port`: listen there again after stop() (an engine coming back). */
+  async start(port = 0): Promise<this> {
     this.server = createServer((req, res) => void this.handle(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
+    await new Promise<void>((resolve) => this.server!.listen(port, "127.0.0.1", resolve));
     return this;
   }
 
@@ -38,6 +39,11 @@ export class FakeEngine {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse) {
+    if (req.method === "GET") {
+      // GET /v1/models: what a worker asks to learn whether the engine is up.
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ object: "list", data: [] }));
+      return;
+    }
     let raw = "";
     for await (const chunk of req) raw += chunk;
     const body = JSON.parse(raw || "{}") as Record<string, unknown>;

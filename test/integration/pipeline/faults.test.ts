@@ -1,0 +1,201 @@
+import { execFileSync } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Generation } from "@prisma/client";
+import { db } from "@/lib/db";
+import { createAndEnqueue } from "@/lib/generations";
+import { DEFAULT_GENERATION_PARAMS, type StreamMessage } from "@/lib/pipeline/contracts";
+import { generationEvents } from "@/lib/pipeline/events";
+import { startPregen } from "@/lib/pipeline/pregen";
+import { readLog } from "@/lib/pipeline/stream-log";
+import { redis } from "@/lib/redis";
+import { FakeEngine } from "../support/fake-engine";
+import { freePort } from "../support/processes";
+import { ServicesRedis } from "../support/throwaway-redis";
+import { killWorker, spawnWorker, workerReady, type WorkerProcess } from "../support/worker-process";
+import { collect, createModel, releasePipeline, textOf, waitFor } from "./helpers";
+import { writeDemoModels } from "./runtime-support";
+
+// The failure model, tried for real: a worker killed with SIGKILL, Redis killed and restarted,
+// Redis wiped, the gpu-runtime killed. Each time every answer completes, every viewer ends with
+// the stored text (a reset allowed, nothing twice), and nothing is left queued or running.
+// Redis is a server of this file's own (scripts/services.sh, append-only persistence), so
+// killing it touches no other test.
+
+const LOCK_MS = 2_000;
+const STALLED_INTERVAL_MS = 1_000;
+
+let redisServer: ServicesRedis;
+let engine: FakeEngine;
+const workers: WorkerProcess[] = [];
+
+function workerEnv(slugs: string[], extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    REDIS_URL: process.env.REDIS_URL!,
+    LEITAI_WORKER_MODELS: slugs.join(","),
+    LEITAI_WORKER_LOCK_MS: String(LOCK_MS),
+    LEITAI_WORKER_STALLED_INTERVAL_MS: String(STALLED_INTERVAL_MS),
+    LEITAI_WORKER_SHUTDOWN_MS: "2000",
+    LEITAI_RECONCILE_MS: "1000",
+    LEITAI_WORKER_CONCURRENCY: "8",
+    ...extra,
+  };
+}
+
+async function startWorker(id: string, slugs: string[], extra: Record<string, string> = {}): Promise<WorkerProcess> {
+  const worker = await spawnWorker(id, workerEnv(slugs, extra));
+  workers.push(worker);
+  await workerReady(worker);
+  return worker;
+}
+
+/** A viewer that follows one generation from its first message to its last. */
+function watch(generationId: string): Promise<StreamMessage[]> {
+  return collect(generationEvents(generationId, { stallMs: 0 }));
+}
+
+/** The viewer saw exactly the stored answer: seqs only go up, a reset drops what came before. */
+function expectSameAsStored(messages: StreamMessage[], row: Generation) {
+  expect(row.status).toBe("completed");
+  const seqs = messages.map((m) => m.seq);
+  expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
+  expect(new Set(seqs).size).toBe(seqs.length);
+  expect(messages.at(-1)?.type).toBe("done");
+  expect(textOf(messages)).toBe(row.text);
+}
+
+async function noneOpen(modelId: string, timeoutMs: number): Promise<void> {
+  await waitFor(async () => (await db.generation.count({ where: { modelId, status: { in: ["queued", "running"] } } })) === 0, timeoutMs, "every generation to finish");
+}
+
+async function deltasLogged(generationId: string, n: number): Promise<void> {
+  await waitFor(async () => (await readLog(redis(), generationId)).filter((m) => m.type === "delta").length >= n, 20_000, `${n} tokens of ${generationId}`);
+}
+
+async function counts(runId: string): Promise<Record<string, number>> {
+  const groups = await db.generation.groupBy({ by: ["status"], where: { pregenRunId: runId }, _count: { _all: true } });
+  return Object.fromEntries(groups.map((g) => [g.status, g._count._all]));
+}
+
+describe("the pipeline converges back to PostgreSQL after a fault", () => {
+  beforeAll(async () => {
+    redisServer = new ServicesRedis(await freePort());
+    redisServer.run("start-redis");
+    // Before anything reads the environment: this file's clients use its own Redis.
+    process.env.REDIS_URL = `redis://127.0.0.1:${redisServer.port}`;
+    engine = await new FakeEngine().start();
+  });
+
+  afterAll(async () => {
+    for (const w of workers) await killWorker(w);
+    await engine?.stop();
+    await releasePipeline();
+    redis().disconnect();
+    redisServer?.run("stop-redis");
+  });
+
+  it("(a) a worker killed mid-stream: a new worker takes the answer over and completes it", async () => {
+    const model = await createModel({ kind: "openai", engine: { baseUrl: engine.baseUrl, remoteModel: "tokens:80:25" } });
+    const first = await startWorker("fault-a1", [model.slug]);
+    const generation = await createAndEnqueue({ modelId: model.id, purpose: "live", messages: [{ role: "user", content: "hi" }], params: DEFAULT_GENERATION_PARAMS });
+    const viewer = watch(generation.id);
+    await deltasLogged(generation.id, 10);
+    await killWorker(first);
+    await startWorker("fault-a2", [model.slug]);
+
+    await noneOpen(model.id, 60_000);
+    const row = await db.generation.findUniqueOrThrow({ where: { id: generation.id } });
+    expect(row.text).toBe(FakeEngine.text(80));
+    expect(row.attempt).toBe(2);
+    const messages = await viewer;
+    expect(messages.some((m) => m.type === "reset")).toBe(true);
+    expectSameAsStored(messages, row);
+  });
+
+  it("(b) Redis killed and restarted mid-stream with pre-generation queued: every answer completes", async () => {
+    const model = await createModel({ kind: "openai", engine: { baseUrl: engine.baseUrl, remoteModel: "tokens:20:30" } });
+    await startWorker("fault-b", [model.slug]);
+    const run = await startPregen({ modelId: model.id, scope: "all" });
+    const total = await waitFor(async () => {
+      const r = await db.pregenRun.findUniqueOrThrow({ where: { id: run.id } });
+      return r.total >= 50 ? r.total : null;
+    }, 20_000, "the fan-out");
+    const live = await createAndEnqueue({ modelId: model.id, purpose: "live", messages: [{ role: "user", content: "live" }], params: { ...DEFAULT_GENERATION_PARAMS } });
+    const liveViewer = watch(live.id);
+    const running = await waitFor(async () => {
+      const rows = await db.generation.findMany({ where: { pregenRunId: run.id, status: "running" }, take: 3 });
+      return rows.length >= 2 ? rows : null;
+    }, 20_000, "pre-generation to run");
+    const viewers = running.map((g) => ({ id: g.id, messages: watch(g.id) }));
+    await deltasLogged(live.id, 3);
+    const before = await counts(run.id);
+    expect(before.queued ?? 0).toBeGreaterThanOrEqual(50);
+
+    await redisServer.crash();
+    redisServer.run("start-redis");
+
+    await noneOpen(model.id, 120_000);
+    const after = await counts(run.id);
+    expect(after).toEqual({ completed: total });
+    expect((await db.pregenRun.findUniqueOrThrow({ where: { id: run.id } })).status).toBe("completed");
+    const texts = await db.generation.findMany({ where: { pregenRunId: run.id }, select: { text: true } });
+    expect(texts.every((g) => g.text === FakeEngine.text(20))).toBe(true);
+    expectSameAsStored(await liveViewer, await db.generation.findUniqueOrThrow({ where: { id: live.id } }));
+    for (const v of viewers) expectSameAsStored(await v.messages, await db.generation.findUniqueOrThrow({ where: { id: v.id } }));
+  });
+
+  it("(c) Redis wiped (FLUSHALL): the reconciler enqueues every open answer again and all complete", async () => {
+    const model = await createModel({ kind: "openai", engine: { baseUrl: engine.baseUrl, remoteModel: "tokens:20:30" } });
+    await startWorker("fault-c", [model.slug]);
+    const run = await startPregen({ modelId: model.id, scope: "all" });
+    const total = await waitFor(async () => {
+      const r = await db.pregenRun.findUniqueOrThrow({ where: { id: run.id } });
+      return r.total >= 50 ? r.total : null;
+    }, 20_000, "the fan-out");
+    const live = await createAndEnqueue({ modelId: model.id, purpose: "live", messages: [{ role: "user", content: "live" }], params: DEFAULT_GENERATION_PARAMS });
+    const liveViewer = watch(live.id);
+    await deltasLogged(live.id, 3);
+    expect((await counts(run.id)).queued ?? 0).toBeGreaterThanOrEqual(50);
+
+    await redis().flushall();
+
+    await noneOpen(model.id, 120_000);
+    expect(await counts(run.id)).toEqual({ completed: total });
+    expect((await db.pregenRun.findUniqueOrThrow({ where: { id: run.id } })).status).toBe("completed");
+    const liveRow = await db.generation.findUniqueOrThrow({ where: { id: live.id } });
+    expect(liveRow.text).toBe(FakeEngine.text(20));
+    expectSameAsStored(await liveViewer, liveRow);
+  });
+
+  it("(d) the gpu-runtime killed mid-generation: the answer waits for the supervisor to bring it back, then completes", async () => {
+    const [tiny] = writeDemoModels(["fault-tiny"]);
+    const port = await freePort();
+    const runtimeUrl = `http://127.0.0.1:${port}`;
+    const model = await createModel({ kind: "local", engine: { path: tiny!.path, runtimeUrl, servedName: "fault-tiny" } });
+    await startWorker("fault-d", [model.slug], {
+      LEITAI_RUNTIME_MODELS: `fault-tiny=${tiny!.path}`,
+      LEITAI_RUNTIME_URL: runtimeUrl,
+      LEITAI_RUNTIME_ARGS: "--device cpu --max-num-seqs 4 --kv-blocks 512 --log-level warning",
+      LEITAI_ENGINE_FIRST_TOKEN_TIMEOUT_MS: "60000",
+    });
+    const params = { ...DEFAULT_GENERATION_PARAMS, temperature: 0, maxTokens: 1500 };
+    const generation = await createAndEnqueue({ modelId: model.id, purpose: "live", messages: [{ role: "user", content: "tell me a story" }], params });
+    const viewer = watch(generation.id);
+    await deltasLogged(generation.id, 20);
+    const runtimePid = Number(execFileSync("pgrep", ["-f", `leitai_runtime.*--port ${port}`], { encoding: "utf8" }).trim().split("\n")[0]);
+    process.kill(runtimePid, "SIGKILL");
+
+    await noneOpen(model.id, 180_000);
+    const row = await db.generation.findUniqueOrThrow({ where: { id: generation.id } });
+    expect(row.completionTokens).toBeGreaterThan(100);
+    expect(row.attempt).toBeGreaterThanOrEqual(2);
+    const messages = await viewer;
+    expect(messages.some((m) => m.type === "reset")).toBe(true);
+    expectSameAsStored(messages, row);
+    // Greedy: the restarted answer is the one a fresh request gets.
+    const fresh = await createAndEnqueue({ modelId: model.id, purpose: "live", messages: [{ role: "user", content: "tell me a story" }], params });
+    await noneOpen(model.id, 120_000);
+    const freshRow = await db.generation.findUniqueOrThrow({ where: { id: fresh.id } });
+    expect(freshRow.completionTokens).toBe(row.completionTokens);
+    expect(freshRow.text).toBe(row.text);
+  });
+});
