@@ -52,8 +52,74 @@ export const errors = {
   conflict: (surface: string, message: string) => new AppError(`conflict:${surface}`, message),
   rateLimited: (surface: string, retryAfterS: number) =>
     new AppError(`rate_limit:${surface}`, `Too many requests; try again in ${retryAfterS} s.`, { retryAfterS }),
-  unavailable: (surface: string, message: string) => new AppError(`unavailable:${surface}`, message),
+  unavailable: (surface: string, message: string, retryAfterS?: number, cause?: unknown) =>
+    new AppError(`unavailable:${surface}`, message, { retryAfterS, cause }),
 };
+
+/** Seconds a client is asked to wait while PostgreSQL or Redis is away (a restart takes a few). */
+export const SERVICE_RETRY_AFTER_S = 5;
+
+// How PostgreSQL being away shows up, through Prisma (its codes, its driver adapter's error
+// kinds) or node-postgres (SQLSTATEs, socket codes, pool messages): not reachable, closed,
+// timed out, shutting down or starting up, out of connections.
+const PRISMA_UNREACHABLE = new Set(["P1001", "P1002", "P1008", "P1017", "P2024", "P2037"]);
+const ADAPTER_UNREACHABLE = new Set(["DatabaseNotReachable", "ConnectionClosed", "SocketTimeout", "TooManyConnections"]);
+// 08xxx connection exception, 57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now, 53300 too many connections.
+const SQLSTATE_UNREACHABLE = /^(08...|57P0[123]|53300)$/;
+const SOCKET_UNREACHABLE = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
+const MESSAGE_UNREACHABLE =
+  /Connection terminated|timeout exceeded when trying to connect|not queryable|Can't reach database server|the database system is (shutting down|starting up|in recovery mode)|terminating connection due to administrator command|server closed the connection/i;
+
+// ioredis with a bounded retry (lib/redis.ts) rejects a command with these while Redis is away.
+const REDIS_UNREACHABLE = /max retries per request|Connection is closed|Stream isn't writeable/i;
+
+type Inspectable = { name?: unknown; code?: unknown; errorCode?: unknown; message?: unknown; kind?: unknown; cause?: unknown; meta?: unknown; errors?: unknown };
+
+/** The error, its causes, a driver adapter's error inside Prisma's, and an AggregateError's parts. */
+function* errorChain(error: unknown, depth = 0): Generator<Inspectable> {
+  if (depth > 6 || error === null || typeof error !== "object") return;
+  const e = error as Inspectable;
+  yield e;
+  yield* errorChain(e.cause, depth + 1);
+  yield* errorChain((e.meta as { driverAdapterError?: unknown } | undefined)?.driverAdapterError, depth + 1);
+  if (Array.isArray(e.errors)) for (const part of e.errors) yield* errorChain(part, depth + 1);
+}
+
+function isRedisUnreachable(error: unknown): boolean {
+  for (const e of errorChain(error)) {
+    if (e.name === "MaxRetriesPerRequestError") return true;
+    if (typeof e.message === "string" && REDIS_UNREACHABLE.test(e.message)) return true;
+  }
+  return false;
+}
+
+function isDatabaseUnreachable(error: unknown): boolean {
+  // fetch() to an engine or a remote API fails with its socket error as the cause: not ours to call a database outage.
+  if (error instanceof TypeError && error.message === "fetch failed") return false;
+  for (const e of errorChain(error)) {
+    const code = typeof e.code === "string" ? e.code : typeof e.errorCode === "string" ? e.errorCode : "";
+    if (PRISMA_UNREACHABLE.has(code) || SQLSTATE_UNREACHABLE.test(code) || SOCKET_UNREACHABLE.has(code)) return true;
+    if (typeof e.kind === "string" && ADAPTER_UNREACHABLE.has(e.kind)) return true;
+    if (typeof e.message === "string" && MESSAGE_UNREACHABLE.test(e.message)) return true;
+  }
+  return false;
+}
+
+/**
+ * A failure that only says PostgreSQL or Redis is away right now, as the 503 a client can
+ * retry after; null for anything else. Redis is asked first: its errors are unambiguous,
+ * while a bare ECONNREFUSED is node-postgres's.
+ */
+export function serviceUnavailable(error: unknown): AppError | null {
+  if (error instanceof AppError) return null;
+  if (isRedisUnreachable(error)) {
+    return errors.unavailable("queue", "The arena's queue is not reachable right now; try again in a few seconds. 服务暂时不可用，请稍后重试。", SERVICE_RETRY_AFTER_S, error);
+  }
+  if (isDatabaseUnreachable(error)) {
+    return errors.unavailable("database", "The arena's database is not reachable right now; try again in a few seconds. 数据库暂时无法连接，请稍后重试。", SERVICE_RETRY_AFTER_S, error);
+  }
+  return null;
+}
 
 export type ErrorPayload = {
   status: number;
@@ -75,6 +141,8 @@ export function errorPayload(error: unknown): ErrorPayload {
     const message = field ? `${field}: ${issue?.message}` : (issue?.message ?? "Invalid input.");
     return errorPayload(errors.badRequest("input", message, field));
   }
+  const unavailable = serviceUnavailable(error);
+  if (unavailable) return errorPayload(unavailable);
   // Anything else (database, network) is logged in full and masked for the client.
   log.error("unhandled", error);
   return { status: 500, headers: {}, body: { error: { code: "internal:server", message: "Something went wrong on our side; it has been logged." } } };

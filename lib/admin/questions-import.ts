@@ -1,6 +1,7 @@
 import type { Category } from "@prisma/client";
 import { db } from "../db";
 import { errors } from "../errors";
+import { findTextProblem } from "../input";
 import { questionTextHash } from "../questions";
 import { parseCsv } from "./csv";
 import { isUniqueViolation } from "./db-errors";
@@ -109,6 +110,8 @@ function toRow(raw: Raw, issues: ImportIssue[]): Row | null {
   const { line, values } = raw;
   let ok = true;
   const fail = (field: string, message: string) => { issues.push({ line, field, message }); ok = false; };
+  const unstorable = findTextProblem(values, { root: "line" }); // a NUL would fail the whole transaction in PostgreSQL
+  if (unstorable) fail(unstorable.field, unstorable.message);
   const text = str(values.text)?.trim() ?? "";
   if (!text) fail("text", "text is required");
   else if (text.length > IMPORT_LIMITS.maxTextChars) fail("text", `text is longer than ${IMPORT_LIMITS.maxTextChars} characters`);

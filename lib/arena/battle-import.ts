@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Prisma, VoteWinner } from "@prisma/client";
 import { z } from "zod";
 import { db } from "../db";
+import { findTextProblem } from "../input";
 import { IMPORT_VOTER_PREFIX, WINNER_TO_FASTCHAT, type FastChatBattle } from "./battle-export";
 
 export type ImportProblem = { line: number; field: string; message: string };
@@ -58,6 +59,8 @@ export async function importBattles({ text, dryRun }: { text: string; dryRun: bo
       problems.push({ line, field: "(line)", message: "not valid JSON" });
       return;
     }
+    const unstorable = findTextProblem(json, { root: "(row)" }); // PostgreSQL text cannot hold NUL
+    if (unstorable) return void problems.push({ line, field: unstorable.field, message: unstorable.message });
     const result = row.safeParse(json);
     if (!result.success) {
       for (const issue of result.error.issues.slice(0, 3)) problems.push({ line, field: issue.path.join(".") || "(row)", message: issue.message });

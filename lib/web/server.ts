@@ -1,8 +1,9 @@
 import http, { type IncomingMessage } from "node:http";
 import next from "next";
 import { env } from "../env";
+import { errorPayload, errors } from "../errors";
 import { log } from "../log";
-import { answerAnonymousVote, anonymousVoteTarget } from "./vote-fast-path";
+import { answerAnonymousVote, anonymousVoteTarget, send } from "./vote-fast-path";
 
 /**
  * Rate limits and moderation key on the client's address, so X-Forwarded-For must not be the
@@ -15,6 +16,21 @@ export function pinClientAddress(req: IncomingMessage, trustProxy: boolean): voi
   delete req.headers["x-real-ip"];
 }
 
+/**
+ * An API path whose percent-encoding does not decode (`%zz`, `%ED%A0%80` for a lone
+ * surrogate) is the client's mistake, but Next.js answers it with a 500 before any handler.
+ */
+export function undecodableApiPath(url: string | undefined): boolean {
+  const path = (url ?? "").split("?")[0]!;
+  if (!path.startsWith("/api/")) return false;
+  try {
+    decodeURIComponent(path);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 /** The production web server: Next.js for everything but anonymous votes (lib/web/vote-fast-path.ts). */
 export async function startWebServer({ port, hostname, dir }: { port: number; hostname?: string; dir: string }) {
   const { LEITAI_TRUST_PROXY: trustProxy, LEITAI_VOTE_FAST_PATH: fastVotes } = env();
@@ -23,6 +39,11 @@ export async function startWebServer({ port, hostname, dir }: { port: number; ho
   const handle = app.getRequestHandler();
   const server = http.createServer((req, res) => {
     pinClientAddress(req, trustProxy);
+    if (undecodableApiPath(req.url)) {
+      const { status, headers, body } = errorPayload(errors.badRequest("input", "path: the URL's percent-encoding is not valid UTF-8.", "path"));
+      send(res, status, headers, body);
+      return;
+    }
     const vote = fastVotes ? anonymousVoteTarget(req) : null;
     const answered = vote ? answerAnonymousVote(req, res, vote) : handle(req, res);
     answered.catch((error: unknown) => {

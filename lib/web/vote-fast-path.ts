@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { castVote, voteInput } from "../arena/votes";
 import { errorPayload, errors } from "../errors";
+import { assertCleanText, parseInput } from "../input";
 import { clientIp, hashIp, isSessionCookie, verifyVoterCookie, VOTER_COOKIE } from "../voter-id";
 import securityHeaders from "./security-headers.json";
 
@@ -67,7 +68,8 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-function send(res: ServerResponse, status: number, headers: Record<string, string>, body: unknown) {
+/** A JSON answer with the headers next.config.js gives every response (lib/web/server.ts uses it too). */
+export function send(res: ServerResponse, status: number, headers: Record<string, string>, body: unknown) {
   const json = JSON.stringify(body);
   res.writeHead(status, {
     ...SECURITY_HEADERS,
@@ -86,13 +88,14 @@ export async function answerAnonymousVote(
 ): Promise<void> {
   try {
     const raw = await readBody(req);
+    assertCleanText({ id: battleId }, { root: "params" }); // as lib/http.ts checks a route's params
     let body: unknown;
     try {
       body = JSON.parse(raw);
     } catch {
       throw errors.badRequest("input", "The request body must be valid JSON.");
     }
-    const input = voteInput.parse(body);
+    const input = parseInput(body, voteInput);
     const id = verifyVoterCookie(cookies.get(VOTER_COOKIE));
     if (!id) throw errors.forbidden("vote", "Only the voter who started this battle can vote on it.");
     const headerList = { get: (name: string) => [req.headers[name] ?? []].flat().join(", ") || null };

@@ -2,16 +2,16 @@ import { NextResponse } from "next/server";
 import { z } from "zod";
 import { requireAdmin } from "@/lib/auth/session";
 import { listVotes, voteFilterFromQuery } from "@/lib/admin/votes";
-import { route } from "@/lib/http";
+import { queryOf, route } from "@/lib/http";
+import { queryInt } from "@/lib/input";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
 
-const page = z.coerce.number().int().min(1).default(1);
+const pageQuery = z.object({ page: queryInt({ min: 1 }).default(1) });
 
 export const GET = route(async (request: Request) => {
   await requireAdmin();
-  const params = Object.fromEntries(new URL(request.url).searchParams);
-  const { page: rawPage, ...rest } = params;
-  return NextResponse.json(await listVotes({ filter: voteFilterFromQuery(rest), page: page.parse(rawPage) }));
+  const { page, ...rest } = queryOf(request);
+  return NextResponse.json(await listVotes({ filter: voteFilterFromQuery(rest), page: pageQuery.parse({ page }).page }));
 });

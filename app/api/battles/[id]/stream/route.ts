@@ -2,6 +2,7 @@ import { z } from "zod";
 import { getBattleSideGeneration } from "@/lib/arena/battle-view";
 import { errors } from "@/lib/errors";
 import { parseQuery, route } from "@/lib/http";
+import { queryInt } from "@/lib/input";
 import { generationEvents } from "@/lib/generations";
 import { afterSeqOf, generationSse, sseResponse } from "@/lib/pipeline/sse";
 import { resolveVoter } from "@/lib/voter";
@@ -11,8 +12,9 @@ export const dynamic = "force-dynamic";
 
 const query = z.object({
   side: z.enum(["A", "B"]),
-  turn: z.coerce.number().int().min(0).default(0),
-  after: z.coerce.number().int().min(0).optional(),
+  // A battle has a handful of turns; the bound keeps a wild number out of the database.
+  turn: queryInt({ max: 10_000 }).default(0),
+  after: queryInt().optional(),
 });
 
 // One side of one turn as Server-Sent Events. Messages carry seq, type and text only —

@@ -1,0 +1,74 @@
+// Checks every client input gets before any schema sees it, shared by the Next.js handlers
+// (lib/http.ts) and the vote fast path (lib/web/vote-fast-path.ts). PostgreSQL text cannot
+// hold NUL, so one in an id or a field used to reach the database and come back as a 500;
+// a lone UTF-16 surrogate has no UTF-8 form and would be stored as U+FFFD.
+import { z, type ZodType } from "zod";
+import { errors } from "./errors";
+
+export const INT32_MAX = 2_147_483_647;
+
+// A high surrogate not followed by a low one, or a low one not preceded by a high one.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** What is wrong with a string a client sent, or null when it can be stored as text. */
+export function textProblem(text: string): string | null {
+  if (text.includes("\u0000")) return "must not contain NUL characters (U+0000)";
+  if (LONE_SURROGATE.test(text)) return "must not contain unpaired UTF-16 surrogates";
+  return null;
+}
+
+/**
+ * The first field (dotted path, as for schema errors) whose text, or whose key, could not be
+ * stored, with the message that names it; `root` names a bare string or a key at the top level.
+ * For importers, which report problems per line instead of throwing.
+ */
+export function findTextProblem(value: unknown, { path = "", root = "body" }: { path?: string; root?: string } = {}): { field: string; message: string } | null {
+  if (typeof value === "string") {
+    const problem = textProblem(value);
+    return problem ? { field: path || root, message: `${path || root}: ${problem}` } : null;
+  }
+  if (value === null || typeof value !== "object") return null;
+  const entries: [string, unknown][] = Array.isArray(value) ? value.map((v, i) => [String(i), v]) : Object.entries(value);
+  for (const [key, child] of entries) {
+    const problem = textProblem(key);
+    // The key itself is the bad text, so the field named is where it sits.
+    if (problem) return { field: path || root, message: `${path || root}: a key ${problem}` };
+    const found = findTextProblem(child, { path: path ? `${path}.${key}` : key, root });
+    if (found) return found;
+  }
+  return null;
+}
+
+/** Throws a 400 naming the first field whose text could not be stored (findTextProblem). */
+export function assertCleanText(value: unknown, where: { path?: string; root?: string } = {}): void {
+  const found = findTextProblem(value, where);
+  if (found) throw errors.badRequest("input", found.message, found.field);
+}
+
+/** Checks the text of a client's JSON (or query) value, then its schema. */
+export function parseInput<T>(value: unknown, schema: ZodType<T>): T {
+  assertCleanText(value);
+  return schema.parse(value);
+}
+
+/**
+ * An integer query parameter with bounds: without a `max` an Int32 (what PostgreSQL and
+ * Prisma take), so `?turn=2147483648` is a 400 and not a database error.
+ */
+export function queryInt({ min = 0, max = INT32_MAX }: { min?: number; max?: number } = {}) {
+  return z.coerce.number().int().min(min).max(max);
+}
+
+/**
+ * A last line for parsed query strings: every number in them must be an Int32, whatever its
+ * schema says (a page or a sequence number beyond that has no row and breaks the database's
+ * integer parameters).
+ */
+export function assertInt32Numbers(parsed: unknown): void {
+  if (parsed === null || typeof parsed !== "object") return;
+  for (const [field, value] of Object.entries(parsed)) {
+    if (typeof value === "number" && !(Math.abs(value) <= INT32_MAX)) {
+      throw errors.badRequest("input", `${field}: must be between -${INT32_MAX} and ${INT32_MAX}`, field);
+    }
+  }
+}
