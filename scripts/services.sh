@@ -3,7 +3,8 @@
 # Their data lives under .leitai/ (ignored by git).
 #   scripts/services.sh install   apt-install what is missing (postgresql, redis-server; chromium with --browser)
 #   scripts/services.sh start     start both (idempotent), print nothing but errors
-#   scripts/services.sh stop      stop both
+#   scripts/services.sh stop      stop both (Redis saves first)
+#   scripts/services.sh start-redis | stop-redis | start-pg | stop-pg   one of them
 #   scripts/services.sh status    exit 0 when both answer
 #   scripts/services.sh env       print DATABASE_URL=... and REDIS_URL=... for the local servers
 set -euo pipefail
@@ -71,14 +72,52 @@ start_pg() {
     "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U leitai leitai
 }
 
+redis_cli() { redis-cli -p "$REDIS_PORT" "$@"; }
+
+# BullMQ keeps every queued generation in Redis, so it runs with append-only persistence (fsync
+# once a second, as BullMQ's production guide asks) and noeviction: a restart or a crash loses
+# at most a second of work and memory pressure never drops a job key.
 start_redis() {
-  if redis_ready; then return 0; fi
-  mkdir -p "$REDIS_DIR"
-  # noeviction: BullMQ must never lose a job key to memory pressure.
-  redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$REDIS_DIR" --save "" --appendonly no \
-    --maxmemory-policy noeviction --daemonize yes --pidfile "$STATE/redis.pid" --logfile "$STATE/redis.log"
-  for _ in $(seq 50); do redis_ready && return 0; sleep 0.1; done
-  log "redis did not start; see $STATE/redis.log"; exit 1
+  if ! redis_ready; then
+    mkdir -p "$REDIS_DIR"
+    # Redis 7.0 started with appendonly yes on a dir without an AOF begins EMPTY and ignores a
+    # dump.rdb there (the old no-persistence setup's dir, or a `shutdown save`): start without the
+    # AOF then, so the snapshot loads, and let ensure_aof write the AOF from it.
+    local aof=no
+    [[ -f "$REDIS_DIR/appendonlydir/appendonly.aof.manifest" ]] && aof=yes
+    redis-server --bind 127.0.0.1 --port "$REDIS_PORT" --dir "$REDIS_DIR" --save "" \
+      --appendonly "$aof" --appendfsync everysec --maxmemory-policy noeviction \
+      --daemonize yes --pidfile "$STATE/redis.pid" --logfile "$STATE/redis.log"
+    local up=""
+    for _ in $(seq 50); do redis_ready && { up=1; break; }; sleep 0.1; done
+    [[ -n "$up" ]] || { log "redis did not start; see $STATE/redis.log"; exit 1; }
+  fi
+  ensure_aof
+}
+
+# Turns on the AOF of a server that runs without it (started above from an old dir, or still
+# running from the old setup) and waits until the rewrite that creates it from the data is done.
+ensure_aof() {
+  [[ "$(redis_cli config get appendonly | tail -1)" == yes ]] && return 0
+  redis_cli config set appendfsync everysec >/dev/null
+  redis_cli config set appendonly yes >/dev/null
+  local info
+  for _ in $(seq 600); do
+    info="$(redis_cli info persistence | tr -d '\r')"
+    if grep -qx 'aof_rewrite_in_progress:0' <<<"$info" && grep -qx 'aof_rewrite_scheduled:0' <<<"$info"; then
+      grep -qx 'aof_last_bgrewrite_status:ok' <<<"$info" && return 0
+      log "redis could not write its append-only file; see $STATE/redis.log"; exit 1
+    fi
+    sleep 0.1
+  done
+  log "redis is still writing its append-only file; see $STATE/redis.log"
+}
+
+stop_redis() {
+  redis_ready || return 0
+  # save: a dump beside the AOF, and the AOF fsynced, before the server exits.
+  redis_cli shutdown save >/dev/null 2>&1 || true
+  if redis_ready; then log "redis refused to shut down with a save; see $STATE/redis.log"; return 1; fi
 }
 
 stop_all() {
@@ -86,7 +125,7 @@ stop_all() {
   if [[ -n "$bin" && -f "$PG_DATA/postmaster.pid" ]]; then
     as_pg "$bin/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null 2>&1 || true
   fi
-  if redis_ready; then redis-cli -p "$REDIS_PORT" shutdown nosave >/dev/null 2>&1 || true; fi
+  stop_redis
 }
 
 case "${1:-}" in
@@ -94,11 +133,13 @@ case "${1:-}" in
   start) install; start_pg; start_redis ;;
   stop) stop_all ;;
   start-pg) install; start_pg ;;
+  start-redis) install; start_redis ;;
+  stop-redis) stop_redis ;;
   stop-pg) as_pg "$(pg_bin)/pg_ctl" -D "$PG_DATA" -m fast -w stop >/dev/null ;;
   status) pg_ready && redis_ready ;;
   env)
     echo "DATABASE_URL=postgresql://leitai@127.0.0.1:$PG_PORT/leitai"
     echo "REDIS_URL=redis://127.0.0.1:$REDIS_PORT"
     ;;
-  *) echo "usage: $0 install [--browser] | start | stop | status | env" >&2; exit 2 ;;
+  *) echo "usage: $0 install [--browser] | start | stop | start-pg | stop-pg | start-redis | stop-redis | status | env" >&2; exit 2 ;;
 esac

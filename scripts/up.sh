@@ -7,4 +7,7 @@ if [[ ! -x node_modules/.bin/tsx || package-lock.json -nt node_modules/.package-
   echo "[up] installing npm dependencies"
   npm ci --no-audit --no-fund
 fi
+# exec, here and in package.json's `exec bash scripts/up.sh`: npm relays SIGINT/SIGTERM only to the
+# process it started, and a shell waiting on a child does not pass them on, so `kill -INT` of
+# npm's pid reaches up.ts only when nothing stands between them.
 exec node --import tsx scripts/up.ts

@@ -8,6 +8,8 @@ import { startRatingsWorker } from "../lib/arena/ratings-job";
 import { log } from "../lib/log";
 import { loadRuntimeDrafts } from "../lib/models/drafts";
 import { closeQueues } from "../lib/pipeline/queues";
+import { warnIfRedisNotDurable } from "../lib/pipeline/redis-durability";
+import { redis } from "../lib/redis";
 import { startHealthServer, type HealthState } from "./health-server";
 import { GenerationWorkers } from "./pool";
 import { RuntimeDraftSync } from "./runtime-drafts";
@@ -20,6 +22,8 @@ async function main() {
   const workerId = config.LEITAI_WORKER_ID ?? `${hostname()}:${process.pid}`;
   const state: HealthState = { ready: false, shuttingDown: false };
   const health = startHealthServer(config.LEITAI_WORKER_HEALTH_PORT, state);
+  // Queues survive a Redis restart only if Redis keeps them: say so when it does not.
+  void warnIfRedisNotDurable(redis());
 
   let runtime: RuntimeSupervisor | null = null;
   const runtimeModels = parseRuntimeModels(config.LEITAI_RUNTIME_MODELS);

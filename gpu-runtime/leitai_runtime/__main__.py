@@ -19,6 +19,7 @@ from .config import ConfigError, EngineConfig, SpeculativeConfig
 from .engine import LLMEngine
 from .jinja_template import TemplateError
 from .layers.attention import ATTENTION_BACKENDS
+from .lifeline import exit_with_parent
 from .server import ServedModel, create_app
 from .speculative import DraftError
 from .templates import CHAT_TEMPLATES, MODEL_TEMPLATE, Template, resolve_template, template_name
@@ -138,12 +139,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a draft that cannot be loaded or used: exit (default), or serve the model without it and "
                         "say why in /v1/models (for a supervisor applying drafts an admin set)")
     p.add_argument("--log-level", default="info")
+    p.add_argument("--parent-pid", type=int, default=None, metavar="PID",
+                   help="exit when process PID dies (the worker supervising this runtime passes its own), so a "
+                        "runtime never outlives its supervisor and holds its port or device memory")
     return p
 
 
 def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=args.log_level.upper())
+    if args.parent_pid is not None:
+        # Before loading weights: a supervisor may die while a large model loads.
+        exit_with_parent(args.parent_pid)
     on_gpu = args.device.startswith("cuda")
     try:
         config = EngineConfig(
