@@ -23,14 +23,15 @@ const WINNERS = [
 ] as const;
 
 export function BattleArena({ m, lang, categories, promptMaxChars, named = null }: Props) {
-  const { battle, error, busy, start, vote, followUp, textOf, reset } = useBattle();
+  const { battle, error, busy, start, vote, followUp, reroll, abandon, textOf, reset } = useBattle();
   const [mode, setMode] = useState<"bank" | "live">(named ? "live" : "bank");
   const [categoryId, setCategoryId] = useState("");
   const [prompt, setPrompt] = useState("");
   const [reason, setReason] = useState("");
   const [followUpText, setFollowUpText] = useState("");
   const tooLong = [...prompt].length > promptMaxChars;
-  const canVote = !!battle && battle.complete && !battle.vote && !busy;
+  const canVote = !!battle && battle.complete && !battle.vote && battle.status !== "abandoned" && !busy;
+  const isLast = (turn: number) => turn === battle?.turns[battle.turns.length - 1]?.turn;
 
   const next = useCallback(() => {
     setReason("");
@@ -41,6 +42,18 @@ export function BattleArena({ m, lang, categories, promptMaxChars, named = null 
       setPrompt("");
     }
   }, [named, mode, categoryId, prompt, start, reset]);
+
+  // A failed or stalled battle's way out: leave it (it is never rated) for a new one of the same
+  // kind — the same first prompt for a live or named battle, a new draw from the bank otherwise.
+  const newBattle = useCallback(async () => {
+    if (!battle) return;
+    const firstPrompt = battle.question ? "" : (battle.turns[0]?.prompt ?? "");
+    if (!(await abandon())) return;
+    setReason("");
+    if (named) return void start({ mode: "named", modelA: named.modelA, modelB: named.modelB, ...(firstPrompt ? { prompt: firstPrompt } : {}) });
+    if (battle.mode === "bank") return void start({ mode: "bank", ...(categoryId ? { categoryId } : {}) });
+    void start({ mode: "live", prompt: firstPrompt });
+  }, [battle, abandon, named, categoryId, start]);
 
   // Bank battles start at once; live ones wait for the voter's prompt.
   useEffect(() => {
@@ -111,22 +124,40 @@ export function BattleArena({ m, lang, categories, promptMaxChars, named = null 
                       {battle.reveal && <strong data-testid={`reveal-${side}`}>{battle.reveal[side].displayName}</strong>}
                     </header>
                     <Markdown text={textOf(turn.turn, side)} />
-                    {["queued", "running"].includes(turn.sides[side]?.status ?? "") && <p className="muted" data-testid={`waiting-${side}`}>{m.waiting}</p>}
-                    {turn.sides[side]?.error && <p className="error">{turn.sides[side]?.error}</p>}
+                    {["queued", "running"].includes(turn.sides[side]?.status ?? "") && !turn.sides[side]?.stalled && <p className="muted" data-testid={`waiting-${side}`}>{m.waiting}</p>}
+                    {turn.sides[side]?.error && (
+                      <p className="error" data-testid={`side-error-${side}`}>{turn.sides[side]?.stalled ? m.sideStalled : m.sideFailed}</p>
+                    )}
+                    {isLast(turn.turn) && battle.stuck.includes(side) && (
+                      <button onClick={() => void reroll(side, turn.turn)} disabled={busy} data-testid={`reroll-${side}`}>
+                        {m.reroll} ({side === "A" ? m.sideA : m.sideB})
+                      </button>
+                    )}
                   </article>
                 ))}
               </div>
             </section>
           ))}
 
-          {battle.mode !== "bank" && battle.complete && !battle.vote && (
+          {battle.mode !== "bank" && battle.complete && !battle.vote && battle.status !== "abandoned" && (
             <form className="follow-up" onSubmit={(e) => { e.preventDefault(); if (followUpText.trim()) { void followUp(followUpText); setFollowUpText(""); } }}>
               <input value={followUpText} onChange={(e) => setFollowUpText(e.target.value)} placeholder={m.followUp} maxLength={promptMaxChars} data-testid="follow-up-input" />
               <button type="submit" data-testid="follow-up-submit">{m.send}</button>
             </form>
           )}
 
-          {!battle.vote ? (
+          {battle.stuck.length > 0 && (
+            <div className="stuck card" role="status" data-testid="stuck">
+              <p>{m.stuckHint}</p>
+              <button onClick={() => void newBattle()} disabled={busy} data-testid="new-battle">{m.newBattle}</button>
+            </div>
+          )}
+
+          {battle.status === "abandoned" ? (
+            <div className="abandoned card" data-testid="battle-abandoned">
+              <p className="muted">{m.abandoned}</p>
+            </div>
+          ) : !battle.vote ? (
             <div className="vote-bar">
               <div className="vote-buttons">
                 {WINNERS.map((w) => (

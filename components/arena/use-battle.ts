@@ -6,6 +6,10 @@ import type { BattleView } from "@/lib/arena/battle-view";
 export type Side = "A" | "B";
 type Live = Record<string, string>; // `${turn}:${side}` → streamed text so far
 
+const SIDES: Side[] = ["A", "B"];
+/** While a side has stalled, the view is reloaded this often: the answer may still finish. */
+const STALLED_RELOAD_MS = 10_000;
+
 async function readError(res: Response): Promise<string> {
   try {
     const body = (await res.json()) as { error?: { message?: string } };
@@ -15,17 +19,24 @@ async function readError(res: Response): Promise<string> {
   }
 }
 
-/** Loads a battle, streams its unfinished sides over SSE and refreshes when they end. */
+function post(url: string, body?: unknown): Promise<Response> {
+  return fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+}
+
+/**
+ * Loads a battle, streams its unfinished sides over SSE and reloads the view when they end.
+ * A side that failed for good or stalled is offered a re-roll; the battle can be left for a new one.
+ */
 export function useBattle() {
   const [battle, setBattle] = useState<BattleView | null>(null);
   const [live, setLive] = useState<Live>({});
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const sources = useRef<EventSource[]>([]);
+  const sources = useRef(new Map<string, EventSource>());
 
   const closeStreams = () => {
-    for (const s of sources.current) s.close();
-    sources.current = [];
+    for (const s of sources.current.values()) s.close();
+    sources.current.clear();
   };
   useEffect(() => closeStreams, []);
 
@@ -37,29 +48,46 @@ export function useBattle() {
     return view;
   }, []);
 
-  const stream = useCallback((view: BattleView) => {
-    closeStreams();
-    const pending = view.turns.flatMap((t) =>
-      (["A", "B"] as Side[]).filter((s) => ["queued", "running"].includes(t.sides[s]?.status ?? "")).map((s) => ({ turn: t.turn, side: s })),
-    );
-    let open = pending.length;
-    for (const { turn, side } of pending) {
-      const key = `${turn}:${side}`;
-      const source = new EventSource(`/api/battles/${view.id}/stream?side=${side}&turn=${turn}`);
-      sources.current.push(source);
-      source.onmessage = (event) => {
-        const msg = JSON.parse(event.data) as { type: string; text?: string };
-        if (msg.type === "delta" && msg.text) setLive((l) => ({ ...l, [key]: (l[key] ?? "") + msg.text }));
-        // A retried generation starts over: drop what this side streamed so far.
-        if (msg.type === "reset") setLive((l) => ({ ...l, [key]: "" }));
-        if (msg.type === "done" || msg.type === "error") {
-          source.close();
-          open -= 1;
-          if (open === 0) void load(view.id).catch((e: Error) => setError(e.message));
-        }
-      };
+  // These only touch refs and state setters, so handlers (and callbacks) holding an older copy
+  // behave the same.
+  const openStream = (battleId: string, turn: number, side: Side) => {
+    const key = `${turn}:${side}`;
+    // The stream replays from the start: drop what an earlier stream of this side showed.
+    setLive((l) => ({ ...l, [key]: "" }));
+    const source = new EventSource(`/api/battles/${battleId}/stream?side=${side}&turn=${turn}`);
+    sources.current.set(key, source);
+    // A failed or stalled side shows its choices at once; completed ones reload the view when all are in.
+    const end = (failed: boolean) => {
+      source.close();
+      sources.current.delete(key);
+      if (failed || sources.current.size === 0) void refresh(battleId).catch((e: Error) => setError(e.message));
+    };
+    source.onmessage = (event) => {
+      const msg = JSON.parse(event.data) as { type: string; text?: string };
+      if (msg.type === "delta" && msg.text) setLive((l) => ({ ...l, [key]: (l[key] ?? "") + msg.text }));
+      // A retried generation starts over: drop what this side streamed so far.
+      if (msg.type === "reset") setLive((l) => ({ ...l, [key]: "" }));
+      if (msg.type === "done" || msg.type === "error") end(msg.type === "error");
+    };
+    // The server's last `error` event (a stalled stream) arrives as a MessageEvent; a dropped
+    // connection is a plain Event, and EventSource reconnects by itself.
+    source.addEventListener("error", (event) => {
+      if (event instanceof MessageEvent) end(true);
+    });
+  };
+
+  /** Opens a stream for every unfinished side that has none and has not stalled. */
+  const follow = (view: BattleView) => {
+    for (const t of view.turns) {
+      for (const side of SIDES) {
+        const s = t.sides[side];
+        if (!s || !["queued", "running"].includes(s.status) || s.stalled) continue;
+        if (!sources.current.has(`${t.turn}:${side}`)) openStream(view.id, t.turn, side);
+      }
     }
-  }, [load]);
+  };
+
+  const refresh = async (id: string) => follow(await load(id));
 
   const start = useCallback(async (body: Record<string, unknown>) => {
     setBusy(true);
@@ -67,37 +95,67 @@ export function useBattle() {
     setLive({});
     closeStreams();
     try {
-      const res = await fetch("/api/battles", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+      const res = await post("/api/battles", body);
       if (!res.ok) throw new Error(await readError(res));
       const { id } = (await res.json()) as { id: string };
-      stream(await load(id));
+      follow(await load(id));
     } catch (e) {
       setBattle(null);
       setError((e as Error).message);
     } finally {
       setBusy(false);
     }
-  }, [load, stream]);
+  }, [load]);
 
   const followUp = useCallback(async (prompt: string) => {
     if (!battle) return;
     setError(null);
-    const res = await fetch(`/api/battles/${battle.id}/turns`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ prompt }) });
+    const res = await post(`/api/battles/${battle.id}/turns`, { prompt });
     if (!res.ok) return setError(await readError(res));
-    stream(await load(battle.id));
-  }, [battle, load, stream]);
+    await refresh(battle.id);
+  }, [battle]);
 
   const vote = useCallback(async (winner: string, reason: string) => {
     if (!battle) return;
     setBusy(true);
     setError(null);
-    const res = await fetch(`/api/battles/${battle.id}/vote`, {
-      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ winner, reason: reason || undefined }),
-    });
+    const res = await post(`/api/battles/${battle.id}/vote`, { winner, reason: reason || undefined });
     setBusy(false);
     if (!res.ok) return setError(await readError(res));
     await load(battle.id);
   }, [battle, load]);
+
+  /** A fresh answer for a side that failed for good or stalled; it streams like the first one. */
+  const reroll = useCallback(async (side: Side, turn: number) => {
+    if (!battle) return;
+    setBusy(true);
+    setError(null);
+    const res = await post(`/api/battles/${battle.id}/reroll`, { side, turn });
+    setBusy(false);
+    if (!res.ok) return setError(await readError(res));
+    await refresh(battle.id).catch((e: Error) => setError(e.message));
+  }, [battle]);
+
+  /** Leaves the battle for a new one: it will never be rated. false when the server refused. */
+  const abandon = useCallback(async (): Promise<boolean> => {
+    if (!battle) return true;
+    closeStreams();
+    const res = await post(`/api/battles/${battle.id}/abandon`);
+    if (!res.ok) {
+      setError(await readError(res));
+      return false;
+    }
+    return true;
+  }, [battle]);
+
+  // A stalled answer may still finish (or move again): look now and then, and resume its stream.
+  const stalled = !!battle && !battle.vote && battle.turns.some((t) => SIDES.some((s) => t.sides[s]?.stalled));
+  const battleId = battle?.id;
+  useEffect(() => {
+    if (!stalled || !battleId) return;
+    const timer = setInterval(() => void refresh(battleId).catch(() => undefined), STALLED_RELOAD_MS);
+    return () => clearInterval(timer);
+  }, [stalled, battleId]);
 
   /** Clears the current battle (switching to live mode, or a new live prompt after a vote). */
   const reset = useCallback(() => {
@@ -110,8 +168,8 @@ export function useBattle() {
   const textOf = (turn: number, side: Side) => {
     const view = battle?.turns.find((t) => t.turn === turn)?.sides[side];
     if (view && view.status === "completed") return view.text;
-    return live[`${turn}:${side}`] ?? view?.text ?? "";
+    return live[`${turn}:${side}`] || view?.text || "";
   };
 
-  return { battle, error, busy, start, vote, followUp, textOf, reset };
+  return { battle, error, busy, start, vote, followUp, reroll, abandon, textOf, reset };
 }

@@ -1,9 +1,14 @@
 import type { GenerationStatus, Side, VoteWinner } from "@prisma/client";
 import { db } from "../db";
 import { errors } from "../errors";
+import { isGenerationStalled } from "../pipeline/events";
 import type { Voter } from "../voter-id";
 
-export type SideView = { status: GenerationStatus; text: string; error: string | null };
+/**
+ * `error`: why the side has no answer, in words that cannot name the model. `stalled`: its
+ * stream stopped advancing (it may still finish; a reload shows it then).
+ */
+export type SideView = { status: GenerationStatus; text: string; error: string | null; stalled: boolean };
 export type TurnView = { turn: number; prompt: string; sides: Record<Side, SideView> };
 export type RevealedModel = { slug: string; displayName: string; organisation: string };
 
@@ -20,7 +25,18 @@ export type BattleView = {
   complete: boolean;
   vote: { winner: VoteWinner; reason: string | null; valid: boolean } | null;
   reveal: Record<Side, RevealedModel> | null;
+  /**
+   * The latest turn's sides that failed for good (or stalled) in an open battle: the voter may
+   * re-roll each (POST /api/battles/{id}/reroll) or take a new battle.
+   */
+  stuck: Side[];
 };
+
+// Engine errors are detail that could name the model (a URL, a remote model name): the voter
+// gets one of these generic lines.
+const SIDE_FAILED = "This answer failed to generate.";
+const SIDE_STOPPED = "This answer was stopped.";
+const SIDE_STALLED = "This answer stopped arriving.";
 
 const revealFields = { slug: true, displayName: true, organisation: true } as const;
 
@@ -31,7 +47,7 @@ export async function getBattleView({ battleId, voter }: { battleId: string; vot
       question: { select: { id: true, text: true, category: { select: { nameZh: true, nameEn: true } } } },
       generations: {
         orderBy: [{ turn: "asc" }, { side: "asc" }],
-        include: { generation: { select: { status: true, text: true, error: true } } },
+        include: { generation: { select: { id: true, status: true, text: true } } },
       },
       vote: { select: { winner: true, reason: true, valid: true } },
       modelA: { select: revealFields },
@@ -44,6 +60,7 @@ export async function getBattleView({ battleId, voter }: { battleId: string; vot
   if (!revealed && battle.voterKey !== voter?.voterKey) throw errors.forbidden("battle", "This battle belongs to another voter.");
 
   const prompts = (battle.prompt as { content: string }[] | null)?.map((p) => p.content) ?? [battle.question?.text ?? ""];
+  const open = battle.vote === null && (battle.status === "pending" || battle.status === "ready");
   const turns: TurnView[] = [];
   for (const link of battle.generations) {
     let turn = turns.find((t) => t.turn === link.turn);
@@ -51,15 +68,22 @@ export async function getBattleView({ battleId, voter }: { battleId: string; vot
       turn = { turn: link.turn, prompt: prompts[link.turn] ?? "", sides: {} as Record<Side, SideView> };
       turns.push(turn);
     }
-    // Errors are engine-side detail that could name the model; the voter gets a generic line.
+    const { status, text } = link.generation;
+    const unfinished = status === "queued" || status === "running";
+    // Redis away: the view still loads, without stall news (the stream itself reports it).
+    const stalled = unfinished && open && (await isGenerationStalled(link.generation.id).catch(() => false));
     turn.sides[link.side] = {
-      status: link.generation.status,
-      text: link.generation.text,
-      error: link.generation.status === "failed" ? "This answer failed to generate." : null,
+      status,
+      text,
+      error: status === "failed" ? SIDE_FAILED : status === "cancelled" ? SIDE_STOPPED : stalled ? SIDE_STALLED : null,
+      stalled,
     };
   }
   const last = turns[turns.length - 1];
   const complete = !!last && last.sides.A?.status === "completed" && last.sides.B?.status === "completed";
+  const stuck = open && last
+    ? (["A", "B"] as Side[]).filter((s) => ["failed", "cancelled"].includes(last.sides[s]?.status ?? "") || last.sides[s]?.stalled)
+    : [];
   return {
     id: battle.id,
     mode: battle.mode,
@@ -71,6 +95,7 @@ export async function getBattleView({ battleId, voter }: { battleId: string; vot
     complete,
     vote: battle.vote,
     reveal: revealed ? { A: battle.modelA, B: battle.modelB } : null,
+    stuck,
   };
 }
 

@@ -11,6 +11,7 @@ import { listContenders, type ArenaContender } from "./models";
 import { healthyModelIds } from "./model-health";
 
 export type BattleMode = "bank" | "live" | "named";
+const ABANDONED_MESSAGE = "This battle was left for a new one and can no longer change or be voted on. 本场对战已放弃。";
 const SIDES: Side[] = ["A", "B"];
 
 function notEnough(error: unknown): never {
@@ -25,20 +26,45 @@ function notEnough(error: unknown): never {
   throw error;
 }
 
-/** Stops live generations of the voter's unvoted battles: the voter has moved on. */
+const OPEN_STATUSES: ("pending" | "ready")[] = ["pending", "ready"];
+const battleGenerationStates = { generations: { select: { generation: { select: { id: true, status: true } } } } } as const;
+
+/** Stops what an abandoned battle still generates (bank battles' cached answers are finished already). */
+async function stopGenerations(generations: { generation: { id: string; status: string } }[]): Promise<void> {
+  for (const { generation } of generations) {
+    if (generation.status === "queued" || generation.status === "running") await cancelGeneration({ generationId: generation.id });
+  }
+}
+
+/**
+ * Marks the voter's unvoted live battles abandoned and stops their generations: the voter has
+ * moved on. Marked first, so a re-roll racing with this sees the battle closed.
+ */
 async function abandonOpenBattles(voter: Voter): Promise<void> {
   const open = await db.battle.findMany({
-    where: { voterKey: voter.voterKey, status: { in: ["pending", "ready"] }, mode: { in: ["live", "named"] } },
-    select: { id: true, generations: { select: { generation: { select: { id: true, status: true } } } } },
+    where: { voterKey: voter.voterKey, status: { in: OPEN_STATUSES }, mode: { in: ["live", "named"] } },
+    select: { id: true, ...battleGenerationStates },
   });
-  for (const battle of open) {
-    for (const { generation } of battle.generations) {
-      if (generation.status === "queued" || generation.status === "running") await cancelGeneration({ generationId: generation.id });
-    }
+  if (!open.length) return;
+  await db.battle.updateMany({ where: { id: { in: open.map((b) => b.id) }, status: { in: OPEN_STATUSES } }, data: { status: "abandoned" } });
+  for (const battle of open) await stopGenerations(battle.generations);
+}
+
+/**
+ * The voter leaves this battle for a new one (its answer failed or stalled, or they just move
+ * on). An abandoned battle is never voted on, so it never reaches the ratings. Idempotent.
+ */
+export async function abandonBattle({ battleId, voter }: { battleId: string; voter: Voter }): Promise<{ id: string; status: "abandoned" }> {
+  const battle = await db.battle.findUnique({ where: { id: battleId }, select: { voterKey: true, status: true, ...battleGenerationStates } });
+  if (!battle) throw errors.notFound("battle");
+  if (battle.voterKey !== voter.voterKey) throw errors.forbidden("battle", "This battle belongs to another voter.");
+  if (battle.status !== "abandoned") {
+    const { count } = await db.battle.updateMany({ where: { id: battleId, status: { in: OPEN_STATUSES } }, data: { status: "abandoned" } });
+    // Not open any more: a vote got in first.
+    if (count === 0) throw errors.conflict("battle", "This battle has been voted on already. 本场对战已投票。");
+    await stopGenerations(battle.generations);
   }
-  if (open.length) {
-    await db.battle.updateMany({ where: { id: { in: open.map((b) => b.id) } }, data: { status: "abandoned" } });
-  }
+  return { id: battleId, status: "abandoned" };
 }
 
 /** A random active question that at least two eligible models have answered, and two of those models. */
@@ -179,6 +205,7 @@ export async function addBattleTurn({ battleId, voter, prompt }: { battleId: str
   if (battle.voterKey !== voter.voterKey) throw errors.forbidden("battle", "This battle belongs to another voter.");
   if (battle.mode === "bank") throw errors.badRequest("battle", "Bank battles have a single question.", "mode");
   if (battle.vote) throw errors.conflict("battle", "This battle has been voted on already.");
+  if (battle.status === "abandoned") throw errors.conflict("battle", ABANDONED_MESSAGE);
   const turns = Math.max(...battle.generations.map((g) => g.turn)) + 1;
   if (turns >= 8) throw errors.badRequest("battle", "A battle has at most 8 turns.", "prompt");
   if (battle.generations.some((g) => g.generation.status !== "completed")) {

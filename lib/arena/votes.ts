@@ -29,6 +29,7 @@ type VoteModel = { slug: string; displayName: string; organisation: string };
 type BattleForVote = {
   voterKey: string;
   mode: string;
+  status: string;
   categoryId: string | null;
   modelAId: string;
   modelBId: string;
@@ -41,7 +42,7 @@ type BattleForVote = {
 /** Everything a vote needs in one round trip (the vote endpoint is the hottest path). */
 async function loadBattleForVote(battleId: string): Promise<BattleForVote | null> {
   const { rows } = await sql().query<BattleForVote>({ name: "vote:load", values: [battleId], text: `
-    SELECT b."voterKey", b.mode::text AS mode, b."categoryId", b."modelAId", b."modelBId",
+    SELECT b."voterKey", b.mode::text AS mode, b.status::text AS status, b."categoryId", b."modelAId", b."modelBId",
            json_build_object('slug', ma.slug, 'displayName', ma."displayName", 'organisation', ma.organisation) AS "modelA",
            json_build_object('slug', mb.slug, 'displayName', mb."displayName", 'organisation', mb.organisation) AS "modelB",
            CASE WHEN v.id IS NULL THEN NULL ELSE json_build_object('winner', v.winner, 'voterKey', v."voterKey", 'valid', v.valid, 'rated', v.rated) END AS vote,
@@ -79,6 +80,10 @@ export async function castVote({ battleId, voter, winner, reason }: {
     B: { slug: battle.modelB.slug, displayName: battle.modelB.displayName, organisation: battle.modelB.organisation },
   };
   if (battle.vote) return sameVoteOrConflict(battle.vote, winner, battleId, reveal);
+  // The voter left it for a new battle (even with both answers complete): never rated.
+  if (battle.status === "abandoned") {
+    throw errors.conflict("vote", "This battle was abandoned for a new one and cannot be voted on. 本场对战已放弃，无法投票。");
+  }
 
   const lastTurn = Math.max(...battle.generations.map((g) => g.turn));
   const latest = battle.generations.filter((g) => g.turn === lastTurn);

@@ -1,10 +1,12 @@
 import type { Generation } from "@prisma/client";
 import { db } from "../db";
+import { env } from "../env";
 import { errors } from "../errors";
 import { redis } from "../redis";
 import { AsyncQueue } from "./async-queue";
-import { generationChannel, isFinalMessage, type StreamMessage } from "./contracts";
+import { generationChannel, isFinalMessage, REPLAY_LOG, type StreamMessage } from "./contracts";
 import { channelHub } from "./hub";
+import { StreamStalledError } from "./sse";
 import { CANCELLED, lastLogged, parseStreamMessage, publicGenerationError, readLog } from "./stream-log";
 
 // A viewer's view of one generation: every message after `afterSeq`, exactly once, in order,
@@ -13,6 +15,27 @@ import { CANCELLED, lastLogged, parseStreamMessage, publicGenerationError, readL
 const FINISHED = new Set(["completed", "failed", "cancelled"]);
 /** How long a silent stream waits before it checks the log and the row again. */
 const RECHECK_MS = 5_000;
+/** Pushed by the stall timer: the stream has not advanced for stallMs. */
+const STALL = Symbol("stall");
+
+/**
+ * Set when a viewer's stream stalls, to the last seq it had: the generation counts as stalled
+ * (a voter may re-roll it) while its log has not moved past that seq.
+ */
+export function generationStallKey(generationId: string): string {
+  return `gen:${generationId}:stalled`;
+}
+
+async function markStalled(generationId: string): Promise<void> {
+  const last = await lastLogged(redis(), generationId);
+  await redis().set(generationStallKey(generationId), String(last?.seq ?? 0), "EX", REPLAY_LOG.ttlSeconds);
+}
+
+/** A queued or running generation whose stream a viewer saw stall, with no message since. */
+export async function isGenerationStalled(generationId: string): Promise<boolean> {
+  const [marker, last] = await Promise.all([redis().get(generationStallKey(generationId)), lastLogged(redis(), generationId)]);
+  return marker !== null && Number(marker) === (last?.seq ?? 0);
+}
 
 type Finished = Pick<Generation, "status" | "text" | "promptTokens" | "completionTokens" | "ttftMs" | "durationMs" | "error">;
 const finishedFields = { status: true, text: true, promptTokens: true, completionTokens: true, ttftMs: true, durationMs: true, error: true } as const;
@@ -61,9 +84,14 @@ function parseShared(raw: string): StreamMessage | null {
   return lastParsed;
 }
 
+/**
+ * `stallMs` (default LEITAI_STREAM_STALL_MS): with no new message for that long, the stream
+ * ends by throwing StreamStalledError (sseResponse turns it into a "stalled" error event). The
+ * generation may still finish later; the battle view then shows it.
+ */
 export async function* generationEvents(
   generationId: string,
-  { afterSeq = 0, signal }: { afterSeq?: number; signal?: AbortSignal } = {},
+  { afterSeq = 0, signal, stallMs = env().LEITAI_STREAM_STALL_MS }: { afterSeq?: number; signal?: AbortSignal; stallMs?: number } = {},
 ): AsyncGenerator<StreamMessage> {
   const row = await db.generation.findUnique({ where: { id: generationId }, select: finishedFields });
   if (!row) throw errors.notFound("generation");
@@ -74,7 +102,7 @@ export async function* generationEvents(
 
   // Subscribe first, then replay: a message published in between arrives on both paths and
   // the seq check drops the second copy. null is a recheck tick.
-  const live = new AsyncQueue<StreamMessage | null>();
+  const live = new AsyncQueue<StreamMessage | null | typeof STALL>();
   const stop = await channelHub().listen(generationChannel(generationId), (raw) => {
     const message = parseShared(raw);
     if (message) live.push(message);
@@ -87,12 +115,26 @@ export async function* generationEvents(
     if (quiet) live.push(null);
     quiet = true;
   }, RECHECK_MS);
+  // One timer per viewer, re-armed only when it fires: a message just moves progressAt.
+  let progressAt = Date.now();
+  let stallTimer: NodeJS.Timeout | undefined;
+  const armStall = (delayMs: number) => {
+    stallTimer = setTimeout(() => {
+      const idle = Date.now() - progressAt;
+      if (idle >= stallMs) live.push(STALL);
+      else armStall(stallMs - idle);
+    }, delayMs);
+  };
+  if (stallMs > 0) armStall(stallMs);
   try {
     let last = afterSeq;
     const fromLog = async function* (): AsyncGenerator<StreamMessage> {
       for (const message of await readLog(redis(), generationId, last)) {
-        if (message.seq !== last + 1) break; // a hole: wait for the live copy or the next recheck
+        // A hole: wait for the live copy or the next recheck. A reset may follow one (a new
+        // attempt numbers after every earlier one): what came before it is dropped anyway.
+        if (message.seq !== last + 1 && message.type !== "reset") break;
         last = message.seq;
+        progressAt = Date.now();
         yield message;
         if (isFinalMessage(message)) return;
       }
@@ -102,11 +144,14 @@ export async function* generationEvents(
       if (isFinalMessage(message)) return;
     }
     for (;;) {
-      const message = await live.next();
-      if (message === undefined || signal?.aborted) return;
+      const next = await live.next();
+      if (next === undefined || signal?.aborted) return;
+      // A stall is a recheck first: the answer may have ended without a message reaching us.
+      const stalled = next === STALL;
+      const message = stalled ? null : next;
       if (message) quiet = false;
       if (message && message.seq <= last) continue;
-      if (!message || message.seq > last + 1) {
+      if (!message || (message.seq > last + 1 && message.type !== "reset")) {
         // Silence or a gap (a lost publish, a reconnected subscriber): the log is the truth.
         let ended = false;
         for await (const logged of fromLog()) {
@@ -121,20 +166,31 @@ export async function* generationEvents(
             if (now) yield* fromDatabase(generationId, now, last);
             return;
           }
+          if (stalled) {
+            const idle = Date.now() - progressAt;
+            if (idle >= stallMs) {
+              await markStalled(generationId);
+              throw new StreamStalledError(stallMs);
+            }
+            armStall(stallMs - idle);
+          }
         }
         if (message && message.seq === last + 1) {
           last = message.seq;
+          progressAt = Date.now();
           yield message;
           if (isFinalMessage(message)) return;
         }
         continue;
       }
       last = message.seq;
+      progressAt = Date.now();
       yield message;
       if (isFinalMessage(message)) return;
     }
   } finally {
     clearInterval(tick);
+    clearTimeout(stallTimer);
     signal?.removeEventListener("abort", onAbort);
     stop();
   }

@@ -5,6 +5,32 @@ import type { StreamMessage } from "./contracts";
 
 export type SseEvent = { id?: string; event?: string; data: unknown };
 
+/**
+ * A stream that has not advanced for `stallMs` (lib/env's LEITAI_STREAM_STALL_MS). The source
+ * throws it; the response ends with STALLED_EVENT, never with an endless wait.
+ */
+export class StreamStalledError extends Error {
+  constructor(readonly stallMs: number) {
+    super(`the stream has not advanced for ${stallMs} ms`);
+    this.name = "StreamStalledError";
+  }
+}
+
+/**
+ * The last event of a stalled stream. No id line: a reconnect resumes after the last real
+ * message. `reason` lets the page tell a stall from a failed answer; the text names no model.
+ */
+export const STALLED_EVENT: SseEvent = {
+  event: "error",
+  data: { type: "error", reason: "stalled", error: "The answer stopped arriving." },
+};
+
+const FAILED_EVENT: SseEvent = { event: "error", data: { type: "error", error: "The stream failed." } };
+
+function lastEventOf(error: unknown): SseEvent {
+  return error instanceof StreamStalledError ? STALLED_EVENT : FAILED_EVENT;
+}
+
 export const SSE_HEADERS = {
   "content-type": "text/event-stream; charset=utf-8",
   "cache-control": "no-cache, no-transform",
@@ -55,7 +81,7 @@ export function sseResponse(
     signal?: AbortSignal;
     keepAliveMs?: number;
     retryMs?: number;
-    /** Turns a failure of the source into a last event (default: a generic error event). */
+    /** Turns a failure of the source into a last event (default: STALLED_EVENT for a stall, else a generic error event). */
     onError?: (error: unknown) => SseEvent | null;
   } = {},
 ): Response {
@@ -78,7 +104,7 @@ export function sseResponse(
           send(encodeShared(event));
         }
       } catch (error) {
-        const last = onError ? onError(error) : { event: "error", data: { type: "error", error: "The stream failed." } };
+        const last = onError ? onError(error) : lastEventOf(error);
         if (last) send(encodeSse(last));
       } finally {
         clearInterval(ping);
