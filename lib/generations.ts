@@ -3,7 +3,7 @@ import type { Generation, Prisma } from "@prisma/client";
 import type { JobsOptions } from "bullmq";
 import { db } from "./db";
 import { laneOf, type ChatMessage, type GenerationJob, type GenerationParams, type GenerationPurpose } from "./pipeline/contracts";
-import { generationQueue, queueOfGeneration } from "./pipeline/queues";
+import { queueOfGeneration } from "./pipeline/queues";
 
 // Creating and enqueueing generations: the arena's live battles, admin test prompts and
 // pre-generation all come through here. The job id is the generation id, so enqueueing the
@@ -73,14 +73,17 @@ export async function enqueueGeneration(generation: Enqueueable, { jobOptions }:
 }
 
 /**
- * Many generations of one model in one round trip per lane (pre-generation, reconciliation).
- * A generation whose job exists already is left as it is.
+ * Many generations in one round trip per queue (pre-generation, retries, reconciliation). A
+ * generation whose job exists already is left as it is.
  */
-export async function enqueueGenerations(modelId: string, generations: Enqueueable[]): Promise<void> {
-  for (const lane of ["live", "pregen"] as const) {
-    const ofLane = generations.filter((g) => laneOf(g.purpose) === lane);
-    if (!ofLane.length) continue;
-    await generationQueue(modelId, lane).addBulk(ofLane.map((g) => ({ name: "generate", data: generationJobOf(g), opts: { jobId: g.id } })));
+export async function enqueueGenerations(generations: Enqueueable[]): Promise<void> {
+  const byQueue = new Map<string, Enqueueable[]>();
+  for (const g of generations) {
+    const key = `${g.modelId}\n${laneOf(g.purpose)}`;
+    byQueue.set(key, [...(byQueue.get(key) ?? []), g]);
+  }
+  for (const group of byQueue.values()) {
+    await queueOfGeneration(group[0]!).addBulk(group.map((g) => ({ name: "generate", data: generationJobOf(g), opts: { jobId: g.id } })));
   }
 }
 

@@ -79,8 +79,13 @@ export class EngineMonitor {
       if (await this.probe(probeUrl)) return true;
       if (signal?.aborted || Date.now() + pollMs > deadline) return false;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, pollMs);
-        signal?.addEventListener("abort", () => { clearTimeout(timer); resolve(); }, { once: true });
+        const done = () => {
+          clearTimeout(timer);
+          signal?.removeEventListener("abort", done);
+          resolve();
+        };
+        const timer = setTimeout(done, pollMs);
+        signal?.addEventListener("abort", done, { once: true });
       });
     }
   }

@@ -2,6 +2,7 @@ import type { Model } from "@prisma/client";
 import { UnrecoverableError, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import { db } from "../lib/db";
+import { serviceUnavailable } from "../lib/errors";
 import { log } from "../lib/log";
 import { ENGINE_PRIORITY, generationCancelKey, laneOf, type ChatMessage, type GenerationJob, type GenerationParams, type GenerationUsage } from "../lib/pipeline/contracts";
 import { EngineError, streamChatCompletion, type EngineTarget, type EngineTimeouts } from "../lib/pipeline/engine-client";
@@ -50,7 +51,32 @@ export async function processGeneration(job: Job<GenerationJob>, ctx: Generation
 }
 
 /** writer: the attempt's stream, when it got as far as opening one. */
-type Attempt = { kind: "completed" } | { kind: "cancelled" } | { kind: "error"; error: unknown; writer?: StreamWriter };
+/** writer: the attempt's stream, when it got as far as opening one; attempt: the row's attempt it ran as. */
+type Attempt =
+  | { kind: "completed" }
+  | { kind: "cancelled" }
+  | { kind: "error"; error: unknown; writer?: StreamWriter; attempt?: number; sawTokens: boolean };
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+
+/** PostgreSQL and Redis answer again (a restart of either is waited out like an engine's). */
+async function servicesBack(ctx: GenerationContext): Promise<boolean> {
+  try {
+    await db.$queryRaw`SELECT 1`;
+    return (await ctx.redis.ping()) === "PONG";
+  } catch {
+    return false;
+  }
+}
 
 async function run(
   job: Job<GenerationJob>,
@@ -75,25 +101,50 @@ async function run(
   // may refuse a field they do not know.
   if (model.kind === "local") target = { ...target, priority: ENGINE_PRIORITY[generation.purpose] };
   const probeUrl = probeUrlOf(model);
-  const engineDownDeadline = Date.now() + ctx.engineDownWaitMs;
   const controller = new AbortController();
   ctx.running.set(id, controller);
+  // Waiting for an engine (or the database) to come back spends this budget, not attempts.
+  let waitBudgetMs = ctx.engineDownWaitMs;
+  const waitFor = async (back: (deadline: number) => Promise<boolean>): Promise<boolean> => {
+    const started = Date.now();
+    const ok = await back(started + waitBudgetMs);
+    waitBudgetMs -= Date.now() - started;
+    return ok && !controller.signal.aborted;
+  };
+  // A stream that broke mid-answer while the engine died may be this very request's doing (a
+  // prompt that crashes the runtime): it is waited out once, then it spends attempts.
+  let midStreamRestarts = 0;
   try {
     for (;;) {
       const outcome = await attempt(ctx, model, target, generation, controller);
       if (outcome.kind === "completed") return "completed";
       if (outcome.kind === "cancelled") return "cancelled";
-      // An engine that is down (stopped, restarting) is waited for without spending an attempt.
       const { error, writer } = outcome;
-      if (!controller.signal.aborted && error instanceof EngineError && error.retryable && !(await ctx.engines.probe(probeUrl))) {
-        log.warn("generation:engine-down", { generationId: id, model: model.slug, message: error.message });
-        await requeueAttempt(id);
-        if (await ctx.engines.waitUntilUp(probeUrl, engineDownDeadline, controller.signal)) continue;
+      if (!controller.signal.aborted && serviceUnavailable(error)) {
+        log.warn("generation:services-down", { generationId: id, model: model.slug, message: error instanceof Error ? error.message : String(error) });
+        const back = await waitFor(async (deadline) => {
+          while (Date.now() < deadline && !controller.signal.aborted) {
+            if (await servicesBack(ctx)) return true;
+            await sleep(1000, controller.signal);
+          }
+          return false;
+        });
+        if (back) {
+          await requeueAttempt(id, outcome.attempt).catch(() => undefined);
+          continue;
+        }
       }
-      return await handleFailure(job, ctx, model, id, error, controller, writer);
+      const engineDown = !controller.signal.aborted && error instanceof EngineError && error.retryable
+        && (!outcome.sawTokens || midStreamRestarts++ < 1) && !(await ctx.engines.probe(probeUrl));
+      if (engineDown) {
+        log.warn("generation:engine-down", { generationId: id, model: model.slug, message: (error as Error).message });
+        await requeueAttempt(id, outcome.attempt);
+        if (await waitFor((deadline) => ctx.engines.waitUntilUp(probeUrl, deadline, controller.signal))) continue;
+      }
+      return await handleFailure(job, ctx, model, id, error, controller, writer, outcome.attempt);
     }
   } finally {
-    ctx.running.delete(id);
+    if (ctx.running.get(id) === controller) ctx.running.delete(id);
   }
 }
 
@@ -110,12 +161,16 @@ async function attempt(
   try {
     release = await ctx.slotsOf(model).acquire(laneOf(generation.purpose), controller.signal);
   } catch (error) {
-    return { kind: "error", error }; // aborted while waiting for a slot
+    return { kind: "error", error, sawTokens: false }; // aborted while waiting for a slot
   }
+  let started: { attempt: number } | null = null;
+  let sawTokens = false;
+  let writer: StreamWriter | null = null;
   try {
-    const started = await startAttempt(id);
+    started = await startAttempt(ctx.redis, id);
     if (!started) return { kind: "cancelled" };
-    const writer = await attemptStream(ctx.redis, id, started.attempt);
+    writer = await attemptStream(ctx.redis, id, started.attempt);
+    if (!writer) return { kind: "cancelled" }; // a newer attempt runs elsewhere
     const params = generation.params as GenerationParams;
     const messages = engineMessagesOf(model, generation.messages as ChatMessage[]);
     const startedAt = Date.now();
@@ -123,24 +178,20 @@ async function attempt(
     let text = "";
     let deltas = 0;
     let usage: GenerationUsage | undefined;
-    try {
-      for await (const chunk of streamChatCompletion(target, messages, params, { signal: controller.signal, timeouts: ctx.timeouts })) {
-        if (chunk.type === "delta") {
-          if (ttftMs === null) {
-            ttftMs = Date.now() - startedAt;
-            ctx.metrics.observeTtft(model.slug, ttftMs / 1000);
-          }
-          text += chunk.text;
-          deltas += 1;
-          ctx.metrics.addTokens(model.slug, 1);
-          writer.write({ type: "delta", text: chunk.text });
-        } else if (chunk.type === "usage") {
-          usage = chunk.usage;
+    for await (const chunk of streamChatCompletion(target, messages, params, { signal: controller.signal, timeouts: ctx.timeouts })) {
+      if (chunk.type === "delta") {
+        if (ttftMs === null) {
+          ttftMs = Date.now() - startedAt;
+          ctx.metrics.observeTtft(model.slug, ttftMs / 1000);
         }
+        text += chunk.text;
+        deltas += 1;
+        sawTokens = true;
+        ctx.metrics.addTokens(model.slug, 1);
+        writer.write({ type: "delta", text: chunk.text });
+      } else if (chunk.type === "usage") {
+        usage = chunk.usage;
       }
-    } catch (error) {
-      await writer.flush().catch(() => undefined);
-      return { kind: "error", error, writer };
     }
     const durationMs = Date.now() - startedAt;
     await writer.flush();
@@ -149,6 +200,9 @@ async function attempt(
     writer.write({ type: "done", usage, ttftMs: ttftMs ?? undefined, durationMs });
     await writer.flush();
     return { kind: "completed" };
+  } catch (error) {
+    await writer?.flush().catch(() => undefined);
+    return { kind: "error", error, writer: writer ?? undefined, attempt: started?.attempt, sawTokens };
   } finally {
     release();
   }
@@ -162,6 +216,7 @@ async function handleFailure(
   error: unknown,
   controller: AbortController,
   writer: StreamWriter | undefined,
+  attempt: number | undefined,
 ): Promise<string> {
   const reason = controller.signal.reason as AbortReason | undefined;
   if (controller.signal.aborted && reason === "cancel") {
@@ -175,7 +230,7 @@ async function handleFailure(
   }
   if (controller.signal.aborted && reason === "shutdown") {
     // Back to the queue for another worker; the next attempt resets the stream.
-    await requeueAttempt(id);
+    await requeueAttempt(id, attempt);
     throw new Error("the worker shut down mid-generation");
   }
   const engineError = error instanceof EngineError ? error : new EngineError("server", error instanceof Error ? error.message : String(error));
@@ -183,9 +238,9 @@ async function handleFailure(
   ctx.onEngineError(model.id, engineError.message);
   log.warn("generation:engine-error", { generationId: id, model: model.slug, kind: engineError.kind, message: engineError.message, attempt: job.attemptsMade + 1 });
   if (!engineError.retryable || isLastAttempt(job)) {
-    await failGeneration(ctx.redis, id, engineError.message, writer);
+    await failGeneration(ctx.redis, id, engineError.message, { writer, attempt });
     throw engineError.retryable ? engineError : new UnrecoverableError(engineError.message);
   }
-  await requeueAttempt(id);
+  await requeueAttempt(id, attempt);
   throw engineError;
 }

@@ -11,7 +11,7 @@ import { PipelineMetrics, type JobCountsByModel } from "../lib/pipeline/metrics"
 import { failGeneration } from "../lib/pipeline/generation-state";
 import { fanOutPregen } from "../lib/pipeline/pregen";
 import { modelJobCounts } from "../lib/pipeline/queues";
-import { reconcileGenerations } from "../lib/pipeline/reconcile";
+import { failedByQueue, reconcileGenerations } from "../lib/pipeline/reconcile";
 import { createRedis } from "../lib/redis";
 import { EngineMonitor, engineKeyOf, EngineSlots, probeUrlOf, reservedLiveSlots } from "./engines";
 import { processGeneration, type AbortReason, type GenerationContext } from "./generate";
@@ -141,10 +141,11 @@ export class GenerationWorkers {
       this.pregenWorker.on("error", (e) => log.warn("worker:pregen", e));
     }
     await this.heartbeat();
-    await this.reconcile();
     this.timers.push(setInterval(() => void this.heartbeat().catch((e) => log.warn("worker:heartbeat", e)), this.options.heartbeatMs ?? HEARTBEAT.intervalMs));
     this.timers.push(setInterval(() => void this.refresh().catch((e) => log.warn("worker:refresh", e)), this.options.refreshMs));
     this.timers.push(setInterval(() => void this.reconcile(), this.options.reconcileMs ?? 60_000));
+    // In the background: a large backlog must not hold up heartbeats or readiness.
+    void this.reconcile();
     // Back from a Redis restart or wipe: whatever the record still calls open gets its job back.
     this.commands.on("ready", () => void this.reconcile());
   }
@@ -170,7 +171,8 @@ export class GenerationWorkers {
 
   /** Re-reads the model list: new models get a consumer, disabled ones lose theirs. */
   refresh(): Promise<void> {
-    this.refreshing = this.refreshing.then(() => this.refreshNow());
+    // One failed refresh (the database away a moment) must not stop every later one.
+    this.refreshing = this.refreshing.catch(() => undefined).then(() => this.refreshNow());
     return this.refreshing;
   }
 
@@ -238,7 +240,7 @@ export class GenerationWorkers {
     if (!job) return;
     if ((await job.getState()) !== "failed") return;
     // Failed by BullMQ for stalling or a lost lock: the reconciler runs it again.
-    if (/stall|lock/i.test(error.message)) return void this.reconcile();
+    if (failedByQueue(error.message)) return void this.reconcile();
     await failGeneration(this.commands, job.data.generationId, error.message || "the generation failed");
   }
 

@@ -5,7 +5,7 @@ import { checkHealth, type Health } from "../health";
 import { log } from "../log";
 import { getModelHealth, listHeartbeats, type ModelHealth } from "../pipeline/health";
 import { runtimeUrlOf } from "../pipeline/engine-target";
-import { enqueueRetried, retryFailed } from "../pipeline/generation-state";
+import { retryGenerations } from "../pipeline/generation-state";
 import { modelJobCounts } from "../pipeline/queues";
 import { recordAudit } from "../audit";
 import { redis } from "../redis";
@@ -81,11 +81,8 @@ export async function retryGeneration({ id, actorId }: { id: string; actorId: st
   const generation = await db.generation.findUnique({ where: { id } });
   if (!generation) throw errors.notFound("generation");
   if (generation.status !== "failed") throw errors.conflict("generation_state", `Only failed generations can be retried (this one is ${generation.status}).`);
-  const retried = await db.$transaction(async (tx) => {
-    const rows = await retryFailed([id], tx);
-    if (rows.length) await recordAudit({ actorId, action: "generation.retry", targetType: "generation", targetId: id, before: { status: "failed", error: generation.error }, after: { status: "queued" } }, tx);
-    return rows;
-  });
+  const retried = await retryGenerations([id], (tx) =>
+    recordAudit({ actorId, action: "generation.retry", targetType: "generation", targetId: id, before: { status: "failed", error: generation.error }, after: { status: "queued" } }, tx),
+  );
   if (!retried.length) throw errors.conflict("generation_state", "This generation is no longer failed.");
-  await enqueueRetried(retried);
 }

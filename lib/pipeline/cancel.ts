@@ -5,8 +5,6 @@ import { CANCEL_CHANNEL, generationCancelKey, REPLAY_LOG } from "./contracts";
 import { queueOfGeneration } from "./queues";
 import { cancelGenerationRow } from "./generation-state";
 
-const REMOVABLE = new Set(["waiting", "prioritized", "delayed", "wait", "paused", "unknown"]);
-
 /**
  * Stops a generation: a waiting job is removed; a running one is aborted by its worker (the
  * engine request is closed, so the runtime frees the sequence). Returns the status it ends in
@@ -21,12 +19,13 @@ export async function cancelGeneration({ generationId }: { generationId: string 
     .publish(CANCEL_CHANNEL, generationId).exec();
   const job = await queueOfGeneration(generation).getJob(generationId);
   let stopHere = !job;
-  if (job && REMOVABLE.has(await job.getState())) {
-    try {
-      await job.remove();
-      stopHere = true;
-    } catch {
-      // It became active meanwhile: its worker saw the cancel key or the broadcast.
+  if (job) {
+    const state = await job.getState();
+    // A job that is over (failed, completed) or waiting will not reach a worker: end the row here.
+    // An active one is its worker's: the key or the broadcast stops it.
+    if (state !== "active") {
+      await job.remove().catch(() => undefined);
+      stopHere = (await job.getState().catch(() => "unknown")) !== "active";
     }
   }
   if (stopHere) await cancelGenerationRow(redis(), generationId);

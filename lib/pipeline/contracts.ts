@@ -44,7 +44,7 @@ export function laneOf(purpose: GenerationPurpose): GenerationLane {
 }
 
 /** BullMQ forbids ":" in queue names. */
-export function modelQueueName(modelId: string, lane: GenerationLane = "live"): string {
+export function modelQueueName(modelId: string, lane: GenerationLane): string {
   return lane === "live" ? `generate-${modelId}` : `generate-${modelId}-pregen`;
 }
 
@@ -92,6 +92,13 @@ export const GENERATION_JOB_OPTIONS = {
  * right after the first) must not fail it for good.
  */
 export const MAX_STALLED_COUNT = 3;
+
+/**
+ * Engine calls one generation may start in all, across BullMQ attempts, stalls, engine restarts
+ * and reconciliations; past it the generation fails, so an answer that crashes whatever runs it
+ * cannot loop forever.
+ */
+export const MAX_GENERATION_ATTEMPTS = 10;
 
 /** Job on PREGEN_QUEUE: fan a pre-generation run out into one generation job per question. */
 export type PregenJob = { runId: string };

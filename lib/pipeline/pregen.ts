@@ -5,8 +5,8 @@ import { enqueueGenerations, generationRowOf, paramsHash } from "../generations"
 import { generationParamsOf } from "../models/engine";
 import { cancelGeneration } from "./cancel";
 import type { PregenScope, PregenSpec } from "./contracts";
-import { cancelQueuedOfRun, enqueueRetried, retryFailed as retryFailedGenerations } from "./generation-state";
-import { generationQueue, pregenQueue } from "./queues";
+import { cancelQueuedOfRun, retryGenerations } from "./generation-state";
+import { generationQueue, PENDING_JOB_STATES, pregenQueue } from "./queues";
 
 // Pre-generation: answer bank questions with one model ahead of time, so bank battles are
 // instant. startPregen records the run and queues a fan-out job; a worker creates one
@@ -79,30 +79,20 @@ async function adoptOpenAnswers(run: PregenRun, spec: PregenSpec): Promise<numbe
       modelId: run.modelId,
       purpose: "pregen",
       status: { in: ["queued", "running"] },
-      pregenRunId: { not: run.id },
+      // Only from runs started before this one: a restarted older fan-out must not take a newer run's answers.
+      pregenRun: { id: { not: run.id }, createdAt: { lt: run.createdAt } },
       ...(spec.scope === "missing" ? {} : { paramsHash: spec.paramsHash }),
       question: scopeOf(spec),
     },
     select: { id: true, pregenRunId: true },
   });
   if (!open.length) return 0;
-  const formerRun = new Map(open.map((g) => [g.id, g.pregenRunId]));
-  const adopted = await db.$transaction(async (tx) => {
-    const rows = await tx.generation.updateManyAndReturn({
-      where: { id: { in: open.map((g) => g.id) }, status: { in: ["queued", "running"] } },
-      data: { pregenRunId: run.id },
-    });
-    const moved = new Map<string, number>();
-    for (const g of rows) {
-      const from = formerRun.get(g.id);
-      if (from) moved.set(from, (moved.get(from) ?? 0) + 1);
-    }
-    for (const [from, n] of moved) await tx.pregenRun.update({ where: { id: from }, data: { total: { decrement: n } } });
-    await tx.pregenRun.update({ where: { id: run.id }, data: { total: { increment: rows.length } } });
-    return rows;
+  const adopted = await db.generation.updateManyAndReturn({
+    where: { id: { in: open.map((g) => g.id) }, status: { in: ["queued", "running"] } },
+    data: { pregenRunId: run.id },
   });
-  await enqueueGenerations(run.modelId, adopted);
-  for (const from of new Set(formerRun.values())) if (from) await settlePregenRun(from);
+  await enqueueGenerations(adopted);
+  for (const from of new Set(open.map((g) => g.pregenRunId))) if (from) await settlePregenRun(from);
   return adopted.length;
 }
 
@@ -128,8 +118,7 @@ export async function fanOutPregen(runId: string): Promise<number> {
     );
     const generations = await db.generation.createManyAndReturn({ data: rows });
     created += generations.length;
-    await db.pregenRun.update({ where: { id: run.id }, data: { total: { increment: generations.length } } });
-    await enqueueGenerations(run.modelId, generations);
+    await enqueueGenerations(generations);
   }
   await settlePregenRun(run.id, { fannedOut: true });
   return created;
@@ -156,7 +145,7 @@ export async function settlePregenRun(runId: string, { fannedOut = false } = {})
   if (open > 0) return;
   if (!fannedOut) {
     const fanOut = await pregenQueue().getJob(runId);
-    if (fanOut && ["waiting", "active", "delayed", "prioritized"].includes(await fanOut.getState())) return;
+    if (fanOut && PENDING_JOB_STATES.has(await fanOut.getState())) return;
   }
   await db.pregenRun.updateMany({ where: { id: runId, status: "running" }, data: { status: "completed", finishedAt: new Date() } });
 }
@@ -193,7 +182,8 @@ export async function getPregenProgress(runId: string): Promise<PregenProgress> 
   }
   return {
     status,
-    total: run.total,
+    // Counted, never kept: a run that adopts answers, or a fan-out cut short, cannot drift from it.
+    total: groups.reduce((sum, g) => sum + g._count._all, 0),
     done,
     failed: count("failed"),
     cancelled: count("cancelled"),
@@ -222,9 +212,6 @@ export async function retryFailed(runId: string): Promise<number> {
   const run = await db.pregenRun.findUnique({ where: { id: runId } });
   if (!run) throw errors.notFound("pregen run");
   const failed = await db.generation.findMany({ where: { pregenRunId: runId, status: "failed" }, select: { id: true } });
-  const retried = await retryFailedGenerations(failed.map((g) => g.id));
-  if (!retried.length) return 0;
-  await db.pregenRun.update({ where: { id: runId }, data: { status: "running", finishedAt: null } });
-  await enqueueRetried(retried);
+  const retried = await retryGenerations(failed.map((g) => g.id));
   return retried.length;
 }

@@ -24,13 +24,33 @@ function queue<T>(name: string, defaultJobOptions: JobsOptions): Queue<T> {
   return q as Queue<T>;
 }
 
-export function generationQueue(modelId: string, lane: GenerationLane = "live"): Queue<GenerationJob> {
+export function generationQueue(modelId: string, lane: GenerationLane): Queue<GenerationJob> {
   return queue<GenerationJob>(modelQueueName(modelId, lane), { ...GENERATION_JOB_OPTIONS });
 }
 
 /** The queue a generation's job is on. */
 export function queueOfGeneration(generation: { modelId: string; purpose: GenerationPurpose }): Queue<GenerationJob> {
   return generationQueue(generation.modelId, laneOf(generation.purpose));
+}
+
+/** BullMQ states in which a worker will run (or runs) the job. */
+export const PENDING_JOB_STATES: ReadonlySet<string> = new Set(["waiting", "wait", "prioritized", "delayed", "active", "waiting-children", "paused"]);
+
+type Queued = { id: string; modelId: string; purpose: GenerationPurpose };
+
+/**
+ * Whether some worker will run this generation: its job waits or runs on either lane (a job
+ * queued before pre-generation had a lane of its own sits on the live one).
+ */
+export async function hasPendingJob(generation: Queued): Promise<{ pending: boolean; state: string }> {
+  const states = await Promise.all((["live", "pregen"] as const).map((lane) => generationQueue(generation.modelId, lane).getJobState(generation.id)));
+  const own = states[laneOf(generation.purpose) === "live" ? 0 : 1]!;
+  return { pending: states.some((s) => PENDING_JOB_STATES.has(s)), state: own };
+}
+
+/** Removes these generations' jobs that are not running (a job that runs keeps its lock and stays). */
+export async function removeGenerationJobs(generations: Queued[]): Promise<void> {
+  await Promise.all(generations.map((g) => queueOfGeneration(g).remove(g.id).catch(() => 0)));
 }
 
 /** A model's job counts over both its lanes. */

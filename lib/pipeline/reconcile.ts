@@ -5,7 +5,7 @@ import { enqueueGenerations } from "../generations";
 import { log } from "../log";
 import { failGeneration, requeueAttempt } from "./generation-state";
 import { settlePregenRun } from "./pregen";
-import { pregenQueue, queueOfGeneration } from "./queues";
+import { hasPendingJob, PENDING_JOB_STATES, pregenQueue, queueOfGeneration } from "./queues";
 
 // PostgreSQL says what must happen; Redis only carries the work. After a Redis restart, a wipe,
 // a worker killed at the wrong moment or a lost lock, a generation can be queued or running in
@@ -16,33 +16,33 @@ import { pregenQueue, queueOfGeneration } from "./queues";
 const GRACE_MS = 10_000;
 const BATCH = 100;
 
-/** BullMQ states in which some worker will (or does) run the job. */
-const LIVE_STATES = new Set(["waiting", "wait", "prioritized", "delayed", "active", "waiting-children", "paused"]);
+/**
+ * BullMQ failed the job itself (it stalled too often, or its lock went with a Redis restart):
+ * the pipeline's fault, not the answer's, so it runs again.
+ */
+export function failedByQueue(reason: string): boolean {
+  return /stalled more than allowable limit|missing lock|lock mismatch|lock was lost/i.test(reason);
+}
 
 export type ReconcileReport = { checked: number; enqueued: number; failed: number; pregenRuns: number };
 
-type Open = Pick<Generation, "id" | "modelId" | "purpose" | "status" | "messages" | "params" | "createdAt">;
+type Open = Pick<Generation, "id" | "modelId" | "purpose" | "status" | "attempt" | "messages" | "params">;
 
-/** What to do with one open generation whose job is in `state`. */
+/** What to do with one open generation whose job is in `state` and will not run. */
 async function repair(conn: Redis, g: Open, state: string): Promise<"enqueue" | "failed" | null> {
-  if (LIVE_STATES.has(state)) return null;
-  if (state === "failed") {
-    const job = await queueOfGeneration(g).getJob(g.id);
-    const reason = job?.failedReason ?? "";
-    const spent = job ? job.attemptsMade >= (job.opts.attempts ?? 1) : false;
-    // A job failed by BullMQ itself (stalled too often, its lock lost in a restart) is the
-    // pipeline's fault, not the answer's: run it again. One that spent its attempts on the
-    // engine failed for real, and only the row's update was lost (a worker died right then).
-    if (spent && !/stall|lock/i.test(reason)) {
-      await failGeneration(conn, g.id, reason || "the generation failed");
-      return "failed";
+  const job = state === "unknown" ? undefined : await queueOfGeneration(g).getJob(g.id);
+  if (state === "failed" && job) {
+    const spent = job.attemptsMade >= (job.opts.attempts ?? 1);
+    // Attempts spent on the engine: it failed for real, and only the row's update was lost
+    // (the worker died right then).
+    if (spent && !failedByQueue(job.failedReason ?? "")) {
+      return (await failGeneration(conn, g.id, job.failedReason || "the generation failed", { attempt: g.attempt })) ? "failed" : null;
     }
-    await job?.remove().catch(() => undefined);
-  } else if (state === "completed") {
-    // The job ended without finishing the row (its attempt lost a race): run it again.
-    await queueOfGeneration(g).getJob(g.id).then((job) => job?.remove()).catch(() => undefined);
   }
-  if (g.status === "running") await requeueAttempt(g.id);
+  // Failed by the queue, or completed without finishing the row (its attempt lost a race): the
+  // old job leaves so the same id can be added again.
+  await job?.remove().catch(() => undefined);
+  if (g.status === "running" && !(await requeueAttempt(g.id, g.attempt))) return null; // it moved on meanwhile
   return "enqueue";
 }
 
@@ -60,7 +60,7 @@ export async function reconcileGenerations(conn: Redis, { modelIds, pregen = tru
         createdAt: { lt: new Date(now - GRACE_MS) },
         ...(modelIds ? { modelId: { in: modelIds } } : {}),
       },
-      select: { id: true, modelId: true, purpose: true, status: true, messages: true, params: true, createdAt: true },
+      select: { id: true, modelId: true, purpose: true, status: true, attempt: true, messages: true, params: true },
       orderBy: { id: "asc" },
       take: BATCH,
       ...(cursor ? { cursor: { id: cursor }, skip: 1 } : {}),
@@ -68,16 +68,15 @@ export async function reconcileGenerations(conn: Redis, { modelIds, pregen = tru
     if (!rows.length) break;
     cursor = rows[rows.length - 1]!.id;
     report.checked += rows.length;
-    const states = await Promise.all(rows.map((g) => queueOfGeneration(g).getJobState(g.id)));
+    const jobs = await Promise.all(rows.map(hasPendingJob));
     const toEnqueue: Open[] = [];
     for (let i = 0; i < rows.length; i++) {
-      const action = await repair(conn, rows[i]!, states[i]!);
+      if (jobs[i]!.pending) continue;
+      const action = await repair(conn, rows[i]!, jobs[i]!.state);
       if (action === "enqueue") toEnqueue.push(rows[i]!);
       if (action === "failed") report.failed += 1;
     }
-    const byModel = new Map<string, Open[]>();
-    for (const g of toEnqueue) byModel.set(g.modelId, [...(byModel.get(g.modelId) ?? []), g]);
-    for (const [modelId, generations] of byModel) await enqueueGenerations(modelId, generations);
+    await enqueueGenerations(toEnqueue);
     report.enqueued += toEnqueue.length;
   }
   if (pregen) report.pregenRuns = await reconcilePregenRuns(now);
@@ -85,18 +84,27 @@ export async function reconcileGenerations(conn: Redis, { modelIds, pregen = tru
   return report;
 }
 
-/** Running pre-generation runs whose fan-out job is gone get it back (fanning out twice is safe). */
+/**
+ * Running pre-generation runs whose fan-out job is gone get it back (fanning out twice is safe);
+ * one whose fan-out failed for real settles with what it has.
+ */
 async function reconcilePregenRuns(now: number): Promise<number> {
   const runs = await db.pregenRun.findMany({ where: { status: "running", createdAt: { lt: new Date(now - GRACE_MS) } }, select: { id: true } });
   let restarted = 0;
   for (const { id } of runs) {
     const state = await pregenQueue().getJobState(id);
-    if (LIVE_STATES.has(state)) continue;
-    if (state === "completed") {
+    if (PENDING_JOB_STATES.has(state)) continue;
+    if (state === "failed") {
+      const job = await pregenQueue().getJob(id);
+      if (!failedByQueue(job?.failedReason ?? "")) {
+        await settlePregenRun(id, { fannedOut: true });
+        continue;
+      }
+      await job?.remove().catch(() => undefined);
+    } else if (state === "completed") {
       await settlePregenRun(id);
       continue;
     }
-    if (state === "failed") await pregenQueue().remove(id).catch(() => undefined);
     await pregenQueue().add("fan-out", { runId: id }, { jobId: id });
     restarted += 1;
   }

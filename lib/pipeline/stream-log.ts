@@ -66,7 +66,7 @@ export class StreamWriter {
     const json = JSON.stringify(full);
     const key = generationLogKey(this.generationId);
     const tx = this.redis.multi().rpush(key, json).publish(generationChannel(this.generationId), json);
-    if (full.seq === 1 || full.type === "done" || full.type === "error") {
+    if (full.seq === 1 || full.type === "reset" || full.type === "done" || full.type === "error") {
       tx.ltrim(key, -REPLAY_LOG.maxEntries, -1).expire(key, REPLAY_LOG.ttlSeconds);
     }
     this.pending = tx.exec().catch((error) => {

@@ -71,6 +71,19 @@ async function deltasLogged(generationId: string, n: number): Promise<void> {
   await waitFor(async () => (await readLog(redis(), generationId)).filter((m) => m.type === "delta").length >= n, 20_000, `${n} tokens of ${generationId}`);
 }
 
+/** Waits until the run has a generation for every active question of the bank (at least 50). */
+async function fannedOut(runId: string): Promise<number> {
+  const bank = await db.question.count({ where: { active: true } });
+  expect(bank).toBeGreaterThanOrEqual(50);
+  await waitFor(async () => (await db.generation.count({ where: { pregenRunId: runId } })) === bank, 20_000, "the fan-out");
+  return bank;
+}
+
+/** The run ends once its last answer has (settled by that answer's worker, or by the fan-out or the reconciler). */
+async function runSettled(runId: string): Promise<void> {
+  await waitFor(async () => (await db.pregenRun.findUniqueOrThrow({ where: { id: runId } })).status === "completed", 30_000, "the run to be completed");
+}
+
 async function counts(runId: string): Promise<Record<string, number>> {
   const groups = await db.generation.groupBy({ by: ["status"], where: { pregenRunId: runId }, _count: { _all: true } });
   return Object.fromEntries(groups.map((g) => [g.status, g._count._all]));
@@ -115,10 +128,7 @@ describe("the pipeline converges back to PostgreSQL after a fault", () => {
     const model = await createModel({ kind: "openai", engine: { baseUrl: engine.baseUrl, remoteModel: "tokens:20:30" } });
     await startWorker("fault-b", [model.slug]);
     const run = await startPregen({ modelId: model.id, scope: "all" });
-    const total = await waitFor(async () => {
-      const r = await db.pregenRun.findUniqueOrThrow({ where: { id: run.id } });
-      return r.total >= 50 ? r.total : null;
-    }, 20_000, "the fan-out");
+    const total = await fannedOut(run.id);
     const live = await createAndEnqueue({ modelId: model.id, purpose: "live", messages: [{ role: "user", content: "live" }], params: { ...DEFAULT_GENERATION_PARAMS } });
     const liveViewer = watch(live.id);
     const running = await waitFor(async () => {
@@ -136,7 +146,7 @@ describe("the pipeline converges back to PostgreSQL after a fault", () => {
     await noneOpen(model.id, 120_000);
     const after = await counts(run.id);
     expect(after).toEqual({ completed: total });
-    expect((await db.pregenRun.findUniqueOrThrow({ where: { id: run.id } })).status).toBe("completed");
+    await runSettled(run.id);
     const texts = await db.generation.findMany({ where: { pregenRunId: run.id }, select: { text: true } });
     expect(texts.every((g) => g.text === FakeEngine.text(20))).toBe(true);
     expectSameAsStored(await liveViewer, await db.generation.findUniqueOrThrow({ where: { id: live.id } }));
@@ -147,10 +157,7 @@ describe("the pipeline converges back to PostgreSQL after a fault", () => {
     const model = await createModel({ kind: "openai", engine: { baseUrl: engine.baseUrl, remoteModel: "tokens:20:30" } });
     await startWorker("fault-c", [model.slug]);
     const run = await startPregen({ modelId: model.id, scope: "all" });
-    const total = await waitFor(async () => {
-      const r = await db.pregenRun.findUniqueOrThrow({ where: { id: run.id } });
-      return r.total >= 50 ? r.total : null;
-    }, 20_000, "the fan-out");
+    const total = await fannedOut(run.id);
     const live = await createAndEnqueue({ modelId: model.id, purpose: "live", messages: [{ role: "user", content: "live" }], params: DEFAULT_GENERATION_PARAMS });
     const liveViewer = watch(live.id);
     await deltasLogged(live.id, 3);
@@ -160,7 +167,7 @@ describe("the pipeline converges back to PostgreSQL after a fault", () => {
 
     await noneOpen(model.id, 120_000);
     expect(await counts(run.id)).toEqual({ completed: total });
-    expect((await db.pregenRun.findUniqueOrThrow({ where: { id: run.id } })).status).toBe("completed");
+    await runSettled(run.id);
     const liveRow = await db.generation.findUniqueOrThrow({ where: { id: live.id } });
     expect(liveRow.text).toBe(FakeEngine.text(20));
     expectSameAsStored(await liveViewer, liveRow);

@@ -81,7 +81,7 @@ describe("a worker killed mid-generation", () => {
     const generation = await createAndEnqueue({ modelId: model.id, purpose: "live", messages: [{ role: "user", content: "hi" }], params: DEFAULT_GENERATION_PARAMS });
     const viewer = collect(generationEvents(generation.id));
     const job = await waitFor(async () => {
-      const j = await generationQueue(model.id).getJob(generation.id);
+      const j = await generationQueue(model.id, "live").getJob(generation.id);
       return j?.processedBy ? j : null;
     }, 10_000, "a worker to take the job");
     await waitFor(async () => engine.open === 1, 5_000, "the engine stream");
