@@ -65,7 +65,7 @@ const serverSchema = z.object({
   LEITAI_ENGINE_CONNECT_TIMEOUT_MS: intFrom(10_000),
   LEITAI_ENGINE_FIRST_TOKEN_TIMEOUT_MS: intFrom(120_000),
   LEITAI_ENGINE_IDLE_TIMEOUT_MS: intFrom(60_000),
-  /** A job whose engine is down waits this long for it (per attempt) before it spends an attempt. */
+  /** An answer whose engine (or PostgreSQL / Redis) is down waits this long for it before it spends one of its attempts. */
   LEITAI_ENGINE_DOWN_WAIT_MS: intFrom(300_000),
   /** Engine slots kept for live work that pre-generation never takes; 0: a quarter of the engine's batch. */
   LEITAI_LIVE_RESERVED_SLOTS: z.coerce.number().int().min(0).default(0),

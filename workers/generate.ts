@@ -30,7 +30,7 @@ export type GenerationContext = {
   engines: EngineMonitor;
   /** The slots of the engine model this arena model runs on. */
   slotsOf: (model: Model) => EngineSlots;
-  /** How long one job waits, in all, for an engine that is down before it spends an attempt. */
+  /** How long one attempt of a job waits, in all, for an engine (or PostgreSQL / Redis) that is down before it is spent. */
   engineDownWaitMs: number;
 };
 
