@@ -1,9 +1,10 @@
 import { Prisma } from "@prisma/client";
-import { Queue, Worker, type ConnectionOptions } from "bullmq";
+import { Worker, type ConnectionOptions } from "bullmq";
 import { db } from "../db";
 import { env } from "../env";
 import { log } from "../log";
 import { RATINGS_QUEUE } from "../pipeline/contracts";
+import { ratingsQueue } from "../pipeline/queues";
 import { compareNames, computeLeaderboard, DEFAULT_BOOTSTRAP_ROUNDS, DEFAULT_SEED, type Anchor, type Leaderboard, type RatedVote, type StyleCounts } from "../ratings";
 import { answerStyle, duplicatePromptVotes, parseAnswerStyle, promptKey, sideStyle, type AnswerStyle } from "./answer-style";
 import { getRatingSettings } from "./rating-settings";
@@ -31,14 +32,9 @@ export type StoredRatingRun = {
   dedup: { threshold: number; excludedVotes: number; prompts: number };
 };
 
+/** The consumer's connection: BullMQ workers wait for Redis rather than fail (producers fail fast, lib/pipeline/queues.ts). */
 function connection(): ConnectionOptions {
   return { url: env().REDIS_URL, maxRetriesPerRequest: null } as ConnectionOptions;
-}
-
-let queue: Queue | undefined;
-function ratingsQueue(): Queue {
-  queue ??= new Queue(RATINGS_QUEUE, { connection: connection() });
-  return queue;
 }
 
 /**
@@ -49,14 +45,30 @@ function ratingsQueue(): Queue {
 export async function scheduleRatingsRecompute(now = Date.now()): Promise<void> {
   const window = Math.floor(now / DEBOUNCE_MS);
   if (window === lastScheduledWindow) return;
-  lastScheduledWindow = window;
   const delay = (window + 1) * DEBOUNCE_MS - now;
-  await ratingsQueue().add("recompute", { reason: "votes" }, { jobId: `votes-${window}`, delay, removeOnComplete: 100, removeOnFail: 100 });
+  await ratingsQueue().add("recompute", { reason: "votes" }, { jobId: `votes-${window}`, delay });
+  lastScheduledWindow = window; // only once it is in: a failed add is tried again by the next vote
+}
+
+/**
+ * Votes newer than the latest rating run with no recompute on its way (its add was lost with
+ * Redis, or failed while Redis was away): schedule one, so the leaderboard catches up.
+ */
+export async function reconcileRatings(): Promise<boolean> {
+  const [vote, run] = await Promise.all([
+    db.vote.aggregate({ _max: { createdAt: true } }),
+    db.ratingRun.findFirst({ orderBy: { version: "desc" }, select: { createdAt: true } }),
+  ]);
+  const newest = vote._max.createdAt;
+  if (!newest || (run && run.createdAt >= newest)) return false;
+  if ((await ratingsQueue().getJobCountByTypes("waiting", "delayed", "active", "prioritized")) > 0) return false;
+  await ratingsQueue().add("recompute", { reason: "reconcile" });
+  return true;
 }
 
 /** On demand (admin): starts at once; returns the job id to poll. */
 export async function requestRatingsRecompute(): Promise<{ jobId: string }> {
-  const job = await ratingsQueue().add("recompute", { reason: "admin" }, { removeOnComplete: 100, removeOnFail: 100 });
+  const job = await ratingsQueue().add("recompute", { reason: "admin" });
   return { jobId: job.id! };
 }
 

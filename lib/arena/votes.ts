@@ -9,6 +9,7 @@ import type { Voter } from "../voter-id";
 import type { RevealedModel } from "./battle-view";
 import { revealedIdentity } from "./identity";
 import { enforceRateLimit } from "./rate-limit";
+import { log } from "../log";
 import { scheduleRatingsRecompute } from "./ratings-job";
 
 /** The body of POST /api/battles/{id}/vote, for both the Next.js handler and the fast path. */
@@ -130,7 +131,9 @@ export async function castVote({ battleId, voter, winner, reason }: {
     const existing = await db.vote.findUniqueOrThrow({ where: { battleId }, select: { winner: true, voterKey: true, valid: true, rated: true } });
     return sameVoteOrConflict(existing, winner, battleId, reveal);
   }
-  if (rated && valid) await scheduleRatingsRecompute();
+  // The vote is stored: it never waits on (or fails with) the ratings queue. A recompute lost
+  // here is scheduled by the worker's reconciler (reconcileRatings).
+  if (rated && valid) void scheduleRatingsRecompute().catch((error) => log.warn("ratings:schedule", error));
   return { battleId, winner, valid, rated, reveal };
 }
 

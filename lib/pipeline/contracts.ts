@@ -49,6 +49,11 @@ export function modelQueueName(modelId: string, lane: GenerationLane): string {
 }
 
 export const RATINGS_QUEUE = "ratings";
+
+/** Job on RATINGS_QUEUE: recompute the rating run (debounced after votes, or an admin's request). */
+export type RatingsJob = { reason: "votes" | "admin" | "reconcile" };
+
+export const RATINGS_JOB_OPTIONS = { removeOnComplete: 100, removeOnFail: 100 } as const;
 export const PREGEN_QUEUE = "pregen";
 
 /**

@@ -1,7 +1,7 @@
 import { Queue, type JobsOptions, type JobType } from "bullmq";
 import type { Redis } from "ioredis";
 import { createRedis } from "../redis";
-import { GENERATION_JOB_OPTIONS, laneOf, modelQueueName, PREGEN_JOB_OPTIONS, PREGEN_QUEUE, type GenerationJob, type GenerationLane, type GenerationPurpose, type PregenJob } from "./contracts";
+import { GENERATION_JOB_OPTIONS, laneOf, modelQueueName, PREGEN_JOB_OPTIONS, PREGEN_QUEUE, RATINGS_JOB_OPTIONS, RATINGS_QUEUE, type GenerationJob, type GenerationLane, type GenerationPurpose, type PregenJob, type RatingsJob } from "./contracts";
 
 // Producer side of the queues, shared by the site and the workers. One Redis connection for
 // every Queue object; it fails fast so a request never waits on a dead Redis.
@@ -63,6 +63,10 @@ export async function modelJobCounts(modelId: string, ...states: JobType[]): Pro
 
 export function pregenQueue(): Queue<PregenJob> {
   return queue<PregenJob>(PREGEN_QUEUE, { ...PREGEN_JOB_OPTIONS });
+}
+
+export function ratingsQueue(): Queue<RatingsJob> {
+  return queue<RatingsJob>(RATINGS_QUEUE, { ...RATINGS_JOB_OPTIONS });
 }
 
 /** Closes this process's producer queues (tests, scripts). */

@@ -1,5 +1,6 @@
 import type { Generation } from "@prisma/client";
 import type { Redis } from "ioredis";
+import { reconcileRatings } from "../arena/ratings-job";
 import { db } from "../db";
 import { enqueueGenerations } from "../generations";
 import { log } from "../log";
@@ -24,7 +25,7 @@ export function failedByQueue(reason: string): boolean {
   return /stalled more than allowable limit|missing lock|lock mismatch|lock was lost/i.test(reason);
 }
 
-export type ReconcileReport = { checked: number; enqueued: number; failed: number; pregenRuns: number };
+export type ReconcileReport = { checked: number; enqueued: number; failed: number; pregenRuns: number; ratings: boolean };
 
 type Open = Pick<Generation, "id" | "modelId" | "purpose" | "status" | "attempt" | "messages" | "params">;
 
@@ -48,10 +49,11 @@ async function repair(conn: Redis, g: Open, state: string): Promise<"enqueue" | 
 
 /**
  * Re-enqueues every queued or running generation of these models (all when omitted) that has no
- * job a worker will run, and restarts the fan-out of pre-generation runs whose job was lost.
+ * job a worker will run; with `pregen`, also restarts the fan-out of pre-generation runs whose
+ * job was lost, and schedules a rating recompute that votes are owed.
  */
 export async function reconcileGenerations(conn: Redis, { modelIds, pregen = true, now = Date.now() }: { modelIds?: string[]; pregen?: boolean; now?: number } = {}): Promise<ReconcileReport> {
-  const report: ReconcileReport = { checked: 0, enqueued: 0, failed: 0, pregenRuns: 0 };
+  const report: ReconcileReport = { checked: 0, enqueued: 0, failed: 0, pregenRuns: 0, ratings: false };
   let cursor: string | undefined;
   for (;;) {
     const rows: Open[] = await db.generation.findMany({
@@ -79,8 +81,11 @@ export async function reconcileGenerations(conn: Redis, { modelIds, pregen = tru
     await enqueueGenerations(toEnqueue);
     report.enqueued += toEnqueue.length;
   }
-  if (pregen) report.pregenRuns = await reconcilePregenRuns(now);
-  if (report.enqueued || report.failed || report.pregenRuns) log.warn("pipeline:reconciled", report);
+  if (pregen) {
+    report.pregenRuns = await reconcilePregenRuns(now);
+    report.ratings = await reconcileRatings();
+  }
+  if (report.enqueued || report.failed || report.pregenRuns || report.ratings) log.warn("pipeline:reconciled", report);
   return report;
 }
 

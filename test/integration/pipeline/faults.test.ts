@@ -6,6 +6,8 @@ import { createAndEnqueue } from "@/lib/generations";
 import { DEFAULT_GENERATION_PARAMS, type StreamMessage } from "@/lib/pipeline/contracts";
 import { generationEvents } from "@/lib/pipeline/events";
 import { startPregen } from "@/lib/pipeline/pregen";
+import { ratingsQueue } from "@/lib/pipeline/queues";
+import { reconcileGenerations } from "@/lib/pipeline/reconcile";
 import { readLog } from "@/lib/pipeline/stream-log";
 import { redis } from "@/lib/redis";
 import { FakeEngine } from "../support/fake-engine";
@@ -171,6 +173,22 @@ describe("the pipeline converges back to PostgreSQL after a fault", () => {
     const liveRow = await db.generation.findUniqueOrThrow({ where: { id: live.id } });
     expect(liveRow.text).toBe(FakeEngine.text(20));
     expectSameAsStored(await liveViewer, liveRow);
+  });
+
+  it("a vote whose rating recompute never reached Redis is made good by the reconciler", async () => {
+    const [a, b] = [await createModel({ kind: "openai", engine: { baseUrl: engine.baseUrl, remoteModel: "tokens:1:0" } }), await createModel({ kind: "openai", engine: { baseUrl: engine.baseUrl, remoteModel: "tokens:1:0" } })];
+    const battle = await db.battle.create({ data: { mode: "live", modelAId: a.id, modelBId: b.id, voterKey: "v-reconcile", ipHash: "ip", status: "voted" } });
+    try {
+      await db.vote.create({ data: { battleId: battle.id, winner: "A", voterKey: "v-reconcile", ipHash: "ip", modelAId: a.id, modelBId: b.id } });
+      expect(await ratingsQueue().getJobCountByTypes("waiting", "delayed", "active")).toBe(0);
+      expect((await reconcileGenerations(redis(), { modelIds: [] })).ratings).toBe(true);
+      expect(await ratingsQueue().getJobCountByTypes("waiting", "delayed", "active")).toBe(1);
+      // Owed once: a second pass finds the recompute on its way.
+      expect((await reconcileGenerations(redis(), { modelIds: [] })).ratings).toBe(false);
+    } finally {
+      await ratingsQueue().obliterate({ force: true });
+      await db.battle.delete({ where: { id: battle.id } });
+    }
   });
 
   it("(d) the gpu-runtime killed mid-generation: the answer waits for the supervisor to bring it back, then completes", async () => {
