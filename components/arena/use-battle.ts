@@ -33,6 +33,8 @@ export function useBattle() {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const sources = useRef(new Map<string, EventSource>());
+  /** Per side: the pause before a stream the server failed is opened again. */
+  const retryMs = useRef(new Map<string, number>());
 
   const closeStreams = () => {
     for (const s of sources.current.values()) s.close();
@@ -64,15 +66,25 @@ export function useBattle() {
     };
     source.onmessage = (event) => {
       const msg = JSON.parse(event.data) as { type: string; text?: string };
+      retryMs.current.delete(key);
       if (msg.type === "delta" && msg.text) setLive((l) => ({ ...l, [key]: (l[key] ?? "") + msg.text }));
       // A retried generation starts over: drop what this side streamed so far.
       if (msg.type === "reset") setLive((l) => ({ ...l, [key]: "" }));
       if (msg.type === "done" || msg.type === "error") end(msg.type === "error");
     };
-    // The server's last `error` event (a stalled stream) arrives as a MessageEvent; a dropped
-    // connection is a plain Event, and EventSource reconnects by itself.
+    // The server's last `error` event arrives as a MessageEvent; a dropped connection is a plain
+    // Event, and EventSource reconnects by itself. A stalled side shows its choices at once; a
+    // stream the server could not serve (Redis away) is opened again after a growing pause, so
+    // an open tab never hammers a server that is in trouble.
     source.addEventListener("error", (event) => {
-      if (event instanceof MessageEvent) end(true);
+      if (!(event instanceof MessageEvent)) return;
+      const stalled = (JSON.parse(String(event.data)) as { reason?: string }).reason === "stalled";
+      if (stalled) return end(true);
+      source.close();
+      sources.current.delete(key);
+      const pauseMs = retryMs.current.get(key) ?? 2_000;
+      retryMs.current.set(key, Math.min(pauseMs * 2, 30_000));
+      setTimeout(() => void refresh(battleId).catch((e: Error) => setError(e.message)), pauseMs);
     });
   };
 

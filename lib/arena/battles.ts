@@ -27,11 +27,15 @@ function notEnough(error: unknown): never {
 }
 
 const OPEN_STATUSES: ("pending" | "ready")[] = ["pending", "ready"];
-const battleGenerationStates = { generations: { select: { generation: { select: { id: true, status: true } } } } } as const;
+const battleGenerationStates = { generations: { select: { generation: { select: { id: true, status: true, purpose: true } } } } } as const;
 
-/** Stops what an abandoned battle still generates (bank battles' cached answers are finished already). */
-async function stopGenerations(generations: { generation: { id: string; status: string } }[]): Promise<void> {
+/**
+ * Stops what an abandoned battle still generates for itself. A bank battle's links point to the
+ * bank's shared pre-generated answers, which are never stopped for one voter.
+ */
+async function stopGenerations(generations: { generation: { id: string; status: string; purpose: string } }[]): Promise<void> {
   for (const { generation } of generations) {
+    if (generation.purpose !== "live") continue;
     if (generation.status === "queued" || generation.status === "running") await cancelGeneration({ generationId: generation.id });
   }
 }
@@ -55,14 +59,16 @@ async function abandonOpenBattles(voter: Voter): Promise<void> {
  * on). An abandoned battle is never voted on, so it never reaches the ratings. Idempotent.
  */
 export async function abandonBattle({ battleId, voter }: { battleId: string; voter: Voter }): Promise<{ id: string; status: "abandoned" }> {
-  const battle = await db.battle.findUnique({ where: { id: battleId }, select: { voterKey: true, status: true, ...battleGenerationStates } });
+  const battle = await db.battle.findUnique({ where: { id: battleId }, select: { voterKey: true, status: true } });
   if (!battle) throw errors.notFound("battle");
   if (battle.voterKey !== voter.voterKey) throw errors.forbidden("battle", "This battle belongs to another voter.");
   if (battle.status !== "abandoned") {
     const { count } = await db.battle.updateMany({ where: { id: battleId, status: { in: OPEN_STATUSES } }, data: { status: "abandoned" } });
     // Not open any more: a vote got in first.
     if (count === 0) throw errors.conflict("battle", "This battle has been voted on already. 本场对战已投票。");
-    await stopGenerations(battle.generations);
+    // The links as they are now that it is closed: a re-roll that committed meanwhile is stopped too.
+    const closed = await db.battle.findUniqueOrThrow({ where: { id: battleId }, select: battleGenerationStates });
+    await stopGenerations(closed.generations);
   }
   return { id: battleId, status: "abandoned" };
 }

@@ -19,7 +19,7 @@ export function drawWeight(c: Contender): number {
   return c.battleWeight * (1 + 3 / (1 + c.battles / 50));
 }
 
-function drawOne<T extends Contender>(pool: readonly T[], random: () => number): T {
+export function drawOne<T extends Contender>(pool: readonly T[], random: () => number): T {
   const weights = pool.map(drawWeight);
   const total = weights.reduce((s, w) => s + w, 0);
   let r = random() * total;

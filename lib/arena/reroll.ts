@@ -1,12 +1,12 @@
 import type { Side } from "@prisma/client";
 import { db } from "../db";
 import { errors } from "../errors";
-import { cancelGeneration, createAndEnqueue } from "../generations";
+import { cancelGeneration, createGeneration, enqueueGeneration } from "../generations";
 import { generationParamsOf } from "../models/engine";
 import type { ChatMessage, GenerationParams } from "../pipeline/contracts";
 import { isGenerationStalled } from "../pipeline/events";
 import type { Voter } from "../voter-id";
-import { drawWeight, type Contender } from "./matchmaking";
+import { drawOne, drawWeight, type Contender } from "./matchmaking";
 import { healthyModelIds } from "./model-health";
 import { listContenders } from "./models";
 import { enforceRateLimit } from "./rate-limit";
@@ -43,16 +43,6 @@ export function rerollRefusal({ battleStatus, voted, isLastTurn, sideStatus, sta
   return null;
 }
 
-function drawByWeight<T extends Contender>(pool: readonly T[], random: () => number): T {
-  const weights = pool.map(drawWeight);
-  let r = random() * weights.reduce((sum, w) => sum + w, 0);
-  for (let i = 0; i < pool.length; i++) {
-    r -= weights[i]!;
-    if (r < 0) return pool[i]!;
-  }
-  return pool[pool.length - 1]!;
-}
-
 /**
  * The model for a re-rolled first turn: drawn by weight like matchmaking does, never the other
  * side's model (a battle is between two models), and not the model that just failed unless no
@@ -65,7 +55,7 @@ export function pickRerollModel<T extends Contender>(
 ): T | null {
   const eligible = contenders.filter((c) => c.id !== rivalId && drawWeight(c) > 0);
   const others = eligible.filter((c) => c.id !== failedId);
-  if (others.length) return drawByWeight(others, random);
+  if (others.length) return drawOne(others, random);
   return eligible.find((c) => c.id === failedId) ?? null;
 }
 
@@ -144,7 +134,9 @@ export async function rerollBattleSide({ battleId, voter, side, turn }: {
   }
 
   // The same conversation this side was asked (for a live battle, the voter's prompt).
-  const fresh = await createAndEnqueue({ modelId, purpose: "live", messages: old.messages as unknown as ChatMessage[], params });
+  // Created, swapped in, then enqueued (as a new side is): a re-roll that loses a race leaves
+  // a row that never ran, not a job that spends an engine on nobody.
+  const fresh = await createGeneration({ modelId, purpose: "live", messages: old.messages as unknown as ChatMessage[], params });
   try {
     await db.$transaction(async (tx) => {
       // Both conditional: a concurrent re-roll of the same side, or the battle being voted on
@@ -165,6 +157,7 @@ export async function rerollBattleSide({ battleId, voter, side, turn }: {
     await cancelGeneration({ generationId: fresh.id }).catch(() => undefined);
     throw error;
   }
+  await enqueueGeneration(fresh);
   // A stalled answer is superseded: stop it so its engine does no more work for nobody.
   if (unfinished) await cancelGeneration({ generationId: old.id });
   return { side, turn };

@@ -111,12 +111,19 @@ export async function castVote({ battleId, voter, winner, reason }: {
   // on those models queued behind the previous one's fsync (p99 ≈ 200 ms at 500 votes/s,
   // bench/vote-load.sh). The ratings job, debounced a few seconds after votes, recomputes it
   // in vote order and stores it on the models.
-  const { rows: inserted } = await sql().query<{ id: string }>({ name: "vote:insert", text: `
-    WITH ins AS (
+  // The battle row is locked and must still be open with these two models: a vote racing an
+  // abandon, or a re-roll that swapped a side, finds nothing to vote on (409 below).
+  const { rows: inserted } = await sql().query<{ id: string }>({ name: "vote:insert-open", text: `
+    WITH open AS (
+      SELECT id FROM battles
+      WHERE id = $2 AND status IN ('pending', 'ready') AND "modelAId" = $11 AND "modelBId" = $12
+      FOR UPDATE
+    ), ins AS (
       INSERT INTO votes (id, "battleId", winner, reason, "voterKey", "userId", "ipHash", rated, valid, "invalidReason",
                          "modelAId", "modelBId", "categoryId", "createdAt")
-      VALUES ($1, $2, $3::"VoteWinner", $4, $5, $6,
-              $7, $8, $9, $10, $11, $12, $13, now())
+      SELECT $1::text, $2::text, $3::"VoteWinner", $4::text, $5::text, $6::text,
+             $7::text, $8::boolean, $9::boolean, $10::text, $11::text, $12::text, $13::text, now()
+      FROM open
       ON CONFLICT ("battleId") DO NOTHING
       RETURNING id
     ), voted AS (
@@ -128,8 +135,9 @@ export async function castVote({ battleId, voter, winner, reason }: {
   });
 
   if (inserted.length === 0) {
-    const existing = await db.vote.findUniqueOrThrow({ where: { battleId }, select: { winner: true, voterKey: true, valid: true, rated: true } });
-    return sameVoteOrConflict(existing, winner, battleId, reveal);
+    const existing = await db.vote.findUnique({ where: { battleId }, select: { winner: true, voterKey: true, valid: true, rated: true } });
+    if (existing) return sameVoteOrConflict(existing, winner, battleId, reveal);
+    throw errors.conflict("vote", "This battle changed while you voted (abandoned, or a side was re-rolled); reload it. 对战已变化，请刷新后再投票。");
   }
   // The vote is stored: it never waits on (or fails with) the ratings queue. A recompute lost
   // here is scheduled by the worker's reconciler (reconcileRatings).
