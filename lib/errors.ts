@@ -64,8 +64,9 @@ export const SERVICE_RETRY_AFTER_S = 5;
 // timed out, shutting down or starting up, out of connections.
 const PRISMA_UNREACHABLE = new Set(["P1001", "P1002", "P1008", "P1017", "P2024", "P2037"]);
 const ADAPTER_UNREACHABLE = new Set(["DatabaseNotReachable", "ConnectionClosed", "SocketTimeout", "TooManyConnections"]);
-// 08xxx connection exception, 57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot connect now, 53300 too many connections.
-const SQLSTATE_UNREACHABLE = /^(08...|57P0[123]|53300)$/;
+// 08000/1/3/4/6 connection exceptions (not 08P01, a protocol violation: our bug), 57P01 admin
+// shutdown, 57P02 crash shutdown, 57P03 cannot connect now, 53300 too many connections.
+const SQLSTATE_UNREACHABLE = /^(0800[01346]|57P0[123]|53300)$/;
 const SOCKET_UNREACHABLE = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EPIPE", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
 const MESSAGE_UNREACHABLE =
   /Connection terminated|timeout exceeded when trying to connect|not queryable|Can't reach database server|the database system is (shutting down|starting up|in recovery mode)|terminating connection due to administrator command|server closed the connection/i;
@@ -94,11 +95,17 @@ function isRedisUnreachable(error: unknown): boolean {
 }
 
 function isDatabaseUnreachable(error: unknown): boolean {
-  // fetch() to an engine or a remote API fails with its socket error as the cause: not ours to call a database outage.
-  if (error instanceof TypeError && error.message === "fetch failed") return false;
+  // node-postgres throws a socket error as is, or (a host with two addresses) an AggregateError of them.
+  const own = new Set<unknown>(error instanceof AggregateError ? [error, ...error.errors] : [error]);
+  let underPrisma = false;
   for (const e of errorChain(error)) {
+    // fetch() to an engine or a remote API fails with its socket error as the cause: not ours to call a database outage.
+    if (e.name === "TypeError" && e.message === "fetch failed") return false;
+    underPrisma ||= typeof e.name === "string" && e.name.startsWith("Prisma");
     const code = typeof e.code === "string" ? e.code : typeof e.errorCode === "string" ? e.errorCode : "";
-    if (PRISMA_UNREACHABLE.has(code) || SQLSTATE_UNREACHABLE.test(code) || SOCKET_UNREACHABLE.has(code)) return true;
+    if (PRISMA_UNREACHABLE.has(code) || SQLSTATE_UNREACHABLE.test(code)) return true;
+    // A socket error counts when the driver threw it, or Prisma wraps it; not as some other error's cause.
+    if (SOCKET_UNREACHABLE.has(code) && (own.has(e) || underPrisma)) return true;
     if (typeof e.kind === "string" && ADAPTER_UNREACHABLE.has(e.kind)) return true;
     if (typeof e.message === "string" && MESSAGE_UNREACHABLE.test(e.message)) return true;
   }

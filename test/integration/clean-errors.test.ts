@@ -228,7 +228,10 @@ describe("PostgreSQL restarted under a vote load", () => {
 
     // Each battle is voted on until acknowledged: a 503 puts it back in line, as a voter
     // would try again after Retry-After.
-    const pending = battles.map((b) => b.id);
+    // Battles are handed out per phase, so some are always left to vote on while PostgreSQL is
+    // away and after it is back, however fast the machine votes.
+    const reserve = battles.map((b) => b.id);
+    const pending = reserve.splice(0, 100);
     const voterOf = new Map(battles.map((b) => [b.id, b.voterKey]));
     const acknowledged = new Set<string>();
     const statuses = new Map<number, number>();
@@ -261,8 +264,16 @@ describe("PostgreSQL restarted under a vote load", () => {
 
     async function sender() {
       while (loadOn) {
-        const battleId = pending.shift();
-        if (!battleId) return;
+        // While PostgreSQL stops and is away, fresh battles keep coming (there is always a vote to
+        // refuse), and 100 stay for after the restart.
+        const keep = phase === "stopping" ? 250 : phase === "down" ? 100 : Infinity;
+        const battleId = pending.shift() ?? (reserve.length > keep ? reserve.shift() : undefined);
+        if (!battleId) {
+          // Another sender's 503 may put a vote back in line: wait for it while the load is on.
+          if (phase === "retry") return;
+          await new Promise((r) => setTimeout(r, 20));
+          continue;
+        }
         await vote(battleId);
         // A little room between one voter's requests keeps a fast stream of 503s from
         // racing through the line while PostgreSQL is down.
@@ -288,6 +299,7 @@ describe("PostgreSQL restarted under a vote load", () => {
     phase = "starting";
     await services(pg, "start-pg");
     phase = "after";
+    pending.push(...reserve.splice(0));
     await until("votes after the restart", () => acksIn.after >= 30);
     loadOn = false;
     await Promise.all(senders);

@@ -111,6 +111,12 @@ describe("a database that cannot be reached", () => {
     // An outbound fetch (an engine, a remote API) that is refused is not the database.
     const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8000"), { code: "ECONNREFUSED" });
     expect(answer(new TypeError("fetch failed", { cause: refused }))).toMatchObject({ status: 500 });
+    // ... nor when that fetch failure is itself wrapped, or a reset socket is some other error's cause.
+    expect(answer(new Error("engine call failed", { cause: new TypeError("fetch failed", { cause: refused }) }))).toMatchObject({ status: 500 });
+    const reset = Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" });
+    expect(answer(new Error("reading the upload failed", { cause: reset }))).toMatchObject({ status: 500 });
+    // A protocol violation (too many bind parameters) is our bug, not an outage to retry.
+    expect(answer(serverError("08P01", "bind message has 70000 parameter formats but 0 parameters"))).toMatchObject({ status: 500 });
     expect(answer(errors.conflict("vote", "Already voted."))).toMatchObject({ status: 409, code: "conflict:vote" });
   });
 });
