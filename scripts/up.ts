@@ -94,6 +94,9 @@ async function stop(code: number): Promise<never> {
     say("stopped");
     process.exit(code);
   }
+  // A second Ctrl-C while stopping: no more waiting for answers to finish.
+  say("stopping at once");
+  supervisor.killAll();
   return new Promise(() => undefined); // the first stop() exits
 }
 

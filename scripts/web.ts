@@ -28,6 +28,8 @@ async function main() {
   };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
+  // Started by `npm run up` with an IPC channel: it closes when up dies, even by SIGKILL.
+  process.on("disconnect", stop);
 }
 
 main().catch((error: unknown) => {

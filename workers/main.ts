@@ -84,6 +84,8 @@ async function main() {
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
+  // Started by `npm run up` with an IPC channel: it closes when up dies, even by SIGKILL.
+  process.on("disconnect", () => void shutdown("parent gone"));
 
   // With a supervised runtime, wait for it before sizing concurrency from it.
   if (runtime) await runtime.waitHealthy(RUNTIME_START_TIMEOUT_MS);

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, constants, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -210,7 +210,15 @@ export class RuntimeSupervisor {
     this.child = child;
     const startedAt = Date.now();
     try {
-      if (child.pid) writeFileSync(this.pidFile, `${child.pid}\n`);
+      // The temp dir is shared: never follow a link someone else put at this name.
+      if (child.pid) {
+        const fd = openSync(this.pidFile, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, 0o600);
+        try {
+          writeSync(fd, `${child.pid}\n`);
+        } finally {
+          closeSync(fd);
+        }
+      }
     } catch (error) {
       log.warn("runtime:pidfile", error); // the parent-death link still holds
     }

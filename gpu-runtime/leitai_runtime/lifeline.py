@@ -5,6 +5,10 @@ device's memory and its port, and the next worker's runtime would fail with "add
 use". `--parent-pid PID` binds the runtime to its supervisor: the kernel kills it when that
 process dies (Linux PR_SET_PDEATHSIG), and a watchdog thread checks once a second where that is
 not available or where the supervisor is not the direct parent (a wrapper between them).
+
+The kernel's signal fires when the *thread* that spawned the runtime exits, not the process: a
+supervisor must spawn it from a thread that lives as long as it does (Node's main thread, a
+Python main thread), or the runtime is killed with that thread.
 """
 
 from __future__ import annotations

@@ -80,7 +80,9 @@ export class ProcessSupervisor {
   private launch(service: Service): void {
     if (this.stopping) return;
     const { spec } = service;
-    const child = spawn(spec.command, spec.args, { cwd: spec.cwd, env: spec.env, stdio: ["ignore", "pipe", "pipe"] });
+    // The IPC channel closes when this process dies however it dies (even SIGKILL): the web
+    // server and the worker leave on its "disconnect" instead of living on as orphans.
+    const child = spawn(spec.command, spec.args, { cwd: spec.cwd, env: spec.env, stdio: ["ignore", "pipe", "pipe", "ipc"] });
     service.child = child;
     service.starts += 1;
     const startedAt = Date.now();
@@ -106,8 +108,20 @@ export class ProcessSupervisor {
       this.say(`${spec.name} exited (${how}); restarting in ${seconds(delay)}`);
       service.timer = setTimeout(() => this.launch(service), delay);
     };
-    child.on("error", (error) => end(error.message, false)); // could not be started at all
+    // An error is an exit only when the process never started; a failed kill() of a running one is not.
+    child.on("error", (error) => {
+      if (child.pid === undefined) end(error.message, false);
+    });
     child.on("exit", (code, signal) => end(signal ?? `code ${code}`, code === 0));
+  }
+
+  /** SIGKILL to every service at once (a second Ctrl-C: the operator will not wait). */
+  killAll(): void {
+    this.stopping = true;
+    for (const service of this.services.values()) {
+      clearTimeout(service.timer);
+      service.child?.kill("SIGKILL");
+    }
   }
 
   /** SIGTERM to every service (SIGKILL after the grace period); resolves once all have exited. */

@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -64,20 +65,20 @@ describe("ProcessSupervisor", () => {
   });
 
   it("starts the backoff over after a run that stayed up", async () => {
-    // Far apart, so a slow node start under load never counts as stable.
-    const { supervisor, lines } = setup({ stableMs: 2_000 });
+    // Far apart, so a slow node start on a loaded machine (seconds) never counts as stable.
+    const { supervisor, lines } = setup({ stableMs: 6_000 });
     // Runs 1–3 fail at once; run 4 stays up past stableMs, then fails; run 5 fails at once.
     const dir = mkdtempSync(path.join(tmpdir(), "leitai-supervise-"));
     const counter = path.join(dir, "runs");
     const code = `
       const fs = require("fs"); const f = process.env.COUNTER;
       const n = (fs.existsSync(f) ? Number(fs.readFileSync(f, "utf8")) : 0) + 1; fs.writeFileSync(f, String(n));
-      setTimeout(() => process.exit(1), n === 4 ? 2500 : 0);`;
+      setTimeout(() => process.exit(1), n === 4 ? 7000 : 0);`;
     supervisor.add(service("flaky", code, "always", { COUNTER: counter }));
-    await until(() => lines.length >= 5, "five exits");
+    await until(() => lines.length >= 5, "five exits", 40_000);
     expect(Number(readFileSync(counter, "utf8"))).toBeGreaterThanOrEqual(5);
     expect(lines.slice(0, 5).map((l) => l.replace(/.*restarting in /, ""))).toEqual(["0.04 s", "0.08 s", "0.16 s", "0.04 s", "0.08 s"]);
-  });
+  }, 45_000);
 
   it("leaves a one-shot process that succeeded, and starts one that failed again", async () => {
     const { supervisor, lines } = setup();
@@ -104,6 +105,31 @@ describe("ProcessSupervisor", () => {
     await new Promise((r) => setTimeout(r, 400));
     expect(supervisor.starts("waiting")).toBe(starts);
   });
+
+  it("a service leaves when its supervisor dies, even by SIGKILL (the IPC channel closes)", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "leitai-supervise-"));
+    const pidFile = path.join(dir, "child.pid");
+    const parent = path.join(dir, "parent.ts");
+    writeFileSync(parent, `
+      import { ProcessSupervisor } from ${JSON.stringify(path.resolve("scripts/lib/supervise.ts"))};
+      const supervisor = new ProcessSupervisor({ say: () => {}, forward: () => {} });
+      supervisor.add({ name: "service", command: process.execPath, cwd: process.cwd(), env: process.env, restart: "always", args: ["-e",
+        "require('fs').writeFileSync(process.env.PID_FILE, String(process.pid)); process.on('disconnect', () => process.exit(0)); setInterval(() => {}, 1000)"] });
+    `);
+    const supervisorProcess = spawn(process.execPath, ["--import", "tsx", parent], { stdio: "ignore", env: { ...process.env, PID_FILE: pidFile } });
+    await until(() => existsSync(pidFile) && readFileSync(pidFile, "utf8").length > 0, "the service to start", 20_000);
+    const child = Number(readFileSync(pidFile, "utf8"));
+    supervisorProcess.kill("SIGKILL");
+    const alive = () => {
+      try {
+        process.kill(child, 0);
+        return !readFileSync(`/proc/${child}/status`, "utf8").includes("zombie");
+      } catch {
+        return false;
+      }
+    };
+    await until(() => !alive(), "the orphaned service to leave", 20_000);
+  }, 45_000);
 
   it("says delays in whole seconds from one second up", () => {
     expect(seconds(1000)).toBe("1 s");
