@@ -92,9 +92,12 @@ export class EngineMonitor {
 }
 
 /**
- * The sequences one engine model runs at once, handed out live first. Pre-generation never holds
- * the last `reserved` slots, so a voter's live battle starts at once even while the bank is
- * being answered, and a freed slot goes to a waiting live request before any pre-generation.
+ * The sequences one engine model runs at once, live first. Live work never waits for
+ * pre-generation: it may run up to `capacity` answers whatever pre-generation holds (the
+ * runtime's scheduler, told the priority, admits them first and preempts pre-generation
+ * sequences to make room). Pre-generation starts an answer only while live and pre-generation
+ * together leave a slot free, and never holds the last `reserved` slots, so a live answer
+ * usually finds room without preempting anything; a freed slot goes to waiting live work first.
  */
 export class EngineSlots {
   private live = 0;
@@ -108,8 +111,8 @@ export class EngineSlots {
   }
 
   private fits(lane: GenerationLane): boolean {
-    if (this.inUse >= this.capacity) return false;
-    return lane === "live" || this.pregen < this.capacity - this.reserved;
+    if (lane === "live") return this.live < this.capacity;
+    return this.inUse < this.capacity && this.pregen < this.capacity - this.reserved;
   }
 
   /** Waits for a slot; the returned function gives it back (once). `signal` gives up waiting. */

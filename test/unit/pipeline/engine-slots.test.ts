@@ -27,22 +27,34 @@ describe("engine slots", () => {
     expect(slots.inUse).toBe(3);
   });
 
-  it("hands a freed slot to a waiting live request before any waiting pre-generation", async () => {
+  it("never makes live work wait for pre-generation: the runtime preempts pre-generation for it", async () => {
     const slots = new EngineSlots(2, 1);
-    const releases = [await slots.acquire("pregen"), await slots.acquire("live")];
+    await slots.acquire("pregen");
+    await Promise.all([slots.acquire("live"), slots.acquire("live")]);
+    expect(slots.inUse).toBe(3);
+    // Past the engine's batch, pre-generation waits until live and pre-generation fit again.
+    let started = false;
+    void slots.acquire("pregen").then(() => (started = true));
+    await tick();
+    expect(started).toBe(false);
+  });
+
+  it("hands a freed slot to waiting live work before any waiting pre-generation", async () => {
+    const slots = new EngineSlots(1, 0);
+    const held = await slots.acquire("live");
     const order: string[] = [];
     void slots.acquire("pregen").then(() => order.push("pregen"));
     await tick();
-    void slots.acquire("live").then(() => order.push("live"));
+    const secondLive = slots.acquire("live").then((release) => {
+      order.push("live");
+      return release;
+    });
     await tick();
     expect(order).toEqual([]);
-    releases[1]!(); // a live slot frees: the live waiter gets it
-    await tick();
-    expect(order).toEqual(["live"]);
-    releases[0]!(); // the pre-generation slot frees: the pre-generation waiter gets it
+    held();
+    (await secondLive)();
     await tick();
     expect(order).toEqual(["live", "pregen"]);
-    expect(slots.inUse).toBe(2);
   });
 
   it("never hands out more slots than it has when several are freed at once", async () => {
