@@ -12,7 +12,7 @@ import { failGeneration } from "../lib/pipeline/generation-state";
 import { fanOutPregen } from "../lib/pipeline/pregen";
 import { modelJobCounts } from "../lib/pipeline/queues";
 import { failedByQueue, reconcileGenerations } from "../lib/pipeline/reconcile";
-import { createRedis } from "../lib/redis";
+import { createRedis, quietWhileAway } from "../lib/redis";
 import { EngineMonitor, engineKeyOf, EngineSlots, probeUrlOf, reservedLiveSlots } from "./engines";
 import { processGeneration, type AbortReason, type GenerationContext } from "./generate";
 
@@ -93,7 +93,7 @@ export class GenerationWorkers {
     this.connection = createRedis({ maxRetriesPerRequest: null });
     this.commands = createRedis({ maxRetriesPerRequest: null });
     this.subscriber = createRedis({ maxRetriesPerRequest: null });
-    for (const conn of [this.connection, this.commands, this.subscriber]) conn.on("error", (e) => log.warn("worker:redis", e));
+    for (const conn of [this.connection, this.commands, this.subscriber]) quietWhileAway(conn, "worker:redis");
     this.context = {
       redis: this.commands,
       timeouts: options.timeouts,

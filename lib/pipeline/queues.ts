@@ -1,6 +1,6 @@
 import { Queue, type JobsOptions, type JobType } from "bullmq";
 import type { Redis } from "ioredis";
-import { createRedis } from "../redis";
+import { createRedis, quietWhileAway } from "../redis";
 import { GENERATION_JOB_OPTIONS, laneOf, modelQueueName, PREGEN_JOB_OPTIONS, PREGEN_QUEUE, RATINGS_JOB_OPTIONS, RATINGS_QUEUE, type GenerationJob, type GenerationLane, type GenerationPurpose, type PregenJob, type RatingsJob } from "./contracts";
 
 // Producer side of the queues, shared by the site and the workers. One Redis connection for
@@ -10,7 +10,7 @@ type Holder = { leitaiQueueConnection?: Redis; leitaiQueues?: Map<string, Queue>
 const holder = globalThis as unknown as Holder;
 
 function connection(): Redis {
-  holder.leitaiQueueConnection ??= createRedis({ maxRetriesPerRequest: 1, connectTimeout: 2000 });
+  holder.leitaiQueueConnection ??= quietWhileAway(createRedis({ maxRetriesPerRequest: 1, connectTimeout: 2000 }));
   return holder.leitaiQueueConnection;
 }
 
