@@ -1,5 +1,5 @@
 -- What voters may do and see: publication of live prompts and of bank answers in rotation,
--- limits on live generation. One row; the defaults hold until an admin saves.
+-- limits on live generation. One row: the defaults hold until an admin saves.
 CREATE TABLE "arena_settings" (
     "id" INTEGER NOT NULL DEFAULT 1,
     "publishLivePrompts" BOOLEAN NOT NULL DEFAULT false,
