@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Local PostgreSQL and Redis for Leitai, used when DATABASE_URL / REDIS_URL are not given.
 # Their data lives under .leitai/ (ignored by git).
-#   scripts/services.sh install   apt-install what is missing (postgresql, redis-server; chromium with --browser)
+#   scripts/services.sh install   apt-install what is missing (postgresql, redis-server; chromium and a CJK font with --browser)
 #   scripts/services.sh start     start both (idempotent), print nothing but errors
 #   scripts/services.sh stop      stop both (Redis saves first)
 #   scripts/services.sh start-redis | stop-redis | start-pg | stop-pg   one of them
@@ -46,6 +46,8 @@ install() {
   [[ -z "$(pg_bin || true)" ]] && need+=(postgresql)
   command -v redis-server >/dev/null || need+=(redis-server)
   if [[ "${1:-}" == "--browser" ]] && ! command -v chromium >/dev/null; then need+=(chromium); fi
+  # Without a CJK font, Chinese text in headless Chromium's screenshots renders as boxes.
+  if [[ "${1:-}" == "--browser" ]] && ! fc-list 2>/dev/null | grep -qi "wqy-microhei"; then need+=(fonts-wqy-microhei); fi
   if ((${#need[@]})); then apt_install "${need[@]}"; fi
   return 0
 }

@@ -1,8 +1,11 @@
 import Link from "next/link";
 import { CiChart } from "@/components/leaderboard/ci-chart";
+import { copy } from "@/components/leaderboard/copy";
 import { Heatmap } from "@/components/leaderboard/heatmap";
-import { intervalBar, intervalLabel, intervalSpan, ratingLabel } from "@/lib/arena/rating-format";
-import { getLatestRatingRun } from "@/lib/arena/ratings-job";
+import { ProvisionalTable } from "@/components/leaderboard/provisional-table";
+import { RankedTable } from "@/components/leaderboard/ranked-table";
+import styles from "@/components/leaderboard/leaderboard.module.css";
+import { getLeaderboardView } from "@/lib/arena/leaderboard-view";
 import { t } from "@/lib/i18n";
 import { STYLE_FEATURES } from "@/lib/ratings/style-counts";
 import { currentLang } from "@/lib/lang-server";
@@ -13,7 +16,7 @@ export default async function LeaderboardPage({ searchParams }: { searchParams: 
   const lang = await currentLang();
   const { category, view } = await searchParams;
   const styled = view === "style";
-  const run = await getLatestRatingRun();
+  const run = await getLeaderboardView();
   if (!run || run.leaderboard.models.length === 0) {
     return <div className="card" data-testid="leaderboard-empty"><h1>{t(lang, "leaderboard")}</h1><p>{t(lang, "noRatings")}</p></div>;
   }
@@ -21,8 +24,8 @@ export default async function LeaderboardPage({ searchParams }: { searchParams: 
   const nameOf = (id: string) => run.models[id]?.displayName ?? id;
   const slugOf = (id: string) => run.models[id]?.slug ?? id;
   const style = scope?.styleControl;
-  const rows = (styled ? style?.models : scope?.models) ?? [];
-  const span = intervalSpan(rows);
+  const lists = (styled ? style : scope) ?? { ranked: [], provisional: [] };
+  const min = run.minBattlesRanked;
   const href = (next: { category?: string; style?: boolean }) => {
     const params = new URLSearchParams();
     if (next.category) params.set("category", next.category);
@@ -33,7 +36,7 @@ export default async function LeaderboardPage({ searchParams }: { searchParams: 
   const anchor = run.scale.anchor;
 
   return (
-    <div>
+    <div data-testid="leaderboard" data-view={styled ? "style" : "plain"}>
       <h1>{t(lang, "leaderboard")}</h1>
       <p className="muted" data-testid="leaderboard-meta">
         {t(lang, "updated")}: {run.createdAt.toISOString().replace("T", " ").slice(0, 16)} UTC · {run.voteCount} {t(lang, "votes")} · v{run.version} · <span data-testid="rating-scale">{anchor ? `${t(lang, "ratingScaleAnchored")} ${nameOf(anchor.model)} = ${anchor.rating}` : t(lang, "ratingScale")}</span>
@@ -53,48 +56,30 @@ export default async function LeaderboardPage({ searchParams }: { searchParams: 
       <nav className="tabs" data-testid="category-tabs">
         <Link href={href({ style: styled })} className={!category ? "active" : ""}>{t(lang, "overall")}</Link>
         {Object.entries(run.categories).filter(([slug]) => run.leaderboard.categories[slug]).map(([slug, names]) => (
-          <Link key={slug} href={href({ category: slug, style: styled })} className={category === slug ? "active" : ""}>
+          <Link key={slug} href={href({ category: slug, style: styled })} className={category === slug ? "active" : ""} data-testid={`category-tab-${slug}`}>
             {lang === "zh" ? names.nameZh : names.nameEn}
           </Link>
         ))}
       </nav>
-      <div className="table-wrap">
-        <table className="board" data-testid="leaderboard-table" data-view={styled ? "style" : "plain"}>
-          <thead>
-            <tr>
-              <th>{t(lang, "rank")}</th><th>{t(lang, "model")}</th><th>{t(lang, "rating")}</th><th>{t(lang, "ci")}</th>
-              <th>{t(lang, "elo")}</th><th>{t(lang, "winRate")}</th><th>{t(lang, "battles")}</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((r) => (
-              <tr key={r.model} data-testid={`leaderboard-row-${slugOf(r.model)}`}>
-                <td>{r.rank}</td>
-                <td>
-                  <Link href={`/models/${slugOf(r.model)}`}>{nameOf(r.model)}</Link>
-                  {/* Maximum likelihood on a handful of battles swings by hundreds of points. */}
-                  {r.provisional && <span className="muted small" data-testid="provisional"> · {lang === "zh" ? "暂定" : "provisional"}</span>}
-                </td>
-                {/* A model that never lost (or never won) has no finite rating: only its bound is shown. */}
-                <td data-testid={`rating-${slugOf(r.model)}`} title={r.bound ? t(lang, "unboundedRating") : undefined}>{ratingLabel(r)}</td>
-                <td>
-                  <div className="ci-bar" title={intervalLabel(r)}>
-                    <span style={{ left: `${intervalBar(r, span).left}%`, width: `${intervalBar(r, span).width}%` }} />
-                  </div>
-                  <span className="small muted">{intervalLabel(r)}</span>
-                </td>
-                <td>{Math.round(r.elo)}</td>
-                <td>{r.winRate === null ? "–" : `${(r.winRate * 100).toFixed(1)}%`}</td>
-                <td data-testid={`battles-${slugOf(r.model)}`}>{r.battles}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      {lists.ranked.length > 0 ? (
+        <>
+          <p className={`muted small ${styles.rule}`} data-testid="leaderboard-rule">{copy(lang, "rule")}</p>
+          <RankedTable rows={lists.ranked} lang={lang} view={styled ? "style" : "plain"} nameOf={nameOf} slugOf={slugOf} />
+        </>
+      ) : (
+        <p className="card muted" data-testid="leaderboard-none-ranked">{copy(lang, "noneRanked")(min)}</p>
+      )}
+      {lists.provisional.length > 0 && (
+        <section data-testid="provisional">
+          <h2>{copy(lang, "provisionalTitle")}</h2>
+          <p className="muted small">{copy(lang, "provisionalExplain")(min)}</p>
+          <ProvisionalTable rows={lists.provisional} lang={lang} minBattles={min} nameOf={nameOf} slugOf={slugOf} />
+        </section>
+      )}
       {scope && (
         <>
           <h2>{t(lang, "ci")}</h2>
-          <CiChart points={rows.map((r) => ({ name: nameOf(r.model), bt: r.bt, ciLow: r.ciLow, ciHigh: r.ciHigh }))} />
+          <CiChart rows={lists.ranked.map((r) => ({ ...r, name: nameOf(r.model), slug: slugOf(r.model) }))} legend={copy(lang, "chartLegend")} empty={copy(lang, "chartEmpty")} />
           <h2>{t(lang, "winMatrix")}</h2>
           <Heatmap testId="win-heatmap" percent names={scope.winRateMatrix.models.map(nameOf)} values={scope.winRateMatrix.values} />
           <h2>{t(lang, "countMatrix")}</h2>

@@ -1,33 +1,34 @@
-"use client";
+import { axisTicks, intervalLabel, intervalSpan, ratingLabel, type StoredRating } from "@/lib/arena/rating-format";
+import { IntervalTrack } from "./interval-track";
+import styles from "./leaderboard.module.css";
 
-import { CartesianGrid, ErrorBar, ResponsiveContainer, Scatter, ScatterChart, Tooltip, XAxis, YAxis } from "recharts";
-
-export type CiPoint = { name: string; bt: number | null; ciLow: number | null; ciHigh: number | null };
-
-const finite = (v: number | null): v is number => v !== null && Number.isFinite(v);
+export type CiRow = StoredRating & { name: string; slug: string };
 
 /**
- * Bradley–Terry ratings with their 95% bootstrap intervals, one point per model. A model
- * without a finite rating has no point; an open side of an interval has no whisker.
+ * Bradley–Terry ratings of the ranked models with their 95% bootstrap intervals, one row per
+ * model in leaderboard order: what exists is drawn (a finite interval as a bar with its rating
+ * as a dot; an open side as an arrow to the edge), never a point at a bound.
  */
-export function CiChart({ points }: { points: CiPoint[] }) {
-  const data = points.flatMap((p, i) => finite(p.bt)
-    ? [{ x: i, y: Math.round(p.bt), name: p.name, err: [finite(p.ciLow) ? p.bt - p.ciLow : 0, finite(p.ciHigh) ? p.ciHigh - p.bt : 0] }]
-    : []);
+export function CiChart({ rows, legend, empty }: { rows: CiRow[]; legend: string; empty: string }) {
+  if (rows.length === 0) return <div className="card muted" data-testid="ci-chart">{empty}</div>;
+  const span = intervalSpan(rows);
+  const ticks = axisTicks(span);
+  const at = (v: number) => `${((v - span.lo) / (span.hi - span.lo)) * 100}%`;
   return (
-    <div className="card" data-testid="ci-chart" style={{ height: 280 }}>
-      <ResponsiveContainer width="100%" height="100%">
-        <ScatterChart margin={{ top: 10, right: 20, bottom: 40, left: 10 }}>
-          <CartesianGrid strokeDasharray="3 3" />
-          <XAxis type="number" dataKey="x" domain={[-0.5, points.length - 0.5]} ticks={points.map((_, i) => i)}
-            tickFormatter={(i: number) => points[i]?.name ?? ""} interval={0} angle={-20} textAnchor="end" />
-          <YAxis type="number" dataKey="y" domain={["auto", "auto"]} width={50} />
-          <Tooltip formatter={(v) => String(v)} labelFormatter={() => ""} />
-          <Scatter data={data} fill="#b3261e">
-            <ErrorBar dataKey="err" width={6} strokeWidth={2} stroke="#b3261e" direction="y" />
-          </Scatter>
-        </ScatterChart>
-      </ResponsiveContainer>
+    <div className={`card ${styles.chart}`} data-testid="ci-chart">
+      {rows.map((r) => (
+        <div key={r.slug} className={styles.chartRow} data-testid={`ci-row-${r.slug}`}>
+          <div className={styles.chartName} title={`${r.name}: ${ratingLabel(r)} (${intervalLabel(r)})`}>{r.name}</div>
+          <IntervalTrack rating={r} span={span} className={styles.chartTrack} testId={`ci-${r.slug}`}>
+            {ticks.map((v) => <span key={v} className={styles.grid} style={{ left: at(v) }} />)}
+          </IntervalTrack>
+        </div>
+      ))}
+      <div className={styles.chartRow}>
+        <div />
+        <div className={styles.axis}>{ticks.map((v) => <span key={v} style={{ left: at(v) }}>{v}</span>)}</div>
+      </div>
+      <div className={`muted small ${styles.legend}`}>{legend}</div>
     </div>
   );
 }

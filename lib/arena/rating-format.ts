@@ -25,20 +25,48 @@ export function intervalLabel(r: StoredRating): string {
   return `${low} – ${high}`;
 }
 
-/** The finite span every row's interval bar is drawn in (open sides run to its edge). */
+/**
+ * The span interval bars are drawn in: every finite value, with room on both sides so a bar
+ * from a bound to an open side (drawn to the edge, ending in an arrow) is never a dot.
+ */
 export function intervalSpan(rows: readonly StoredRating[]): { lo: number; hi: number } {
   const values = rows.flatMap((r) => [r.ciLow, r.ciHigh, r.bt]).filter(finite);
-  return values.length ? { lo: Math.min(...values), hi: Math.max(...values) } : { lo: 0, hi: 0 };
+  if (values.length === 0) return { lo: 0, hi: 0 };
+  const lo = Math.min(...values);
+  const hi = Math.max(...values);
+  const pad = Math.max((hi - lo) * 0.1, 25);
+  return { lo: lo - pad, hi: hi + pad };
 }
 
-/** Percent positions of one row's bar inside `span`: an open side reaches 0 % or 100 %. */
-export function intervalBar(r: StoredRating, { lo, hi }: { lo: number; hi: number }): { left: number; width: number } {
-  const pos = (v: number | null, open: number) => (!finite(v) ? open : hi > lo ? ((v - lo) / (hi - lo)) * 100 : 50);
-  const left = pos(r.ciLow, 0);
-  return { left, width: Math.max(1, pos(r.ciHigh, 100) - left) };
+/**
+ * One row's bar inside `span`, in percent: an open side reaches 0 % or 100 % (drawn as an
+ * arrow), and the estimate is marked only where a finite rating exists (not at a bound).
+ */
+export type IntervalBar = { left: number; width: number; openLow: boolean; openHigh: boolean; estimate: number | null };
+
+export function intervalBar(r: StoredRating, { lo, hi }: { lo: number; hi: number }): IntervalBar {
+  const pos = (v: number) => (hi > lo ? Math.min(100, Math.max(0, ((v - lo) / (hi - lo)) * 100)) : 50);
+  const openLow = !finite(r.ciLow);
+  const openHigh = !finite(r.ciHigh);
+  const left = finite(r.ciLow) ? pos(r.ciLow) : 0;
+  const right = finite(r.ciHigh) ? pos(r.ciHigh) : 100;
+  const estimate = r.bound === null && finite(r.bt) ? pos(r.bt) : null;
+  return { left, width: Math.max(0.5, right - left), openLow, openHigh, estimate };
 }
 
 /** A point for charts: null where the value does not exist (charts skip it). */
 export function chartValue(value: number | null | undefined): number | null {
   return finite(value) ? Math.round(value) : null;
+}
+
+/** Round values across `span` to label an axis: the step of 1, 2 or 5 × 10^k giving closest to `count` of them. */
+export function axisTicks({ lo, hi }: { lo: number; hi: number }, count = 5): number[] {
+  if (!(hi > lo)) return [];
+  const rough = (hi - lo) / count;
+  const power = 10 ** Math.floor(Math.log10(rough));
+  const steps = [1, 2, 5, 10].map((k) => k * power);
+  const step = steps.reduce((best, s) => (Math.abs((hi - lo) / s - count) < Math.abs((hi - lo) / best - count) ? s : best));
+  const ticks: number[] = [];
+  for (let v = Math.ceil(lo / step) * step; v <= hi; v += step) ticks.push(Math.round(v));
+  return ticks;
 }

@@ -18,6 +18,9 @@ export default async function AdminRatingsPage() {
             <div data-testid="ratings-scale">
               刻度 Scale: {latest.scale.anchor ? `${anchorName(latest.scale.anchor.model)} = ${latest.scale.anchor.rating}` : "平均 1000 mean 1000 over the rated models"}
             </div>
+            <div data-testid="ratings-min-battles">
+              排名 Ranking: 对战少于 {settings.minBattlesRanked} 场的模型列为暂定 models with fewer than {settings.minBattlesRanked} battles are listed as provisional, without a rank
+            </div>
             <div data-testid="ratings-dedup" data-excluded={latest.dedup.excludedVotes}>
               去重 Prompt de-duplication:{" "}
               {latest.dedup.threshold > 0
@@ -30,7 +33,7 @@ export default async function AdminRatingsPage() {
         )}
       </div>
       <RatingSettingsForm
-        initial={{ anchorModelId: settings.anchorModelId, anchorRating: settings.anchorRating, dedupThreshold: settings.dedupThreshold }}
+        initial={{ anchorModelId: settings.anchorModelId, anchorRating: settings.anchorRating, dedupThreshold: settings.dedupThreshold, minBattlesRanked: settings.minBattlesRanked }}
         models={models.map((m) => ({ id: m.id, label: `${m.displayName} (${m.slug})` }))}
       />
     </div>

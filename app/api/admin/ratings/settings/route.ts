@@ -13,7 +13,7 @@ export const GET = route(async () => {
   return NextResponse.json(await ratingSettingsOverview());
 });
 
-/** Saves anchor and de-duplication threshold and enqueues a recompute (its jobId to poll). */
+/** Saves anchor, de-duplication threshold and the battles before a model is ranked, and enqueues a recompute (its jobId to poll). */
 export const PUT = route(async (request: Request) => {
   const admin = await requireAdmin();
   const input = await parseJson(request, ratingSettingsInput);
