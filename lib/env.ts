@@ -38,8 +38,6 @@ const serverSchema = z.object({
   LEITAI_VOTE_LIMIT_PER_VOTER: intFrom(60),
   LEITAI_VOTE_LIMIT_PER_IP: intFrom(300),
   LEITAI_VOTE_LIMIT_WINDOW_S: intFrom(60),
-  /** Longest live prompt a voter may type, in characters. */
-  LEITAI_PROMPT_MAX_CHARS: intFrom(4000),
   /**
    * A battle stream with no new message for this long ends with a "stalled" error event, so the
    * voter is offered a re-roll or a new battle instead of an endless spinner.

@@ -68,6 +68,24 @@ const dict = {
   noRatings: { zh: "还没有评分。投几票之后再来看看。", en: "No ratings yet. Cast a few votes and come back." },
   winMatrix: { zh: "两两胜率", en: "Pairwise win rate" },
   countMatrix: { zh: "两两对战数", en: "Battle counts" },
+  // Live prompts: the notice before the first one, and what the limits on live generation say.
+  liveNotice: {
+    zh: "提示：你输入的问题和两个模型的回答可能会公开展示，并用于排行榜和数据导出。请不要输入个人信息或敏感内容。",
+    en: "Note: your prompts and both models' answers may be shown publicly and used for the leaderboard and data exports. Do not enter personal or sensitive information.",
+  },
+  liveNoticeOk: { zh: "知道了", en: "Got it" },
+  promptEmpty: { zh: "请输入问题。", en: "Type a question first." },
+  promptTooLong: { zh: "问题不能超过 {n} 个字符。", en: "The prompt is longer than {n} characters." },
+  conversationTooLong: {
+    zh: "一场对战的问题合计不能超过 {n} 个字符，请开始新的对战。",
+    en: "A battle's prompts may total at most {n} characters; start a new battle.",
+  },
+  liveLimited: { zh: "自由提问太频繁了，请 {s} 秒后再试。", en: "Too many live battles for now; try again in {s} s." },
+  turnLimited: { zh: "追问太频繁了，请 {s} 秒后再试。", en: "Too many follow-up questions for now; try again in {s} s." },
+  modelsBusy: {
+    zh: "模型都在忙着回答其他人的问题，请 {s} 秒后再试。",
+    en: "The models are busy answering other voters; try again in {s} s.",
+  },
 } as const;
 
 export type MessageKey = keyof typeof dict;
@@ -78,4 +96,9 @@ export function t(lang: Lang, key: MessageKey): string {
 
 export function messages(lang: Lang): Record<MessageKey, string> {
   return Object.fromEntries(Object.entries(dict).map(([k, v]) => [k, v[lang]])) as Record<MessageKey, string>;
+}
+
+/** A message with its `{name}` placeholders filled in. */
+export function fill(text: string, values: Record<string, string | number>): string {
+  return text.replace(/\{(\w+)\}/g, (whole, name: string) => (name in values ? String(values[name]) : whole));
 }

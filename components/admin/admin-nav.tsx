@@ -8,6 +8,7 @@ const links: [string, string, string][] = [
   ["/admin/pregen", "预生成 Pre-generation", "pregen"],
   ["/admin/votes", "投票审核 Votes", "votes"],
   ["/admin/ratings", "评分 Ratings", "ratings"],
+  ["/admin/settings", "对战设置 Arena settings", "settings"],
   ["/admin/users", "用户 Users", "users"],
   ["/admin/system", "系统 System", "system"],
   ["/admin/audit", "审计 Audit log", "audit"],

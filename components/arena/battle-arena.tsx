@@ -2,7 +2,8 @@
 
 import { useCallback, useEffect, useState } from "react";
 import { Markdown } from "@/components/markdown";
-import type { MessageKey } from "@/lib/i18n";
+import { fill, type MessageKey } from "@/lib/i18n";
+import { LiveNotice, useLiveNotice } from "./live-notice";
 import { useBattle, type Side } from "./use-battle";
 
 type Category = { id: string; nameZh: string; nameEn: string };
@@ -24,6 +25,7 @@ const WINNERS = [
 
 export function BattleArena({ m, lang, categories, promptMaxChars, named = null }: Props) {
   const { battle, error, busy, start, vote, followUp, reroll, abandon, textOf, reset } = useBattle();
+  const notice = useLiveNotice();
   const [mode, setMode] = useState<"bank" | "live">(named ? "live" : "bank");
   const [categoryId, setCategoryId] = useState("");
   const [prompt, setPrompt] = useState("");
@@ -76,12 +78,14 @@ export function BattleArena({ m, lang, categories, promptMaxChars, named = null 
   const submitPrompt = (e: React.FormEvent) => {
     e.preventDefault();
     if (tooLong || !prompt.trim()) return;
+    // Sending a prompt with the notice in view counts as having read it.
+    notice.acknowledge();
     if (named) return next();
     void start({ mode: "live", prompt });
   };
 
   return (
-    <div className="arena" data-testid="arena">
+    <div className="arena" data-testid="arena" data-live-notice={notice.state ?? undefined}>
       {!named && (
         <div className="mode-tabs" role="tablist">
           <button role="tab" aria-selected={mode === "bank"} className={mode === "bank" ? "tab active" : "tab"} data-testid="mode-bank" onClick={() => setMode("bank")}>{m.bankMode}</button>
@@ -97,12 +101,13 @@ export function BattleArena({ m, lang, categories, promptMaxChars, named = null 
 
       {(mode === "live" || named) && !battle?.turns.length && (
         <form className="prompt-form" onSubmit={submitPrompt}>
+          {notice.show && <LiveNotice m={m} onAcknowledge={notice.acknowledge} />}
           <textarea value={prompt} onChange={(e) => setPrompt(e.target.value)} placeholder={m.promptPlaceholder} rows={3} data-testid="prompt-input" />
           <div className="prompt-meta">
             <span className={tooLong ? "error" : "muted"} data-testid="prompt-count">{[...prompt].length} / {promptMaxChars}</span>
             <button type="submit" disabled={busy || tooLong || (!named && !prompt.trim())} data-testid="prompt-submit">{m.send}</button>
           </div>
-          {tooLong && <p className="error" data-testid="prompt-too-long">{lang === "zh" ? `问题不能超过 ${promptMaxChars} 个字符。` : `The prompt is longer than ${promptMaxChars} characters.`}</p>}
+          {tooLong && <p className="error" data-testid="prompt-too-long">{fill(m.promptTooLong, { n: promptMaxChars })}</p>}
         </form>
       )}
 

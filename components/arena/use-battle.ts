@@ -19,8 +19,8 @@ async function readError(res: Response): Promise<string> {
   }
 }
 
-function post(url: string, body?: unknown): Promise<Response> {
-  return fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+function post(url: string, body?: unknown, signal?: AbortSignal): Promise<Response> {
+  return fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body), signal });
 }
 
 /**
@@ -33,6 +33,13 @@ export function useBattle() {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const sources = useRef(new Map<string, EventSource>());
+  /**
+   * The battle this view follows, and the start request in flight. A response that arrives after
+   * the voter moved on (switched tabs, started another battle) is dropped: it must not land under
+   * the tab the voter is on now.
+   */
+  const currentId = useRef<string | null>(null);
+  const pending = useRef<AbortController | null>(null);
   /** Per side: the pause before a stream the server failed is opened again. */
   const retryMs = useRef(new Map<string, number>());
 
@@ -42,10 +49,13 @@ export function useBattle() {
   };
   useEffect(() => closeStreams, []);
 
-  const load = useCallback(async (id: string) => {
-    const res = await fetch(`/api/battles/${id}`, { cache: "no-store" });
+  /** The battle's view, applied only while it is still the one shown (null otherwise). */
+  const load = useCallback(async (id: string, signal?: AbortSignal): Promise<BattleView | null> => {
+    const res = await fetch(`/api/battles/${id}`, { cache: "no-store", signal });
+    if (currentId.current !== id) return null;
     if (!res.ok) throw new Error(await readError(res));
     const view = (await res.json()) as BattleView;
+    if (currentId.current !== id) return null;
     setBattle(view);
     return view;
   }, []);
@@ -99,23 +109,43 @@ export function useBattle() {
     }
   };
 
-  const refresh = async (id: string) => follow(await load(id));
+  const refresh = async (id: string) => {
+    const view = await load(id);
+    if (view) follow(view);
+  };
+
+  /** Stops following the current battle and drops the start request in flight, if any. */
+  const supersede = () => {
+    pending.current?.abort();
+    pending.current = null;
+    currentId.current = null;
+    closeStreams();
+  };
 
   const start = useCallback(async (body: Record<string, unknown>) => {
+    supersede();
+    const request = new AbortController();
+    pending.current = request;
     setBusy(true);
     setError(null);
     setLive({});
-    closeStreams();
     try {
-      const res = await post("/api/battles", body);
+      const res = await post("/api/battles", body, request.signal);
       if (!res.ok) throw new Error(await readError(res));
       const { id } = (await res.json()) as { id: string };
-      follow(await load(id));
+      if (request.signal.aborted) return;
+      currentId.current = id;
+      const view = await load(id, request.signal);
+      if (view) follow(view);
     } catch (e) {
+      if (request.signal.aborted) return;
       setBattle(null);
       setError((e as Error).message);
     } finally {
-      setBusy(false);
+      if (pending.current === request) {
+        pending.current = null;
+        setBusy(false);
+      }
     }
   }, [load]);
 
@@ -171,10 +201,11 @@ export function useBattle() {
 
   /** Clears the current battle (switching to live mode, or a new live prompt after a vote). */
   const reset = useCallback(() => {
-    closeStreams();
+    supersede();
     setBattle(null);
     setLive({});
     setError(null);
+    setBusy(false);
   }, []);
 
   const textOf = (turn: number, side: Side) => {

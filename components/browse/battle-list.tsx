@@ -14,8 +14,8 @@ export function BattleList({ battles, lang }: { battles: BattleCard[]; lang: Lan
   if (battles.length === 0) return <p className="muted">{lang === "zh" ? "还没有已投票的对战。" : "No voted battles yet."}</p>;
   return (
     <div className="battle-list">
-      {battles.map((b) => (
-        <details key={b.id} className="card" data-testid="battle-card">
+      {battles.map((b, i) => (
+        <details key={i} className="card" data-testid="battle-card">
           <summary>
             <Link href={`/models/${b.modelA.slug}`}>{b.modelA.displayName}</Link> vs <Link href={`/models/${b.modelB.slug}`}>{b.modelB.displayName}</Link>
             {" · "}<strong>{outcome(b, lang)}</strong>{!b.valid && <span className="muted"> (invalid)</span>}
@@ -28,7 +28,7 @@ export function BattleList({ battles, lang }: { battles: BattleCard[]; lang: Lan
               <article className="side"><header className="side-head">B · {b.modelB.displayName}</header><Markdown text={b.answers.B} /></article>
             </div>
           ) : (
-            <p className="muted small">{lang === "zh" ? "题库答案在你对该问题投票后可见（以免影响盲评）。" : "Bank answers are shown once you have voted on this question yourself, so they cannot unblind a battle."}</p>
+            <p className="muted small">{lang === "zh" ? "题库答案在该问题退出评分对战后公开（以免影响盲评）。" : "Bank answers are published once their question leaves rated battles, so they cannot unblind one."}</p>
           )}
         </details>
       ))}

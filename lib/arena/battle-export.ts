@@ -2,6 +2,8 @@ import { createHash } from "node:crypto";
 import type { VoteWinner } from "@prisma/client";
 import { db } from "../db";
 import { env } from "../env";
+import { getArenaSettings } from "./arena-settings";
+import { isBattlePublished } from "./publication";
 
 // FastChat's clean-battle layout, one JSON object per line.
 export type FastChatMessage = { role: "user" | "assistant"; content: string };
@@ -17,6 +19,8 @@ export type FastChatBattle = {
   tstamp: number;
   conversation_a: FastChatMessage[];
   conversation_b: FastChatMessage[];
+  /** Leitai's addition: whether this battle's prompt and answers are shown on the public pages at export time. */
+  published?: boolean;
 };
 
 export const WINNER_TO_FASTCHAT: Record<VoteWinner, FastChatBattle["winner"]> = {
@@ -31,9 +35,13 @@ export function anonymiseJudge(voterKey: string): string {
   return `arena_user_${createHash("sha256").update(`${env().LEITAI_SECRET}:judge:${voterKey}`).digest("hex").slice(0, 16)}`;
 }
 
-/** Every voted battle (valid votes only unless asked) in vote order, as FastChat rows. */
+/**
+ * Every voted battle (valid votes only unless asked) in vote order, as FastChat rows, each saying
+ * whether its prompt is published (a voter's own prompt only while the admin publishes live prompts).
+ */
 export async function* exportBattles({ includeInvalid = false }: { includeInvalid?: boolean } = {}): AsyncGenerator<FastChatBattle> {
   const pageSize = 500;
+  const settings = await getArenaSettings({ fresh: true });
   let cursor: { createdAt: Date; id: string } | null = null;
   for (;;) {
     const votes: { id: string; createdAt: Date; winner: VoteWinner; voterKey: string; battleId: string }[] = await db.vote.findMany({
@@ -76,6 +84,7 @@ export async function* exportBattles({ includeInvalid = false }: { includeInvali
         tstamp: vote.createdAt.getTime() / 1000,
         conversation_a: conversation("A"),
         conversation_b: conversation("B"),
+        published: isBattlePublished(b, settings),
       };
     }
     const last = votes[votes.length - 1]!;

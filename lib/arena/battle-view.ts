@@ -3,6 +3,9 @@ import { db } from "../db";
 import { errors } from "../errors";
 import { isGenerationStalled } from "../pipeline/events";
 import type { Voter } from "../voter-id";
+import { getArenaSettings } from "./arena-settings";
+import { isBattlePublished } from "./publication";
+import { bankAnswersPublished } from "./revealed-questions";
 
 /**
  * `error`: why the side has no answer, in words that cannot name the model. `stalled`: its
@@ -44,7 +47,7 @@ export async function getBattleView({ battleId, voter }: { battleId: string; vot
   const battle = await db.battle.findUnique({
     where: { id: battleId },
     include: {
-      question: { select: { id: true, text: true, category: { select: { nameZh: true, nameEn: true } } } },
+      question: { select: { id: true, text: true, active: true, category: { select: { nameZh: true, nameEn: true } } } },
       generations: {
         orderBy: [{ turn: "asc" }, { side: "asc" }],
         include: { generation: { select: { id: true, status: true, text: true } } },
@@ -58,6 +61,15 @@ export async function getBattleView({ battleId, voter }: { battleId: string; vot
   // Named battles are chosen by the voter, so their identities are no secret.
   const revealed = battle.vote !== null || battle.mode === "named";
   if (!revealed && battle.voterKey !== voter?.voterKey) throw errors.forbidden("battle", "This battle belongs to another voter.");
+  // A bank question's cached answers under their models' names would unblind every later battle
+  // on it: another voter sees them only once they are published (revealed-questions.ts).
+  if (battle.question && battle.voterKey !== voter?.voterKey && !bankAnswersPublished(battle.question, await getArenaSettings())) {
+    throw errors.forbidden("battle", "This battle belongs to another voter.");
+  }
+  // A voter's own prompt reaches other voters only while live prompts are published (publication.ts).
+  if (battle.voterKey !== voter?.voterKey && !isBattlePublished(battle, await getArenaSettings())) {
+    throw errors.forbidden("battle", "This battle belongs to another voter.");
+  }
 
   const prompts = (battle.prompt as { content: string }[] | null)?.map((p) => p.content) ?? [battle.question?.text ?? ""];
   const open = battle.vote === null && (battle.status === "pending" || battle.status === "ready");

@@ -1,14 +1,18 @@
 import type { Battle, Side } from "@prisma/client";
 import { db } from "../db";
-import { env } from "../env";
 import { errors } from "../errors";
 import { cancelGeneration, createGeneration, enqueueGeneration } from "../generations";
+import { fill, t, type Lang } from "../i18n";
 import { generationParamsOf } from "../models/engine";
 import type { ChatMessage } from "../pipeline/contracts";
 import type { Voter } from "../voter-id";
-import { NotEnoughModelsError, pickPair } from "./matchmaking";
+import { getArenaSettings, type ArenaSettings } from "./arena-settings";
+import { belowLiveCap, modelsBusy } from "./live-capacity";
+import { drawWeight, NotEnoughModelsError, pickPair } from "./matchmaking";
 import { listContenders, type ArenaContender } from "./models";
 import { healthyModelIds } from "./model-health";
+import { enforceGenerationLimit } from "./rate-limit";
+import { REVEALED_BATTLES_SQL, REVEALED_QUESTIONS_SQL } from "./revealed-questions";
 
 export type BattleMode = "bank" | "live" | "named";
 const ABANDONED_MESSAGE = "This battle was left for a new one and can no longer change or be voted on. 本场对战已放弃。";
@@ -73,22 +77,31 @@ export async function abandonBattle({ battleId, voter }: { battleId: string; vot
   return { id: battleId, status: "abandoned" };
 }
 
-/** A random active question that at least two eligible models have answered, and two of those models. */
+/**
+ * A random active question that at least two eligible models have answered, and two of those
+ * models. Never one whose answers this voter key or IP has already seen under their models'
+ * names (revealed-questions.ts): the cached texts would name this battle's contestants.
+ */
 export async function createBankBattle({ voter, categoryId }: { voter: Voter; categoryId?: string }): Promise<Battle> {
   const contenders = await listContenders();
   const ids = contenders.map((c) => c.id);
   if (ids.length < 2) notEnough(new NotEnoughModelsError(ids.length));
-  const rows = await db.$queryRaw<{ questionId: string }[]>`
-    SELECT g."questionId" FROM generations g JOIN questions q ON q.id = g."questionId"
+  // Seen questions sort last, so one query tells "nothing ready" from "all seen".
+  const rows = await db.$queryRawUnsafe<{ questionId: string; seen: boolean }[]>(`
+    WITH revealed AS (${REVEALED_BATTLES_SQL}), seen AS (${REVEALED_QUESTIONS_SQL})
+    SELECT g."questionId", g."questionId" IN (SELECT id FROM seen) AS seen
+    FROM generations g JOIN questions q ON q.id = g."questionId"
     WHERE g.status = 'completed' AND g."questionId" IS NOT NULL AND q.active
-      AND g."modelId" = ANY(${ids}) AND (${categoryId ?? null}::text IS NULL OR q."categoryId" = ${categoryId ?? null})
+      AND g."modelId" = ANY($3) AND ($4::text IS NULL OR q."categoryId" = $4)
     GROUP BY g."questionId" HAVING COUNT(DISTINCT g."modelId") >= 2
-    ORDER BY random() LIMIT 1`;
-  const questionId = rows[0]?.questionId;
+    ORDER BY 2, random() LIMIT 1`, voter.voterKey, voter.ipHash, ids, categoryId ?? null);
+  const questionId = rows[0] && !rows[0].seen ? rows[0].questionId : undefined;
   if (!questionId) {
     throw errors.conflict(
       "matchmaking",
-      "No question has answers from two models yet; pre-generation may still be running. 题库答案尚未就绪。",
+      rows[0]
+        ? "Every question ready here has been voted on from your browser or network; try another category or your own prompt. 这里可用的题目你（或同一网络的人）都已投过票，请换个分类或自由提问。"
+        : "No question has answers from two models yet; pre-generation may still be running. 题库答案尚未就绪。",
     );
   }
   const answers = await db.generation.findMany({
@@ -135,14 +148,45 @@ export function detectLanguage(text: string): string {
   return /[\u3400-\u9fff\uf900-\ufaff]/u.test(text) ? "zh" : "en";
 }
 
-function checkPrompt(prompt: string): string {
+const charCount = (text: string) => [...text].length;
+
+/** One turn's prompt, trimmed, within the admin's length per turn. */
+function checkPrompt(prompt: string, settings: ArenaSettings, lang: Lang): string {
   const trimmed = prompt.trim();
-  if (!trimmed) throw errors.badRequest("battle", "Type a question first. 请输入问题。", "prompt");
-  const max = env().LEITAI_PROMPT_MAX_CHARS;
-  if ([...trimmed].length > max) {
-    throw errors.badRequest("battle", `The prompt is longer than ${max} characters. 问题不能超过 ${max} 个字符。`, "prompt");
-  }
+  if (!trimmed) throw errors.badRequest("battle", t(lang, "promptEmpty"), "prompt");
+  const max = settings.turnMaxChars;
+  if (charCount(trimmed) > max) throw errors.badRequest("prompt", fill(t(lang, "promptTooLong"), { n: max }), "prompt");
   return trimmed;
+}
+
+/** The voter's prompts of one battle, all turns together, within the admin's length per conversation. */
+function checkConversation(prompts: string[], settings: ArenaSettings, lang: Lang): void {
+  const max = settings.conversationMaxChars;
+  if (prompts.reduce((sum, p) => sum + charCount(p), 0) > max) {
+    throw errors.badRequest("conversation", fill(t(lang, "conversationTooLong"), { n: max }), "prompt");
+  }
+}
+
+/**
+ * Two healthy models with room for another live answer. No healthy pair at all is the usual 409;
+ * healthy models that are all at their cap are a 503 to retry.
+ */
+async function drawLivePair(settings: ArenaSettings, lang: Lang): Promise<{ a: ArenaContender; b: ArenaContender }> {
+  const healthy = await healthyModelIds();
+  const candidates = (await listContenders()).filter((c) => healthy.has(c.id));
+  const free = await belowLiveCap(candidates, settings.liveInFlightPerModel);
+  try {
+    return pickPair(free);
+  } catch (error) {
+    if (error instanceof NotEnoughModelsError && candidates.filter((c) => drawWeight(c) > 0).length >= 2) throw modelsBusy(lang);
+    notEnough(error);
+  }
+}
+
+/** Both models of a named battle or of a follow-up turn must have room for another live answer. */
+async function checkLiveCapacity(modelIds: string[], settings: ArenaSettings, lang: Lang): Promise<void> {
+  const free = await belowLiveCap(modelIds.map((id) => ({ id })), settings.liveInFlightPerModel);
+  if (free.length < modelIds.length) throw modelsBusy(lang);
 }
 
 async function startSide(battleId: string, side: Side, turn: number, model: ArenaContender["model"], messages: ChatMessage[]) {
@@ -156,25 +200,30 @@ async function startSide(battleId: string, side: Side, turn: number, model: Aren
   await enqueueGeneration(generation);
 }
 
-/** Two anonymous models answer the voter's own prompt, streamed. */
-export async function createLiveBattle({ voter, prompt, models }: {
+/**
+ * Two anonymous models answer the voter's own prompt, streamed. Checked in this order: the
+ * prompt's length (400, counted against nothing), the voter's and the IP's live battles in the
+ * window (429), the models' live answers in flight (503).
+ */
+export async function createLiveBattle({ voter, prompt, models, lang = "zh" }: {
   voter: Voter;
   prompt: string;
   /** Named mode: the voter's two picks, in side order. */
   models?: [ArenaContender, ArenaContender];
+  /** The voter's language, for the refusals they read. */
+  lang?: Lang;
 }): Promise<Battle> {
-  const text = checkPrompt(prompt);
+  const settings = await getArenaSettings();
+  const text = checkPrompt(prompt, settings, lang);
+  checkConversation([text], settings, lang);
+  await enforceGenerationLimit({ kind: "live", voter, settings, lang });
   let a: ArenaContender;
   let b: ArenaContender;
   if (models) {
     [a, b] = models;
+    await checkLiveCapacity([a.id, b.id], settings, lang);
   } else {
-    const healthy = await healthyModelIds();
-    try {
-      ({ a, b } = pickPair((await listContenders()).filter((c) => healthy.has(c.id))));
-    } catch (error) {
-      notEnough(error);
-    }
+    ({ a, b } = await drawLivePair(settings, lang));
   }
   await abandonOpenBattles(voter);
   const battle = await db.battle.create({
@@ -195,9 +244,18 @@ export async function createLiveBattle({ voter, prompt, models }: {
   return battle;
 }
 
-/** A follow-up turn: each side continues its own conversation before the vote. */
-export async function addBattleTurn({ battleId, voter, prompt }: { battleId: string; voter: Voter; prompt: string }): Promise<{ turn: number }> {
-  const text = checkPrompt(prompt);
+/**
+ * A follow-up turn: each side continues its own conversation before the vote. Counted against the
+ * voter's and the IP's turns only once the battle accepts it (theirs, open, both answers in).
+ */
+export async function addBattleTurn({ battleId, voter, prompt, lang = "zh" }: {
+  battleId: string;
+  voter: Voter;
+  prompt: string;
+  lang?: Lang;
+}): Promise<{ turn: number }> {
+  const settings = await getArenaSettings();
+  const text = checkPrompt(prompt, settings, lang);
   const battle = await db.battle.findUnique({
     where: { id: battleId },
     include: {
@@ -218,6 +276,9 @@ export async function addBattleTurn({ battleId, voter, prompt }: { battleId: str
     throw errors.conflict("battle", "Wait until both answers are complete. 请等待两个回答完成。");
   }
   const userTurns = [...((battle.prompt as ChatMessage[] | null) ?? []), { role: "user" as const, content: text }];
+  checkConversation(userTurns.map((u) => u.content), settings, lang);
+  await enforceGenerationLimit({ kind: "turn", voter, settings, lang });
+  await checkLiveCapacity([battle.modelAId, battle.modelBId], settings, lang);
   await db.battle.update({ where: { id: battleId }, data: { prompt: userTurns, status: "pending" } });
   for (const side of SIDES) {
     const answers = battle.generations.filter((g) => g.side === side).map((g) => g.generation.text);
@@ -236,11 +297,12 @@ export async function addBattleTurn({ battleId, voter, prompt }: { battleId: str
  * Named mode (/compare): the voter picks both models. With a prompt they answer it live;
  * without one, a bank question both have answered. Its votes are kept but never rated.
  */
-export async function createNamedBattle({ voter, modelSlugs, prompt, questionId }: {
+export async function createNamedBattle({ voter, modelSlugs, prompt, questionId, lang = "zh" }: {
   voter: Voter;
   modelSlugs: [string, string];
   prompt?: string;
   questionId?: string;
+  lang?: Lang;
 }): Promise<Battle> {
   if (modelSlugs[0] === modelSlugs[1]) throw errors.badRequest("battle", "Pick two different models.", "modelB");
   const models = await db.model.findMany({ where: { slug: { in: modelSlugs }, status: { not: "disabled" } } });
@@ -249,7 +311,7 @@ export async function createNamedBattle({ voter, modelSlugs, prompt, questionId 
     if (!model) throw errors.badRequest("battle", `Unknown or disabled model "${slug}".`, i === 0 ? "modelA" : "modelB");
     return { id: model.id, battleWeight: 1, battles: 0, model } satisfies ArenaContender;
   }) as unknown as [ArenaContender, ArenaContender];
-  if (prompt !== undefined && prompt.trim() !== "") return createLiveBattle({ voter, prompt, models: picked });
+  if (prompt !== undefined && prompt.trim() !== "") return createLiveBattle({ voter, prompt, models: picked, lang });
 
   const ids = picked.map((p) => p.id);
   const rows = await db.$queryRaw<{ questionId: string }[]>`

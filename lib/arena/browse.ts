@@ -1,45 +1,53 @@
 import { db } from "../db";
 import { errors } from "../errors";
+import { getArenaSettings } from "./arena-settings";
+import { publishedBattlesWhere } from "./publication";
 import { getLatestRatingRun, getRatingHistory } from "./ratings-job";
+import { bankAnswersPublished } from "./revealed-questions";
 
-// Browse pages show battles after the fact. A bank answer is reused in future battles on the
-// same question, so its text (with its model's name) is shown only to someone who has already
-// voted on that question; live answers are unique to their battle and are shown to all.
+// Browse pages show battles after the fact. A bank answer is cached: every battle on its
+// question serves the same text, so that text under its model's name would name the
+// contestants of battles still to come. Bank answers are therefore shown with names only for
+// questions out of rated rotation (inactive), or everywhere when the admin publishes them in
+// rotation (arena settings) — never merely because someone voted: a second cookie would then
+// read what the first one unlocked. A voter still sees their own voted battles' two answers.
+// Live answers are unique to their battle.
 
 const battleCard = {
-  id: true, mode: true, createdAt: true, prompt: true, questionId: true,
-  question: { select: { id: true, text: true } },
+  id: true, mode: true, createdAt: true, prompt: true, questionId: true, voterKey: true,
+  question: { select: { id: true, text: true, active: true } },
   modelA: { select: { slug: true, displayName: true } },
   modelB: { select: { slug: true, displayName: true } },
   vote: { select: { winner: true, valid: true, rated: true } },
   generations: { where: { turn: 0 }, select: { side: true, generation: { select: { text: true } } } },
 } as const;
 
-async function votedQuestionIds(voterKey: string | null): Promise<Set<string>> {
-  if (!voterKey) return new Set();
-  const rows = await db.battle.findMany({ where: { voterKey, vote: { isNot: null }, questionId: { not: null } }, select: { questionId: true } });
-  return new Set(rows.map((r) => r.questionId!));
-}
-
 type BattleRow = {
-  id: string; mode: string; createdAt: Date; prompt: unknown; questionId: string | null;
-  question: { id: string; text: string } | null;
+  id: string; mode: string; createdAt: Date; prompt: unknown; questionId: string | null; voterKey: string;
+  question: { id: string; text: string; active: boolean } | null;
   modelA: { slug: string; displayName: string }; modelB: { slug: string; displayName: string };
   vote: { winner: string; valid: boolean; rated: boolean } | null;
   generations: { side: string; generation: { text: string } }[];
 };
 
+// No battle id: with it anyone could open the battle's own view (api/battles/{id}).
 export type BattleCard = {
-  id: string; mode: string; createdAt: Date; prompt: string; questionId: string | null;
+  mode: string; createdAt: Date; prompt: string; questionId: string | null;
   modelA: { slug: string; displayName: string }; modelB: { slug: string; displayName: string };
   winner: string | null; valid: boolean; answers: { A: string; B: string } | null;
 };
 
-function toCard(b: BattleRow, voted: Set<string>): BattleCard {
-  const showAnswers = b.questionId === null || voted.has(b.questionId);
+type Viewer = { voterKey: string | null; publishAnswersInRotation: boolean };
+
+async function viewerOf(voterKey: string | null): Promise<Viewer> {
+  return { voterKey, publishAnswersInRotation: (await getArenaSettings()).publishAnswersInRotation };
+}
+
+function toCard(b: BattleRow, viewer: Viewer): BattleCard {
+  const showAnswers = b.question === null || bankAnswersPublished(b.question, viewer) || (viewer.voterKey !== null && b.voterKey === viewer.voterKey);
   const text = (side: string) => b.generations.find((g) => g.side === side)?.generation.text ?? "";
   return {
-    id: b.id, mode: b.mode, createdAt: b.createdAt, questionId: b.questionId,
+    mode: b.mode, createdAt: b.createdAt, questionId: b.questionId,
     prompt: b.question?.text ?? (b.prompt as { content: string }[] | null)?.[0]?.content ?? "",
     modelA: b.modelA, modelB: b.modelB, winner: b.vote?.winner ?? null, valid: b.vote?.valid ?? false,
     answers: showAnswers ? { A: text("A"), B: text("B") } : null,
@@ -52,14 +60,14 @@ export async function getModelPage({ slug, voterKey }: { slug: string; voterKey:
     select: { id: true, slug: true, displayName: true, description: true, organisation: true, licence: true, link: true, status: true, elo: true },
   });
   if (!model || model.status === "disabled") throw errors.notFound("model");
-  const [history, run, battles, voted] = await Promise.all([
+  const [history, run, battles, viewer] = await Promise.all([
     getRatingHistory({ modelId: model.id }),
     getLatestRatingRun(),
     db.battle.findMany({
-      where: { vote: { isNot: null }, OR: [{ modelAId: model.id }, { modelBId: model.id }] },
+      where: { vote: { isNot: null }, OR: [{ modelAId: model.id }, { modelBId: model.id }], AND: [await publishedBattlesWhere()] },
       orderBy: { createdAt: "desc" }, take: 20, select: battleCard,
     }),
-    votedQuestionIds(voterKey),
+    viewerOf(voterKey),
   ]);
   const perCategory = run
     ? Object.entries(run.leaderboard.categories).flatMap(([cat, scope]) => {
@@ -69,7 +77,7 @@ export async function getModelPage({ slug, voterKey }: { slug: string; voterKey:
       })
     : [];
   const overall = run?.leaderboard.models.find((m) => m.model === model.id) ?? null;
-  return { model, history, overall, perCategory, battles: battles.map((b) => toCard(b, voted)) };
+  return { model, history, overall, perCategory, battles: battles.map((b) => toCard(b, viewer)) };
 }
 
 export async function getHeadToHead({ slugA, slugB, voterKey }: { slugA: string; slugB: string; voterKey: string | null }) {
@@ -88,23 +96,26 @@ export async function getHeadToHead({ slugA, slugB, voterKey }: { slugA: string;
     else if ((v.winner === "A") === (v.modelAId === a.id)) record.aWins++;
     else record.bWins++;
   }
-  const [battles, voted] = await Promise.all([
+  const [battles, viewer] = await Promise.all([
     db.battle.findMany({
-      where: { vote: { isNot: null }, OR: [{ modelAId: a.id, modelBId: b.id }, { modelAId: b.id, modelBId: a.id }] },
+      where: { vote: { isNot: null }, OR: [{ modelAId: a.id, modelBId: b.id }, { modelAId: b.id, modelBId: a.id }], AND: [await publishedBattlesWhere()] },
       orderBy: { createdAt: "desc" }, take: 10, select: battleCard,
     }),
-    votedQuestionIds(voterKey),
+    viewerOf(voterKey),
   ]);
-  return { a, b, record, battles: battles.map((x) => toCard(x, voted)) };
+  return { a, b, record, battles: battles.map((x) => toCard(x, viewer)) };
 }
 
 export async function getQuestionPage({ id, voterKey }: { id: string; voterKey: string | null }) {
-  const question = await db.question.findUnique({ where: { id }, select: { id: true, text: true, language: true, category: { select: { nameZh: true, nameEn: true } } } });
+  const question = await db.question.findUnique({
+    where: { id },
+    select: { id: true, text: true, language: true, active: true, category: { select: { nameZh: true, nameEn: true } } },
+  });
   if (!question) throw errors.notFound("question");
-  const voted = await votedQuestionIds(voterKey);
-  const canSeeAnswers = voted.has(id);
+  const viewer = await viewerOf(voterKey);
+  const answersPublished = bankAnswersPublished(question, viewer);
   const [answers, battles] = await Promise.all([
-    canSeeAnswers
+    answersPublished
       ? db.generation.findMany({
           where: { questionId: id, status: "completed" }, orderBy: { finishedAt: "desc" }, distinct: ["modelId"],
           select: { text: true, model: { select: { slug: true, displayName: true } } },
@@ -112,5 +123,5 @@ export async function getQuestionPage({ id, voterKey }: { id: string; voterKey: 
       : Promise.resolve([]),
     db.battle.findMany({ where: { questionId: id, vote: { isNot: null } }, orderBy: { createdAt: "desc" }, take: 20, select: battleCard }),
   ]);
-  return { question, canSeeAnswers, answers, battles: battles.map((b) => toCard(b, voted)) };
+  return { question, answersPublished, answers, battles: battles.map((b) => toCard(b, viewer)) };
 }

@@ -9,6 +9,7 @@ import type { Voter } from "../voter-id";
 import type { RevealedModel } from "./battle-view";
 import { revealedIdentity } from "./identity";
 import { enforceRateLimit } from "./rate-limit";
+import { bankBattleUnblinded } from "./revealed-questions";
 import { log } from "../log";
 import { scheduleRatingsRecompute } from "./ratings-job";
 
@@ -102,7 +103,9 @@ export async function castVote({ battleId, voter, winner, reason }: {
       break;
     }
   }
-  const rated = battle.mode !== "named";
+  // A bank battle whose cached answers this voter key or IP had already seen named (or that
+  // left rotation, so they are published) was not blind: the vote is kept, never rated.
+  const rated = battle.mode !== "named" && !(battle.mode === "bank" && (await bankBattleUnblinded({ battleId, voter })));
   const valid = invalidReason === null;
 
   // One statement: insert the vote and mark the battle voted. ON CONFLICT makes a racing

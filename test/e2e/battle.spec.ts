@@ -10,6 +10,7 @@ test("a bank battle stays blind until the vote, renders answers safely, then rev
       { name: "Zephyrine-13B", answer: "**长城**是一道古老的防线。\n\n```python\nprint('hi')\n```" },
       { name: "Quokka-7B", answer: 'Hello <script>window.__xss = 1</script><img src="x" onerror="window.__xss = 2"> [click](javascript:window.__xss=3)' },
     ],
+    questions: 2, // the next battle is on the other: the first one's models are known here now
   });
   const bodies = recordResponses(page);
   await page.goto("/battle");

@@ -21,6 +21,7 @@ describe("named mode and browse pages", () => {
     const created = await post(voter, "/api/battles", { mode: "named", modelA: models[0]!.slug, modelB: models[1]!.slug });
     expect(created.status).toBe(201);
     const id = created.body.id as string;
+    expect((await db.battle.findUniqueOrThrow({ where: { id } })).questionId).toBe(questionId);
     const view = await voter.json<{ reveal: { A: { slug: string } } }>(`/api/battles/${id}`);
     expect(view.body.reveal.A.slug).toBe(models[0]!.slug);
     const before = await db.model.findUniqueOrThrow({ where: { id: models[0]!.id } });
@@ -39,17 +40,26 @@ describe("named mode and browse pages", () => {
     expect((res.body.error as { field: string }).field).toBe("modelB");
   });
 
-  it("a question page hides bank answers until the viewer has voted on that question", async () => {
-    const stranger = new Client();
-    const hidden = await (await stranger.fetch(`/questions/${questionId}`)).text();
-    expect(hidden).not.toContain("SECRET-ANSWER-ALPHA");
-
+  it("a question page shows no bank answer while the question is in rotation, not even to a voter who voted on it", async () => {
+    // The named battle above showed this address the first question's answers by name, so the
+    // bank draw can only be this one.
+    const fresh = await answeredQuestion(models, ["SECRET-ANSWER-GAMMA", "SECRET-ANSWER-DELTA"]);
     const voter = new Client();
     const created = await post(voter, "/api/battles", { mode: "bank" });
+    expect((await db.battle.findUniqueOrThrow({ where: { id: created.body.id as string } })).questionId).toBe(fresh.id);
     await post(voter, `/api/battles/${created.body.id}/vote`, { winner: "tie" });
-    const shown = await (await voter.fetch(`/questions/${questionId}`)).text();
-    expect(shown).toContain("SECRET-ANSWER-ALPHA");
-    expect(shown).toContain("SECRET-ANSWER-BETA");
+    const own = await (await voter.fetch(`/questions/${fresh.id}`)).text();
+    expect(own).toContain('data-testid="answers-hidden"');
+    const stranger = new Client();
+    const hidden = await (await stranger.fetch(`/questions/${fresh.id}`)).text();
+    expect(hidden).not.toContain("SECRET-ANSWER-GAMMA");
+    expect(hidden).not.toContain("SECRET-ANSWER-DELTA");
+
+    // Out of rotation, its answers are published under their models' names.
+    await db.question.update({ where: { id: fresh.id }, data: { active: false } });
+    const shown = await (await stranger.fetch(`/questions/${fresh.id}`)).text();
+    expect(shown).toContain("SECRET-ANSWER-GAMMA");
+    expect(shown).toContain("SECRET-ANSWER-DELTA");
   });
 
   it("a model page and a head-to-head page render; unknown models are 404", async () => {

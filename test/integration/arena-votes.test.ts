@@ -3,7 +3,7 @@ import { enforceRateLimit } from "@/lib/arena/rate-limit";
 import { computeAndStoreRatingRun } from "@/lib/arena/ratings-job";
 import { castVote } from "@/lib/arena/votes";
 import { db } from "@/lib/db";
-import { answeredQuestion, bankBattle, isolatedModels, uniq } from "./support/arena";
+import { answeredQuestion, bankBattle, freshBankBattle, isolatedModels, uniq } from "./support/arena";
 import { Client } from "./support/http";
 
 function vote(client: Client, battleId: string, winner: string, reason?: string) {
@@ -18,12 +18,11 @@ describe("voting rules", () => {
 
   beforeAll(async () => {
     models = await isolatedModels(2);
-    await answeredQuestion(models);
   });
 
   it("creates a bank battle that reveals nothing before the vote", async () => {
     const voter = new Client();
-    const id = await bankBattle(voter);
+    const id = await freshBankBattle(voter, models);
     const res = await voter.fetch(`/api/battles/${id}`);
     const raw = await res.text();
     for (const m of models) {
@@ -36,7 +35,7 @@ describe("voting rules", () => {
 
   it("accepts one vote, reveals both models, and the ratings run moves the online Elo", async () => {
     const voter = new Client();
-    const id = await bankBattle(voter);
+    const id = await freshBankBattle(voter, models);
     const before = await db.model.findMany({ where: { id: { in: models.map((m) => m.id) } } });
     const { status, body } = await vote(voter, id, "A", "clearer");
     expect(status).toBe(200);
@@ -54,7 +53,7 @@ describe("voting rules", () => {
 
   it("a retry of the same vote is idempotent; a different second vote is 409", async () => {
     const voter = new Client();
-    const id = await bankBattle(voter);
+    const id = await freshBankBattle(voter, models);
     expect((await vote(voter, id, "tie")).status).toBe(200);
     const again = await vote(voter, id, "tie");
     expect(again.status).toBe(200);
@@ -66,7 +65,7 @@ describe("voting rules", () => {
 
   it("concurrent duplicate votes store exactly one vote", async () => {
     const voter = new Client();
-    const id = await bankBattle(voter);
+    const id = await freshBankBattle(voter, models);
     const results = await Promise.all(Array.from({ length: 8 }, () => vote(voter, id, "both_bad")));
     expect(results.every((r) => r.status === 200)).toBe(true);
     expect(await db.vote.count({ where: { battleId: id } })).toBe(1);
@@ -74,17 +73,17 @@ describe("voting rules", () => {
 
   it("only the battle's own voter may vote (403)", async () => {
     const owner = new Client();
-    const id = await bankBattle(owner);
+    const id = await freshBankBattle(owner, models);
     expect((await vote(new Client(), id, "A")).status).toBe(403);
     const stranger = new Client();
-    await bankBattle(stranger); // has a voter cookie of its own now
+    await freshBankBattle(stranger, models); // has a voter cookie of its own now
     expect((await vote(stranger, id, "A")).status).toBe(403);
     expect(await db.vote.count({ where: { battleId: id } })).toBe(0);
   });
 
   it("refuses a vote before both answers are complete (409)", async () => {
     const voter = new Client();
-    const id = await bankBattle(voter);
+    const id = await freshBankBattle(voter, models);
     const link = await db.battleGeneration.findFirstOrThrow({ where: { battleId: id, side: "B" } });
     const original = await db.generation.findUniqueOrThrow({ where: { id: link.generationId } });
     const pending = await db.generation.create({
@@ -98,7 +97,7 @@ describe("voting rules", () => {
 
   it("rate-limits a voter with 429 and a retry time", async () => {
     const voter = new Client();
-    const id = await bankBattle(voter);
+    const id = await freshBankBattle(voter, models);
     const limit = Number(process.env.LEITAI_VOTE_LIMIT_PER_VOTER ?? 20);
     for (let i = 0; i < limit; i++) expect((await vote(voter, id, "A")).status).toBe(200);
     const res = await voter.fetch(`/api/battles/${id}/vote`, {

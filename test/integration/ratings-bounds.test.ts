@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { computeAndStoreRatingRun } from "@/lib/arena/ratings-job";
 import { db } from "@/lib/db";
-import { answeredQuestion, bankBattle, isolatedModels } from "./support/arena";
+import { freshBankBattle, isolatedModels } from "./support/arena";
 import { Client } from "./support/http";
 
 type Row = { model: string; bt: number | null; ciLow: number | null; ciHigh: number | null; bound: string | null; provisional: boolean };
@@ -17,11 +17,10 @@ describe("a model that never lost", () => {
     // reference pair (rated as usual) and Unbeaten is open above. Battles draw pairs at random:
     // go on until both kinds happened.
     models = await isolatedModels(3, ["Unbeaten-7B", "Tied-A-7B", "Tied-B-7B"]);
-    await answeredQuestion(models);
     let ties = 0;
     for (let i = 0; i < 60 && (wins < 3 || ties < 1); i++) {
       const voter = new Client();
-      const id = await bankBattle(voter);
+      const id = await freshBankBattle(voter, models);
       const battle = await db.battle.findUniqueOrThrow({ where: { id } });
       const unbeaten = [battle.modelAId, battle.modelBId].indexOf(models[0]!.id);
       const winner = unbeaten === 0 ? "A" : unbeaten === 1 ? "B" : "tie";
@@ -53,10 +52,13 @@ describe("a model that never lost", () => {
     expect(unbeaten.bt!).toBeCloseTo(1000 + 400 * Math.log10(p / (1 - p)), 6);
   });
 
-  it("the leaderboard page prints the bound and an open interval", async () => {
+  it("the leaderboard page lists it apart as provisional, with no rank and no bound to compare", async () => {
+    // A few wins prove little: its bound (possibly below the models it beat) is not shown
+    // against ranked models' ratings. The e2e leaderboard spec shows a ranked one's bound.
     const html = await (await new Client().fetch("/leaderboard")).text();
-    expect(html).toMatch(/&gt; \d+/);
-    expect(html).toContain(" – ∞");
+    expect(html).toContain(`data-testid="provisional-row-${models[0]!.slug}"`);
+    expect(html).not.toContain(`data-testid="leaderboard-row-${models[0]!.slug}"`);
+    expect(html).not.toContain(`data-testid="rating-${models[0]!.slug}"`);
     expect(html).toMatch(/BT scale: mean 1000|BT 评分：已评分模型的平均值为 1000/); // which scale is in force
   });
 });

@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/lib/db";
 import { hashIp } from "@/lib/voter-id";
-import { answeredQuestion, bankBattle, isolatedModels } from "./support/arena";
+import { freshBankBattle, isolatedModels } from "./support/arena";
 import { Client } from "./support/http";
 import { voterClient } from "./support/users";
 
@@ -16,12 +16,11 @@ describe("one vote endpoint, two paths", () => {
 
   beforeAll(async () => {
     models = await isolatedModels(2);
-    await answeredQuestion(models);
   });
 
   it("a signed-in voter's vote (Next.js handler) is stored under the user and reveals the models", async () => {
     const voter = await voterClient();
-    const id = await bankBattle(voter);
+    const id = await freshBankBattle(voter, models);
     const res = await postVote(voter, id, JSON.stringify({ winner: "B", reason: "shorter" }));
     expect(res.status).toBe(200);
     const body = (await res.json()) as { reveal: Record<"A" | "B", { slug: string }> };
@@ -34,9 +33,9 @@ describe("one vote endpoint, two paths", () => {
 
   it("an anonymous vote answers with the same headers and body shape as the Next.js handler", async () => {
     const anonymous = new Client();
-    const anonymousRes = await postVote(anonymous, await bankBattle(anonymous), JSON.stringify({ winner: "A" }));
+    const anonymousRes = await postVote(anonymous, await freshBankBattle(anonymous, models), JSON.stringify({ winner: "A" }));
     const signedIn = await voterClient();
-    const signedInRes = await postVote(signedIn, await bankBattle(signedIn), JSON.stringify({ winner: "A" }));
+    const signedInRes = await postVote(signedIn, await freshBankBattle(signedIn, models), JSON.stringify({ winner: "A" }));
     for (const res of [anonymousRes, signedInRes]) {
       expect(res.status).toBe(200);
       expect(res.headers.get("content-type")).toMatch(/^application\/json/);
@@ -51,9 +50,9 @@ describe("one vote endpoint, two paths", () => {
 
   it("bad input gets the same typed errors on both paths and stores nothing", async () => {
     const anonymous = new Client();
-    const anonymousBattle = await bankBattle(anonymous);
+    const anonymousBattle = await freshBankBattle(anonymous, models);
     const signedIn = await voterClient();
-    const signedInBattle = await bankBattle(signedIn);
+    const signedInBattle = await freshBankBattle(signedIn, models);
     const cases: { body: string; status: number; code: string; field?: string }[] = [
       { body: "{not json", status: 400, code: "bad_request:input" },
       { body: JSON.stringify({ winner: "C" }), status: 400, code: "bad_request:input", field: "winner" },
@@ -74,7 +73,7 @@ describe("one vote endpoint, two paths", () => {
 
   it("refuses an oversized body with a clear 400 and keeps the connection usable", async () => {
     const voter = new Client();
-    const id = await bankBattle(voter);
+    const id = await freshBankBattle(voter, models);
     const res = await postVote(voter, id, JSON.stringify({ winner: "A", reason: "x".repeat(20_000) }));
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/at most 8192 bytes/);
@@ -84,7 +83,7 @@ describe("one vote endpoint, two paths", () => {
 
   it("a vote without the battle's voter cookie is 403 on the fast path, a forged cookie too", async () => {
     const owner = new Client();
-    const id = await bankBattle(owner);
+    const id = await freshBankBattle(owner, models);
     expect((await postVote(new Client(), id, JSON.stringify({ winner: "A" }))).status).toBe(403);
     const forged = owner.cookieHeader().replace(/leitai_voter=([^.;]+)\.[^;]+/, "leitai_voter=$1.forged");
     const res = await fetch(new URL(`/api/battles/${id}/vote`, owner.baseUrl), {
@@ -96,8 +95,8 @@ describe("one vote endpoint, two paths", () => {
 
   it("a client cannot choose the IP its votes are counted under (X-Forwarded-For is replaced)", async () => {
     const voter = new Client();
-    const plain = await bankBattle(voter);
-    const spoofedBattle = await bankBattle(voter, { "x-forwarded-for": "203.0.113.7" });
+    const plain = await freshBankBattle(voter, models);
+    const spoofedBattle = await freshBankBattle(voter, models, { "x-forwarded-for": "203.0.113.7" });
     expect((await postVote(voter, plain, JSON.stringify({ winner: "A" }))).status).toBe(200);
     expect((await postVote(voter, spoofedBattle, JSON.stringify({ winner: "A" }), { "x-forwarded-for": "203.0.113.7", "x-real-ip": "203.0.113.8" })).status).toBe(200);
     const votes = await db.vote.findMany({ where: { battleId: { in: [plain, spoofedBattle] } } });

@@ -21,12 +21,16 @@ export default async function QuestionPage({ params }: { params: Promise<{ id: s
       <p className="muted">{lang === "zh" ? page.question.category.nameZh : page.question.category.nameEn}</p>
       <h1 className="question">{page.question.text}</h1>
       <h2>{lang === "zh" ? "各模型的回答" : "Every model's answer"}</h2>
-      {page.canSeeAnswers ? (
+      {page.answersPublished ? (
         page.answers.map((a) => (
-          <article key={a.model.slug} className="card side"><header className="side-head">{a.model.displayName}</header><Markdown text={a.text} /></article>
+          <article key={a.model.slug} className="card side" data-testid="question-answer"><header className="side-head">{a.model.displayName}</header><Markdown text={a.text} /></article>
         ))
       ) : (
-        <p className="muted">{lang === "zh" ? "对这个问题投过票之后才能看到各模型的回答。" : "Vote on a battle of this question first; then every model's answer is shown here."}</p>
+        <p className="muted" data-testid="answers-hidden">
+          {lang === "zh"
+            ? "这个问题仍在评分对战中：每场对战都给出同样的回答，所以各模型的回答要等它退出对战后才公开。"
+            : "This question is still served in rated battles, each with the same answers, so every model's answer is published only once it leaves them."}
+        </p>
       )}
       <h2>{lang === "zh" ? "对战结果" : "How its battles went"}</h2>
       <BattleList battles={page.battles} lang={lang} />

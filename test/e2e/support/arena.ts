@@ -9,20 +9,28 @@ const tag = () => randomBytes(3).toString("hex");
 
 /**
  * The arena for one spec: only the given models are active. `runtime` models are the ones the
- * test worker's gpu-runtime serves (live battles); `bank` models get canned answers.
+ * test worker's gpu-runtime serves (live battles); `bank` models get canned answers to each of
+ * `questions` questions (a voter is never served a question again once a vote from their
+ * address revealed its models, so a spec that votes twice needs two).
  */
-export async function arenaWith({ bank, runtime = [] }: { bank: { name: string; answer: string }[]; runtime?: string[] }) {
+export async function arenaWith({ bank, runtime = [], questions = 1 }: { bank: { name: string; answer: string }[]; runtime?: string[]; questions?: number }) {
   await db.model.updateMany({ where: { status: "active" }, data: { status: "disabled" } });
   const category = await db.category.findFirstOrThrow({ orderBy: { sortOrder: "asc" } });
-  const text = `E2E ${tag()}: 用一句话介绍长城。`;
-  const question = await db.question.create({ data: { text, textHash: questionTextHash(text), categoryId: category.id, language: "zh" } });
+  const bankQuestions = [];
+  for (let i = 0; i < questions; i++) {
+    const text = `E2E ${tag()}: 用一句话介绍长城。`;
+    bankQuestions.push(await db.question.create({ data: { text, textHash: questionTextHash(text), categoryId: category.id, language: "zh" } }));
+  }
+  const question = bankQuestions[0]!;
   const bankModels = [];
   for (const b of bank) {
     const slug = `e2e-${b.name.toLowerCase().replace(/[^a-z0-9]+/g, "-")}-${tag()}`;
     const model = await db.model.create({ data: { slug, displayName: b.name, organisation: `${b.name} Labs`, kind: "local", engine: { path: "/nonexistent" } } });
-    await db.generation.create({
-      data: { modelId: model.id, questionId: question.id, purpose: "pregen", status: "completed", messages: [{ role: "user", content: text }], text: b.answer, finishedAt: new Date() },
-    });
+    for (const q of bankQuestions) {
+      await db.generation.create({
+        data: { modelId: model.id, questionId: q.id, purpose: "pregen", status: "completed", messages: [{ role: "user", content: q.text }], text: b.answer, finishedAt: new Date() },
+      });
+    }
     bankModels.push(model);
   }
   const runtimeModels = [];

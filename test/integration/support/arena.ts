@@ -47,3 +47,13 @@ export async function bankBattle(client: Client, headers: Record<string, string>
   if (res.status !== 201) throw new Error(`POST /api/battles answered ${res.status}: ${await res.text()}`);
   return ((await res.json()) as { id: string }).id;
 }
+
+/**
+ * A bank battle after adding a question answered by `models`: once a vote from an address has
+ * revealed a question's models, matchmaking never serves that question to it again, and every
+ * test client comes from the same address.
+ */
+export async function freshBankBattle(client: Client, models: { id: string }[], headers: Record<string, string> = {}): Promise<string> {
+  await answeredQuestion(models);
+  return bankBattle(client, headers);
+}
