@@ -144,7 +144,7 @@ export function BattleArena({ m, lang, categories, promptMaxChars, named = null 
             </section>
           ))}
 
-          {battle.mode !== "bank" && battle.complete && !battle.vote && battle.status !== "abandoned" && (
+          {battle.mode !== "bank" && !battle.question && battle.complete && !battle.vote && battle.status !== "abandoned" && (
             <form className="follow-up" onSubmit={(e) => { e.preventDefault(); if (followUpText.trim()) { void followUp(followUpText); setFollowUpText(""); } }}>
               <input value={followUpText} onChange={(e) => setFollowUpText(e.target.value)} placeholder={m.followUp} maxLength={promptMaxChars} data-testid="follow-up-input" />
               <button type="submit" data-testid="follow-up-submit">{m.send}</button>

@@ -267,7 +267,9 @@ export async function addBattleTurn({ battleId, voter, prompt, lang = "zh" }: {
   });
   if (!battle) throw errors.notFound("battle");
   if (battle.voterKey !== voter.voterKey) throw errors.forbidden("battle", "This battle belongs to another voter.");
-  if (battle.mode === "bank") throw errors.badRequest("battle", "Bank battles have a single question.", "mode");
+  // A battle on a bank question (bank, or named on one) answers that question only: a follow-up
+  // would lose it from the conversation the engine gets.
+  if (battle.mode === "bank" || battle.questionId !== null) throw errors.badRequest("battle", "Battles on a bank question have a single question.", "mode");
   if (battle.vote) throw errors.conflict("battle", "This battle has been voted on already.");
   if (battle.status === "abandoned") throw errors.conflict("battle", ABANDONED_MESSAGE);
   const turns = Math.max(...battle.generations.map((g) => g.turn)) + 1;

@@ -1,4 +1,4 @@
-import type { Prisma } from "@prisma/client";
+import { Prisma } from "@prisma/client";
 import { getArenaSettings, type ArenaSettings } from "./arena-settings";
 
 // Whether a voted battle's prompt and answers may appear to anyone but its own voter. A battle
@@ -7,18 +7,18 @@ import { getArenaSettings, type ArenaSettings } from "./arena-settings";
 // off by default). Bank battles ask the arena's own questions; what their answers show is
 // decided elsewhere (browse.ts).
 
-/** A battle whose prompt a voter typed. */
-export function hasVoterPrompt(battle: { questionId: string | null }): boolean {
-  return battle.questionId === null;
+/** A battle whose prompt a voter typed (a battle on a bank question with turns of its own included). */
+export function hasVoterPrompt(battle: { questionId: string | null; prompt?: unknown }): boolean {
+  return battle.questionId === null || (battle.prompt !== undefined && battle.prompt !== null);
 }
 
 /** The rule for one battle, with the settings in force. */
-export function isBattlePublished(battle: { questionId: string | null }, settings: Pick<ArenaSettings, "publishLivePrompts">): boolean {
+export function isBattlePublished(battle: { questionId: string | null; prompt?: unknown }, settings: Pick<ArenaSettings, "publishLivePrompts">): boolean {
   return !hasVoterPrompt(battle) || settings.publishLivePrompts;
 }
 
 /** The same rule as a filter for public lists of battles (a model's page, head to head). */
 export async function publishedBattlesWhere(): Promise<Prisma.BattleWhereInput> {
   const { publishLivePrompts } = await getArenaSettings();
-  return publishLivePrompts ? {} : { questionId: { not: null } };
+  return publishLivePrompts ? {} : { questionId: { not: null }, prompt: { equals: Prisma.DbNull } };
 }

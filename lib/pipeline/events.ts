@@ -196,6 +196,18 @@ export async function* generationEvents(
   }
 }
 
+/**
+ * A battle side's stream as a voter may see it before the vote: text and its end, nothing an
+ * engine measured. Token counts of a known prompt follow the model's tokenizer and chat
+ * template, and a cached answer's timings are the same in every battle: either would tell the
+ * voter which model answered.
+ */
+export async function* blindMessages(messages: AsyncIterable<StreamMessage>): AsyncGenerator<StreamMessage> {
+  for await (const m of messages) {
+    yield m.type === "done" ? { seq: m.seq, type: "done" } : m;
+  }
+}
+
 /** Lets a route answer 404 before it starts a stream. */
 export async function assertGenerationExists(generationId: string): Promise<void> {
   const row = await db.generation.findUnique({ where: { id: generationId }, select: { id: true } });

@@ -163,6 +163,8 @@ describe("a battle side that fails for good or stalls", () => {
 
     const events = await readSse(await voter.fetch(`/api/battles/${id}/stream?side=${failedSide}&turn=0`));
     expect(events.at(-1)!.data.type).toBe("done");
+    // Before the vote the end says nothing an engine measured: token counts and timings would name the model.
+    expect(Object.keys(events.at(-1)!.data).sort()).toEqual(["seq", "type"]);
     expect(streamedText(events)).toBe(FakeEngine.text(9));
     const ready = await view(voter, id);
     expect(ready).toMatchObject({ complete: true, stuck: [], reveal: null });

@@ -4,6 +4,7 @@ import { errors } from "@/lib/errors";
 import { parseQuery, route } from "@/lib/http";
 import { queryInt } from "@/lib/input";
 import { generationEvents } from "@/lib/generations";
+import { blindMessages } from "@/lib/pipeline/events";
 import { afterSeqOf, generationSse, sseResponse } from "@/lib/pipeline/sse";
 import { resolveVoter } from "@/lib/voter";
 
@@ -26,5 +27,5 @@ export const GET = route(async (request: Request, { params }: { params: Promise<
   if (!voter) throw errors.forbidden("battle", "This battle belongs to another voter.");
   const generationId = await getBattleSideGeneration({ battleId: id, voter, side, turn });
   const afterSeq = request.headers.has("last-event-id") ? afterSeqOf(request) : (after ?? 0);
-  return sseResponse((signal) => generationSse(generationEvents(generationId, { afterSeq, signal })), { signal: request.signal });
+  return sseResponse((signal) => generationSse(blindMessages(generationEvents(generationId, { afterSeq, signal }))), { signal: request.signal });
 });
