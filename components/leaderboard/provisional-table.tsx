@@ -24,8 +24,8 @@ export function ProvisionalTable({ rows, lang, minBattles, nameOf, slugOf }: {
             return (
               <tr key={r.model} data-testid={`provisional-row-${slug}`}>
                 <td><Link href={`/models/${slug}`} className={styles.name} title={nameOf(r.model)}>{nameOf(r.model)}</Link></td>
-                <td className={styles.num} data-testid={`battles-${slug}`}>
-                  {r.battles}
+                <td className={styles.num}>
+                  <span data-testid={`battles-${slug}`}>{r.battles}</span>
                   {missing > 0 && <span className={`small muted ${styles.sub}`}>{copy(lang, "moreBattles")(missing)}</span>}
                 </td>
                 <td className={styles.num}>{r.wins}–{r.losses}–{r.ties}</td>

@@ -253,6 +253,7 @@ test("invalidate all votes of one voter, with a reason", async ({ page }) => {
   await recomputeRatings(page);
   await page.goto("/leaderboard");
   await expect(page.getByTestId(`leaderboard-row-${a!.slug}`)).toHaveCount(0);
+  await expect(page.getByTestId(`provisional-row-${a!.slug}`)).toHaveCount(0);
 });
 
 test.afterAll(async () => {
