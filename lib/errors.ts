@@ -50,8 +50,8 @@ export const errors = {
     new AppError(`forbidden:${surface}`, message),
   notFound: (surface: string, message = `No such ${surface}.`) => new AppError(`not_found:${surface}`, message),
   conflict: (surface: string, message: string) => new AppError(`conflict:${surface}`, message),
-  rateLimited: (surface: string, retryAfterS: number) =>
-    new AppError(`rate_limit:${surface}`, `Too many requests; try again in ${retryAfterS} s.`, { retryAfterS }),
+  rateLimited: (surface: string, retryAfterS: number, message = `Too many requests; try again in ${retryAfterS} s.`) =>
+    new AppError(`rate_limit:${surface}`, message, { retryAfterS }),
   unavailable: (surface: string, message: string, retryAfterS?: number, cause?: unknown) =>
     new AppError(`unavailable:${surface}`, message, { retryAfterS, cause }),
 };

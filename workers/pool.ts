@@ -46,7 +46,8 @@ export type PoolOptions = {
 type Served = {
   model: Model;
   workers: Record<GenerationLane, Worker<GenerationJob>>;
-  concurrency: number;
+  /** The engine model's slots, shared with the arena models it serves under the same name. */
+  slots: EngineSlots;
   inFlight: Set<string>;
   lastError: string | null;
 };
@@ -104,7 +105,7 @@ export class GenerationWorkers {
         if (served) served.lastError = message;
       },
       engines: this.engines,
-      slotsOf: (model) => this.slotsOf(model, this.served.get(model.id)?.concurrency ?? this.options.defaultConcurrency),
+      slotsOf: (model) => this.served.get(model.id)?.slots ?? this.slotsOf(model, this.options.defaultConcurrency),
       engineDownWaitMs: options.engineDownWaitMs ?? 300_000,
     };
   }
@@ -199,7 +200,7 @@ export class GenerationWorkers {
         ?? (model.kind === "local" ? this.options.localConcurrency : undefined)
         ?? this.options.defaultConcurrency;
       const slots = this.slotsOf(model, concurrency);
-      const served: Served = { model, workers: undefined as unknown as Served["workers"], concurrency, inFlight: new Set(), lastError: null };
+      const served: Served = { model, workers: undefined as unknown as Served["workers"], slots, inFlight: new Set(), lastError: null };
       // Live takes every slot; pre-generation jobs beyond its share wait in its own lane.
       served.workers = { live: this.consume(served, "live", slots.capacity), pregen: this.consume(served, "pregen", slots.capacity - slots.reserved) };
       if (this.paused.has(runtimeUrlOf(model) ?? "")) await Promise.all(this.eachWorker([served]).map((w) => w.pause(true)));

@@ -61,14 +61,14 @@ export async function getBattleView({ battleId, voter }: { battleId: string; vot
   // Named battles are chosen by the voter, so their identities are no secret.
   const revealed = battle.vote !== null || battle.mode === "named";
   if (!revealed && battle.voterKey !== voter?.voterKey) throw errors.forbidden("battle", "This battle belongs to another voter.");
-  // A bank question's cached answers under their models' names would unblind every later battle
-  // on it: another voter sees them only once they are published (revealed-questions.ts).
-  if (battle.question && battle.voterKey !== voter?.voterKey && !bankAnswersPublished(battle.question, await getArenaSettings())) {
-    throw errors.forbidden("battle", "This battle belongs to another voter.");
-  }
-  // A voter's own prompt reaches other voters only while live prompts are published (publication.ts).
-  if (battle.voterKey !== voter?.voterKey && !isBattlePublished(battle, await getArenaSettings())) {
-    throw errors.forbidden("battle", "This battle belongs to another voter.");
+  if (battle.voterKey !== voter?.voterKey) {
+    const settings = await getArenaSettings();
+    // A bank question's cached answers under their models' names would unblind every later
+    // battle on it: another voter sees them only once they are published (revealed-questions.ts).
+    // A voter's own prompt reaches other voters only while live prompts are published (publication.ts).
+    if ((battle.question && !bankAnswersPublished(battle.question, settings)) || !isBattlePublished(battle, settings)) {
+      throw errors.forbidden("battle", "This battle belongs to another voter.");
+    }
   }
 
   const prompts = (battle.prompt as { content: string }[] | null)?.map((p) => p.content) ?? [battle.question?.text ?? ""];

@@ -1,5 +1,5 @@
 import { db } from "../db";
-import { AppError } from "../errors";
+import { type AppError, errors } from "../errors";
 import { fill, t, type Lang } from "../i18n";
 
 // A cap on each model's live answers in flight (queued or running), so a burst of voters cannot
@@ -28,5 +28,5 @@ export async function belowLiveCap<T extends { id: string }>(models: T[], cap: n
 
 /** 503 with Retry-After: the models that could answer are all at their cap. */
 export function modelsBusy(lang: Lang): AppError {
-  return new AppError("unavailable:capacity", fill(t(lang, "modelsBusy"), { s: MODELS_BUSY_RETRY_S }), { retryAfterS: MODELS_BUSY_RETRY_S });
+  return errors.unavailable("capacity", fill(t(lang, "modelsBusy"), { s: MODELS_BUSY_RETRY_S }), MODELS_BUSY_RETRY_S);
 }

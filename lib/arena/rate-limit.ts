@@ -1,4 +1,4 @@
-import { AppError, errors } from "../errors";
+import { errors } from "../errors";
 import { fill, t, type Lang } from "../i18n";
 import { redis } from "../redis";
 import type { Voter } from "../voter-id";
@@ -27,8 +27,7 @@ export async function enforceRateLimit({ surface, keys, windowS, message }: {
     const count = Number(results[i * 2]?.[1] ?? 0);
     if (count > keys[i]!.limit) {
       const retryAfterS = Math.max(1, (window + 1) * windowS - Math.floor(Date.now() / 1000));
-      if (!message) throw errors.rateLimited(surface, retryAfterS);
-      throw new AppError(`rate_limit:${surface}`, message(retryAfterS), { retryAfterS });
+      throw errors.rateLimited(surface, retryAfterS, message?.(retryAfterS));
     }
   }
 }
