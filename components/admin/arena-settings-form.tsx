@@ -28,7 +28,7 @@ const GROUPS: { legend: string; fields: { name: NumberField; label: string }[] }
   {
     legend: "生成容量与长度 Capacity and length",
     fields: [
-      { name: "liveInFlightPerModel", label: "每个模型同时进行的自由回答 Live answers in flight per model" },
+      { name: "liveInFlightPerModel", label: "每个模型同时进行的自由回答（随机与指定对战各计） Live answers in flight per model (drawn and named battles counted apart)" },
       { name: "turnMaxChars", label: "每轮问题最长（字符） Prompt per turn (characters)" },
       { name: "conversationMaxChars", label: "每场问题合计最长（字符） Prompts per battle (characters)" },
     ],

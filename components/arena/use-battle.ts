@@ -149,33 +149,41 @@ export function useBattle() {
     }
   }, [load]);
 
+  /**
+   * An action on the shown battle (a turn, a vote, a re-roll). Its answer is applied only while
+   * that battle is still the one shown: a voter who switched tabs meanwhile sees neither its
+   * error nor a busy flag cleared under the new tab.
+   */
+  const act = async (id: string, url: string, body: unknown, then: () => Promise<unknown>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      const res = await post(url, body);
+      if (currentId.current !== id) return;
+      setBusy(false);
+      if (!res.ok) return setError(await readError(res));
+      await then();
+    } catch (e) {
+      if (currentId.current !== id) return;
+      setBusy(false);
+      setError((e as Error).message);
+    }
+  };
+
   const followUp = useCallback(async (prompt: string) => {
     if (!battle) return;
-    setError(null);
-    const res = await post(`/api/battles/${battle.id}/turns`, { prompt });
-    if (!res.ok) return setError(await readError(res));
-    await refresh(battle.id);
+    await act(battle.id, `/api/battles/${battle.id}/turns`, { prompt }, () => refresh(battle.id));
   }, [battle]);
 
   const vote = useCallback(async (winner: string, reason: string) => {
     if (!battle) return;
-    setBusy(true);
-    setError(null);
-    const res = await post(`/api/battles/${battle.id}/vote`, { winner, reason: reason || undefined });
-    setBusy(false);
-    if (!res.ok) return setError(await readError(res));
-    await load(battle.id);
+    await act(battle.id, `/api/battles/${battle.id}/vote`, { winner, reason: reason || undefined }, () => load(battle.id));
   }, [battle, load]);
 
   /** A fresh answer for a side that failed for good or stalled; it streams like the first one. */
   const reroll = useCallback(async (side: Side, turn: number) => {
     if (!battle) return;
-    setBusy(true);
-    setError(null);
-    const res = await post(`/api/battles/${battle.id}/reroll`, { side, turn });
-    setBusy(false);
-    if (!res.ok) return setError(await readError(res));
-    await refresh(battle.id).catch((e: Error) => setError(e.message));
+    await act(battle.id, `/api/battles/${battle.id}/reroll`, { side, turn }, () => refresh(battle.id));
   }, [battle]);
 
   /** Leaves the battle for a new one: it will never be rated. false when the server refused. */

@@ -100,6 +100,9 @@ export async function updateQuestion({ id, input, actorId }: { id: string; input
   if (!before) throw errors.notFound("question");
   const data: Prisma.QuestionUncheckedUpdateInput = { ...input };
   if (input.text !== undefined) data.textHash = questionTextHash(input.text);
+  // Out of rotation its answers were shown under their models' names: back in, those answers are
+  // known and never served in a rated battle again (only answers finished from now on are).
+  if (input.active === true && !before.active) data.answersPublishedUntil = new Date();
   if (input.categoryId) await assertCategory(input.categoryId);
   await assertUnique({ textHash: (data.textHash as string | undefined) ?? before.textHash, externalId: input.externalId ?? null, exceptId: id });
   return db.$transaction(async (tx) => {

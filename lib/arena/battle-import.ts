@@ -3,6 +3,7 @@ import type { Prisma, VoteWinner } from "@prisma/client";
 import { z } from "zod";
 import { db } from "../db";
 import { findTextProblem } from "../input";
+import { questionTextHash } from "../questions";
 import { IMPORT_VOTER_PREFIX, WINNER_TO_FASTCHAT, type FastChatBattle } from "./battle-export";
 
 export type ImportProblem = { line: number; field: string; message: string };
@@ -112,7 +113,7 @@ export async function importBattles({ text, dryRun }: { text: string; dryRun: bo
       battles.push({
         id: r.question_id, mode: r.anony ? "live" : "named", prompt: prompts.map((content) => ({ role: "user", content })),
         modelAId, modelBId, voterKey, ipHash: "import", status: "voted", createdAt: at,
-        language: LANGUAGE_CODES[r.language] ?? r.language, source: "fastchat",
+        language: LANGUAGE_CODES[r.language] ?? r.language, source: "fastchat", promptHash: prompts[0] === undefined ? null : questionTextHash(prompts[0]),
       });
       for (const [side, answers, modelId] of [["A", a, modelAId], ["B", b, modelBId]] as const) {
         answers.forEach((text, turn) => {

@@ -5,14 +5,15 @@ import { cancelGeneration, createGeneration, enqueueGeneration } from "../genera
 import { fill, t, type Lang } from "../i18n";
 import { generationParamsOf } from "../models/engine";
 import type { ChatMessage } from "../pipeline/contracts";
+import { questionTextHash } from "../questions";
 import type { Voter } from "../voter-id";
 import { getArenaSettings, type ArenaSettings } from "./arena-settings";
-import { belowLiveCap, modelsBusy } from "./live-capacity";
+import { belowLiveCap, type LiveLane, modelsBusy } from "./live-capacity";
 import { drawWeight, NotEnoughModelsError, pickPair } from "./matchmaking";
 import { listContenders, type ArenaContender } from "./models";
 import { healthyModelIds } from "./model-health";
 import { enforceGenerationLimit } from "./rate-limit";
-import { REVEALED_BATTLES_SQL, REVEALED_QUESTIONS_SQL } from "./revealed-questions";
+import { KNOWN_ANSWER_SQL, PUBLISHED_PROMPT_QUESTIONS_SQL, REVEALED_BATTLES_SQL, REVEALED_QUESTIONS_SQL } from "./revealed-questions";
 
 export type BattleMode = "bank" | "live" | "named";
 const ABANDONED_MESSAGE = "This battle was left for a new one and can no longer change or be voted on. 本场对战已放弃。";
@@ -80,21 +81,24 @@ export async function abandonBattle({ battleId, voter }: { battleId: string; vot
 /**
  * A random active question that at least two eligible models have answered, and two of those
  * models. Never one whose answers this voter key or IP has already seen under their models'
- * names (revealed-questions.ts): the cached texts would name this battle's contestants.
+ * names, or that everyone has (revealed-questions.ts): the cached texts would name this
+ * battle's contestants. Nor an answer published while its question was out of rotation.
  */
 export async function createBankBattle({ voter, categoryId }: { voter: Voter; categoryId?: string }): Promise<Battle> {
   const contenders = await listContenders();
   const ids = contenders.map((c) => c.id);
   if (ids.length < 2) notEnough(new NotEnoughModelsError(ids.length));
+  const { publishLivePrompts } = await getArenaSettings();
   // Seen questions sort last, so one query tells "nothing ready" from "all seen".
   const rows = await db.$queryRawUnsafe<{ questionId: string; seen: boolean }[]>(`
-    WITH revealed AS (${REVEALED_BATTLES_SQL}), seen AS (${REVEALED_QUESTIONS_SQL})
+    WITH revealed AS (${REVEALED_BATTLES_SQL}),
+    seen AS (${REVEALED_QUESTIONS_SQL} UNION ${PUBLISHED_PROMPT_QUESTIONS_SQL})
     SELECT g."questionId", g."questionId" IN (SELECT id FROM seen) AS seen
     FROM generations g JOIN questions q ON q.id = g."questionId"
-    WHERE g.status = 'completed' AND g."questionId" IS NOT NULL AND q.active
+    WHERE g.status = 'completed' AND g."questionId" IS NOT NULL AND q.active AND NOT ${KNOWN_ANSWER_SQL}
       AND g."modelId" = ANY($3) AND ($4::text IS NULL OR q."categoryId" = $4)
     GROUP BY g."questionId" HAVING COUNT(DISTINCT g."modelId") >= 2
-    ORDER BY 2, random() LIMIT 1`, voter.voterKey, voter.ipHash, ids, categoryId ?? null);
+    ORDER BY 2, random() LIMIT 1`, voter.voterKey, voter.ipHash, ids, categoryId ?? null, publishLivePrompts);
   const questionId = rows[0] && !rows[0].seen ? rows[0].questionId : undefined;
   if (!questionId) {
     throw errors.conflict(
@@ -104,11 +108,10 @@ export async function createBankBattle({ voter, categoryId }: { voter: Voter; ca
         : "No question has answers from two models yet; pre-generation may still be running. 题库答案尚未就绪。",
     );
   }
-  const answers = await db.generation.findMany({
-    where: { questionId, status: "completed", modelId: { in: ids } },
-    orderBy: { finishedAt: "desc" },
-    select: { id: true, modelId: true },
-  });
+  const answers = await db.$queryRawUnsafe<{ id: string; modelId: string }[]>(`
+    SELECT g.id, g."modelId" FROM generations g JOIN questions q ON q.id = g."questionId"
+    WHERE g."questionId" = $1 AND g.status = 'completed' AND g."modelId" = ANY($2) AND NOT ${KNOWN_ANSWER_SQL}
+    ORDER BY g."finishedAt" DESC`, questionId, ids);
   const latestByModel = new Map<string, string>();
   for (const a of answers) if (!latestByModel.has(a.modelId)) latestByModel.set(a.modelId, a.id);
   let pair: { a: ArenaContender; b: ArenaContender };
@@ -133,10 +136,10 @@ async function createCachedBattle({ mode, voter, questionId, modelAId, modelBId,
   answerA: string;
   answerB: string;
 }): Promise<Battle> {
-  const question = await db.question.findUniqueOrThrow({ where: { id: questionId }, select: { categoryId: true, language: true } });
+  const question = await db.question.findUniqueOrThrow({ where: { id: questionId }, select: { categoryId: true, language: true, textHash: true } });
   return db.battle.create({
     data: {
-      mode, questionId, modelAId, modelBId, categoryId: question.categoryId, language: question.language,
+      mode, questionId, modelAId, modelBId, categoryId: question.categoryId, language: question.language, promptHash: question.textHash,
       voterKey: voter.voterKey, userId: voter.userId, ipHash: voter.ipHash, status: "ready",
       generations: { create: [{ side: "A", turn: 0, generationId: answerA }, { side: "B", turn: 0, generationId: answerB }] },
     },
@@ -168,13 +171,13 @@ function checkConversation(prompts: string[], settings: ArenaSettings, lang: Lan
 }
 
 /**
- * Two healthy models with room for another live answer. No healthy pair at all is the usual 409;
- * healthy models that are all at their cap are a 503 to retry.
+ * Two healthy models with room for another live answer of a drawn battle. No healthy pair at all
+ * is the usual 409; healthy models that are all at their cap are a 503 to retry.
  */
 async function drawLivePair(settings: ArenaSettings, lang: Lang): Promise<{ a: ArenaContender; b: ArenaContender }> {
   const healthy = await healthyModelIds();
   const candidates = (await listContenders()).filter((c) => healthy.has(c.id));
-  const free = await belowLiveCap(candidates, settings.liveInFlightPerModel);
+  const free = await belowLiveCap(candidates, settings.liveInFlightPerModel, "drawn");
   try {
     return pickPair(free);
   } catch (error) {
@@ -183,9 +186,9 @@ async function drawLivePair(settings: ArenaSettings, lang: Lang): Promise<{ a: A
   }
 }
 
-/** Both models of a named battle or of a follow-up turn must have room for another live answer. */
-async function checkLiveCapacity(modelIds: string[], settings: ArenaSettings, lang: Lang): Promise<void> {
-  const free = await belowLiveCap(modelIds.map((id) => ({ id })), settings.liveInFlightPerModel);
+/** Both models of a named battle or of a follow-up turn must have room for another live answer in its lane. */
+async function checkLiveCapacity(modelIds: string[], lane: LiveLane, settings: ArenaSettings, lang: Lang): Promise<void> {
+  const free = await belowLiveCap(modelIds.map((id) => ({ id })), settings.liveInFlightPerModel, lane);
   if (free.length < modelIds.length) throw modelsBusy(lang);
 }
 
@@ -202,8 +205,8 @@ async function startSide(battleId: string, side: Side, turn: number, model: Aren
 
 /**
  * Two anonymous models answer the voter's own prompt, streamed. Checked in this order: the
- * prompt's length (400, counted against nothing), the voter's and the IP's live battles in the
- * window (429), the models' live answers in flight (503).
+ * prompt's length (400), the models' live answers in flight (503), then the voter's and the IP's
+ * live battles in the window (429): only a battle that can start is counted.
  */
 export async function createLiveBattle({ voter, prompt, models, lang = "zh" }: {
   voter: Voter;
@@ -216,20 +219,21 @@ export async function createLiveBattle({ voter, prompt, models, lang = "zh" }: {
   const settings = await getArenaSettings();
   const text = checkPrompt(prompt, settings, lang);
   checkConversation([text], settings, lang);
-  await enforceGenerationLimit({ kind: "live", voter, settings, lang });
   let a: ArenaContender;
   let b: ArenaContender;
   if (models) {
     [a, b] = models;
-    await checkLiveCapacity([a.id, b.id], settings, lang);
+    await checkLiveCapacity([a.id, b.id], "named", settings, lang);
   } else {
     ({ a, b } = await drawLivePair(settings, lang));
   }
+  await enforceGenerationLimit({ kind: "live", voter, settings, lang });
   await abandonOpenBattles(voter);
   const battle = await db.battle.create({
     data: {
       mode: models ? "named" : "live",
       prompt: [{ role: "user", content: text }],
+      promptHash: questionTextHash(text),
       language: detectLanguage(text),
       modelAId: a.id,
       modelBId: b.id,
@@ -279,8 +283,8 @@ export async function addBattleTurn({ battleId, voter, prompt, lang = "zh" }: {
   }
   const userTurns = [...((battle.prompt as ChatMessage[] | null) ?? []), { role: "user" as const, content: text }];
   checkConversation(userTurns.map((u) => u.content), settings, lang);
+  await checkLiveCapacity([battle.modelAId, battle.modelBId], battle.mode === "named" ? "named" : "drawn", settings, lang);
   await enforceGenerationLimit({ kind: "turn", voter, settings, lang });
-  await checkLiveCapacity([battle.modelAId, battle.modelBId], settings, lang);
   await db.battle.update({ where: { id: battleId }, data: { prompt: userTurns, status: "pending" } });
   for (const side of SIDES) {
     const answers = battle.generations.filter((g) => g.side === side).map((g) => g.generation.text);

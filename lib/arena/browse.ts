@@ -2,7 +2,8 @@ import { db } from "../db";
 import { errors } from "../errors";
 import { getArenaSettings } from "./arena-settings";
 import { publishedBattlesWhere } from "./publication";
-import { getLatestRatingRun, getRatingHistory } from "./ratings-job";
+import { getLeaderboardView } from "./leaderboard-view";
+import { getRatingHistory } from "./ratings-job";
 import { bankAnswersPublished } from "./revealed-questions";
 
 // Browse pages show battles after the fact. A bank answer is cached: every battle on its
@@ -62,7 +63,8 @@ export async function getModelPage({ slug, voterKey }: { slug: string; voterKey:
   if (!model || model.status === "disabled") throw errors.notFound("model");
   const [history, run, battles, viewer] = await Promise.all([
     getRatingHistory({ modelId: model.id }),
-    getLatestRatingRun(),
+    // As the leaderboard lists it: a provisional model has no rank here either.
+    getLeaderboardView(),
     db.battle.findMany({
       where: { vote: { isNot: null }, OR: [{ modelAId: model.id }, { modelBId: model.id }], AND: [await publishedBattlesWhere()] },
       orderBy: { createdAt: "desc" }, take: 20, select: battleCard,

@@ -6,6 +6,9 @@ import { generationParamsOf } from "../models/engine";
 import type { ChatMessage, GenerationParams } from "../pipeline/contracts";
 import { isGenerationStalled } from "../pipeline/events";
 import type { Voter } from "../voter-id";
+import type { Lang } from "../i18n";
+import { getArenaSettings } from "./arena-settings";
+import { belowLiveCap, modelsBusy } from "./live-capacity";
 import { drawOne, drawWeight, type Contender } from "./matchmaking";
 import { healthyModelIds } from "./model-health";
 import { listContenders } from "./models";
@@ -64,11 +67,12 @@ export function pickRerollModel<T extends Contender>(
  * only before the vote, only for the latest turn's side that failed (or was cancelled) or whose
  * stream stalled. Returns what the voter may know: the side and turn, nothing of the model.
  */
-export async function rerollBattleSide({ battleId, voter, side, turn }: {
+export async function rerollBattleSide({ battleId, voter, side, turn, lang = "zh" }: {
   battleId: string;
   voter: Voter;
   side: Side;
   turn: number;
+  lang?: Lang;
 }): Promise<{ side: Side; turn: number }> {
   const battle = await db.battle.findUnique({
     where: { id: battleId },
@@ -132,6 +136,11 @@ export async function rerollBattleSide({ battleId, voter, side, turn }: {
       params = generationParamsOf(picked.model.generationDefaults);
     }
   }
+
+  // A re-roll is another live answer: it waits for room under the model's cap like a new battle.
+  const { liveInFlightPerModel } = await getArenaSettings();
+  const lane = battle.mode === "named" ? "named" : "drawn";
+  if (!(await belowLiveCap([{ id: modelId }], liveInFlightPerModel, lane)).length) throw modelsBusy(lang);
 
   // The same conversation this side was asked (for a live battle, the voter's prompt).
   // Created, swapped in, then enqueued (as a new side is): a re-roll that loses a race leaves

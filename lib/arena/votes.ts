@@ -9,7 +9,8 @@ import type { Voter } from "../voter-id";
 import type { RevealedModel } from "./battle-view";
 import { revealedIdentity } from "./identity";
 import { enforceRateLimit } from "./rate-limit";
-import { bankBattleUnblinded } from "./revealed-questions";
+import { getArenaSettings } from "./arena-settings";
+import { battleUnblinded } from "./revealed-questions";
 import { log } from "../log";
 import { scheduleRatingsRecompute } from "./ratings-job";
 
@@ -103,9 +104,11 @@ export async function castVote({ battleId, voter, winner, reason }: {
       break;
     }
   }
-  // A bank battle whose cached answers this voter key or IP had already seen named (or that
-  // left rotation, so they are published) was not blind: the vote is kept, never rated.
-  const rated = battle.mode !== "named" && !(battle.mode === "bank" && (await bankBattleUnblinded({ battleId, voter })));
+  // A battle whose answers this voter key or IP had already seen named, or that are published
+  // (revealed-questions.ts), was not blind: the vote is kept, never rated. The settings are read
+  // fresh: a vote is judged once, and an admin who just started publishing must not wait.
+  const settings = await getArenaSettings({ fresh: true });
+  const rated = battle.mode !== "named" && !(await battleUnblinded({ battleId, voter, settings }));
   const valid = invalidReason === null;
 
   // One statement: insert the vote and mark the battle voted. ON CONFLICT makes a racing

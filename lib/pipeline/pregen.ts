@@ -59,7 +59,18 @@ async function questionsToAnswer(runId: string, modelId: string, spec: PregenSpe
         };
   where.generations = { none: answered };
   const rows = await db.question.findMany({ where, select: { id: true, text: true }, orderBy: { createdAt: "asc" } });
-  return rows.map((r) => r.id);
+  // A question back in rotation needs answers finished after it came back: the older ones were
+  // published, so never served in a rated battle again (nor is a new one with the same text, as
+  // a greedy model gives: matchmaking compares texts).
+  const returned = await db.question.findMany({
+    where: { ...scopeOf(spec), answersPublishedUntil: { not: null } },
+    select: { id: true, answersPublishedUntil: true, generations: { where: { modelId }, select: { status: true, finishedAt: true, pregenRunId: true } } },
+    orderBy: { createdAt: "asc" },
+  });
+  const stale = returned.filter((q) => !q.generations.some((g) =>
+    g.status === "queued" || g.status === "running" || g.pregenRunId === runId ||
+    (g.status === "completed" && g.finishedAt !== null && g.finishedAt > q.answersPublishedUntil!)));
+  return [...new Set([...rows.map((r) => r.id), ...stale.map((q) => q.id)])];
 }
 
 function scopeOf(spec: PregenSpec): Prisma.QuestionWhereInput {

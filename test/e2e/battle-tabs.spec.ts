@@ -47,3 +47,31 @@ test("the live tab clicked while the first bank battle is loading keeps its prom
   await expect(page.getByTestId("prompt-input")).toBeVisible();
   await expect(page.getByTestId("battle")).toHaveCount(0);
 });
+
+test("a vote answered after the voter switched to the live tab leaves that tab as it is", async ({ page }) => {
+  await arenaWith({ bank: [{ name: "Tabby-C", answer: "第三种回答。" }, { name: "Tabby-D", answer: "第四种回答。" }] });
+  // Hold the vote, then answer it with a refusal once the voter is on the live tab.
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let held = 0;
+  await page.route("**/api/battles/*/vote", async (route) => {
+    held++;
+    await released;
+    await route.fulfill({ status: 429, contentType: "application/json", body: JSON.stringify({ error: { code: "rate_limit:vote", message: "HELD-VOTE-REFUSED" } }) }).catch(() => undefined);
+  });
+
+  await page.goto("/battle");
+  await expect(page.getByTestId("vote-A")).toBeEnabled();
+  await page.getByTestId("vote-A").click();
+  await expect.poll(() => held).toBe(1);
+  await page.getByTestId("mode-live").click();
+  await expect(page.getByTestId("prompt-input")).toBeVisible();
+  release();
+  await page.waitForLoadState("networkidle");
+
+  await expect(page.getByText("HELD-VOTE-REFUSED")).toHaveCount(0);
+  await expect(page.getByTestId("prompt-input")).toBeVisible();
+  await page.getByTestId("prompt-input").fill("还在吗？");
+  await expect(page.getByTestId("prompt-submit")).toBeEnabled();
+  await expect(page.getByTestId("battle")).toHaveCount(0);
+});

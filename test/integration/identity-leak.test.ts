@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { battleUnblinded } from "@/lib/arena/revealed-questions";
 import { db } from "@/lib/db";
 import { questionTextHash } from "@/lib/questions";
 import { isolatedModels, uniq } from "./support/arena";
 import { Client } from "./support/http";
+import { adminClient } from "./support/users";
 
 // The attack of issue 24: one question in a category; a voter votes on a bank battle of it and
 // learns the two models; if any page then showed every model's cached answer under its name,
@@ -205,6 +207,65 @@ describe("no path to a contestant's identity before the vote", () => {
       await setPublishInRotation(false);
     }
     await expect.poll(async () => (await html(stranger, `/questions/${question.id}`)).includes(answers.get(models[0]!.id)!), { timeout: 20_000, interval: 500 }).toBe(false);
+  });
+
+  it("a question back in rotation never serves the answers it published while out: only answers finished since", async () => {
+    const { category, question, answers } = await oneQuestionCategory(models);
+    const admin = await adminClient();
+    const setActive = async (active: boolean) => {
+      const res = await admin.json(`/api/admin/questions/${question.id}`, { ...json({ active }), method: "PATCH" });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+    };
+    // Out of rotation, anyone reads every answer under its model's name.
+    await setActive(false);
+    const published = await html(new Client(), `/questions/${question.id}`);
+    for (const m of models) expect(published).toContain(answers.get(m.id)!);
+    await setActive(true);
+    const { answersPublishedUntil } = await db.question.findUniqueOrThrow({ where: { id: question.id } });
+    expect(answersPublishedUntil).not.toBeNull();
+
+    // Every cached answer is known now: nothing to serve, from any address.
+    const refused = await startBank(new Client(), category.id);
+    expect(refused.status).toBe(409);
+    expect(refused.body.error!.message).toMatch(/No question has answers/);
+
+    // Fresh answers from two models (sampled anew after the question came back) are blind again and served alone.
+    const fresh = new Map<string, string>();
+    for (const m of models.slice(0, 2)) {
+      const text = `FRESH-${uniq("answer")}`;
+      fresh.set(m.id, text);
+      await db.generation.create({
+        data: { modelId: m.id, questionId: question.id, purpose: "pregen", status: "completed", messages: [{ role: "user", content: question.text }], text, finishedAt: new Date() },
+      });
+    }
+    // A greedy model asked again repeats its published text: still known, never served.
+    const third = models[2]!;
+    await db.generation.create({
+      data: { modelId: third.id, questionId: question.id, purpose: "pregen", status: "completed", messages: [{ role: "user", content: question.text }], text: answers.get(third.id)!, finishedAt: new Date() },
+    });
+    const voter = new Client();
+    const battle = await startBank(voter, category.id);
+    expect(battle.status).toBe(201);
+    const served = await db.battleGeneration.findMany({ where: { battleId: battle.body.id }, include: { generation: { select: { text: true } } } });
+    expect(served.map((l) => l.generation.text).sort()).toEqual([...fresh.values()].sort());
+    expect((await vote(voter, battle.body.id)).body).toMatchObject({ rated: true, valid: true });
+
+    // A battle opened on the old answers before the question went out is not rated after it.
+    const old = await db.battle.create({
+      data: {
+        mode: "bank", questionId: question.id, categoryId: category.id, modelAId: models[0]!.id, modelBId: models[2]!.id, status: "ready",
+        voterKey: `anon:${uniq("before")}`, ipHash: uniq("elsewhere"), language: "en", promptHash: question.textHash,
+        generations: {
+          create: [
+            { side: "A", turn: 0, generationId: (await db.generation.findFirstOrThrow({ where: { questionId: question.id, modelId: models[0]!.id, text: answers.get(models[0]!.id)! } })).id },
+            { side: "B", turn: 0, generationId: (await db.generation.findFirstOrThrow({ where: { questionId: question.id, modelId: models[2]!.id } })).id },
+          ],
+        },
+      },
+    });
+    const settings = { publishAnswersInRotation: false, publishLivePrompts: false };
+    expect(await battleUnblinded({ battleId: old.id, voter: { voterKey: old.voterKey, userId: null, ipHash: old.ipHash }, settings })).toBe(true);
+    expect(await battleUnblinded({ battleId: battle.body.id, voter: { voterKey: `anon:${uniq("other")}`, userId: null, ipHash: uniq("other") }, settings })).toBe(false);
   });
 
   it("before the vote, nothing a voter can read names a contestant or ties a cached answer to one", async () => {

@@ -72,6 +72,18 @@ describe("provisional models on the leaderboard", () => {
     expect(html).not.toContain(`data-testid="leaderboard-row-${models[3]!.slug}"`);
     expect(html).toContain(`data-testid="leaderboard-row-${models[0]!.slug}"`);
     expect(html).toMatch(/排序：先按排名|Order: by rank/);
+
+    // The model's own page says the same: no rank for the provisional one, a rank for the others.
+    await db.model.updateMany({ where: { id: { in: [models[0]!.id, fresh] } }, data: { status: "retired" } });
+    try {
+      const rating = async (slug: string) => /data-testid="model-rating"[^>]*>([\s\S]*?)<\/p>/.exec(await (await new Client().fetch(`/models/${slug}`)).text())?.[1] ?? "";
+      const freshRating = await rating(models[3]!.slug);
+      expect(freshRating).toMatch(/暂定|provisional/);
+      expect(freshRating).not.toContain("#");
+      expect(await rating(models[0]!.slug)).toMatch(/#\d/);
+    } finally {
+      await db.model.updateMany({ where: { id: { in: [models[0]!.id, fresh] } }, data: { status: "disabled" } });
+    }
   });
 
   it("is an admin setting, validated, that applies at once; an older client keeps it", async () => {

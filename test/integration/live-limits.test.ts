@@ -16,7 +16,8 @@ import { adminClient, voterClient } from "./support/users";
 
 // Live generation spends GPU time, so the admin's settings limit it: live battles and follow-up
 // turns per voter and per IP (429 with Retry-After, in the voter's language), live answers in
-// flight per model (a model at its cap is not drawn; none left is a 503), prompt length per turn
+// flight per model (a model at its cap is not drawn; none left is a 503; named battles counted
+// apart), prompt length per turn
 // and per battle (400 naming the field). And a live prompt is on the public pages only while the
 // admin publishes live prompts. Real site, real worker pool, a fake OpenAI-compatible engine.
 // Every test client is 127.0.0.1: each test sets the limits it needs on a window of its own.
@@ -172,33 +173,55 @@ describe("limits on live generation", () => {
     await expectRefused(await turn(...battles[2]!), 429, "rate_limit:turn");
   });
 
-  it("a model at its cap of live answers in flight is not drawn; with none left the answer is a 503 with Retry-After", async () => {
+  it("a model at its cap of live answers in flight is not drawn; with none left the answer is a 503 with Retry-After, which costs the voter no battle", async () => {
     await drawOnly([slowA, slowB]);
-    await settings({ liveInFlightPerModel: 1 });
+    await settings({ liveInFlightPerModel: 1, liveBattlesPerVoter: 2 });
     const first = voter();
     const hanging = await created(await startLive(first));
-    const busy = await expectRefused(await startLive(voter()), 503, "unavailable:capacity");
-    expect(busy.retryAfter).toBeGreaterThan(0);
-    expect(busy.message).toMatch(/模型都在忙/);
-    // A named battle picks its models: one at its cap refuses it too.
-    const named = await voter().fetch("/api/battles", {
-      method: "POST", headers: json, body: JSON.stringify({ mode: "named", modelA: slowA.slug, modelB: fastA.slug, prompt: uniq("Pick me") }),
-    });
-    await expectRefused(named, 503, "unavailable:capacity");
+    const v = voter();
+    for (let i = 0; i < 3; i++) {
+      const busy = await expectRefused(await startLive(v), 503, "unavailable:capacity");
+      expect(busy.retryAfter).toBeGreaterThan(0);
+      expect(busy.message).toMatch(/模型都在忙/);
+    }
 
-    // With room elsewhere, only the models below their cap are drawn.
+    // With room elsewhere, only the models below their cap are drawn. The refusals above were
+    // not counted: this voter still has both of their live battles.
     await drawOnly([slowA, slowB, fastA, fastB]);
-    for (let i = 0; i < 4; i++) {
-      const v = voter();
-      const id = await answeredBattle(v);
+    for (const who of [v, v, voter(), voter()]) {
+      const id = await answeredBattle(who);
       const battle = await db.battle.findUniqueOrThrow({ where: { id } });
       expect([battle.modelAId, battle.modelBId].sort()).toEqual([fastA.id, fastB.id].sort());
     }
+    await expectRefused(await startLive(v), 429, "rate_limit:live_battle");
 
     // Leaving the battle stops its answers, and the slow models may be drawn again.
     expect((await first.fetch(`/api/battles/${hanging}/abandon`, { method: "POST" })).status).toBe(200);
     await drawOnly([slowA, slowB]);
-    await created(await startLive(voter()));
+    const next = voter();
+    const again = await created(await startLive(next));
+    // Left too, so the slow models' drawn lane is empty for the next test.
+    expect((await next.fetch(`/api/battles/${again}/abandon`, { method: "POST" })).status).toBe(200);
+  });
+
+  it("named battles count against the cap apart from drawn ones: a voter's picks cannot keep a model out of the rated draw", async () => {
+    await settings({ liveInFlightPerModel: 1 });
+    const named = (a: Model, b: Model) => voter().fetch("/api/battles", {
+      method: "POST", headers: json, body: JSON.stringify({ mode: "named", modelA: a.slug, modelB: b.slug, prompt: uniq("Pick me") }),
+    });
+    // A named battle fills both slow models' named lane: another named battle on either waits.
+    const picked = await created(await named(slowA, slowB));
+    await expectRefused(await named(slowA, fastA), 503, "unavailable:capacity");
+    // The rated draw does not see it: the slow pair is drawn as before.
+    await drawOnly([slowA, slowB]);
+    const drawn = await created(await startLive(voter()));
+    expect(await db.battle.findUniqueOrThrow({ where: { id: drawn }, select: { mode: true } })).toMatchObject({ mode: "live" });
+    await expectRefused(await startLive(voter()), 503, "unavailable:capacity");
+    // And the drawn battle now filling the slow models leaves their named lane as it was: once
+    // the named battle is left, a new one on a slow model starts.
+    const b = await db.battle.findUniqueOrThrow({ where: { id: picked }, select: { voterKey: true, ipHash: true } });
+    await abandonBattle({ battleId: picked, voter: { voterKey: b.voterKey, userId: null, ipHash: b.ipHash } });
+    await created(await named(slowA, fastA));
   });
 
   it("a prompt over the length per turn or per battle is a 400 naming the field", async () => {

@@ -27,7 +27,7 @@ export default async function ModelPage({ params }: { params: Promise<{ slug: st
       {model.link && /^https?:\/\//.test(model.link) && <p><a href={model.link} rel="noopener noreferrer nofollow">{model.link}</a></p>}
       {overall && (
         <p data-testid="model-rating">
-          BT {ratingLabel(overall)} ({intervalLabel(overall)}) · Elo {Math.round(overall.elo)} · #{overall.rank}
+          BT {ratingLabel(overall)} ({intervalLabel(overall)}) · Elo {Math.round(overall.elo)} · {overall.rank === null ? (lang === "zh" ? "暂定" : "provisional") : `#${overall.rank}`}
           {" · "}{overall.winRate === null ? "–" : `${(overall.winRate * 100).toFixed(1)}%`} · {overall.battles} {lang === "zh" ? "场" : "battles"}
         </p>
       )}

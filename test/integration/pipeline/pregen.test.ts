@@ -49,6 +49,19 @@ describe("pre-generation", () => {
     }
     const again = await startPregen({ modelId: model.id, scope: "category", categoryId });
     expect(await settled(again.id)).toMatchObject({ status: "completed", total: 0 });
+
+    // A question back in rotation (its answers were published meanwhile) is answered anew, once.
+    const returned = rows[0]!.questionId!;
+    await db.question.update({ where: { id: returned }, data: { answersPublishedUntil: new Date() } });
+    try {
+      for (const total of [1, 0]) {
+        const rerun = await startPregen({ modelId: model.id, scope: "category", categoryId });
+        expect(await settled(rerun.id)).toMatchObject({ status: "completed", total });
+      }
+      expect(await db.generation.count({ where: { questionId: returned, modelId: model.id, status: "completed" } })).toBe(2);
+    } finally {
+      await db.question.update({ where: { id: returned }, data: { answersPublishedUntil: null } });
+    }
     await workers.close(1000);
   });
 

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { rerollBattleSide } from "@/lib/arena/reroll";
 import { errors } from "@/lib/errors";
 import { parseJson, route } from "@/lib/http";
+import { currentLang } from "@/lib/lang-server";
 import { resolveVoter } from "@/lib/voter";
 
 export const runtime = "nodejs";
@@ -18,5 +19,5 @@ export const POST = route(async (request: Request, { params }: { params: Promise
   const input = await parseJson(request, body);
   const voter = await resolveVoter({ issueCookie: false });
   if (!voter) throw errors.forbidden("battle", "This battle belongs to another voter.");
-  return NextResponse.json(await rerollBattleSide({ battleId: id, voter, side: input.side, turn: input.turn }), { status: 201 });
+  return NextResponse.json(await rerollBattleSide({ battleId: id, voter, side: input.side, turn: input.turn, lang: await currentLang() }), { status: 201 });
 });
