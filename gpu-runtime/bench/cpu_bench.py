@@ -101,15 +101,15 @@ def run_http(model_dir: Path, prompts: list[list[int]], max_tokens: int, concurr
 
         async def one(client: httpx.AsyncClient, prompt: list[int], t0: float) -> tuple[float, int]:
             body = {"model": "bench", "prompt": prompt, "max_tokens": max_tokens, "temperature": 0,
-                    "ignore_eos": True, "stream": True}
+                    "ignore_eos": True, "stream": True, "stream_options": {"include_usage": True}}
             ttft, usage = None, 0
             async with client.stream("POST", "/v1/completions", json=body) as r:
                 async for line in r.aiter_lines():
                     if line.startswith("data: {"):
                         chunk = json.loads(line[6:])
-                        if ttft is None and chunk["choices"][0]["text"]:
+                        if ttft is None and chunk["choices"] and chunk["choices"][0]["text"]:
                             ttft = time.perf_counter() - t0
-                        usage = chunk.get("usage", {}).get("completion_tokens", usage)
+                        usage = (chunk.get("usage") or {}).get("completion_tokens", usage)
             return (ttft if ttft is not None else time.perf_counter() - t0), usage
 
         async def main() -> dict:

@@ -62,6 +62,116 @@ class RopeScaling:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Architecture:
+    """A model family the runtime serves: transformers' class name and model_type."""
+
+    name: str
+    model_type: str
+    qkv_bias: bool  # q/k/v projections add a bias (o_proj never does)
+
+
+# Qwen2 is Llama with biases on q/k/v; everything else (RMSNorm, SiLU MLP, rotate-half RoPE) is shared.
+ARCHITECTURES = (Architecture("LlamaForCausalLM", "llama", False), Architecture("Qwen2ForCausalLM", "qwen2", True))
+_ACTIVATIONS = ("silu", "swish")  # transformers' names for x * sigmoid(x)
+_MOE_FIELDS = ("num_experts", "num_local_experts", "n_routed_experts", "n_shared_experts", "moe_intermediate_size")
+_QK_NORM_FIELDS = ("qk_layernorm", "use_qk_norm", "qk_norm")
+_SOFTCAP_FIELDS = ("final_logit_softcapping", "attn_logit_softcapping")
+# Multipliers other Llama-like families put on embeddings, residuals, logits or attention scores;
+# the runtime computes plain Llama, where each is 1 (or absent).
+_MULTIPLIER_FIELDS = ("embedding_multiplier", "residual_multiplier", "logits_scaling", "scale_emb", "logit_scale")
+_SCALE_FIELDS = ("attention_multiplier", "query_pre_attn_scalar", "scale_depth")
+
+
+def _refuse(field: str, value: Any, why: str) -> ConfigError:
+    return ConfigError(f"{field} = {value!r} is not supported: {why}")
+
+
+def served_architecture(hf: dict[str, Any]) -> Architecture:
+    """The architecture of an HF config.json dict, refusing any field whose value changes the
+    computation in a way the model code does not implement (ConfigError naming the field).
+
+    A field that is absent, null, or at the value plain Llama uses passes.
+    """
+    by_name = {a.name: a for a in ARCHITECTURES}
+    by_type = {a.model_type: a for a in ARCHITECTURES}
+    names = hf.get("architectures") or []
+    if not isinstance(names, list):
+        raise ConfigError(f"architectures must be a list, got {names!r}")
+    for name in names:
+        if name not in by_name:
+            raise ConfigError(f"unsupported architecture {name!r} (supported: {', '.join(by_name)})")
+    model_type = hf.get("model_type")
+    if model_type is not None and model_type not in by_type:
+        raise ConfigError(f"unsupported model_type {model_type!r} (supported: {', '.join(by_type)})")
+    arch = by_name[names[0]] if names else by_type[model_type or "llama"]
+    if any(by_name[n] is not arch for n in names) or model_type not in (None, arch.model_type):
+        raise ConfigError(f"model_type {model_type!r} does not match architectures {names!r}")
+    _check_fields(hf, arch)
+    return arch
+
+
+def _check_fields(hf: dict[str, Any], arch: Architecture) -> None:
+    def given(field: str) -> Any:
+        return hf.get(field)
+
+    act = given("hidden_act")
+    if act is not None and act not in _ACTIVATIONS:
+        raise _refuse("hidden_act", act, "the MLP is SiLU-gated (hidden_act 'silu')")
+    # transformers' Qwen2 always has q/k/v biases and reads no attention_bias; Llama's would also bias o_proj
+    if arch.model_type == "llama" and given("attention_bias"):
+        raise _refuse("attention_bias", given("attention_bias"), "Llama attention projections have no biases")
+    if given("mlp_bias"):
+        raise _refuse("mlp_bias", given("mlp_bias"), "MLP projections have no biases")
+    if given("use_sliding_window"):
+        raise _refuse("use_sliding_window", given("use_sliding_window"), "attention is over the whole context")
+    window = given("sliding_window")
+    # Qwen2 configs keep a window size that applies only with use_sliding_window
+    if window is not None and arch.model_type == "llama" and window < int(hf.get("max_position_embeddings") or 2048):
+        raise _refuse("sliding_window", window, "attention is over the whole context")
+    layer_types = given("layer_types")
+    if layer_types is not None and any(t != "full_attention" for t in layer_types):
+        kinds = sorted({t for t in layer_types if t != "full_attention"})
+        raise _refuse("layer_types", kinds, "every layer attends over the whole context ('full_attention')")
+    if given("use_mrope"):
+        raise _refuse("use_mrope", given("use_mrope"), "RoPE is one-dimensional")
+    scaling = given("rope_scaling")
+    if isinstance(scaling, dict) and scaling.get("mrope_section") is not None:
+        raise _refuse("rope_scaling.mrope_section", scaling["mrope_section"], "RoPE is one-dimensional")
+    rotary = given("partial_rotary_factor")
+    if rotary is not None and rotary != 1:
+        raise _refuse("partial_rotary_factor", rotary, "RoPE rotates the whole head")
+    tie = given("tie_word_embeddings")
+    if tie is not None and not isinstance(tie, bool):
+        raise _refuse("tie_word_embeddings", tie, "it must be true or false")
+    norm = given("norm_type")
+    if norm is not None and norm not in ("rms_norm", "rmsnorm", "rms"):
+        raise _refuse("norm_type", norm, "norms are RMSNorm")
+    for field in ("layer_norm_eps", "layer_norm_epsilon"):
+        if given(field) is not None and given("rms_norm_eps") is None:
+            raise _refuse(field, given(field), "norms are RMSNorm (rms_norm_eps), not LayerNorm")
+    for field in _QK_NORM_FIELDS:
+        if given(field):
+            raise _refuse(field, given(field), "queries and keys are not normalised")
+    for field in _MOE_FIELDS:
+        if given(field):
+            raise _refuse(field, given(field), "the MLP is dense (no mixture of experts)")
+    for field in _SOFTCAP_FIELDS:
+        if given(field) is not None:
+            raise _refuse(field, given(field), "logits are not soft-capped")
+    for field in _MULTIPLIER_FIELDS:
+        if given(field) is not None and given(field) != 1:
+            raise _refuse(field, given(field), "Llama has no such multiplier (only 1 is served)")
+    for field in _SCALE_FIELDS:
+        if given(field) is not None:
+            raise _refuse(field, given(field), "attention scores are scaled by head_dim ** -0.5 and residuals by 1")
+    quant = given("quantization_config")
+    if quant is not None:
+        method = quant.get("quant_method") if isinstance(quant, dict) else quant
+        raise _refuse("quantization_config.quant_method", method,
+                      "pre-quantized weights are not served (use a GGUF or unquantized weights)")
+
+
 def _positive(name: str, value: int | float) -> None:
     if not value > 0:
         raise ConfigError(f"{name} must be positive, got {value}")
@@ -69,7 +179,7 @@ def _positive(name: str, value: int | float) -> None:
 
 @dataclass(frozen=True, slots=True)
 class ModelConfig:
-    """The Llama shape the runtime needs, taken from an HF `config.json` dict."""
+    """The Llama shape the runtime needs, taken from an HF `config.json` dict (Llama or Qwen2)."""
 
     vocab_size: int
     hidden_size: int
@@ -85,6 +195,7 @@ class ModelConfig:
     tie_word_embeddings: bool = False
     bos_token_id: int | None = 1
     eos_token_ids: tuple[int, ...] = (2,)
+    qkv_bias: bool = False  # Qwen2
 
     def __post_init__(self) -> None:
         for name in ("vocab_size", "hidden_size", "intermediate_size", "num_hidden_layers",
@@ -100,6 +211,7 @@ class ModelConfig:
 
     @classmethod
     def from_hf(cls, hf: dict[str, Any]) -> ModelConfig:
+        arch = served_architecture(hf)
         try:
             heads = int(hf["num_attention_heads"])
             hidden = int(hf["hidden_size"])
@@ -120,6 +232,7 @@ class ModelConfig:
                 tie_word_embeddings=bool(hf.get("tie_word_embeddings", False)),
                 bos_token_id=hf.get("bos_token_id", 1),
                 eos_token_ids=eos_ids,
+                qkv_bias=arch.qkv_bias,
             )
         except KeyError as missing:
             raise ConfigError(f"config.json lacks required field {missing.args[0]!r}") from None

@@ -72,6 +72,7 @@ class EngineDriver:
                     self._on_output(out)
                 target = self._queues.get(out.seq_id)
                 if target is not None:
-                    target.put_nowait(out)
+                    # A request that failed alone gets its error; the others' outputs go on as usual.
+                    target.put_nowait(EngineFailure(out.error) if out.error is not None else out)
                     if out.finished:
                         del self._queues[out.seq_id]

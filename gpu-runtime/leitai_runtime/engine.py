@@ -12,13 +12,18 @@ a sequence that turns out to stop wastes one row of the step already queued for 
 
 Speculative decoding (a draft model, speculative.py): a decode step may add several tokens per
 sequence; they go through the same stop checks one by one, so nothing after a stop is emitted.
+
+A request that fails inside a step (its draw, its stop checks or its text) ends alone, finished
+with FinishReason.ERROR and the error on its output; the step goes on for the others.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -31,6 +36,7 @@ from .loader.common import CheckpointError
 from .memory import kv_bytes_per_block
 from .model_runner import ModelRunner
 from .rope import dynamic_alpha
+from .sampler import FAILED
 from .scheduler import QueueFullError, ScheduledBatch, Scheduler
 from .sequence import (
     DEFAULT_PRIORITY,
@@ -52,7 +58,10 @@ from .speculative import (
 from .text_output import TextStream
 from .tokenizer import Tokenizer
 
+log = logging.getLogger(__name__)
+
 THROUGHPUT_WINDOW_S = 10.0
+MAX_ERROR_CHARS = 300  # of an exception's text in a failed request's error
 PLACEHOLDER = -1  # a decode-ahead token not read back yet; never fed to the model
 
 __all__ = ["LLMEngine", "RequestOutput", "EngineStats", "QueueFullError", "InvalidParamsError"]
@@ -68,6 +77,7 @@ class RequestOutput:
     num_prompt_tokens: int
     num_output_tokens: int
     time_to_first_token: float | None = None  # set on the output that carries the first token
+    error: str | None = None  # why this request failed (finish_reason "error"); the others go on
 
 
 @dataclass
@@ -246,11 +256,36 @@ class LLMEngine:
         self.runner.sampler.release(seq.seq_id)
         self._seqs.pop(seq.seq_id, None)
         stream = self._texts.pop(seq.seq_id, None)
-        if stream is not None and reason != FinishReason.STOP:
+        if stream is not None:
+            # Whatever the reason (a stop token too), the text held back as a possible start of a
+            # stop string, and the bytes of an unfinished character, are part of the answer.
             new_text += stream.finish()
         self._finished[reason.value] += 1
         return RequestOutput(seq.seq_id, new_ids, new_text, True, reason.value, seq.num_prompt_tokens,
                              seq.num_output_tokens, ttft)
+
+    def _fail(self, seq: Sequence, error: str) -> RequestOutput:
+        """End one sequence that failed inside a step; its blocks and state are freed as for any finish."""
+        self.scheduler.finish(seq, FinishReason.ERROR)  # a no-op if it got as far as finishing
+        self.runner.sampler.release(seq.seq_id)
+        self._seqs.pop(seq.seq_id, None)
+        self._texts.pop(seq.seq_id, None)
+        self._finished[FinishReason.ERROR.value] += 1
+        return RequestOutput(seq.seq_id, [], "", True, FinishReason.ERROR.value, seq.num_prompt_tokens,
+                             seq.num_output_tokens, error=error)
+
+    def _isolated(self, seq: Sequence, then: Callable[[Sequence, int], RequestOutput], token: int
+                  ) -> RequestOutput:
+        """then(seq, token) for a token just sampled, but a failure of its draw, stop checks or text
+        ends this sequence alone instead of the step (every request in it)."""
+        error = self.runner.sampler.take_failure(seq.seq_id)
+        if error is None and token != FAILED:
+            try:
+                return then(seq, token)
+            except Exception as err:
+                log.exception("request %d failed; the others go on", seq.seq_id)
+                error = f"{type(err).__name__}: {err}"[:MAX_ERROR_CHARS]
+        return self._fail(seq, error or "sampling failed")
 
     def _postprocess(self, seq: Sequence, token: int) -> RequestOutput:
         seq.append_token(token)
@@ -304,7 +339,7 @@ class LLMEngine:
             self._computed(seq, n)
             if samples:
                 generated += 1
-                outputs.append(self._postprocess(seq, next(tokens)))
+                outputs.append(self._isolated(seq, self._postprocess, next(tokens)))
         self._count(generated)
         return outputs
 
@@ -321,7 +356,7 @@ class LLMEngine:
             for m, token in enumerate(run):
                 if m:
                     self._computed(seq, 1)  # the kept token before it, whose K/V the verification wrote
-                emitted.append(self._postprocess(seq, token))
+                emitted.append(self._isolated(seq, self._postprocess, token))
                 if seq.is_finished:
                     break  # a stop mid-run: the tokens after it are dropped
             if not seq.is_finished:
@@ -394,7 +429,7 @@ class LLMEngine:
                 self._computed(seq, 1)
                 seq.append_token(token)
             generated += 1
-            outputs.append(self._after_token(seq, token))
+            outputs.append(self._isolated(seq, self._after_token, token))
         self._count(generated)
 
     def stats(self) -> EngineStats:
@@ -437,4 +472,5 @@ def _merge(outputs: list[RequestOutput]) -> RequestOutput:
     last = outputs[-1]
     ttft = next((o.time_to_first_token for o in outputs if o.time_to_first_token is not None), None)
     return RequestOutput(last.seq_id, [t for o in outputs for t in o.new_token_ids], "".join(o.new_text for o in outputs),
-                         last.finished, last.finish_reason, last.num_prompt_tokens, last.num_output_tokens, ttft)
+                         last.finished, last.finish_reason, last.num_prompt_tokens, last.num_output_tokens, ttft,
+                         last.error)

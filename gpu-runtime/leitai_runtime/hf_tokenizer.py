@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from tokenizers import AddedToken, Regex, decoders, models, pre_tokenizers
+from tokenizers import AddedToken, Regex, decoders, models, normalizers, pre_tokenizers
 from tokenizers import Tokenizer as RustTokenizer
 
 from leitai_runtime.tokenizer import TokenKind, _check_ids
@@ -25,9 +25,14 @@ log = logging.getLogger(__name__)
 _LLAMA3_SPLIT = (
     r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
 )
+# Qwen2's: Llama 3's, but each digit is its own piece.
+_QWEN2_SPLIT = (
+    r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
+)
 _GPT2_PRE = ("default", "gpt2", "gpt-2")
 _DIGITS_PRE = ("smollm", "starcoder", "refact")  # each digit is its own piece
 _LLAMA3_PRE = ("llama-bpe", "llama3", "llama-v3", "smaug-bpe")
+_QWEN2_PRE = ("qwen2",)
 
 
 class HFTokenizer:
@@ -71,6 +76,12 @@ class HFTokenizer:
         adds_bos = bool(probe) and bos is not None and probe[0] == bos
         return cls(tokenizer, bos_id=bos, eos_id=eos, adds_bos=adds_bos)
 
+    def pad_to(self, vocab_size: int) -> None:
+        """Accept ids up to a model's larger `vocab_size`. Checkpoints pad their vocabulary
+        (Qwen2: 151,936 rows for 151,665 tokens); a padding id has no token and decodes to
+        nothing, as in transformers, instead of failing the request that sampled it."""
+        self.vocab_size = max(self.vocab_size, vocab_size)
+
     @property
     def rust(self) -> RustTokenizer:
         """The underlying `tokenizers.Tokenizer` (special tokens parsed)."""
@@ -90,7 +101,7 @@ class HFTokenizer:
 
     def id_to_piece(self, token_id: int) -> str:
         _check_ids([token_id], self.vocab_size)
-        return str(self._special.id_to_token(token_id))
+        return self._special.id_to_token(token_id) or ""  # a padding id has no piece
 
     def piece_to_id(self, piece: str) -> int | None:
         return self._special.token_to_id(piece)
@@ -162,7 +173,10 @@ def hf_tokenizer_from_gguf(meta: Mapping[str, Any]) -> HFTokenizer:
             raise ValueError(f"merge {k} {merge!r} is not two pieces separated by a space")
         merges.append((left, right))
     tokenizer = RustTokenizer(models.BPE(vocab, merges, fuse_unk=False, byte_fallback=False))
-    tokenizer.pre_tokenizer = _gguf_pre_tokenizer(str(meta.get("tokenizer.ggml.pre") or "default"))
+    pre = str(meta.get("tokenizer.ggml.pre") or "default")
+    tokenizer.pre_tokenizer = _gguf_pre_tokenizer(pre)
+    if pre in _QWEN2_PRE:
+        tokenizer.normalizer = normalizers.NFC()  # as Qwen2's own tokenizer.json does
     tokenizer.decoder = decoders.ByteLevel()
     special = [AddedToken(tokens[i], special=True, normalized=False)
                for i, kind in enumerate(types) if kind == TokenKind.CONTROL]
@@ -182,9 +196,9 @@ def _gguf_pre_tokenizer(pre: str) -> pre_tokenizers.PreTokenizer:
     byte_level = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
     if pre in _DIGITS_PRE:
         return pre_tokenizers.Sequence([pre_tokenizers.Digits(individual_digits=True), byte_level])
-    if pre in _LLAMA3_PRE:
+    if pre in _LLAMA3_PRE or pre in _QWEN2_PRE:
         return pre_tokenizers.Sequence([
-            pre_tokenizers.Split(Regex(_LLAMA3_SPLIT), behavior="isolated"),
+            pre_tokenizers.Split(Regex(_QWEN2_SPLIT if pre in _QWEN2_PRE else _LLAMA3_SPLIT), behavior="isolated"),
             pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False),
         ])
     if pre not in _GPT2_PRE:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import itertools
+import math
 import time
 from dataclasses import dataclass, field
 
@@ -19,6 +20,9 @@ class FinishReason(enum.StrEnum):
     STOP = "stop"
     LENGTH = "length"
     ABORT = "abort"
+    # This request alone failed inside a step (its draw or its text); the others go on. Its
+    # output carries the error, which the driver hands to the request as an EngineFailure.
+    ERROR = "error"
 
 
 # A request's priority, vLLM's convention: lower is more urgent (the arena sends live answers
@@ -49,15 +53,15 @@ class SamplingParams:
     ignore_eos: bool = False
 
     def __post_init__(self) -> None:
-        if not self.temperature >= 0:
-            raise InvalidParamsError("temperature", f"temperature must be >= 0, got {self.temperature}")
+        if not 0 <= self.temperature < math.inf:
+            raise InvalidParamsError("temperature", f"temperature must be finite and >= 0, got {self.temperature}")
         if self.top_k < 0:
             raise InvalidParamsError("top_k", f"top_k must be >= 0 (0 disables it), got {self.top_k}")
         if not 0.0 < self.top_p <= 1.0:
             raise InvalidParamsError("top_p", f"top_p must be in (0, 1], got {self.top_p}")
-        if not self.repetition_penalty > 0:
+        if not 0 < self.repetition_penalty < math.inf:
             raise InvalidParamsError("repetition_penalty",
-                                     f"repetition_penalty must be > 0, got {self.repetition_penalty}")
+                                     f"repetition_penalty must be finite and > 0, got {self.repetition_penalty}")
         if self.max_tokens < 1:
             raise InvalidParamsError("max_tokens", f"max_tokens must be >= 1, got {self.max_tokens}")
         if any(not s for s in self.stop):

@@ -39,7 +39,7 @@ import torch
 from .block_manager import BlockManager
 from .config import ConfigError, ModelConfig, SpeculativeConfig
 from .model_runner import ModelRunner
-from .sampler import Sampler, warp
+from .sampler import FAILED, Sampler, SamplingError, draw, warp
 from .scheduler import ScheduledBatch
 from .sequence import Sequence
 from .tokenizer import Tokenizer
@@ -315,14 +315,19 @@ class Speculator:
                 continue
             here = range(offset, offset + k + 1)
             offset += k + 1
-            if _plain_greedy(seq):
+            if seq.seq_id in sampler.failures:
+                run = [FAILED]  # a draft draw failed (see _propose): the engine ends it alone
+            elif _plain_greedy(seq):
                 run = self._accept_greedy(seq, length, [argmax[r] for r in here])
             elif seq.params.greedy:
                 run = self._accept_greedy(seq, length, [
                     int(torch.argmax(warp(logits[r], seq.params, seq.token_ids[:length + j])).item())
                     for j, r in enumerate(here)])
             else:
-                run = self._accept_sampled(seq, length, logits[here.start:here.stop], qs[i], sampler)
+                try:
+                    run = self._accept_sampled(seq, length, logits[here.start:here.stop], qs[i], sampler)
+                except SamplingError as err:  # this request's logits only: the others go on
+                    run = [sampler.fail(seq, err)]
             runs.append(run)
             seq.drop_proposals()
             if k:
@@ -348,13 +353,19 @@ class Speculator:
             for row, (i, seq) in enumerate(zip(rows, group, strict=True)):
                 if _plain_greedy(seq):
                     token = argmax[row]
+                elif seq.seq_id in sampler.failures:
+                    token = 0  # any id: the verification needs k proposals, the sequence then ends
                 else:
                     warped = warp(logits[row], seq.params, seq.token_ids)
                     if seq.params.greedy:
                         token = int(torch.argmax(warped).item())
                     else:
                         q = torch.softmax(warped, dim=-1)
-                        token = int(torch.multinomial(q, 1, generator=sampler.generator(seq, q.device)).item())
+                        try:
+                            token = draw(q, sampler.generator(seq, q.device))
+                        except SamplingError as err:  # the draft's logits for this request went bad
+                            sampler.fail(seq, err)
+                            token = 0
                         qs[i].append(q)
                 seq.push_proposal(token)
         return qs
@@ -381,10 +392,10 @@ class Speculator:
                 continue
             residual = (p - q).clamp_min(0.0)
             weights = residual if bool((residual.sum() > 0).item()) else p
-            return run + [int(torch.multinomial(weights, 1, generator=gen).item())]
+            return run + [draw(weights, gen)]
         last = len(proposals)
         p = torch.softmax(warp(logits[last], seq.params, seq.token_ids[:length + last]), dim=-1)
-        return run + [int(torch.multinomial(p, 1, generator=gen).item())]
+        return run + [draw(p, gen)]
 
     def _observe(self, gains: list[int]) -> None:
         """Fold one step's tokens per sequence into the average; below the threshold, decode plainly

@@ -14,6 +14,7 @@ class TextStream:
         self._stop = tuple(stop)
         self.text = ""
         self._emitted = 0
+        self._stopped = False  # a stop string was reached: the text ends before it
 
     def _held_back(self) -> int:
         """Length of the longest tail of the text that is a proper prefix of a stop string."""
@@ -31,6 +32,7 @@ class TextStream:
             cut = min(hits)
             self.text = self.text[:cut]
             new, self._emitted = self.text[self._emitted:], cut
+            self._stopped = True
             return new, True
         end = len(self.text) if final else len(self.text) - self._held_back()
         new, self._emitted = self.text[self._emitted:end], max(self._emitted, end)
@@ -42,6 +44,10 @@ class TextStream:
         return self._advance(final=False)
 
     def finish(self) -> str:
-        """The rest of the text when generation ends for another reason."""
+        """The rest of the text, whatever ended the generation (an EOS or stop token, the length
+        limit, an abort): what was held back as a possible start of a stop string, and any bytes
+        still held (whole characters, or U+FFFD as decoding gives). Nothing after a stop string."""
+        if self._stopped:
+            return ""
         self.text += self._detok.flush()
         return self._advance(final=True)[0]

@@ -116,6 +116,8 @@ def make_tiny_gguf(
     drop_tensors: tuple[str, ...] = (),
     tensor_types: dict[str, str] | None = None,
     config_overrides: dict[str, Any] | None = None,
+    extra_metadata: dict[str, Any] | None = None,
+    extra_tensors: dict[str, np.ndarray] | None = None,
 ) -> Path:
     """Convert `hf_dir` to GGUF the way llama.cpp's convert_hf_to_gguf.py does (llama architecture).
 
@@ -124,7 +126,8 @@ def make_tiny_gguf(
     from helpers_kquant, since gguf-py cannot encode them. For error tests: `arch` and
     `tokenizer_model` replace the metadata values, `drop_tensors` leaves GGUF-named tensors out,
     `tensor_types` ({gguf name: type name}) stores those tensors in another type (zero bytes
-    when gguf-py cannot encode it), and `config_overrides` changes hparams in the metadata only.
+    when gguf-py cannot encode it), and `config_overrides` changes hparams in the metadata only;
+    `extra_metadata` ({key: int, float, bool or str}) and `extra_tensors` (F32) are written as given.
     """
     config = json.loads((hf_dir / "config.json").read_text()) | (config_overrides or {})
     sp = spm.SentencePieceProcessor(model_file=str(hf_dir / "tokenizer.model"))
@@ -143,6 +146,10 @@ def make_tiny_gguf(
         elif gguf_name.endswith("attn_k.weight"):
             data = permute_qk(data, kv_heads)
         _add_tensor(writer, gguf_name, data, Q[(tensor_types or {}).get(gguf_name, qtype)])
+    for key, value in (extra_metadata or {}).items():
+        _add_metadata(writer, key, value)
+    for gguf_name, data in (extra_tensors or {}).items():
+        writer.add_tensor(gguf_name, data.astype(np.float32))
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()
@@ -301,3 +308,14 @@ def _write_vocab(writer: gguf.GGUFWriter, sp: spm.SentencePieceProcessor, vocab_
     writer.add_add_eos_token(False)
     writer.add_add_space_prefix(True)
     writer.add_remove_extra_whitespaces(False)
+
+
+def _add_metadata(writer: gguf.GGUFWriter, key: str, value: Any) -> None:
+    if isinstance(value, bool):
+        writer.add_bool(key, value)
+    elif isinstance(value, int):
+        writer.add_uint32(key, value)
+    elif isinstance(value, float):
+        writer.add_float32(key, value)
+    else:
+        writer.add_string(key, str(value))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import gguf
@@ -222,6 +223,39 @@ def test_a_directory_holding_one_gguf_loads_it(models: Path, tiny: Path, tmp_pat
 def test_unsupported_architecture(models: Path, tiny: Path) -> None:
     path = make_tiny_gguf(models, tiny, "F16", name="mistral.gguf", arch="mistral")
     with pytest.raises(CheckpointError, match=r"mistral\.gguf: unsupported architecture 'mistral'"):
+        load_checkpoint(path)
+
+
+@pytest.mark.parametrize(
+    ("metadata", "named"),
+    [
+        ({"llama.expert_count": 8, "llama.expert_used_count": 2}, r"llama\.expert_count = 8"),
+        ({"llama.attention.sliding_window": 128}, r"llama\.attention\.sliding_window = 128"),
+        ({"llama.final_logit_softcapping": 30.0}, r"llama\.final_logit_softcapping = 30\.0"),
+        ({"llama.attention.value_length": 8}, r"llama\.attention\.value_length = 8"),
+    ],
+    ids=["experts", "sliding-window", "softcapping", "value-length"],
+)
+def test_unsupported_metadata_is_refused_by_name(models: Path, tiny: Path, metadata: dict, named: str) -> None:
+    path = make_tiny_gguf(models, tiny, "F16", name=f"{named[:12]}.gguf", extra_metadata=metadata)
+    with pytest.raises(CheckpointError, match=r"\.gguf: " + named + " is not supported"):
+        load_checkpoint(path)
+
+
+def test_partial_rotary_is_refused(models: Path, tiny: Path) -> None:
+    path = make_tiny_gguf(models, tiny, "F16", name="partial-rope.gguf", config_overrides={"head_dim": 8})
+    with pytest.raises(CheckpointError, match=r"llama\.rope\.dimension_count = 8 is not supported"):
+        load_checkpoint(path)
+
+
+@pytest.mark.parametrize(
+    ("tensor", "shape"),
+    [("blk.0.attn_q.bias", (64,)), ("blk.1.ffn_gate_exps.weight", (2, 128, 64)), ("rope_freqs.weight", (8,))],
+    ids=["llama-bias", "experts", "llama3-rope-factors"],
+)
+def test_tensors_the_model_would_leave_unused_are_refused(models: Path, tiny: Path, tensor: str, shape: tuple) -> None:
+    path = make_tiny_gguf(models, tiny, "F16", name=f"extra-{tensor}.gguf", extra_tensors={tensor: np.ones(shape)})
+    with pytest.raises(CheckpointError, match=rf"tensor {re.escape(tensor)}.* not supported|unexpected tensor {re.escape(tensor)}"):
         load_checkpoint(path)
 
 

@@ -10,6 +10,7 @@ import pytest
 import torch
 from helpers_model import make_tiny_llama
 from safetensors.torch import load_file, save_file
+from test_config import SUPPORTED_FIELDS, UNSUPPORTED_FIELDS, field_ids
 from transformers import LlamaForCausalLM
 
 from leitai_runtime.loader import CheckpointError, load_checkpoint
@@ -153,8 +154,8 @@ def test_unsupported_architecture(tiny: Path, tmp_path: Path) -> None:
     edit_config(hf_dir, architectures=["MistralForCausalLM"])
     with pytest.raises(CheckpointError, match=r"config\.json: unsupported architecture 'MistralForCausalLM'"):
         load_checkpoint(hf_dir)
-    edit_config(hf_dir, architectures=None, model_type="qwen2")
-    with pytest.raises(CheckpointError, match=r"config\.json: unsupported model_type 'qwen2'"):
+    edit_config(hf_dir, architectures=None, model_type="mistral")
+    with pytest.raises(CheckpointError, match=r"config\.json: unsupported model_type 'mistral'"):
         load_checkpoint(hf_dir)
     edit_config(hf_dir, model_type="llama", hidden_size=None)
     with pytest.raises(CheckpointError, match=r"config\.json: config is missing hidden_size"):
@@ -169,6 +170,42 @@ def test_incompatible_heads_and_unknown_rope_scaling(tiny: Path, tmp_path: Path)
     edit_config(hf_dir, num_key_value_heads=2, rope_scaling={"rope_type": "longrope", "factor": 2.0})
     with pytest.raises(CheckpointError, match="unsupported rope_scaling type 'longrope'"):
         load_checkpoint(hf_dir)
+
+
+@pytest.mark.parametrize(("change", "named"), UNSUPPORTED_FIELDS, ids=field_ids(UNSUPPORTED_FIELDS))
+def test_unsupported_fields_are_refused_by_name(tiny: Path, tmp_path: Path, change: dict, named: str) -> None:
+    hf_dir = broken_copy(tiny, tmp_path)
+    edit_config(hf_dir, **change)
+    with pytest.raises(CheckpointError, match=r"config\.json: .*" + named):
+        load_checkpoint(hf_dir)
+
+
+def test_the_same_fields_at_supported_values_load(tiny: Path, tmp_path: Path) -> None:
+    hf_dir = broken_copy(tiny, tmp_path)
+    edit_config(hf_dir, **SUPPORTED_FIELDS)
+    config = load_checkpoint(hf_dir).hf_config
+    assert config["rope_scaling"]["rope_type"] == "yarn" and config["hidden_act"] == "silu"
+    edit_config(hf_dir, sliding_window=512)  # as long as the context: no window at all
+    assert load_checkpoint(hf_dir).hf_config["sliding_window"] == 512
+
+
+def test_tensors_the_model_would_leave_unused_are_refused(tiny: Path, tmp_path: Path) -> None:
+    hf_dir = broken_copy(tiny, tmp_path)
+    weights = load_file(hf_dir / "model.safetensors")
+    weights["model.layers.0.self_attn.rotary_emb.inv_freq"] = torch.ones(8)  # older checkpoints: harmless
+    save_file(weights, str(hf_dir / "model.safetensors"))
+    load_checkpoint(hf_dir)
+    weights["model.layers.1.self_attn.o_proj.bias"] = torch.zeros(64)
+    save_file(weights, str(hf_dir / "model.safetensors"))
+    with pytest.raises(CheckpointError, match=r"model\.safetensors: unexpected tensor model\.layers\.1\.self_attn\.o_proj\.bias"):
+        load_checkpoint(hf_dir)
+
+
+def test_tied_config_serves_the_embedding_even_beside_an_lm_head(tiny: Path, tmp_path: Path) -> None:
+    hf_dir = broken_copy(tiny, tmp_path)
+    edit_config(hf_dir, tie_word_embeddings=True)  # transformers ties, ignoring the stored lm_head
+    sd = load_checkpoint(hf_dir).state_dict
+    assert sd["lm_head.weight"] is sd["model.embed_tokens.weight"]
 
 
 def test_missing_shard_and_missing_weights(models: Path, tmp_path: Path) -> None:

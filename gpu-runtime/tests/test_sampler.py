@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 from helpers_engine import engine_for, random_prompt, tiny_hf_llama
@@ -11,7 +13,14 @@ from transformers.generation.logits_process import (
     TopPLogitsWarper,
 )
 
-from leitai_runtime.sampler import Sampler, apply_repetition_penalty, apply_top_k_top_p
+from leitai_runtime.sampler import (
+    FAILED,
+    Sampler,
+    apply_repetition_penalty,
+    apply_temperature,
+    apply_top_k_top_p,
+    warp,
+)
 from leitai_runtime.sequence import InvalidParamsError, SamplingParams, Sequence
 
 
@@ -88,3 +97,89 @@ def test_stop_token_ids_and_max_tokens_finish_reasons():
     while engine.has_unfinished():
         outs.extend(engine.step())
     assert outs[-1].finish_reason == "length" and outs[-1].num_output_tokens == 4
+
+
+@pytest.mark.parametrize("temperature,penalty", [(1e-40, 1.0), (1e-300, 1.0), (1.0, 1e-40), (2.0, 5e-324),
+                                                 (0.5, 1e300), (1e-40, 1e-40), (0.7, 1.3)])
+def test_extreme_values_give_a_distribution(temperature, penalty):
+    logits = torch.randn(64, generator=torch.Generator().manual_seed(5)) * 10
+    params = SamplingParams(temperature=temperature, repetition_penalty=penalty, top_k=8, top_p=0.9)
+    probs = torch.softmax(warp(logits, params, [3, 7, 9, 40]), dim=-1)
+    assert torch.isfinite(probs).all() and abs(float(probs.sum()) - 1) < 1e-5
+    token = Sampler().sample_one(logits, Sequence([3, 7, 9, 40], replace(params, seed=0)))
+    assert 0 <= token < 64
+
+
+def test_a_vanishing_temperature_is_the_argmax():
+    logits = torch.randn(100, generator=torch.Generator().manual_seed(6)) * 10
+    for temperature in (1e-40, 1e-300, 5e-324):
+        warped = apply_temperature(logits, temperature)
+        assert int(warped.argmax()) == int(logits.argmax()) and torch.isinf(warped).sum() == 99
+        assert warped.max() == 0
+    ties = apply_temperature(torch.tensor([1.0, 3.0, 3.0, 2.5, float("-inf")]), 1e-300)
+    assert torch.softmax(ties, -1).tolist() == [0.0, 0.5, 0.5, 0.0, 0.0]  # a draw between the ties
+    # HF's logits / T otherwise, up to a shift: the same softmax, which is what is drawn from
+    torch.testing.assert_close(torch.softmax(apply_temperature(logits, 0.7), -1), torch.softmax(logits / 0.7, -1))
+
+
+def test_extreme_penalties_stay_finite_and_normal_ones_match_hf():
+    logits = torch.randn(50, generator=torch.Generator().manual_seed(0))
+    for penalty in (1e-40, 5e-324, 1e-25, 1e25, 1e300):
+        assert torch.isfinite(apply_repetition_penalty(logits, [1, 2, 3], penalty)).all()
+    for penalty in (0.7, 1.3, 3.1):  # bit for bit
+        ref = RepetitionPenaltyLogitsProcessor(penalty)(torch.tensor([[1, 2, 3]]), logits[None].clone())[0]
+        assert torch.equal(apply_repetition_penalty(logits, [1, 2, 3], penalty), ref)
+
+
+def test_a_row_without_a_distribution_fails_alone():
+    logits = torch.randn(3, 10, generator=torch.Generator().manual_seed(7))
+    logits[1] = float("nan")
+    seqs = [Sequence([0], SamplingParams(temperature=1.0, seed=s)) for s in range(3)]
+    sampler = Sampler()
+    tokens = sampler(logits, seqs)
+    assert tokens[1] == FAILED and all(0 <= t < 10 for t in (tokens[0], tokens[2]))
+    assert "no distribution" in (sampler.take_failure(seqs[1].seq_id) or "")
+    assert sampler.take_failure(seqs[1].seq_id) is None and sampler.take_failure(seqs[0].seq_id) is None
+
+
+def test_a_row_without_a_distribution_never_reaches_multinomial(monkeypatch):
+    """multinomial's own check of its input is an assert that on CUDA breaks the device for every
+    request: a bad row must be caught before it."""
+    real = torch.multinomial
+
+    def checked(probs, *args, **kwargs):
+        assert torch.isfinite(probs).all() and probs.sum() > 0, probs
+        return real(probs, *args, **kwargs)
+    monkeypatch.setattr(torch, "multinomial", checked)
+    for bad in (float("nan"), float("-inf")):
+        logits = torch.full((1, 10), bad)
+        sampler = Sampler()
+        assert sampler(logits, [Sequence([0], SamplingParams(temperature=1.0, seed=0))]) == [FAILED]
+
+
+@pytest.mark.parametrize("penalty", [1e-40, 5e-324])
+@pytest.mark.parametrize("temperature", [0.0, 1.0])
+def test_a_vanishing_penalty_keeps_the_order_of_the_seen_logits(penalty, temperature):
+    # seen: id 1 (logit 1) and id 2 (logit 5); both overflow float32, and the 5 must stay on top
+    logits = torch.tensor([3.0, 1.0, 5.0, -2.0, 0.5])
+    penalised = apply_repetition_penalty(logits, [1, 2, 3], penalty)
+    assert torch.isfinite(penalised).all() and penalised[2] > penalised[1] > penalised[0]
+    seq = Sequence([1, 2, 3], SamplingParams(temperature=temperature, repetition_penalty=penalty, seed=0))
+    assert Sampler()(logits[None], [seq]) == [2]
+
+
+def test_a_device_fault_is_not_one_requests_failure(monkeypatch):
+    """Only a row with no distribution ends a request alone; an error of the draw itself (a CUDA
+    fault surfacing there) fails the step, as before."""
+    def broken(*args, **kwargs):
+        raise RuntimeError("CUDA error: an illegal memory access was encountered")
+    monkeypatch.setattr(torch, "multinomial", broken)
+    sampler = Sampler()
+    with pytest.raises(RuntimeError, match="illegal memory access"):
+        sampler(torch.zeros(1, 10), [Sequence([0], SamplingParams(temperature=1.0))])
+    assert not sampler.failures
+
+
+def test_failed_is_not_the_decode_ahead_placeholder():
+    from leitai_runtime.engine import PLACEHOLDER
+    assert FAILED != PLACEHOLDER and FAILED < 0

@@ -69,7 +69,8 @@ def test_a_preempted_pregeneration_stream_carries_exactly_its_uninterrupted_text
     live_alone = client.post("/v1/chat/completions", json=live).json()["choices"][0]["message"]["content"]
     before = preemptions(client, "priority")
     with httpx.Client(base_url=server.url, timeout=60) as streaming:
-        with streaming.stream("POST", "/v1/completions", json={**pregen, "stream": True}) as r:
+        with streaming.stream("POST", "/v1/completions",
+                              json={**pregen, "stream": True, "stream_options": {"include_usage": True}}) as r:
             lines = r.iter_lines()
             head = [next(lines) for _ in range(6)]  # the role chunk and a few of text: it is running
             # Each live request is answered while the pre-generation one still has most of its tokens to go.
@@ -79,7 +80,8 @@ def test_a_preempted_pregeneration_stream_carries_exactly_its_uninterrupted_text
             events = sse_events(head + list(lines))
     assert preemptions(client, "priority") == before + 2
     assert events[-1] == "[DONE]"
-    chunks = [e for e in events[:-1] if isinstance(e, dict)]
+    *chunks, usage = [e for e in events[:-1] if isinstance(e, dict)]
     assert "".join(c["choices"][0]["text"] for c in chunks) == alone
     assert chunks[-1]["choices"][0]["finish_reason"] == "length"
-    assert chunks[-1]["usage"]["completion_tokens"] == LONG
+    # Usage comes as OpenAI sends it when asked: a last chunk of its own, with no choices.
+    assert usage["choices"] == [] and usage["usage"]["completion_tokens"] == LONG

@@ -45,3 +45,28 @@ def test_without_stop_strings_text_equals_decode(tok):
     pieces, _, _ = stream(tok, text, ())
     assert "".join(pieces) == tok.decode(tok.encode(text))
     assert all("\ufffd" not in p for p in pieces)
+
+
+@pytest.mark.parametrize("text,stop", [
+    ("The capital of France is Paris.", (".ZZZ",)),
+    ("你好，世界！", ("！？", "界！。")),
+    ("one two three", ("three four", "e f")),
+])
+def test_finish_emits_what_was_held_back(tok, text, stop):
+    """Generation ended by EOS or a stop token: the possible start of a stop string is text too."""
+    ts = TextStream(tok, [], stop)
+    pieces = [ts.push(token)[0] for token in tok.encode(text)]
+    assert "".join(pieces) != text  # something was held back
+    assert "".join(pieces) + ts.finish() == text == ts.text
+
+
+def test_finish_after_a_stop_string_adds_nothing(tok):
+    ts = TextStream(tok, [], ("世",))
+    pieces, stopped = [], False
+    for token in tok.encode("你好，世界龘"):
+        new, stopped = ts.push(token)
+        pieces.append(new)
+        if stopped:
+            break
+    assert stopped and "".join(pieces) == "你好，"
+    assert ts.finish() == "" and ts.text == "你好，"

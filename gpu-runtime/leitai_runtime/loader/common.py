@@ -8,9 +8,10 @@ from typing import Any
 
 import torch
 
+from leitai_runtime.config import ARCHITECTURES, ConfigError, ModelConfig, served_architecture
 from leitai_runtime.tokenizer import Tokenizer
 
-SUPPORTED_ARCHITECTURES = ("LlamaForCausalLM",)
+SUPPORTED_ARCHITECTURES = tuple(a.name for a in ARCHITECTURES)
 
 
 class CheckpointError(Exception):
@@ -55,19 +56,16 @@ _ROPE_TYPES = ("linear", "dynamic", "yarn")
 
 def normalized_config(raw: dict[str, Any], path: Path) -> dict[str, Any]:
     """Check a config.json-style dict and fill in the keys the runtime relies on."""
-    architectures = raw.get("architectures") or ["LlamaForCausalLM"]
-    unsupported = [a for a in architectures if a not in SUPPORTED_ARCHITECTURES]
-    if unsupported:
-        raise CheckpointError(
-            path, f"unsupported architecture {unsupported[0]!r} (supported: {', '.join(SUPPORTED_ARCHITECTURES)})"
-        )
-    if raw.get("model_type", "llama") != "llama":
-        raise CheckpointError(path, f"unsupported model_type {raw['model_type']!r} (supported: 'llama')")
+    try:
+        arch = served_architecture(raw)
+    except ConfigError as err:
+        raise CheckpointError(path, str(err)) from None
     missing = [key for key in _REQUIRED_KEYS if raw.get(key) is None]
     if missing:
         raise CheckpointError(path, f"config is missing {', '.join(missing)}")
     config = {**_CONFIG_DEFAULTS, **{k: v for k, v in raw.items() if v is not None}}
-    config["architectures"] = list(architectures)
+    config["architectures"] = [arch.name]
+    config["model_type"] = arch.model_type
     config.setdefault("num_key_value_heads", config["num_attention_heads"])
     config.setdefault("head_dim", config["hidden_size"] // config["num_attention_heads"])
     heads, kv_heads = config["num_attention_heads"], config["num_key_value_heads"]
@@ -76,6 +74,10 @@ def normalized_config(raw: dict[str, Any], path: Path) -> dict[str, Any]:
     if config["head_dim"] % 2:
         raise CheckpointError(path, f"head_dim ({config['head_dim']}) must be even for rotary embeddings")
     config["rope_scaling"] = _normalized_rope_scaling(config["rope_scaling"], path)
+    try:
+        ModelConfig.from_hf(config)  # what the engine will build: refused here, naming the file
+    except ConfigError as err:
+        raise CheckpointError(path, str(err)) from None
     return config
 
 
@@ -102,12 +104,17 @@ def expected_shapes(config: dict[str, Any]) -> dict[str, tuple[int, ...]]:
     head_dim = config["head_dim"]
     q_dim = head_dim * config["num_attention_heads"]
     kv_dim = head_dim * config["num_key_value_heads"]
+    qkv_bias = served_architecture(config).qkv_bias
     shapes: dict[str, tuple[int, ...]] = {"model.embed_tokens.weight": (config["vocab_size"], hidden)}
     for i in range(config["num_hidden_layers"]):
         p = f"model.layers.{i}."
         shapes[p + "self_attn.q_proj.weight"] = (q_dim, hidden)
         shapes[p + "self_attn.k_proj.weight"] = (kv_dim, hidden)
         shapes[p + "self_attn.v_proj.weight"] = (kv_dim, hidden)
+        if qkv_bias:
+            shapes[p + "self_attn.q_proj.bias"] = (q_dim,)
+            shapes[p + "self_attn.k_proj.bias"] = (kv_dim,)
+            shapes[p + "self_attn.v_proj.bias"] = (kv_dim,)
         shapes[p + "self_attn.o_proj.weight"] = (hidden, q_dim)
         shapes[p + "mlp.gate_proj.weight"] = (inter, hidden)
         shapes[p + "mlp.up_proj.weight"] = (inter, hidden)
@@ -115,8 +122,19 @@ def expected_shapes(config: dict[str, Any]) -> dict[str, tuple[int, ...]]:
         shapes[p + "input_layernorm.weight"] = (hidden,)
         shapes[p + "post_attention_layernorm.weight"] = (hidden,)
     shapes["model.norm.weight"] = (hidden,)
-    shapes["lm_head.weight"] = (config["vocab_size"], hidden)
+    if not config["tie_word_embeddings"]:  # tied: the embedding, whatever lm_head a file also holds
+        shapes["lm_head.weight"] = (config["vocab_size"], hidden)
     return shapes
+
+
+def unexpected_tensor(path: Path, name: str) -> CheckpointError | None:
+    """An error for a tensor the model would leave unused (a bias, an expert, ...), or None
+    for tensors that carry nothing: RoPE's inverse frequencies, which the runtime computes, and
+    lm_head when tied to the embedding (transformers also ignores it then)."""
+    if name.endswith("rotary_emb.inv_freq") or name == "lm_head.weight":
+        return None
+    return CheckpointError(path, f"unexpected tensor {name}: the model has no such parameter, so serving "
+                                 "without it would compute something else")
 
 
 def check_shape(path: Path, name: str, shape: tuple[int, ...], expected: tuple[int, ...]) -> None:
@@ -127,15 +145,16 @@ def check_shape(path: Path, name: str, shape: tuple[int, ...], expected: tuple[i
 def finish_state_dict(
     path: Path, config: dict[str, Any], tensors: dict[str, torch.Tensor]
 ) -> dict[str, torch.Tensor]:
-    """Tie lm_head if needed, then insist every expected tensor is present with its shape."""
-    if "lm_head.weight" not in tensors and config["tie_word_embeddings"] and "model.embed_tokens.weight" in tensors:
-        tensors["lm_head.weight"] = tensors["model.embed_tokens.weight"]
+    """Insist every expected tensor is present with its shape, then tie lm_head if needed."""
     shapes = expected_shapes(config)
     for name, shape in shapes.items():
         if name not in tensors:
             raise CheckpointError(path, f"missing tensor {name}")
         check_shape(path, name, tuple(tensors[name].shape), shape)
-    return {name: tensors[name] for name in shapes}
+    state_dict = {name: tensors[name] for name in shapes}
+    if config["tie_word_embeddings"]:
+        state_dict["lm_head.weight"] = state_dict["model.embed_tokens.weight"]
+    return state_dict
 
 
 def check_tokenizer(path: Path, config: dict[str, Any], tokenizer: Tokenizer) -> None:

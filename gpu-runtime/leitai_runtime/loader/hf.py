@@ -23,6 +23,7 @@ from leitai_runtime.loader.common import (
     expected_shapes,
     finish_state_dict,
     normalized_config,
+    unexpected_tensor,
 )
 from leitai_runtime.tokenizer import SentencePieceTokenizer
 
@@ -34,11 +35,13 @@ _WEIGHT_LAYOUTS = (
 
 
 def load_hf_dir(path: Path, dtype: torch.dtype, device: torch.device) -> Checkpoint:
-    """Load a Hugging Face Llama directory, each tensor straight into `dtype` on `device`."""
+    """Load a Hugging Face Llama or Qwen2 directory, each tensor straight into `dtype` on `device`."""
     config = normalized_config(_read_config(path), path / "config.json")
     tokenizer_config = _read_tokenizer_config(path)
     tokenizer = _read_tokenizer(path, tokenizer_config)
     check_tokenizer(path, config, tokenizer)
+    if isinstance(tokenizer, HFTokenizer):
+        tokenizer.pad_to(config["vocab_size"])
     wanted = expected_shapes(config)
     tensors: dict[str, torch.Tensor] = {}
     for file, names in _weight_files(path).items():
@@ -131,7 +134,10 @@ def _load_safetensors(
         # safe_open reads one tensor at a time onto the device: no full CPU copy of the model
         with safe_open(str(file), framework="pt", device=str(device)) as f:
             for name in f.keys():
-                if name not in wanted or (names is not None and name not in names):
+                if names is not None and name not in names:
+                    continue
+                if name not in wanted:
+                    _check_unused(file, name)
                     continue
                 check_shape(file, name, tuple(f.get_slice(name).get_shape()), wanted[name])
                 tensors[name] = f.get_tensor(name).to(dtype)
@@ -152,8 +158,17 @@ def _load_bin(
         raise CheckpointError(file, "expected a state dict (a mapping of names to tensors)")
     tensors: dict[str, torch.Tensor] = {}
     for name, tensor in raw.items():
-        if name not in wanted or (names is not None and name not in names):
+        if names is not None and name not in names:
+            continue
+        if name not in wanted:
+            _check_unused(file, name)
             continue
         check_shape(file, name, tuple(tensor.shape), wanted[name])
         tensors[name] = tensor.to(device=device, dtype=dtype)
     return tensors
+
+
+def _check_unused(file: Path, name: str) -> None:
+    error = unexpected_tensor(file, name)
+    if error is not None:
+        raise error

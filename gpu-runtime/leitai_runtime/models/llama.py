@@ -3,6 +3,9 @@ tensor, with K/V written to and read from the paged cache through an attention b
 
 Parameter names are transformers' (model.layers.N.self_attn.q_proj.weight, ...), so an HF
 state dict loads without renaming.
+
+Qwen2 is this model with biases on the q/k/v projections (`ModelConfig.qkv_bias`); o_proj and
+the MLP have none in either.
 """
 
 from __future__ import annotations
@@ -27,12 +30,14 @@ class LlamaAttention(nn.Module):
         self.num_kv_heads = config.num_key_value_heads
         self.head_dim = config.head_dim
         self.scale = self.head_dim ** -0.5
-        hidden = config.hidden_size
-        self.q_proj = nn.Linear(hidden, self.num_heads * self.head_dim, bias=False)
-        self.k_proj = nn.Linear(hidden, self.num_kv_heads * self.head_dim, bias=False)
-        self.v_proj = nn.Linear(hidden, self.num_kv_heads * self.head_dim, bias=False)
+        hidden, bias = config.hidden_size, config.qkv_bias
+        self.q_proj = nn.Linear(hidden, self.num_heads * self.head_dim, bias=bias)
+        self.k_proj = nn.Linear(hidden, self.num_kv_heads * self.head_dim, bias=bias)
+        self.v_proj = nn.Linear(hidden, self.num_kv_heads * self.head_dim, bias=bias)
         self.o_proj = nn.Linear(self.num_heads * self.head_dim, hidden, bias=False)
-        self.qkv_weight: torch.Tensor | None = None  # set by fuse_projections (GPU path)
+        # set by fuse_projections (GPU path); the bias stays None without q/k/v biases
+        self.qkv_weight: torch.Tensor | None = None
+        self.qkv_bias: torch.Tensor | None = None
 
     def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor, meta: AttentionMetadata,
                 kv_cache: tuple[torch.Tensor, torch.Tensor], backend: AttentionBackend, ops: LayerOps
@@ -40,7 +45,7 @@ class LlamaAttention(nn.Module):
         t = x.shape[0]
         if self.qkv_weight is not None:  # one GEMM; q, k, v are strided views of its output
             kv_dim = self.num_kv_heads * self.head_dim
-            q2, k2, v2 = F.linear(x, self.qkv_weight).split([self.num_heads * self.head_dim, kv_dim, kv_dim], -1)
+            q2, k2, v2 = F.linear(x, self.qkv_weight, self.qkv_bias).split([self.num_heads * self.head_dim, kv_dim, kv_dim], -1)
             q = q2.view(t, self.num_heads, self.head_dim)
             k = k2.view(t, self.num_kv_heads, self.head_dim)
             v = v2.view(t, self.num_kv_heads, self.head_dim)
@@ -117,28 +122,32 @@ class LlamaForCausalLM(nn.Module):
     @torch.no_grad()
     def fuse_projections(self, state_dict: dict[str, torch.Tensor] | None = None) -> None:
         """Concatenate q/k/v and gate/up weights so each is one GEMM (at batch 1 one large GEMV
-        streams closer to peak bandwidth than three small ones). The per-projection parameters
-        become views of the fused tensors, so names and state_dict() are unchanged; entries of
-        `state_dict` that the model shares are swapped for those views layer by layer, so the
-        unfused copies are freed as it goes instead of doubling the weights' memory."""
+        streams closer to peak bandwidth than three small ones); q/k/v biases, where the model
+        has them, are concatenated alike. The per-projection parameters become views of the
+        fused tensors, so names and state_dict() are unchanged; entries of `state_dict` that
+        the model shares are swapped for those views layer by layer, so the unfused copies are
+        freed as it goes instead of doubling the weights' memory."""
         for i, layer in enumerate(self.model.layers):
             attn, mlp = layer.self_attn, layer.mlp
-            groups = ((attn, "qkv_weight", ("q_proj", "k_proj", "v_proj"), "self_attn"),
-                      (mlp, "gate_up_weight", ("gate_proj", "up_proj"), "mlp"))
-            for module, attr, parts, prefix in groups:
-                fused = torch.cat([getattr(module, p).weight for p in parts])
-                start = 0
-                for p in parts:
-                    old = getattr(module, p).weight
-                    view = fused[start:start + old.shape[0]]
-                    getattr(module, p).weight = nn.Parameter(view, requires_grad=False)
-                    key = f"model.layers.{i}.{prefix}.{p}.weight"
-                    mine = state_dict.get(key) if state_dict is not None else None
-                    if (state_dict is not None and mine is not None and mine.device == old.device
-                            and mine.data_ptr() == old.data_ptr()):
-                        state_dict[key] = view  # only entries the model had adopted (no dtype/device copy)
-                    start += old.shape[0]
-                setattr(module, attr, fused)
+            groups = ((attn, "qkv", ("q_proj", "k_proj", "v_proj"), "self_attn"),
+                      (mlp, "gate_up", ("gate_proj", "up_proj"), "mlp"))
+            for module, fused_name, parts, prefix in groups:
+                for kind in ("weight", "bias"):
+                    if getattr(getattr(module, parts[0]), kind) is None:
+                        continue
+                    fused = torch.cat([getattr(getattr(module, p), kind) for p in parts])
+                    start = 0
+                    for p in parts:
+                        old = getattr(getattr(module, p), kind)
+                        view = fused[start:start + old.shape[0]]
+                        setattr(getattr(module, p), kind, nn.Parameter(view, requires_grad=False))
+                        key = f"model.layers.{i}.{prefix}.{p}.{kind}"
+                        mine = state_dict.get(key) if state_dict is not None else None
+                        if (state_dict is not None and mine is not None and mine.device == old.device
+                                and mine.data_ptr() == old.data_ptr()):
+                            state_dict[key] = view  # only entries the model had adopted (no dtype/device copy)
+                        start += old.shape[0]
+                    setattr(module, f"{fused_name}_{kind}", fused)
 
     def load_hf_state_dict(self, state_dict: dict[str, torch.Tensor]) -> None:
         """Copy weights by HF name; a tied checkpoint without lm_head reuses the embedding."""
@@ -149,7 +158,7 @@ class LlamaForCausalLM(nn.Module):
         missing = sorted(set(own) - set(weights))
         unexpected = sorted(set(weights) - set(own))
         if missing or unexpected:
-            raise ValueError(f"checkpoint does not match the Llama layout: missing {missing[:5]}, "
+            raise ValueError(f"checkpoint does not match the model's layout: missing {missing[:5]}, "
                              f"unexpected {unexpected[:5]}")
         for name, tensor in weights.items():
             if tuple(tensor.shape) != tuple(own[name].shape):
