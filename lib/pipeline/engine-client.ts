@@ -39,7 +39,11 @@ export class EngineError extends Error {
   }
 }
 
-export function chatRequestBody(target: EngineTarget, messages: ChatMessage[], params: GenerationParams): Record<string, unknown> {
+/**
+ * `withMaxTokens: false` leaves max_tokens out: the engine then answers with what the context
+ * leaves, which is less than maxTokens whenever prompt + maxTokens was over the context.
+ */
+export function chatRequestBody(target: EngineTarget, messages: ChatMessage[], params: GenerationParams, { withMaxTokens = true } = {}): Record<string, unknown> {
   const body: Record<string, unknown> = {
     model: target.model,
     messages,
@@ -47,7 +51,7 @@ export function chatRequestBody(target: EngineTarget, messages: ChatMessage[], p
     stream_options: { include_usage: true },
     temperature: params.temperature,
     top_p: params.topP,
-    max_tokens: params.maxTokens,
+    ...(withMaxTokens ? { max_tokens: params.maxTokens } : {}),
   };
   if (params.seed !== undefined) body.seed = params.seed;
   if (target.extendedSampling) {
@@ -64,16 +68,18 @@ function describeFetchError(error: unknown): string {
   return cause?.code ?? cause?.message ?? (error instanceof Error ? error.message : String(error));
 }
 
-async function errorBody(res: Response): Promise<string> {
+/** An error answer's message, and its OpenAI error code when it has one. */
+async function errorBody(res: Response): Promise<{ message: string; code: string | null }> {
   const text = await res.text().catch(() => "");
   try {
-    const parsed = JSON.parse(text) as { error?: { message?: string } | string; detail?: unknown };
+    const parsed = JSON.parse(text) as { error?: { message?: string; code?: unknown } | string; detail?: unknown };
     const message = typeof parsed.error === "string" ? parsed.error : parsed.error?.message;
-    if (message) return message;
+    const code = typeof parsed.error === "object" && typeof parsed.error?.code === "string" ? parsed.error.code : null;
+    if (message) return { message, code };
   } catch {
     // not JSON: fall through to the raw text
   }
-  return text.slice(0, 300) || res.statusText;
+  return { message: text.slice(0, 300) || res.statusText, code: null };
 }
 
 function statusError(status: number, detail: string): EngineError {
@@ -157,13 +163,24 @@ export async function* streamChatCompletion(
     const url = `${target.baseUrl.replace(/\/+$/, "")}/chat/completions`;
     const headers: Record<string, string> = { "content-type": "application/json", accept: "text/event-stream" };
     if (target.apiKey) headers.authorization = `Bearer ${target.apiKey}`;
-    let res: Response;
-    try {
-      res = await fetch(url, { method: "POST", headers, body: JSON.stringify(chatRequestBody(target, messages, params)), signal: controller.signal });
-    } catch (error) {
-      throw failure(error, (detail) => new EngineError("unreachable", `engine unreachable at ${url}: ${detail}`));
+    const post = async (withMaxTokens: boolean): Promise<Response> => {
+      try {
+        const body = JSON.stringify(chatRequestBody(target, messages, params, { withMaxTokens }));
+        return await fetch(url, { method: "POST", headers, body, signal: controller.signal });
+      } catch (error) {
+        throw failure(error, (detail) => new EngineError("unreachable", `engine unreachable at ${url}: ${detail}`));
+      }
+    };
+    let res = await post(true);
+    if (!res.ok) {
+      const error = await errorBody(res);
+      // OpenAI-style engines refuse prompt + max_tokens over the context. A late turn of a long
+      // conversation is then asked again without max_tokens: it gets what the context leaves,
+      // less than maxTokens (the engine still refuses a prompt that fills the context).
+      if (res.status !== 400 || error.code !== "context_length_exceeded") throw statusError(res.status, error.message);
+      res = await post(false);
+      if (!res.ok) throw statusError(res.status, (await errorBody(res)).message);
     }
-    if (!res.ok) throw statusError(res.status, await errorBody(res));
     if (!res.body) throw new EngineError("malformed", "engine answered without a body");
 
     arm(timeouts.firstTokenMs, "no first token");

@@ -159,6 +159,32 @@ describe("generation pipeline on the gpu-runtime", () => {
     expect(maxRunning).toBeGreaterThan(1);
   });
 
+  it("answers a conversation near the end of the context with what the context leaves, not a refusal", async () => {
+    const { data } = (await (await fetch(`${runtimeUrl}/v1/models`)).json()) as { data: { id: string; max_model_len: number }[] };
+    const contextLen = data.find((m) => m.id === "demo-a")!.max_model_len;
+    const promptTokens = async (content: string) => {
+      const body: Record<string, unknown> = { ...chatRequestBody(engineTargetOf(models[0]!), ask(content), { ...greedy, maxTokens: 1 }), stream: false };
+      delete body.stream_options;
+      const res = await fetch(`${runtimeUrl}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+      return ((await res.json()) as { usage: { prompt_tokens: number } }).usage.prompt_tokens;
+    };
+    // A prompt that leaves about 40 tokens of the context: prompt + maxTokens (100) is over it.
+    const unit = "天空为什么是蓝色的？";
+    const [one, ten] = [await promptTokens(unit), await promptTokens(unit.repeat(10))];
+    const perUnit = (ten - one) / 9;
+    const content = unit.repeat(Math.floor((contextLen - 40 - one) / perUnit) + 1);
+    const used = await promptTokens(content);
+    expect(used + 100).toBeGreaterThan(contextLen);
+    expect(used).toBeLessThan(contextLen - 5);
+
+    const generation = await createAndEnqueue({ modelId: models[0]!.id, purpose: "test", messages: ask(content), params: { ...greedy, maxTokens: 100 } });
+    const row = await finishedGeneration(generation.id, 60_000);
+    expect(row.status).toBe("completed");
+    expect(row.promptTokens).toBe(used);
+    expect(row.completionTokens).toBeGreaterThan(0);
+    expect(row.promptTokens! + row.completionTokens!).toBeLessThanOrEqual(contextLen);
+  });
+
   it("frees the runtime's sequence within a second of cancelling a running generation", async () => {
     const generation = await createAndEnqueue({ modelId: models[1]!.id, purpose: "test", messages: ask("写一篇长文章。"), params: { ...greedy, maxTokens: 1500 } });
     await waitFor(async () => (await redis().llen(generationLogKey(generation.id))) >= 10, 30_000, "tokens");
