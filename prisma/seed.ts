@@ -1,6 +1,7 @@
 // Seeds what a fresh arena needs: the 10 categories, the demo question bank and the first
 // admin. Safe to run again: everything is upserted by a natural key.
 import { randomBytes } from "node:crypto";
+import { mergeAliases } from "../lib/category-names";
 import { db } from "../lib/db";
 import { env } from "../lib/env";
 import { questionTextHash } from "../lib/questions";
@@ -10,10 +11,13 @@ import { seedCategories, seedQuestions } from "./seed-data/questions";
 export async function seedCategoriesAndQuestions(): Promise<{ categories: number; questionsCreated: number }> {
   const idBySlug = new Map<string, string>();
   for (const c of seedCategories) {
+    // An admin's own aliases stay: the seeded ones are added to them, each name once.
+    const existing = await db.category.findUnique({ where: { slug: c.slug }, select: { aliases: true } });
+    const aliases = mergeAliases(existing?.aliases ?? [], c.aliases);
     const row = await db.category.upsert({
       where: { slug: c.slug },
-      create: c,
-      update: { nameZh: c.nameZh, nameEn: c.nameEn, sortOrder: c.sortOrder },
+      create: { ...c, aliases },
+      update: { nameZh: c.nameZh, nameEn: c.nameEn, sortOrder: c.sortOrder, aliases },
     });
     idBySlug.set(c.slug, row.id);
   }

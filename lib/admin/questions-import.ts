@@ -1,4 +1,4 @@
-import type { Category } from "@prisma/client";
+import { categoryKeyIndex, categoryLabel, categoryNameKey, closestCategories, type NamedCategory } from "../category-names";
 import { db } from "../db";
 import { errors } from "../errors";
 import { findTextProblem } from "../input";
@@ -134,15 +134,20 @@ function toRow(raw: Raw, issues: ImportIssue[]): Row | null {
   return ok ? { line, text, category, language, externalId: id, tags } : null;
 }
 
-/** Resolves a category given as its slug, Chinese name or English name. */
-export function categoryResolver(categories: Pick<Category, "id" | "slug" | "nameZh" | "nameEn">[]) {
-  const byKey = new Map<string, string>();
-  for (const c of categories) {
-    byKey.set(c.nameEn.trim().toLowerCase(), c.id);
-    byKey.set(c.nameZh.trim(), c.id);
-    byKey.set(c.slug, c.id);
-  }
-  return (value: string) => byKey.get(value) ?? byKey.get(value.toLowerCase()) ?? null;
+/**
+ * Resolves a category given as its slug, Chinese or English name or any alias, compared by key
+ * (lib/category-names.ts): case, width and separators do not count. An unknown name gets null.
+ */
+export function categoryResolver(categories: NamedCategory[]) {
+  const byKey = categoryKeyIndex(categories);
+  return (value: string) => byKey.get(categoryNameKey(value)) ?? null;
+}
+
+/** `unknown category "X"; closest: 数值计算与推理 (math-reasoning), …` */
+export function unknownCategoryMessage(value: string, categories: NamedCategory[]): string {
+  const shown = `unknown category "${value.slice(0, 50)}"`;
+  const closest = closestCategories(value, categories);
+  return closest.length ? `${shown}; closest: ${closest.map(categoryLabel).join(", ")}` : shown;
 }
 
 export function detectFormat(name: string | null | undefined): ImportFormat | null {
@@ -173,15 +178,25 @@ export async function importQuestions({ bytes, format, dryRun, actorId }: { byte
     issues.push({ line: 1, field: "file", message: `at most ${IMPORT_LIMITS.maxRows} rows per import` });
     return report(0, 0);
   }
-  const categories = await db.category.findMany({ select: { id: true, slug: true, nameZh: true, nameEn: true } });
+  const categories = await db.category.findMany({ select: { id: true, slug: true, nameZh: true, nameEn: true, aliases: true, sortOrder: true } });
   const resolve = categoryResolver(categories);
+  // One message per distinct unknown name; past the listed errors' worth, no more suggestions are worked out.
+  const unknownMessages = new Map<string, string>();
+  const unknownMessage = (value: string) => {
+    let message = unknownMessages.get(value);
+    if (message === undefined) {
+      message = unknownMessages.size < IMPORT_LIMITS.maxListed ? unknownCategoryMessage(value, categories) : `unknown category "${value.slice(0, 50)}"`;
+      unknownMessages.set(value, message);
+    }
+    return message;
+  };
 
   const rows: (Row & { categoryId: string; textHash: string })[] = [];
   for (const raw of raws) {
     const row = toRow(raw, issues);
     if (!row) continue;
     const categoryId = resolve(row.category);
-    if (!categoryId) { issues.push({ line: row.line, field: "category", message: `unknown category "${row.category.slice(0, 50)}"` }); continue; }
+    if (!categoryId) { issues.push({ line: row.line, field: "category", message: unknownMessage(row.category) }); continue; }
     rows.push({ ...row, categoryId, textHash: questionTextHash(row.text) });
   }
 

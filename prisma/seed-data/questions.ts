@@ -17,30 +17,36 @@ export type SeedCategory = {
   slug: CategorySlug;
   nameZh: string;
   nameEn: string;
+  /** The names the original Chinese-LLaMA-Alpaca arena gave this category, Chinese and English. */
+  aliases: string[];
   sortOrder: number;
 };
 
+// The original's English names had commas ("Computation, Reasoning"); an alias holds none
+// (the admin form separates aliases with commas), and "/" matches a comma in the import.
 export const seedCategories: SeedCategory[] = [
-  { slug: "knowledge", nameZh: "知识问答", nameEn: "Knowledge Q&A", sortOrder: 1 },
-  { slug: "open-qa", nameZh: "开放式问答", nameEn: "Open-ended Q&A", sortOrder: 2 },
-  { slug: "math-reasoning", nameZh: "数值计算与推理", nameEn: "Math & Reasoning", sortOrder: 3 },
+  { slug: "knowledge", nameZh: "知识问答", nameEn: "Knowledge Q&A", aliases: ["知识问答", "Knowledge QA", "Question Answering"], sortOrder: 1 },
+  { slug: "open-qa", nameZh: "开放式问答", nameEn: "Open-ended Q&A", aliases: ["开放式问答", "Open QA"], sortOrder: 2 },
+  { slug: "math-reasoning", nameZh: "数值计算与推理", nameEn: "Math & Reasoning", aliases: ["数值计算、推理", "Computation / Reasoning"], sortOrder: 3 },
   {
     slug: "poetry-literature-philosophy",
     nameZh: "诗词文学哲学",
     nameEn: "Poetry, Literature & Philosophy",
+    aliases: ["诗词、文学、哲学", "Poetry / Literature / Philosophy"],
     sortOrder: 4,
   },
   {
     slug: "music-sports-entertainment",
     nameZh: "音乐体育娱乐",
     nameEn: "Music, Sports & Entertainment",
+    aliases: ["音乐、体育、娱乐", "Music / Sports / Entertainment"],
     sortOrder: 5,
   },
-  { slug: "writing", nameZh: "写信写文章", nameEn: "Letters & Essays", sortOrder: 6 },
-  { slug: "translation", nameZh: "文本翻译", nameEn: "Translation", sortOrder: 7 },
-  { slug: "multi-turn", nameZh: "多轮交互", nameEn: "Multi-turn Dialogue", sortOrder: 8 },
-  { slug: "coding", nameZh: "代码编程", nameEn: "Coding", sortOrder: 9 },
-  { slug: "ethics-refusal", nameZh: "伦理与拒答", nameEn: "Ethics & Refusals", sortOrder: 10 },
+  { slug: "writing", nameZh: "写信写文章", nameEn: "Letters & Essays", aliases: ["写信、写文章", "Letters and Articles"], sortOrder: 6 },
+  { slug: "translation", nameZh: "文本翻译", nameEn: "Translation", aliases: ["文本翻译", "Translation"], sortOrder: 7 },
+  { slug: "multi-turn", nameZh: "多轮交互", nameEn: "Multi-turn Dialogue", aliases: ["多轮交互", "Multi-turn Dialogue"], sortOrder: 8 },
+  { slug: "coding", nameZh: "代码编程", nameEn: "Coding", aliases: ["代码编程", "Coding"], sortOrder: 9 },
+  { slug: "ethics-refusal", nameZh: "伦理与拒答", nameEn: "Ethics & Refusals", aliases: ["伦理、拒答", "Ethics"], sortOrder: 10 },
 ];
 
 export type SeedQuestion = {
