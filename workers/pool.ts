@@ -180,7 +180,8 @@ export class GenerationWorkers {
   private async refreshNow(): Promise<void> {
     if (this.closing) return;
     const slugs = this.options.models;
-    const models = await db.model.findMany({ where: { status: "active", ...(slugs.length ? { slug: { in: slugs } } : {}) } });
+    // Offline models have no engine: their answers are imported, never generated.
+    const models = await db.model.findMany({ where: { status: "active", kind: { not: "offline" }, ...(slugs.length ? { slug: { in: slugs } } : {}) } });
     const wanted = new Set(models.map((m) => m.id));
     for (const [id, served] of this.served) {
       if (!wanted.has(id)) {

@@ -4,9 +4,11 @@ import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { callApi, type ApiError } from "./api";
 
+type ModelKindValue = "local" | "openai" | "offline";
+
 export type ModelFormValues = {
   id?: string;
-  kind: "local" | "openai";
+  kind: ModelKindValue;
   slug: string; displayName: string; description: string; organisation: string; licence: string; link: string;
   battleWeight: number; hasBattles: boolean; apiKey: "set" | "not set";
   engine: Record<string, unknown>;
@@ -28,9 +30,9 @@ const CHAT_TEMPLATE_CHOICES: { value: string; label: string; hint: string }[] = 
   { value: "custom", label: "custom（自定义 Jinja · your own）", hint: "Your Jinja below (messages, add_generation_prompt, bos_token, eos_token); saving checks it renders." },
 ];
 
-function bodyOf(form: FormData, kind: "local" | "openai") {
+function bodyOf(form: FormData, kind: ModelKindValue) {
   const ropeType = strOrNull(form.get("ropeType"));
-  const engine = kind === "local"
+  const engine = kind === "offline" ? {} : kind === "local"
     ? {
         path: String(form.get("path") ?? "").trim(),
         dtype: form.get("dtype"),
@@ -81,7 +83,7 @@ function Field({ name, label, error, ...rest }: { name: string; label: string; e
 
 export function ModelForm({ initial }: { initial?: ModelFormValues }) {
   const router = useRouter();
-  const [kind, setKind] = useState<"local" | "openai">(initial?.kind ?? "local");
+  const [kind, setKind] = useState<ModelKindValue>(initial?.kind ?? "local");
   const [saveError, setError] = useState<ApiError | null>(null);
   const [check, setCheck] = useState<{ ok: boolean; message: string; field?: string } | null>(null);
   const [busy, setBusy] = useState(false);
@@ -114,9 +116,10 @@ export function ModelForm({ initial }: { initial?: ModelFormValues }) {
     <form className="admin-form" onSubmit={submit} data-testid="model-form">
       <label>
         类型 Kind
-        <select name="kind" value={kind} onChange={(ev) => setKind(ev.target.value as "local" | "openai")} data-testid="model-kind">
+        <select name="kind" value={kind} onChange={(ev) => setKind(ev.target.value as ModelKindValue)} data-testid="model-kind">
           <option value="local">local（本地权重 · own weights on the runtime）</option>
           <option value="openai">openai（OpenAI 兼容接口 · compatible API）</option>
+          <option value="offline">offline（离线答案 · imported answers, no engine）</option>
         </select>
       </label>
       <Field name="displayName" label="名称 Display name" error={error} defaultValue={initial?.displayName} required />
@@ -130,7 +133,11 @@ export function ModelForm({ initial }: { initial?: ModelFormValues }) {
         简介 Description
         <textarea name="description" rows={2} defaultValue={initial?.description} data-testid="model-description" />
       </label>
-      {kind === "local" ? (
+      {kind === "offline" ? (
+        <p className="wide muted small" data-testid="model-offline-hint">
+          离线模型没有引擎：保存后在此页导入它的答案集，只参加题库对战。An offline model has no engine: after saving, import its answer set on this page; it only battles in bank mode.
+        </p>
+      ) : kind === "local" ? (
         <fieldset>
           <legend>本地引擎 Local engine</legend>
           <Field name="path" label="权重路径 Path (HF dir or .gguf)" error={error} defaultValue={s(e.path)} required />

@@ -37,13 +37,13 @@ export type ImportReport = {
 };
 
 type Row = { line: number; text: string; category: string; language: string; externalId: string | null; tags: string[] };
-type Raw = { line: number; values: Record<string, unknown> };
+export type Raw = { line: number; values: Record<string, unknown> };
 
 const REQUIRED = ["text", "category", "language"] as const;
 const LANGUAGE = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
 
 /** Lines (1-based) holding invalid UTF-8; decoding the whole buffer would only say "somewhere". */
-function badUtf8Lines(bytes: Uint8Array): number[] {
+export function badUtf8Lines(bytes: Uint8Array): number[] {
   const decoder = new TextDecoder("utf-8", { fatal: true });
   const bad: number[] = [];
   let start = 0;
@@ -58,14 +58,15 @@ function badUtf8Lines(bytes: Uint8Array): number[] {
   return bad;
 }
 
-function readCsv(text: string, issues: ImportIssue[]): Raw[] {
+/** CSV rows as column → value (header names lower-cased); `required` columns must be in the header. */
+export function readCsv(text: string, issues: ImportIssue[], required: readonly string[] = REQUIRED): Raw[] {
   const { records, problems } = parseCsv(text);
   for (const p of problems) issues.push({ line: p.line, field: "line", message: p.message });
   const [header, ...rows] = records;
   if (!header) { issues.push({ line: 1, field: "header", message: "the file is empty" }); return []; }
   const columns = header.fields.map((c) => c.trim().toLowerCase());
-  const missing = REQUIRED.filter((c) => !columns.includes(c));
-  for (const c of missing) issues.push({ line: header.line, field: c, message: `missing column "${c}" (the header must name text, category, language)` });
+  const missing = required.filter((c) => !columns.includes(c));
+  for (const c of missing) issues.push({ line: header.line, field: c, message: `missing column "${c}" (the header must name ${required.join(", ")})` });
   if (missing.length) return [];
   return rows.map((r) => {
     if (r.fields.length !== columns.length) {
@@ -78,7 +79,8 @@ function readCsv(text: string, issues: ImportIssue[]): Raw[] {
   });
 }
 
-function readJsonl(text: string, issues: ImportIssue[]): Raw[] {
+/** One JSON object a line; blank lines are skipped, anything else is an issue on its line. */
+export function readJsonl(text: string, issues: ImportIssue[]): Raw[] {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const out: Raw[] = [];
   body.split("\n").forEach((rawLine, index) => {
@@ -100,7 +102,7 @@ function readJsonl(text: string, issues: ImportIssue[]): Raw[] {
   return out;
 }
 
-function str(v: unknown): string | null {
+export function str(v: unknown): string | null {
   if (typeof v === "string") return v;
   if (typeof v === "number") return String(v);
   return null;

@@ -176,7 +176,8 @@ function checkConversation(prompts: string[], settings: ArenaSettings, lang: Lan
  */
 async function drawLivePair(settings: ArenaSettings, lang: Lang): Promise<{ a: ArenaContender; b: ArenaContender }> {
   const healthy = await healthyModelIds();
-  const candidates = (await listContenders()).filter((c) => healthy.has(c.id));
+  // Offline models have no engine (and so no heartbeat): they only ever answer bank questions.
+  const candidates = (await listContenders()).filter((c) => c.model.kind !== "offline" && healthy.has(c.id));
   const free = await belowLiveCap(candidates, settings.liveInFlightPerModel, "drawn");
   try {
     return pickPair(free);
@@ -317,7 +318,14 @@ export async function createNamedBattle({ voter, modelSlugs, prompt, questionId,
     if (!model) throw errors.badRequest("battle", `Unknown or disabled model "${slug}".`, i === 0 ? "modelA" : "modelB");
     return { id: model.id, battleWeight: 1, battles: 0, model } satisfies ArenaContender;
   }) as unknown as [ArenaContender, ArenaContender];
-  if (prompt !== undefined && prompt.trim() !== "") return createLiveBattle({ voter, prompt, models: picked, lang });
+  if (prompt !== undefined && prompt.trim() !== "") {
+    picked.forEach((p, i) => {
+      if (p.model.kind === "offline") {
+        throw errors.badRequest("battle", `${p.model.slug} is an offline model: it only answers bank questions, so it cannot answer a prompt; leave the prompt empty. 离线模型只能回答题库问题。`, i === 0 ? "modelA" : "modelB");
+      }
+    });
+    return createLiveBattle({ voter, prompt, models: picked, lang });
+  }
 
   const ids = picked.map((p) => p.id);
   const rows = await db.$queryRaw<{ questionId: string }[]>`

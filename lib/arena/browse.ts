@@ -58,7 +58,7 @@ function toCard(b: BattleRow, viewer: Viewer): BattleCard {
 export async function getModelPage({ slug, voterKey }: { slug: string; voterKey: string | null }) {
   const model = await db.model.findUnique({
     where: { slug },
-    select: { id: true, slug: true, displayName: true, description: true, organisation: true, licence: true, link: true, status: true, elo: true },
+    select: { id: true, slug: true, displayName: true, description: true, organisation: true, licence: true, link: true, status: true, elo: true, kind: true },
   });
   if (!model || model.status === "disabled") throw errors.notFound("model");
   const [history, run, battles, viewer] = await Promise.all([
@@ -79,7 +79,11 @@ export async function getModelPage({ slug, voterKey }: { slug: string; voterKey:
       })
     : [];
   const overall = run?.leaderboard.models.find((m) => m.model === model.id) ?? null;
-  return { model, history, overall, perCategory, battles: battles.map((b) => toCard(b, viewer)) };
+  // An offline model's answers are imported: its page says where they came from and when.
+  const answerSet = model.kind === "offline"
+    ? await db.answerSet.findFirst({ where: { modelId: model.id }, orderBy: { version: "desc" }, select: { version: true, source: true, rowCount: true, createdAt: true } })
+    : null;
+  return { model, history, overall, perCategory, battles: battles.map((b) => toCard(b, viewer)), answerSet };
 }
 
 export async function getHeadToHead({ slugA, slugB, voterKey }: { slugA: string; slugB: string; voterKey: string | null }) {

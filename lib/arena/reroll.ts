@@ -126,7 +126,7 @@ export async function rerollBattleSide({ battleId, voter, side, turn, lang = "zh
   let params = old.params as unknown as GenerationParams;
   if (turn === 0 && battle.mode !== "named") {
     const healthy = await healthyModelIds();
-    const contenders = (await listContenders()).filter((c) => healthy.has(c.id));
+    const contenders = (await listContenders()).filter((c) => c.model.kind !== "offline" && healthy.has(c.id));
     const picked = pickRerollModel(contenders, { failedId: old.modelId, rivalId });
     if (!picked) {
       throw errors.conflict("matchmaking", "No other model can answer right now; take a new battle. 暂无可用模型，请开始新的对战。");

@@ -34,6 +34,8 @@ export const modelInputSchema = z.discriminatedUnion("kind", [
     apiKey: z.string().max(1000).optional(),
     clearApiKey: z.boolean().optional(),
   }),
+  /** No engine: answers are imported (lib/admin/answers-import.ts); any engine config is refused. */
+  z.object({ ...common, kind: z.literal("offline"), engine: z.strictObject({}, { error: "an offline model has no engine settings" }).default({}) }),
 ]);
 export type ModelInput = z.infer<typeof modelInputSchema>;
 
@@ -119,7 +121,8 @@ async function assertDraftUsable(input: ModelInput, exceptId?: string) {
   }
 }
 
-function checkModel(input: ModelInput, apiKey: string | null): Promise<ModelCheck> {
+async function checkModel(input: ModelInput, apiKey: string | null): Promise<ModelCheck> {
+  if (input.kind === "offline") return { ok: true, message: "offline model: no engine to reach; import its answers" };
   return input.kind === "local"
     ? checkLocalModel({ engine: input.engine, slug: input.slug })
     : checkOpenAIModel({ engine: input.engine, apiKey });

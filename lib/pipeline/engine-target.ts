@@ -28,6 +28,7 @@ export function engineTargetOf(model: EngineModel): EngineTarget {
       chatTemplate: runtimeChatTemplateOf(parsed.data),
     };
   }
+  if (model.kind === "offline") throw new EngineConfigError(`model ${model.slug} is offline: it has no engine, its answers are imported`);
   const parsed = openaiEngineSchema.safeParse(model.engine);
   if (!parsed.success) throw new EngineConfigError(`model ${model.slug}: invalid engine config: ${parsed.error.issues[0]?.message}`);
   let apiKey: string | null = null;

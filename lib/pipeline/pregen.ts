@@ -25,6 +25,7 @@ export type StartPregen = {
 export async function startPregen(input: StartPregen): Promise<PregenRun> {
   const model = await db.model.findUnique({ where: { id: input.modelId } });
   if (!model) throw errors.notFound("model");
+  if (model.kind === "offline") throw errors.conflict("pregen", `${model.slug} is an offline model: it has no engine to pre-generate with; import its answers instead.`);
   if (model.status !== "active") throw errors.conflict("pregen", "Only an active model can pre-generate answers.");
   if (input.scope === "category" && !input.categoryId) throw errors.badRequest("pregen", "Pick a category.", "categoryId");
   if (input.scope === "ids" && !input.questionIds?.length) throw errors.badRequest("pregen", "Pick at least one question.", "questionIds");

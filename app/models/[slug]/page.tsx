@@ -10,6 +10,12 @@ import { resolveVoter } from "@/lib/voter";
 
 export const dynamic = "force-dynamic";
 
+/** `engine: llama.cpp · quantisation: q4_0` from an answer set's source object. */
+function sourceText(source: unknown): string {
+  if (typeof source !== "object" || source === null || Array.isArray(source)) return "";
+  return Object.entries(source).map(([k, v]) => `${k}: ${typeof v === "string" ? v : JSON.stringify(v)}`).join(" · ");
+}
+
 export default async function ModelPage({ params }: { params: Promise<{ slug: string }> }) {
   const { slug } = await params;
   const lang = await currentLang();
@@ -25,6 +31,18 @@ export default async function ModelPage({ params }: { params: Promise<{ slug: st
       <p className="muted">{[model.organisation, model.licence].filter(Boolean).join(" · ")} {model.status === "retired" && "· retired"}</p>
       {model.description && <p>{model.description}</p>}
       {model.link && /^https?:\/\//.test(model.link) && <p><a href={model.link} rel="noopener noreferrer nofollow">{model.link}</a></p>}
+      {model.kind === "offline" && (
+        <p className="notice" data-testid="model-answer-source">
+          {lang === "zh" ? "离线模型：答案为导入的答案集，" : "Offline model: its answers were imported, "}
+          {page.answerSet ? (
+            <>
+              {lang === "zh" ? `第 ${page.answerSet.version} 版，${page.answerSet.rowCount} 个答案，导入于 ` : `answer set version ${page.answerSet.version}, ${page.answerSet.rowCount} answers, imported `}
+              <time dateTime={page.answerSet.createdAt.toISOString()}>{page.answerSet.createdAt.toISOString().slice(0, 10)}</time>
+              {sourceText(page.answerSet.source) && <> · {lang === "zh" ? "来源" : "source"}: {sourceText(page.answerSet.source)}</>}
+            </>
+          ) : (lang === "zh" ? "尚未导入。" : "none yet.")}
+        </p>
+      )}
       {overall && (
         <p data-testid="model-rating">
           BT {ratingLabel(overall)} ({intervalLabel(overall)}) · Elo {Math.round(overall.elo)} · {overall.rank === null ? (lang === "zh" ? "暂定" : "provisional") : `#${overall.rank}`}

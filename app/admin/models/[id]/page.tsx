@@ -2,6 +2,8 @@ import { notFound } from "next/navigation";
 import { ActionButton } from "@/components/admin/action-button";
 import { ModelForm } from "@/components/admin/model-form";
 import { ModelTest } from "@/components/admin/model-test";
+import { AnswerImport } from "@/components/admin/answer-import";
+import { listAnswerSets } from "@/lib/admin/answers-import";
 import { DEFAULT_TEST_PROMPT } from "@/lib/admin/model-test";
 import { requireAdminPage } from "@/lib/auth/session";
 import { draftStatusOf } from "@/lib/admin/model-draft";
@@ -14,7 +16,7 @@ export default async function EditModelPage({ params }: { params: Promise<{ id: 
   await requireAdminPage(`/admin/models/${id}`);
   const model = await findAdminModel({ id });
   if (!model) notFound();
-  const draft = await draftStatusOf(model);
+  const [draft, answerSets] = await Promise.all([draftStatusOf(model), model.kind === "offline" ? listAnswerSets({ modelId: id }) : Promise.resolve([])]);
   return (
     <div>
       <h1 data-testid="model-title">{model.displayName} <span className={`badge ${model.status}`} data-testid="model-status">{model.status}</span></h1>
@@ -45,7 +47,31 @@ export default async function EditModelPage({ params }: { params: Promise<{ id: 
           )}
         </section>
       )}
-      <ModelTest modelId={id} defaultPrompt={DEFAULT_TEST_PROMPT} active={model.status === "active"} />
+      {model.kind === "offline" && (
+        <section data-testid="model-answers">
+          <h2>答案集 Answers</h2>
+          <p className="muted small">
+            JSONL (question_id or question, category, answer, metadata) or CSV (question_id, question, category, answer). Each commit is a new version; bank battles serve the newest.{" "}
+            <a href={`/api/admin/models/${id}/answers?format=jsonl`} data-testid="answers-export">导出 Export JSONL</a> · <a href={`/api/admin/models/${id}/answers?format=csv`}>CSV</a>
+          </p>
+          <AnswerImport modelId={id} />
+          {answerSets.length > 0 ? (
+            <table className="admin-table" data-testid="answer-sets">
+              <thead><tr><th>版本 Version</th><th>答案 Answers</th><th>来源 Source</th><th>导入 Imported</th></tr></thead>
+              <tbody>
+                {answerSets.map((s) => (
+                  <tr key={s.id} data-testid="answer-set-row">
+                    <td className="num">{s.version}</td><td className="num">{s.rowCount}</td>
+                    <td className="mono small">{JSON.stringify(s.source)}</td>
+                    <td>{s.createdAt.toISOString().replace("T", " ").slice(0, 16)} {s.createdBy ?? ""}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          ) : <p className="muted small" data-testid="answer-sets-none">尚无答案集 No answer set yet.</p>}
+        </section>
+      )}
+      {model.kind !== "offline" && <ModelTest modelId={id} defaultPrompt={DEFAULT_TEST_PROMPT} active={model.status === "active"} />}
       <h2>编辑 Edit</h2>
       <ModelForm initial={{ ...model, hasBattles: model.battles > 0, kind: model.kind }} />
     </div>

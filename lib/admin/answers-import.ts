@@ -1,0 +1,319 @@
+import type { Prisma } from "@prisma/client";
+import { detectLanguage } from "../arena/battles";
+import { db } from "../db";
+import { errors } from "../errors";
+import { findTextProblem } from "../input";
+import { questionTextHash } from "../questions";
+import { toCsvRow } from "./csv";
+import { isUniqueViolation } from "./db-errors";
+import {
+  IMPORT_LIMITS, badUtf8Lines, categoryResolver, readCsv, readJsonl, str, unknownCategoryMessage,
+  type ImportFormat, type ImportIssue, type Raw,
+} from "./questions-import";
+
+// Answer sets: an offline model's answers to bank questions, imported from JSONL or CSV (the
+// same readers, limits and report shape as the question import). A row names its question by
+// question_id (the bank's external id or Leitai id) or by its text; a dry run reports what
+// matched, what would be new, what did not match and every line's errors, and a commit writes
+// one new answer set version in one transaction. Imported answers are completed generations,
+// newer than any earlier version's, so bank battles serve the new texts while older battles
+// keep the rows they showed. The export writes any model's latest answers in the same format.
+
+export const ANSWER_COLUMNS = ["question_id", "question", "category", "answer"] as const;
+export const MAX_ANSWER_CHARS = 100_000;
+const MAX_SOURCE_CHARS = 4_000;
+
+export type AnswerRow = {
+  line: number;
+  questionId: string | null;
+  question: string | null;
+  category: string | null;
+  answer: string;
+  metadata: Record<string, unknown> | null;
+};
+
+export type AnswerDuplicate = { line: number; firstLine: number; question: string };
+export type AnswerUnmatched = { line: number; question: string };
+export type AnswerImportReport = {
+  format: ImportFormat;
+  dryRun: boolean;
+  rows: number;
+  /** Rows whose question is in the bank. */
+  matched: number;
+  /** Rows whose question is new: added to the bank with createQuestions=1 (else they are unmatched). */
+  newQuestions: number;
+  unmatchedCount: number;
+  unmatched: AnswerUnmatched[];
+  duplicateCount: number;
+  duplicates: AnswerDuplicate[];
+  /** Every line-level problem, unmatched questions and duplicate rows included: a commit needs none. */
+  errorCount: number;
+  errors: ImportIssue[];
+  toWrite: number;
+  written: number;
+  answerSet: { id: string; version: number } | null;
+  ms: number;
+};
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** One raw row → an answer row, or null with its problems added to `issues`. Pure: no database. */
+export function toAnswerRow(raw: Raw, issues: ImportIssue[]): AnswerRow | null {
+  const { line, values } = raw;
+  let ok = true;
+  const fail = (field: string, message: string) => { issues.push({ line, field, message }); ok = false; };
+  const unstorable = findTextProblem(values, { root: "line" });
+  if (unstorable) fail(unstorable.field, unstorable.message);
+  if (values.turns !== undefined && values.turns !== null && values.turns !== "") {
+    fail("turns", "multi-turn answers are not supported yet; give one answer to a single-turn question a line");
+  }
+  const questionId = str(values.question_id)?.trim() || null;
+  if (questionId && questionId.length > 200) fail("question_id", "question_id is longer than 200 characters");
+  const question = str(values.question)?.trim() || null;
+  if (question && question.length > IMPORT_LIMITS.maxTextChars) fail("question", `question is longer than ${IMPORT_LIMITS.maxTextChars} characters`);
+  if (!questionId && !question) fail("question_id", "question_id or question is required");
+  const category = str(values.category)?.trim() || null;
+  const answer = values.answer;
+  if (typeof answer !== "string" || answer.trim() === "") fail("answer", "answer is required (a non-empty string)");
+  else if (answer.length > MAX_ANSWER_CHARS) fail("answer", `answer is longer than ${MAX_ANSWER_CHARS} characters`);
+  let metadata: Record<string, unknown> | null = null;
+  if (values.metadata !== undefined && values.metadata !== null && values.metadata !== "") {
+    let parsed: unknown = values.metadata;
+    if (typeof parsed === "string") {
+      try { parsed = JSON.parse(parsed); } catch { parsed = null; }
+    }
+    if (isObject(parsed)) metadata = parsed;
+    else fail("metadata", "metadata must be a JSON object");
+  }
+  return ok ? { line, questionId, question, category, answer: answer as string, metadata } : null;
+}
+
+/** The importer's notes on where the answers came from: a JSON object (engine, quantisation, temperature…). */
+export function parseAnswerSource(text: string | undefined): Record<string, unknown> {
+  if (text === undefined || text.trim() === "") return {};
+  if (text.length > MAX_SOURCE_CHARS) throw errors.badRequest("answers", `source is longer than ${MAX_SOURCE_CHARS} characters`, "source");
+  let value: unknown;
+  try { value = JSON.parse(text); } catch { throw errors.badRequest("answers", "source must be a JSON object such as {\"engine\":\"vllm\",\"temperature\":0.2}", "source"); }
+  if (!isObject(value)) throw errors.badRequest("answers", "source must be a JSON object such as {\"engine\":\"vllm\",\"temperature\":0.2}", "source");
+  const problem = findTextProblem(value, { root: "source" });
+  if (problem) throw errors.badRequest("answers", problem.message, problem.field);
+  return value;
+}
+
+async function offlineModel(modelId: string) {
+  const model = await db.model.findUnique({ where: { id: modelId }, select: { id: true, slug: true, kind: true } });
+  if (!model) throw errors.notFound("model");
+  if (model.kind !== "offline") {
+    throw errors.conflict("answers", `${model.slug} is a ${model.kind} model: its answers come from its engine; only an offline model's answers are imported.`);
+  }
+  return model;
+}
+
+type Resolved = AnswerRow & { target: { kind: "bank"; questionId: string; text: string } | { kind: "new"; text: string; textHash: string; categoryId: string } };
+
+export async function importAnswers({ modelId, bytes, format, dryRun, createQuestions, source, actorId }: {
+  modelId: string;
+  bytes: Uint8Array;
+  format: ImportFormat;
+  dryRun: boolean;
+  createQuestions: boolean;
+  source: Record<string, unknown>;
+  actorId: string;
+}): Promise<AnswerImportReport> {
+  await offlineModel(modelId);
+  const started = Date.now();
+  const issues: ImportIssue[] = [];
+  const duplicates: AnswerDuplicate[] = [];
+  const unmatched: AnswerUnmatched[] = [];
+  let rawCount = 0;
+  let matched = 0;
+  let fresh = 0;
+  const report = (toWrite: number, written = 0, answerSet: AnswerImportReport["answerSet"] = null): AnswerImportReport => ({
+    format, dryRun, rows: rawCount, matched, newQuestions: fresh,
+    unmatchedCount: unmatched.length, unmatched: unmatched.slice(0, IMPORT_LIMITS.maxListed),
+    duplicateCount: duplicates.length, duplicates: duplicates.slice(0, IMPORT_LIMITS.maxListed),
+    errorCount: issues.length, errors: issues.sort((a, b) => a.line - b.line).slice(0, IMPORT_LIMITS.maxListed),
+    toWrite, written, answerSet, ms: Date.now() - started,
+  });
+
+  const badLines = badUtf8Lines(bytes);
+  for (const line of badLines) issues.push({ line, field: "encoding", message: "not valid UTF-8 (save the file as UTF-8)" });
+  if (badLines.length) return report(0);
+  const text = new TextDecoder("utf-8").decode(bytes);
+  const raws = format === "csv" ? readCsv(text, issues, ["answer"]) : readJsonl(text, issues);
+  rawCount = raws.length;
+  if (rawCount > IMPORT_LIMITS.maxRows) {
+    issues.push({ line: 1, field: "file", message: `at most ${IMPORT_LIMITS.maxRows} rows per import` });
+    return report(0);
+  }
+  if (rawCount === 0 && issues.length === 0) issues.push({ line: 1, field: "file", message: "the file has no answers" });
+  const rows = raws.map((raw) => toAnswerRow(raw, issues)).filter((r): r is AnswerRow => r !== null);
+
+  const categories = await db.category.findMany({ select: { id: true, slug: true, nameZh: true, nameEn: true, aliases: true, sortOrder: true } });
+  const resolveCategory = categoryResolver(categories);
+  const byId = new Map<string, { id: string; text: string }>();
+  const byExternalId = new Map<string, { id: string; text: string }>();
+  const byHash = new Map<string, { id: string; text: string }>();
+  for (let i = 0; i < rows.length; i += 5000) {
+    const chunk = rows.slice(i, i + 5000);
+    const ids = chunk.map((r) => r.questionId).filter((x): x is string => !!x);
+    const hashes = chunk.map((r) => r.question).filter((x): x is string => !!x).map(questionTextHash);
+    const found = await db.question.findMany({
+      where: { OR: [{ id: { in: ids } }, { externalId: { in: ids } }, { textHash: { in: hashes } }] },
+      select: { id: true, externalId: true, textHash: true, text: true },
+    });
+    for (const q of found) {
+      byId.set(q.id, q);
+      if (q.externalId) byExternalId.set(q.externalId, q);
+      byHash.set(q.textHash, q);
+    }
+  }
+
+  const resolved: Resolved[] = [];
+  const firstByKey = new Map<string, number>();
+  const newIds = new Map<string, number>();
+  for (const row of rows) {
+    const fail = (field: string, message: string) => issues.push({ line: row.line, field, message });
+    let categoryId: string | null = null;
+    if (row.category) {
+      categoryId = resolveCategory(row.category);
+      if (!categoryId) { fail("category", unknownCategoryMessage(row.category, categories)); continue; }
+    }
+    const textHash = row.question ? questionTextHash(row.question) : null;
+    const bank = (row.questionId ? byExternalId.get(row.questionId) ?? byId.get(row.questionId) : undefined) ?? (textHash ? byHash.get(textHash) : undefined);
+    const named = row.question ?? row.questionId!;
+    let target: Resolved["target"];
+    if (bank) {
+      target = { kind: "bank", questionId: bank.id, text: bank.text };
+    } else if (!createQuestions) {
+      unmatched.push({ line: row.line, question: named.slice(0, 80) });
+      fail(row.question ? "question" : "question_id", `no question in the bank matches ${row.question ? "this question" : `question_id "${row.questionId!.slice(0, 50)}"`}; import with createQuestions=1 and a category to add it`);
+      continue;
+    } else if (!row.question) {
+      unmatched.push({ line: row.line, question: named.slice(0, 80) });
+      fail("question", `question_id "${row.questionId!.slice(0, 50)}" matches no question in the bank; give the question's text to add it`);
+      continue;
+    } else if (!categoryId) {
+      unmatched.push({ line: row.line, question: named.slice(0, 80) });
+      fail("category", "a new question needs a category");
+      continue;
+    } else {
+      target = { kind: "new", text: row.question, textHash: textHash!, categoryId };
+      if (row.questionId) {
+        const idLine = newIds.get(row.questionId);
+        if (idLine !== undefined) { fail("question_id", `question_id "${row.questionId.slice(0, 50)}" is used on line ${idLine} for another new question`); continue; }
+        newIds.set(row.questionId, row.line);
+      }
+    }
+    const key = target.kind === "bank" ? `q:${target.questionId}` : `h:${target.textHash}`;
+    const first = firstByKey.get(key);
+    if (first !== undefined) {
+      duplicates.push({ line: row.line, firstLine: first, question: target.text.slice(0, 80) });
+      fail("question", `the same question as line ${first}: one answer per question`);
+      continue;
+    }
+    firstByKey.set(key, row.line);
+    if (target.kind === "bank") matched++;
+    else fresh++;
+    resolved.push({ ...row, target });
+  }
+  duplicates.sort((a, b) => a.line - b.line);
+  unmatched.sort((a, b) => a.line - b.line);
+  if (dryRun || issues.length) return report(issues.length ? 0 : resolved.length);
+
+  try {
+    const { answerSet, written } = await db.$transaction(
+      async (tx) => {
+        const newRows = resolved.filter((r) => r.target.kind === "new");
+        const newIdsByHash = new Map<string, string>();
+        for (let i = 0; i < newRows.length; i += 2000) {
+          const data = newRows.slice(i, i + 2000).map((r) => {
+            const t = r.target as Extract<Resolved["target"], { kind: "new" }>;
+            return { text: t.text, textHash: t.textHash, categoryId: t.categoryId, language: detectLanguage(t.text), externalId: r.questionId };
+          });
+          const created = await tx.question.createManyAndReturn({ data, select: { id: true, textHash: true } });
+          for (const q of created) newIdsByHash.set(q.textHash, q.id);
+        }
+        const last = await tx.answerSet.findFirst({ where: { modelId }, orderBy: { version: "desc" }, select: { version: true } });
+        const now = new Date();
+        const set = await tx.answerSet.create({
+          data: { modelId, version: (last?.version ?? 0) + 1, source: source as Prisma.InputJsonValue, rowCount: resolved.length, createdBy: actorId, createdAt: now },
+        });
+        let count = 0;
+        for (let i = 0; i < resolved.length; i += 2000) {
+          const data = resolved.slice(i, i + 2000).map((r) => ({
+            modelId,
+            questionId: r.target.kind === "bank" ? r.target.questionId : newIdsByHash.get(r.target.textHash)!,
+            purpose: "pregen" as const,
+            messages: [{ role: "user", content: r.target.text }],
+            params: (r.metadata ?? {}) as Prisma.InputJsonValue,
+            status: "completed" as const,
+            text: r.answer,
+            answerSetId: set.id,
+            createdAt: now,
+            startedAt: now,
+            finishedAt: now,
+          }));
+          count += (await tx.generation.createMany({ data })).count;
+        }
+        await tx.auditLog.create({
+          data: {
+            actorId, action: "model.answers.import", targetType: "model", targetId: modelId,
+            after: { answerSetId: set.id, version: set.version, format, rows: rawCount, written: count, newQuestions: fresh, source: source as Prisma.InputJsonValue },
+          },
+        });
+        return { answerSet: { id: set.id, version: set.version }, written: count };
+      },
+      { timeout: 120_000, maxWait: 10_000 },
+    );
+    return report(resolved.length, written, answerSet);
+  } catch (error) {
+    if (isUniqueViolation(error)) throw errors.conflict("answers", "The bank or this model's answer sets changed during the import and nothing was written; run the import again.");
+    throw error;
+  }
+}
+
+export type AnswerSetView = { id: string; version: number; source: Record<string, unknown>; rowCount: number; createdBy: string | null; createdAt: Date };
+
+/** A model's answer set versions, newest first, with who imported each (their email). */
+export async function listAnswerSets({ modelId }: { modelId: string }): Promise<AnswerSetView[]> {
+  const sets = await db.answerSet.findMany({ where: { modelId }, orderBy: { version: "desc" } });
+  const users = await db.user.findMany({ where: { id: { in: sets.map((s) => s.createdBy).filter((x): x is string => !!x) } }, select: { id: true, email: true } });
+  const emailOf = new Map(users.map((u) => [u.id, u.email]));
+  return sets.map((s) => ({
+    id: s.id, version: s.version, source: (s.source ?? {}) as Record<string, unknown>, rowCount: s.rowCount,
+    createdBy: s.createdBy ? emailOf.get(s.createdBy) ?? null : null, createdAt: s.createdAt,
+  }));
+}
+
+/** The newest answer set of a model (for its public page): where its answers came from, and when. */
+export async function latestAnswerSet({ modelId }: { modelId: string }): Promise<Pick<AnswerSetView, "version" | "source" | "rowCount" | "createdAt"> | null> {
+  const set = await db.answerSet.findFirst({ where: { modelId }, orderBy: { version: "desc" }, select: { version: true, source: true, rowCount: true, createdAt: true } });
+  return set ? { ...set, source: (set.source ?? {}) as Record<string, unknown> } : null;
+}
+
+/**
+ * Any model's latest completed answer to each bank question, in the import's format (question_id
+ * is the external id, else the Leitai id; category is the slug), ordered by question: importing
+ * it into an offline model and exporting that gives the same bytes.
+ */
+export async function exportAnswers({ modelId, format }: { modelId: string; format: ImportFormat }): Promise<string> {
+  const model = await db.model.findUnique({ where: { id: modelId }, select: { id: true } });
+  if (!model) throw errors.notFound("model");
+  const rows = await db.$queryRaw<{ id: string; externalId: string | null; question: string; slug: string; answer: string }[]>`
+    SELECT id, "externalId", question, slug, answer FROM (
+      SELECT DISTINCT ON (q.id) q.id, q."externalId", q.text AS question, c.slug, g.text AS answer, q."createdAt"
+      FROM generations g JOIN questions q ON q.id = g."questionId" JOIN categories c ON c.id = q."categoryId"
+      WHERE g."modelId" = ${modelId} AND g.status = 'completed'
+      ORDER BY q.id, g."finishedAt" DESC NULLS LAST, g."createdAt" DESC
+    ) latest ORDER BY "createdAt", id`;
+  const records = rows.map((r) => ({ question_id: r.externalId ?? r.id, question: r.question, category: r.slug, answer: r.answer }));
+  if (format === "jsonl") return records.map((r) => JSON.stringify(r) + "\n").join("");
+  return toCsvRow([...ANSWER_COLUMNS]) + records.map((r) => toCsvRow(ANSWER_COLUMNS.map((c) => r[c]))).join("");
+}
+
+/** The export's download name: `leitai-answers-{model slug}-{date}.{format}`. */
+export async function answerExportFilename({ modelId, format }: { modelId: string; format: ImportFormat }): Promise<string> {
+  const model = await db.model.findUnique({ where: { id: modelId }, select: { slug: true } });
+  return `leitai-answers-${model?.slug ?? "model"}-${new Date().toISOString().slice(0, 10)}.${format}`;
+}
