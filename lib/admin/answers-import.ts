@@ -1,5 +1,7 @@
-import type { Prisma } from "@prisma/client";
-import { detectLanguage } from "../arena/battles";
+import { Prisma } from "@prisma/client";
+import { answerChains, detectLanguage } from "../arena/battles";
+import { LAST_TURN_SQL } from "../arena/revealed-questions";
+import { parseTurns, storedTurns, turnMessages, userTurnsOf } from "../question-turns";
 import { db } from "../db";
 import { errors } from "../errors";
 import { findTextProblem } from "../input";
@@ -18,8 +20,16 @@ import {
 // one new answer set version in one transaction. Imported answers are completed generations,
 // newer than any earlier version's, so bank battles serve the new texts while older battles
 // keep the rows they showed. The export writes any model's latest answers in the same format.
+//
+// Multi-turn questions (lib/question-turns.ts): a row answers every user turn, in order, with
+// `answers` (JSONL: ["answer to turn 1", "answer to turn 2", ...]; CSV: an `answers` column holding
+// that JSON array, `answer` left empty), and may give the question's `turns` (the same shapes as
+// the question import: needed to add a new multi-turn question, checked against a bank one). The
+// import writes a chain of completed generations, turn 0 first, each naming the one before
+// (parentId). The CSV export adds the turns and answers columns only when it has a multi-turn row.
 
 export const ANSWER_COLUMNS = ["question_id", "question", "category", "answer"] as const;
+const MULTI_TURN_COLUMNS = [...ANSWER_COLUMNS, "turns", "answers"] as const;
 export const MAX_ANSWER_CHARS = 100_000;
 const MAX_SOURCE_CHARS = 4_000;
 
@@ -28,7 +38,10 @@ export type AnswerRow = {
   questionId: string | null;
   question: string | null;
   category: string | null;
-  answer: string;
+  /** The question's user turns, when the row gives them (a multi-turn question). */
+  turns: string[] | null;
+  /** One answer per user turn; a single-turn question's is [answer]. */
+  answers: string[];
   metadata: Record<string, unknown> | null;
 };
 
@@ -64,18 +77,37 @@ export function toAnswerRow(raw: Raw, issues: ImportIssue[]): AnswerRow | null {
   const fail = (field: string, message: string) => { issues.push({ line, field, message }); ok = false; };
   const unstorable = findTextProblem(values, { root: "line" });
   if (unstorable) fail(unstorable.field, unstorable.message);
-  if (values.turns !== undefined && values.turns !== null && values.turns !== "") {
-    fail("turns", "multi-turn answers are not supported yet; give one answer to a single-turn question a line");
-  }
+  const parsedTurns = parseTurns(values.turns, { maxChars: IMPORT_LIMITS.maxTextChars });
+  if (parsedTurns.error) fail("turns", parsedTurns.error);
+  const turns = parsedTurns.turns && parsedTurns.turns.length > 1 ? parsedTurns.turns : null;
   const questionId = str(values.question_id)?.trim() || null;
   if (questionId && questionId.length > 200) fail("question_id", "question_id is longer than 200 characters");
-  const question = str(values.question)?.trim() || null;
+  const given = str(values.question)?.trim() || null;
+  if (turns && given && given !== turns[0]) fail("question", "question must equal the first of turns (or be left out)");
+  const question = given ?? turns?.[0] ?? null;
   if (question && question.length > IMPORT_LIMITS.maxTextChars) fail("question", `question is longer than ${IMPORT_LIMITS.maxTextChars} characters`);
   if (!questionId && !question) fail("question_id", "question_id or question is required");
   const category = str(values.category)?.trim() || null;
-  const answer = values.answer;
-  if (typeof answer !== "string" || answer.trim() === "") fail("answer", "answer is required (a non-empty string)");
-  else if (answer.length > MAX_ANSWER_CHARS) fail("answer", `answer is longer than ${MAX_ANSWER_CHARS} characters`);
+  let answers: string[] = [];
+  if (values.answers !== undefined && values.answers !== null && values.answers !== "") {
+    let list: unknown = values.answers;
+    if (typeof list === "string") {
+      try { list = JSON.parse(list); } catch { list = null; }
+    }
+    if (values.answer !== undefined && values.answer !== null && values.answer !== "") fail("answer", "give answer or answers, not both");
+    if (!Array.isArray(list) || list.length === 0 || list.some((a) => typeof a !== "string" || a.trim() === "")) {
+      fail("answers", "answers must be a JSON array of non-empty strings, one per user turn");
+    } else if (list.some((a: string) => a.length > MAX_ANSWER_CHARS)) {
+      fail("answers", `an answer is longer than ${MAX_ANSWER_CHARS} characters`);
+    } else answers = list as string[];
+    if (turns && answers.length && answers.length !== turns.length) fail("answers", `${answers.length} answers for ${turns.length} turns: give one answer per user turn`);
+  } else {
+    const answer = values.answer;
+    if (typeof answer !== "string" || answer.trim() === "") fail("answer", "answer is required (a non-empty string)");
+    else if (answer.length > MAX_ANSWER_CHARS) fail("answer", `answer is longer than ${MAX_ANSWER_CHARS} characters`);
+    else answers = [answer];
+    if (turns) fail("answers", `a question of ${turns.length} turns needs answers: one per user turn`);
+  }
   let metadata: Record<string, unknown> | null = null;
   if (values.metadata !== undefined && values.metadata !== null && values.metadata !== "") {
     let parsed: unknown = values.metadata;
@@ -85,7 +117,7 @@ export function toAnswerRow(raw: Raw, issues: ImportIssue[]): AnswerRow | null {
     if (isObject(parsed)) metadata = parsed;
     else fail("metadata", "metadata must be a JSON object");
   }
-  return ok ? { line, questionId, question, category, answer: answer as string, metadata } : null;
+  return ok ? { line, questionId, question, category, turns, answers, metadata } : null;
 }
 
 /** The importer's notes on where the answers came from: a JSON object (engine, quantisation, temperature…). */
@@ -109,7 +141,10 @@ async function offlineModel(modelId: string) {
   return model;
 }
 
-type Resolved = AnswerRow & { target: { kind: "bank"; questionId: string; text: string } | { kind: "new"; text: string; textHash: string; categoryId: string } };
+type Resolved = AnswerRow & {
+  /** userTurns: every user turn of the question the answers answer, in order. */
+  target: { kind: "bank"; questionId: string; text: string; userTurns: string[] } | { kind: "new"; text: string; textHash: string; categoryId: string; userTurns: string[] };
+};
 
 export async function importAnswers({ modelId, bytes, format, dryRun, createQuestions, source, actorId }: {
   modelId: string;
@@ -151,16 +186,17 @@ export async function importAnswers({ modelId, bytes, format, dryRun, createQues
 
   const categories = await db.category.findMany({ select: { id: true, slug: true, nameZh: true, nameEn: true, aliases: true, sortOrder: true } });
   const resolveCategory = categoryResolver(categories);
-  const byId = new Map<string, { id: string; text: string }>();
-  const byExternalId = new Map<string, { id: string; text: string }>();
-  const byHash = new Map<string, { id: string; text: string }>();
+  type BankQuestion = { id: string; text: string; turns: Prisma.JsonValue };
+  const byId = new Map<string, BankQuestion>();
+  const byExternalId = new Map<string, BankQuestion>();
+  const byHash = new Map<string, BankQuestion>();
   for (let i = 0; i < rows.length; i += 5000) {
     const chunk = rows.slice(i, i + 5000);
     const ids = chunk.map((r) => r.questionId).filter((x): x is string => !!x);
     const hashes = chunk.map((r) => r.question).filter((x): x is string => !!x).map(questionTextHash);
     const found = await db.question.findMany({
       where: { OR: [{ id: { in: ids } }, { externalId: { in: ids } }, { textHash: { in: hashes } }] },
-      select: { id: true, externalId: true, textHash: true, text: true },
+      select: { id: true, externalId: true, textHash: true, text: true, turns: true },
     });
     for (const q of found) {
       byId.set(q.id, q);
@@ -184,7 +220,18 @@ export async function importAnswers({ modelId, bytes, format, dryRun, createQues
     const named = row.question ?? row.questionId!;
     let target: Resolved["target"];
     if (bank) {
-      target = { kind: "bank", questionId: bank.id, text: bank.text };
+      const userTurns = userTurnsOf(bank);
+      if (row.turns && (row.turns.length !== userTurns.length || row.turns.some((t, i) => t !== userTurns[i]))) {
+        fail("turns", "turns differ from the bank question's user turns");
+        continue;
+      }
+      if (row.answers.length !== userTurns.length) {
+        fail(userTurns.length > 1 ? "answers" : "answer", userTurns.length > 1
+          ? `the question has ${userTurns.length} user turns: give answers, one per turn (${row.answers.length} given)`
+          : `the question has a single turn: give one answer (${row.answers.length} given)`);
+        continue;
+      }
+      target = { kind: "bank", questionId: bank.id, text: bank.text, userTurns };
     } else if (!createQuestions) {
       unmatched.push({ line: row.line, question: named.slice(0, 80) });
       fail(row.question ? "question" : "question_id", `no question in the bank matches ${row.question ? "this question" : `question_id "${row.questionId!.slice(0, 50)}"`}; import with createQuestions=1 and a category to add it`);
@@ -197,8 +244,12 @@ export async function importAnswers({ modelId, bytes, format, dryRun, createQues
       unmatched.push({ line: row.line, question: named.slice(0, 80) });
       fail("category", "a new question needs a category");
       continue;
+    } else if (row.answers.length > 1 && !row.turns) {
+      unmatched.push({ line: row.line, question: named.slice(0, 80) });
+      fail("turns", "a new multi-turn question needs its turns");
+      continue;
     } else {
-      target = { kind: "new", text: row.question, textHash: textHash!, categoryId };
+      target = { kind: "new", text: row.question, textHash: textHash!, categoryId, userTurns: row.turns ?? [row.question] };
       if (row.questionId) {
         const idLine = newIds.get(row.questionId);
         if (idLine !== undefined) { fail("question_id", `question_id "${row.questionId.slice(0, 50)}" is used on line ${idLine} for another new question`); continue; }
@@ -229,7 +280,8 @@ export async function importAnswers({ modelId, bytes, format, dryRun, createQues
         for (let i = 0; i < newRows.length; i += 2000) {
           const data = newRows.slice(i, i + 2000).map((r) => {
             const t = r.target as Extract<Resolved["target"], { kind: "new" }>;
-            return { text: t.text, textHash: t.textHash, categoryId: t.categoryId, language: detectLanguage(t.text), externalId: r.questionId };
+            const turns = storedTurns(t.userTurns);
+            return { text: t.text, textHash: t.textHash, categoryId: t.categoryId, language: detectLanguage(t.text), externalId: r.questionId, ...(turns ? { turns } : {}) };
           });
           const created = await tx.question.createManyAndReturn({ data, select: { id: true, textHash: true } });
           for (const q of created) newIdsByHash.set(q.textHash, q.id);
@@ -240,21 +292,41 @@ export async function importAnswers({ modelId, bytes, format, dryRun, createQues
           data: { modelId, version: (last?.version ?? 0) + 1, source: source as Prisma.InputJsonValue, rowCount: resolved.length, createdBy: actorId, createdAt: now },
         });
         let count = 0;
-        for (let i = 0; i < resolved.length; i += 2000) {
-          const data = resolved.slice(i, i + 2000).map((r) => ({
-            modelId,
-            questionId: r.target.kind === "bank" ? r.target.questionId : newIdsByHash.get(r.target.textHash)!,
-            purpose: "pregen" as const,
-            messages: [{ role: "user", content: r.target.text }],
-            params: (r.metadata ?? {}) as Prisma.InputJsonValue,
-            status: "completed" as const,
-            text: r.answer,
-            answerSetId: set.id,
-            createdAt: now,
-            startedAt: now,
-            finishedAt: now,
-          }));
-          count += (await tx.generation.createMany({ data })).count;
+        const questionOf = (r: Resolved) => (r.target.kind === "bank" ? r.target.questionId : newIdsByHash.get(r.target.textHash)!);
+        const rowOf = (r: Resolved, turn: number, parentId: string | null) => ({
+          modelId,
+          questionId: questionOf(r),
+          purpose: "pregen" as const,
+          messages: turnMessages(r.target.userTurns, r.answers, turn) as unknown as Prisma.InputJsonValue,
+          params: (r.metadata ?? {}) as Prisma.InputJsonValue,
+          status: "completed" as const,
+          text: r.answers[turn]!,
+          answerSetId: set.id,
+          turn,
+          parentId,
+          createdAt: now,
+          startedAt: now,
+          finishedAt: now,
+        });
+        const single = resolved.filter((r) => r.answers.length === 1);
+        for (let i = 0; i < single.length; i += 2000) {
+          count += (await tx.generation.createMany({ data: single.slice(i, i + 2000).map((r) => rowOf(r, 0, null)) })).count;
+        }
+        // Multi-turn answers: a chain, turn by turn, each turn naming the one before it.
+        const multi = resolved.filter((r) => r.answers.length > 1);
+        let parents = new Map<string, string>();
+        for (let turn = 0; multi.some((r) => r.answers.length > turn); turn++) {
+          const at = multi.filter((r) => r.answers.length > turn);
+          const next = new Map<string, string>();
+          for (let i = 0; i < at.length; i += 2000) {
+            const created = await tx.generation.createManyAndReturn({
+              data: at.slice(i, i + 2000).map((r) => rowOf(r, turn, turn === 0 ? null : parents.get(questionOf(r))!)),
+              select: { id: true, questionId: true },
+            });
+            for (const g of created) next.set(g.questionId!, g.id);
+            count += created.length;
+          }
+          parents = next;
         }
         await tx.auditLog.create({
           data: {
@@ -300,16 +372,28 @@ export async function latestAnswerSet({ modelId }: { modelId: string }): Promise
 export async function exportAnswers({ modelId, format }: { modelId: string; format: ImportFormat }): Promise<string> {
   const model = await db.model.findUnique({ where: { id: modelId }, select: { id: true } });
   if (!model) throw errors.notFound("model");
-  const rows = await db.$queryRaw<{ id: string; externalId: string | null; question: string; slug: string; answer: string }[]>`
-    SELECT id, "externalId", question, slug, answer FROM (
-      SELECT DISTINCT ON (q.id) q.id, q."externalId", q.text AS question, c.slug, g.text AS answer, q."createdAt"
+  const rows = await db.$queryRaw<{ id: string; externalId: string | null; question: string; turns: Prisma.JsonValue; slug: string; answer: string; generationId: string }[]>`
+    SELECT id, "externalId", question, turns, slug, answer, "generationId" FROM (
+      SELECT DISTINCT ON (q.id) q.id, q."externalId", q.text AS question, q.turns, c.slug, g.text AS answer, g.id AS "generationId", q."createdAt"
       FROM generations g JOIN questions q ON q.id = g."questionId" JOIN categories c ON c.id = q."categoryId"
-      WHERE g."modelId" = ${modelId} AND g.status = 'completed'
+      WHERE g."modelId" = ${modelId} AND g.status = 'completed' AND ${Prisma.raw(LAST_TURN_SQL)}
       ORDER BY q.id, g."finishedAt" DESC NULLS LAST, g."createdAt" DESC
     ) latest ORDER BY "createdAt", id`;
-  const records = rows.map((r) => ({ question_id: r.externalId ?? r.id, question: r.question, category: r.slug, answer: r.answer }));
+  const multi = rows.filter((r) => userTurnsOf({ text: r.question, turns: r.turns }).length > 1);
+  const chains = multi.length ? await answerChains(multi.map((r) => r.generationId)) : new Map<string, { text: string }[]>();
+  const records = rows.map((r) => {
+    const base = { question_id: r.externalId ?? r.id, question: r.question, category: r.slug };
+    const userTurns = userTurnsOf({ text: r.question, turns: r.turns });
+    if (userTurns.length === 1) return { ...base, answer: r.answer };
+    return { ...base, turns: userTurns, answers: (chains.get(r.generationId) ?? []).map((g) => g.text) };
+  });
   if (format === "jsonl") return records.map((r) => JSON.stringify(r) + "\n").join("");
-  return toCsvRow([...ANSWER_COLUMNS]) + records.map((r) => toCsvRow(ANSWER_COLUMNS.map((c) => r[c]))).join("");
+  const cell = (r: (typeof records)[number], c: (typeof MULTI_TURN_COLUMNS)[number]) => {
+    if (c === "turns" || c === "answers") return c in r ? JSON.stringify((r as Record<string, unknown>)[c]) : "";
+    return ((r as Record<string, unknown>)[c] as string | undefined) ?? "";
+  };
+  const columns = multi.length ? MULTI_TURN_COLUMNS : ANSWER_COLUMNS;
+  return toCsvRow([...columns]) + records.map((r) => toCsvRow(columns.map((c) => cell(r, c)))).join("");
 }
 
 /** The export's download name: `leitai-answers-{model slug}-{date}.{format}`. */

@@ -2,6 +2,7 @@ import { categoryKeyIndex, categoryLabel, categoryNameKey, closestCategories, ty
 import { db } from "../db";
 import { errors } from "../errors";
 import { findTextProblem } from "../input";
+import { parseTurns, storedTurns } from "../question-turns";
 import { questionTextHash } from "../questions";
 import { parseCsv } from "./csv";
 import { isUniqueViolation } from "./db-errors";
@@ -36,10 +37,13 @@ export type ImportReport = {
   ms: number;
 };
 
-type Row = { line: number; text: string; category: string; language: string; externalId: string | null; tags: string[] };
+/** turns: every user turn of a multi-turn question (turns[0] = text), else null (lib/question-turns.ts). */
+type Row = { line: number; text: string; turns: string[] | null; category: string; language: string; externalId: string | null; tags: string[] };
 export type Raw = { line: number; values: Record<string, unknown> };
 
 const REQUIRED = ["text", "category", "language"] as const;
+// A CSV of multi-turn questions holds every user turn in a `turns` column (a JSON array of
+// strings) and may leave `text` empty: lib/question-turns.ts.
 const LANGUAGE = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
 
 /** Lines (1-based) holding invalid UTF-8; decoding the whole buffer would only say "somewhere". */
@@ -114,7 +118,11 @@ function toRow(raw: Raw, issues: ImportIssue[]): Row | null {
   const fail = (field: string, message: string) => { issues.push({ line, field, message }); ok = false; };
   const unstorable = findTextProblem(values, { root: "line" }); // a NUL would fail the whole transaction in PostgreSQL
   if (unstorable) fail(unstorable.field, unstorable.message);
-  const text = str(values.text)?.trim() ?? "";
+  const parsed = parseTurns(values.turns, { maxChars: IMPORT_LIMITS.maxTextChars });
+  if (parsed.error) fail("turns", parsed.error);
+  const given = str(values.text)?.trim() ?? "";
+  const text = parsed.turns ? parsed.turns[0]! : given;
+  if (parsed.turns && given && given !== text) fail("text", "text must equal the first of turns (or be left out)");
   if (!text) fail("text", "text is required");
   else if (text.length > IMPORT_LIMITS.maxTextChars) fail("text", `text is longer than ${IMPORT_LIMITS.maxTextChars} characters`);
   const category = str(values.category)?.trim() ?? "";
@@ -133,7 +141,7 @@ function toRow(raw: Raw, issues: ImportIssue[]): Row | null {
   }
   tags = tags.filter(Boolean);
   if (tags.some((t) => t.length > 50) || tags.length > 20) fail("tags", "at most 20 tags of at most 50 characters");
-  return ok ? { line, text, category, language, externalId: id, tags } : null;
+  return ok ? { line, text, turns: parsed.turns ? storedTurns(parsed.turns) : null, category, language, externalId: id, tags } : null;
 }
 
 /**
@@ -253,6 +261,7 @@ export async function importQuestions({ bytes, format, dryRun, actorId }: { byte
         for (let i = 0; i < toWrite.length; i += 2000) {
           const data = toWrite.slice(i, i + 2000).map((r) => ({
             text: r.text, textHash: r.textHash, categoryId: r.categoryId, language: r.language, externalId: r.externalId, tags: r.tags,
+            ...(r.turns ? { turns: r.turns } : {}),
           }));
           count += (await tx.question.createMany({ data })).count;
         }

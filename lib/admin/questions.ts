@@ -100,6 +100,9 @@ export async function updateQuestion({ id, input, actorId }: { id: string; input
   if (!before) throw errors.notFound("question");
   const data: Prisma.QuestionUncheckedUpdateInput = { ...input };
   if (input.text !== undefined) data.textHash = questionTextHash(input.text);
+  // A multi-turn question's first turn is its text (lib/question-turns.ts): an edit changes both.
+  const turns = before.turns as string[] | null;
+  if (input.text !== undefined && Array.isArray(turns) && turns.length > 1) data.turns = [input.text, ...turns.slice(1)];
   // Out of rotation its answers were shown under their models' names: back in, those answers are
   // known and never served in a rated battle again (only answers finished from now on are).
   if (input.active === true && !before.active) data.answersPublishedUntil = new Date();

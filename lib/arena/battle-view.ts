@@ -2,6 +2,7 @@ import type { GenerationStatus, Side, VoteWinner } from "@prisma/client";
 import { db } from "../db";
 import { errors } from "../errors";
 import { isGenerationStalled } from "../pipeline/events";
+import { userTurnsOf } from "../question-turns";
 import type { Voter } from "../voter-id";
 import { getArenaSettings } from "./arena-settings";
 import { isBattlePublished } from "./publication";
@@ -47,7 +48,7 @@ export async function getBattleView({ battleId, voter }: { battleId: string; vot
   const battle = await db.battle.findUnique({
     where: { id: battleId },
     include: {
-      question: { select: { id: true, text: true, active: true, category: { select: { nameZh: true, nameEn: true } } } },
+      question: { select: { id: true, text: true, turns: true, active: true, category: { select: { nameZh: true, nameEn: true } } } },
       generations: {
         orderBy: [{ turn: "asc" }, { side: "asc" }],
         include: { generation: { select: { id: true, status: true, text: true } } },
@@ -71,7 +72,8 @@ export async function getBattleView({ battleId, voter }: { battleId: string; vot
     }
   }
 
-  const prompts = (battle.prompt as { content: string }[] | null)?.map((p) => p.content) ?? [battle.question?.text ?? ""];
+  // A bank question's user turns (every one of a multi-turn question), or the voter's own prompts.
+  const prompts = (battle.prompt as { content: string }[] | null)?.map((p) => p.content) ?? (battle.question ? userTurnsOf(battle.question) : [""]);
   const open = battle.vote === null && (battle.status === "pending" || battle.status === "ready");
   const turns: TurnView[] = [];
   for (const link of battle.generations) {
@@ -92,7 +94,8 @@ export async function getBattleView({ battleId, voter }: { battleId: string; vot
     };
   }
   const last = turns[turns.length - 1];
-  const complete = !!last && last.sides.A?.status === "completed" && last.sides.B?.status === "completed";
+  // Every turn of both sides: a bank battle on a multi-turn question shows all its turns at once.
+  const complete = !!last && turns.every((t) => t.sides.A?.status === "completed" && t.sides.B?.status === "completed");
   const stuck = open && last
     ? (["A", "B"] as Side[]).filter((s) => ["failed", "cancelled"].includes(last.sides[s]?.status ?? "") || last.sides[s]?.stalled)
     : [];

@@ -1,10 +1,11 @@
-import type { Battle, Side } from "@prisma/client";
+import { Prisma, type Battle, type Side } from "@prisma/client";
 import { db } from "../db";
 import { errors } from "../errors";
 import { cancelGeneration, createGeneration, enqueueGeneration } from "../generations";
 import { fill, t, type Lang } from "../i18n";
 import { generationParamsOf } from "../models/engine";
 import type { ChatMessage } from "../pipeline/contracts";
+import { userTurnsOf } from "../question-turns";
 import { questionTextHash } from "../questions";
 import type { Voter } from "../voter-id";
 import { getArenaSettings, type ArenaSettings } from "./arena-settings";
@@ -13,7 +14,7 @@ import { drawWeight, NotEnoughModelsError, pickPair } from "./matchmaking";
 import { listContenders, type ArenaContender } from "./models";
 import { healthyModelIds } from "./model-health";
 import { enforceGenerationLimit } from "./rate-limit";
-import { KNOWN_ANSWER_SQL, PUBLISHED_PROMPT_QUESTIONS_SQL, REVEALED_BATTLES_SQL, REVEALED_QUESTIONS_SQL } from "./revealed-questions";
+import { KNOWN_ANSWER_SQL, LAST_TURN_SQL, PUBLISHED_PROMPT_QUESTIONS_SQL, REVEALED_BATTLES_SQL, REVEALED_QUESTIONS_SQL } from "./revealed-questions";
 
 export type BattleMode = "bank" | "live" | "named";
 const ABANDONED_MESSAGE = "This battle was left for a new one and can no longer change or be voted on. 本场对战已放弃。";
@@ -95,7 +96,7 @@ export async function createBankBattle({ voter, categoryId }: { voter: Voter; ca
     seen AS (${REVEALED_QUESTIONS_SQL} UNION ${PUBLISHED_PROMPT_QUESTIONS_SQL})
     SELECT g."questionId", g."questionId" IN (SELECT id FROM seen) AS seen
     FROM generations g JOIN questions q ON q.id = g."questionId"
-    WHERE g.status = 'completed' AND g."questionId" IS NOT NULL AND q.active AND NOT ${KNOWN_ANSWER_SQL}
+    WHERE g.status = 'completed' AND g."questionId" IS NOT NULL AND q.active AND ${LAST_TURN_SQL} AND NOT ${KNOWN_ANSWER_SQL}
       AND g."modelId" = ANY($3) AND ($4::text IS NULL OR q."categoryId" = $4)
     GROUP BY g."questionId" HAVING COUNT(DISTINCT g."modelId") >= 2
     ORDER BY 2, random() LIMIT 1`, voter.voterKey, voter.ipHash, ids, categoryId ?? null, publishLivePrompts);
@@ -110,10 +111,12 @@ export async function createBankBattle({ voter, categoryId }: { voter: Voter; ca
   }
   const answers = await db.$queryRawUnsafe<{ id: string; modelId: string }[]>(`
     SELECT g.id, g."modelId" FROM generations g JOIN questions q ON q.id = g."questionId"
-    WHERE g."questionId" = $1 AND g.status = 'completed' AND g."modelId" = ANY($2) AND NOT ${KNOWN_ANSWER_SQL}
+    WHERE g."questionId" = $1 AND g.status = 'completed' AND g."modelId" = ANY($2) AND ${LAST_TURN_SQL} AND NOT ${KNOWN_ANSWER_SQL}
     ORDER BY g."finishedAt" DESC`, questionId, ids);
+  // A multi-turn answer is served whole: none of its earlier turns may be a published text either.
+  const known = await knownChainAnswers(answers.map((a) => a.id));
   const latestByModel = new Map<string, string>();
-  for (const a of answers) if (!latestByModel.has(a.modelId)) latestByModel.set(a.modelId, a.id);
+  for (const a of answers) if (!latestByModel.has(a.modelId) && !known.has(a.id)) latestByModel.set(a.modelId, a.id);
   let pair: { a: ArenaContender; b: ArenaContender };
   try {
     pair = pickPair(contenders.filter((c) => latestByModel.has(c.id)));
@@ -126,7 +129,37 @@ export async function createBankBattle({ voter, categoryId }: { voter: Voter; ca
   });
 }
 
-/** A battle over two answers that already exist (bank or named mode on a bank question). */
+/**
+ * Each answer's chain of generations, first turn first: a multi-turn question's answer to its
+ * last turn and every earlier turn it followed (parentId); a single-turn answer alone.
+ */
+export async function answerChains(lastIds: string[]): Promise<Map<string, { id: string; turn: number; status: string; text: string }[]>> {
+  const rows = await db.$queryRaw<{ root: string; id: string; turn: number; status: string; text: string }[]>`
+    WITH RECURSIVE chain AS (
+      SELECT g.id AS root, g.id, g."parentId", g.turn, g.status::text AS status, g.text FROM generations g WHERE g.id = ANY(${lastIds})
+      UNION ALL
+      SELECT c.root, p.id, p."parentId", p.turn, p.status::text, p.text FROM generations p JOIN chain c ON p.id = c."parentId"
+    )
+    SELECT root, id, turn, status, text FROM chain ORDER BY root, turn`;
+  const chains = new Map<string, { id: string; turn: number; status: string; text: string }[]>();
+  for (const r of rows) chains.set(r.root, [...(chains.get(r.root) ?? []), { id: r.id, turn: r.turn, status: r.status, text: r.text }]);
+  return chains;
+}
+
+/** Of these last-turn answers, those with an earlier turn whose text was published (KNOWN_ANSWER_SQL). */
+async function knownChainAnswers(lastIds: string[]): Promise<Set<string>> {
+  const chains = await answerChains(lastIds);
+  const earlier = [...chains.values()].flatMap((c) => c.slice(0, -1).map((g) => g.id));
+  if (!earlier.length) return new Set();
+  const known = new Set((await db.$queryRawUnsafe<{ id: string }[]>(`
+    SELECT g.id FROM generations g JOIN questions q ON q.id = g."questionId" WHERE g.id = ANY($1) AND ${KNOWN_ANSWER_SQL}`, earlier)).map((r) => r.id));
+  return new Set([...chains].filter(([, chain]) => chain.some((g) => known.has(g.id))).map(([root]) => root));
+}
+
+/**
+ * A battle over two answers that already exist (bank or named mode on a bank question). On a
+ * multi-turn question every turn of both sides is linked: the voter reads the whole conversation.
+ */
 async function createCachedBattle({ mode, voter, questionId, modelAId, modelBId, answerA, answerB }: {
   mode: "bank" | "named";
   voter: Voter;
@@ -136,12 +169,21 @@ async function createCachedBattle({ mode, voter, questionId, modelAId, modelBId,
   answerA: string;
   answerB: string;
 }): Promise<Battle> {
-  const question = await db.question.findUniqueOrThrow({ where: { id: questionId }, select: { categoryId: true, language: true, textHash: true } });
+  const question = await db.question.findUniqueOrThrow({ where: { id: questionId }, select: { categoryId: true, language: true, textHash: true, text: true, turns: true } });
+  const turns = userTurnsOf(question).length;
+  const chains = await answerChains([answerA, answerB]);
+  const links = ([["A", answerA], ["B", answerB]] as const).flatMap(([side, last]) => {
+    const chain = chains.get(last) ?? [];
+    if (chain.length !== turns || chain.some((g, i) => g.turn !== i || g.status !== "completed")) {
+      throw errors.conflict("matchmaking", "An answer to this question is incomplete; try again. 该题的回答不完整，请重试。");
+    }
+    return chain.map((g) => ({ side, turn: g.turn, generationId: g.id }));
+  });
   return db.battle.create({
     data: {
       mode, questionId, modelAId, modelBId, categoryId: question.categoryId, language: question.language, promptHash: question.textHash,
       voterKey: voter.voterKey, userId: voter.userId, ipHash: voter.ipHash, status: "ready",
-      generations: { create: [{ side: "A", turn: 0, generationId: answerA }, { side: "B", turn: 0, generationId: answerB }] },
+      generations: { create: links },
     },
   });
 }
@@ -330,7 +372,7 @@ export async function createNamedBattle({ voter, modelSlugs, prompt, questionId,
   const ids = picked.map((p) => p.id);
   const rows = await db.$queryRaw<{ questionId: string }[]>`
     SELECT g."questionId" FROM generations g JOIN questions q ON q.id = g."questionId"
-    WHERE g.status = 'completed' AND g."modelId" = ANY(${ids}) AND q.active
+    WHERE g.status = 'completed' AND g."modelId" = ANY(${ids}) AND q.active AND ${Prisma.raw(LAST_TURN_SQL)}
       AND (${questionId ?? null}::text IS NULL OR g."questionId" = ${questionId ?? null})
     GROUP BY g."questionId" HAVING COUNT(DISTINCT g."modelId") = 2
     ORDER BY random() LIMIT 1`;
@@ -338,8 +380,9 @@ export async function createNamedBattle({ voter, modelSlugs, prompt, questionId,
   if (!chosen) {
     throw errors.conflict("matchmaking", "These two models have no bank answers in common yet; type your own prompt. 两个模型暂无共同题目，请输入问题。");
   }
+  const question = await db.question.findUniqueOrThrow({ where: { id: chosen }, select: { text: true, turns: true } });
   const answers = await db.generation.findMany({
-    where: { questionId: chosen, status: "completed", modelId: { in: ids } },
+    where: { questionId: chosen, status: "completed", modelId: { in: ids }, turn: userTurnsOf(question).length - 1 },
     orderBy: { finishedAt: "desc" },
     select: { id: true, modelId: true },
   });

@@ -123,7 +123,8 @@ export async function getQuestionPage({ id, voterKey }: { id: string; voterKey: 
   const [answers, battles] = await Promise.all([
     answersPublished
       ? db.generation.findMany({
-          where: { questionId: id, status: "completed" }, orderBy: { finishedAt: "desc" }, distinct: ["modelId"],
+          // A multi-turn question's first turn, as battle cards show it.
+          where: { questionId: id, status: "completed", turn: 0 }, orderBy: { finishedAt: "desc" }, distinct: ["modelId"],
           select: { text: true, model: { select: { slug: true, displayName: true } } },
         })
       : Promise.resolve([]),

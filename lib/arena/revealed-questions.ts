@@ -55,11 +55,18 @@ export const PUBLISHED_PROMPT_QUESTIONS_SQL = `
 /**
  * A bank answer whose text was shown under a model's name while its question was out of rotation
  * (g: the generation, q: its question): never served in a rated battle again. By text, not by
- * row: a greedy model asked again answers the same text.
+ * row: a greedy model asked again answers the same text. A multi-turn question's answers are
+ * compared turn by turn (each turn of a battle's chain is checked: battles.ts).
  */
 export const KNOWN_ANSWER_SQL = `(q."answersPublishedUntil" IS NOT NULL AND EXISTS (
   SELECT 1 FROM generations p
-  WHERE p."questionId" = q.id AND p.status = 'completed' AND p."finishedAt" <= q."answersPublishedUntil" AND p.text = g.text))`;
+  WHERE p."questionId" = q.id AND p.status = 'completed' AND p."finishedAt" <= q."answersPublishedUntil" AND p.turn = g.turn AND p.text = g.text))`;
+
+/**
+ * The generation g answers the last user turn of its question q: a multi-turn question's answer
+ * counts (is drawn, exported) only by its last turn, which completes only after every earlier one.
+ */
+export const LAST_TURN_SQL = `g.turn = (CASE WHEN jsonb_typeof(q.turns) = 'array' THEN jsonb_array_length(q.turns) ELSE 1 END) - 1`;
 
 /**
  * Whether this battle's answers were no longer blind to its voter at the vote. Stored but never

@@ -90,7 +90,8 @@ export async function castVote({ battleId, voter, winner, reason }: {
 
   const lastTurn = Math.max(...battle.generations.map((g) => g.turn));
   const latest = battle.generations.filter((g) => g.turn === lastTurn);
-  if (latest.length < 2 || latest.some((g) => g.status !== "completed")) {
+  // Every turn: a bank battle on a multi-turn question links all its turns at once.
+  if (latest.length < 2 || battle.generations.some((g) => g.status !== "completed")) {
     throw errors.conflict("vote", "Both answers must be complete before you vote. 两个回答都完成后才能投票。");
   }
 

@@ -2,8 +2,10 @@ import type { Generation, Prisma } from "@prisma/client";
 import type { Redis } from "ioredis";
 import { db } from "../db";
 import { enqueueGenerations } from "../generations";
+import { log } from "../log";
 import { redis as conn } from "../redis";
 import { attemptSeqBase, ATTEMPT_SEQ_STRIDE, generationLogKey, MAX_GENERATION_ATTEMPTS, type GenerationUsage } from "./contracts";
+import { createNextTurn } from "./next-turn";
 import { removeGenerationJobs } from "./queues";
 import { CANCELLED, publicGenerationError, StreamWriter } from "./stream-log";
 
@@ -55,22 +57,34 @@ export async function attemptStream(redis: Redis, id: string, attempt: number): 
 
 export type CompletedAttempt = { text: string; usage?: GenerationUsage; completionTokens: number; ttftMs: number | null; durationMs: number };
 
-/** running → completed; false when the generation was cancelled or taken over meanwhile. */
+/**
+ * running → completed; false when the generation was cancelled or taken over meanwhile. A
+ * pre-generation answer to a multi-turn question creates the question's next turn in the same
+ * transaction (next-turn.ts), so its run never looks finished between two turns; the job is added
+ * after the commit (should that fail, the reconciler enqueues the queued row).
+ */
 export async function completeAttempt(id: string, attempt: number, result: CompletedAttempt): Promise<boolean> {
-  const { count } = await db.generation.updateMany({
-    where: { id, status: "running", attempt },
-    data: {
-      status: "completed",
-      text: result.text,
-      promptTokens: result.usage?.promptTokens ?? null,
-      completionTokens: result.usage?.completionTokens ?? result.completionTokens,
-      ttftMs: result.ttftMs,
-      durationMs: result.durationMs,
-      finishedAt: new Date(),
-      error: null,
-    },
+  const next = await db.$transaction(async (tx) => {
+    const [row] = await tx.generation.updateManyAndReturn({
+      where: { id, status: "running", attempt },
+      data: {
+        status: "completed",
+        text: result.text,
+        promptTokens: result.usage?.promptTokens ?? null,
+        completionTokens: result.usage?.completionTokens ?? result.completionTokens,
+        ttftMs: result.ttftMs,
+        durationMs: result.durationMs,
+        finishedAt: new Date(),
+        error: null,
+      },
+      select: { purpose: true, questionId: true },
+    });
+    if (!row) return null;
+    return row.purpose === "pregen" && row.questionId ? createNextTurn(tx, id) : [];
   });
-  return count > 0;
+  if (next === null) return false;
+  if (next.length) await enqueueGenerations(next).catch((e) => log.warn("pregen:next-turn", e));
+  return true;
 }
 
 /** running → queued: the attempt ends without a result and another one will follow. */

@@ -10,7 +10,10 @@ import { generationQueue, PENDING_JOB_STATES, pregenQueue } from "./queues";
 
 // Pre-generation: answer bank questions with one model ahead of time, so bank battles are
 // instant. startPregen records the run and queues a fan-out job; a worker creates one
-// low-priority generation per question that lacks an answer with the same params.
+// low-priority generation per question that lacks an answer with the same params. A multi-turn
+// question gets its first turn's generation here; each completed turn queues the next one
+// (next-turn.ts: the worker on completion, else the reconciler), in the same run, so a run's
+// progress counts every turn as it is created and the run settles after the last one.
 
 const FAN_OUT_BATCH = 500;
 

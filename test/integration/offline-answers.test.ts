@@ -126,7 +126,7 @@ describe("offline models: answer sets", () => {
     expect(at(4)[0]!.message).toMatch(/unknown category "mathh reasonin"; closest: .*math-reasoning/);
     expect(at(5)[0]!.message).toMatch(/the same question as line 1/);
     expect(at(6)[0]).toMatchObject({ field: "answer" });
-    expect(at(7)[0]).toMatchObject({ field: "turns", message: expect.stringMatching(/multi-turn answers are not supported yet/) });
+    expect(at(7)[0]).toMatchObject({ field: "turns", message: expect.stringMatching(/turns must be a non-empty array of strings/) });
     expect(at(8)[0]).toMatchObject({ field: "line", message: "not valid JSON" });
     expect(r.errorCount).toBe(6);
     expect(await db.answerSet.count({ where: { modelId: offlineA.id } })).toBe(0);
