@@ -202,6 +202,21 @@ def test_bad_chat_template_gets_400_naming_it(client, template, message):
     assert r.json()["error"]["param"] == "chat_template" and message in r.json()["error"]["message"]
 
 
+@pytest.mark.parametrize("template", [
+    "{% for i in range(4000) %}{% for j in range(4000) %}x{% endfor %}{% endfor %}",
+    "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+    "{% for i in range(10**8) %}x{% endfor %}",
+    "{{ 'x' * 10**9 }}",
+])
+def test_a_request_template_over_its_budget_is_a_400_and_the_server_goes_on(client, template):
+    r = client.post("/v1/chat/completions", json={"model": "demo", "messages": CHAIN_QUESTION, "chat_template": template})
+    assert r.status_code == 400, r.text
+    assert r.json()["error"]["param"] == "chat_template"
+    assert client.get("/health").status_code == 200
+    ok = client.post("/v1/chat/completions", json={"model": "demo", "messages": CHAIN_QUESTION, "max_tokens": 2})
+    assert ok.status_code == 200, ok.text
+
+
 def test_a_request_can_pick_the_chat_template(client):
     """The chain model answers only after its alpaca2 prompt; another template changes the prompt."""
     body = {"model": "chain", "messages": CHAIN_QUESTION, "max_tokens": 40, "temperature": 0}
