@@ -9,6 +9,7 @@ import { EngineError, streamChatCompletion, type EngineTarget, type EngineTimeou
 import { EngineConfigError, engineMessagesOf, engineTargetOf } from "../lib/pipeline/engine-target";
 import { attemptStream, cancelGenerationRow, completeAttempt, failGeneration, requeueAttempt, startAttempt } from "../lib/pipeline/generation-state";
 import type { PipelineMetrics } from "../lib/pipeline/metrics";
+import { judgeGenerationEnded } from "../lib/judge/runs";
 import { settlePregenRun } from "../lib/pipeline/pregen";
 import type { StreamWriter } from "../lib/pipeline/stream-log";
 import { probeUrlOf, type EngineMonitor, type EngineSlots } from "./engines";
@@ -47,6 +48,8 @@ export async function processGeneration(job: Job<GenerationJob>, ctx: Generation
     return await run(job, ctx, generation, generation.model);
   } finally {
     if (generation.pregenRunId) await settlePregenRun(generation.pregenRunId).catch((e) => log.warn("pregen:settle", e));
+    // A judge generation: store its verdict and settle its run (the reconciler catches a miss).
+    if (generation.purpose === "judge") await judgeGenerationEnded(id).catch((e) => log.warn("judge:settle", e));
   }
 }
 

@@ -3,12 +3,13 @@ import { Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import { db } from "../lib/db";
 import { log } from "../lib/log";
-import { CANCEL_CHANNEL, HEARTBEAT, MAX_STALLED_COUNT, modelQueueName, PREGEN_QUEUE, type GenerationJob, type GenerationLane, type PregenJob } from "../lib/pipeline/contracts";
+import { CANCEL_CHANNEL, HEARTBEAT, MAX_STALLED_COUNT, JUDGE_QUEUE, modelQueueName, PREGEN_QUEUE, type GenerationJob, type GenerationLane, type JudgeRunJob, type PregenJob } from "../lib/pipeline/contracts";
 import type { EngineTimeouts } from "../lib/pipeline/engine-client";
 import { normaliseRuntimeUrl, runtimeUrlOf } from "../lib/pipeline/engine-target";
 import { removeHeartbeat, writeHeartbeat } from "../lib/pipeline/health";
 import { PipelineMetrics, type JobCountsByModel } from "../lib/pipeline/metrics";
 import { failGeneration } from "../lib/pipeline/generation-state";
+import { fanOutJudgeRun } from "../lib/judge/runs";
 import { fanOutPregen } from "../lib/pipeline/pregen";
 import { modelJobCounts } from "../lib/pipeline/queues";
 import { failedByQueue, reconcileGenerations } from "../lib/pipeline/reconcile";
@@ -32,7 +33,7 @@ export type PoolOptions = {
   /** For local models when the runtime does not report it: the supervised runtime's --max-num-seqs. */
   localConcurrency?: number;
   timeouts: EngineTimeouts;
-  /** Also run PREGEN_QUEUE fan-out jobs. */
+  /** Also run PREGEN_QUEUE and JUDGE_QUEUE fan-out jobs. */
   pregen?: boolean;
   heartbeatMs?: number;
   /** How long a job waits for an engine that is down before it spends an attempt (default 5 min). */
@@ -82,6 +83,7 @@ export class GenerationWorkers {
   private readonly commands: Redis;
   private readonly subscriber: Redis;
   private pregenWorker: Worker<PregenJob> | null = null;
+  private judgeWorker: Worker<JudgeRunJob> | null = null;
   private timers: NodeJS.Timeout[] = [];
   private closing = false;
   private refreshing: Promise<void> = Promise.resolve();
@@ -140,6 +142,11 @@ export class GenerationWorkers {
         lockDuration: this.options.lockDurationMs, stalledInterval: this.options.stalledIntervalMs,
       });
       this.pregenWorker.on("error", (e) => log.warn("worker:pregen", e));
+      this.judgeWorker = new Worker<JudgeRunJob>(JUDGE_QUEUE, (job) => fanOutJudgeRun(job.data.runId), {
+        connection: this.connection, concurrency: 1, name: this.options.workerId,
+        lockDuration: this.options.lockDurationMs, stalledInterval: this.options.stalledIntervalMs,
+      });
+      this.judgeWorker.on("error", (e) => log.warn("worker:judge", e));
     }
     await this.heartbeat();
     this.timers.push(setInterval(() => void this.heartbeat().catch((e) => log.warn("worker:heartbeat", e)), this.options.heartbeatMs ?? HEARTBEAT.intervalMs));
@@ -312,6 +319,7 @@ export class GenerationWorkers {
     await this.reconciling;
     const workers = this.eachWorker([...this.served.values()]);
     if (this.pregenWorker) workers.push(this.pregenWorker as unknown as Worker<GenerationJob>);
+    if (this.judgeWorker) workers.push(this.judgeWorker as unknown as Worker<GenerationJob>);
     const graceful = Promise.all(workers.map((w) => w.close()));
     const deadline = new Promise<"late">((resolve) => setTimeout(() => resolve("late"), deadlineMs).unref());
     if ((await Promise.race([graceful, deadline])) === "late") {

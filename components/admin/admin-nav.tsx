@@ -6,6 +6,7 @@ const links: [string, string, string][] = [
   ["/admin/questions", "题库 Questions", "questions"],
   ["/admin/categories", "类别 Categories", "categories"],
   ["/admin/pregen", "预生成 Pre-generation", "pregen"],
+  ["/admin/judge", "AI 评审 AI judge", "judge"],
   ["/admin/votes", "投票审核 Votes", "votes"],
   ["/admin/ratings", "评分 Ratings", "ratings"],
   ["/admin/settings", "对战设置 Arena settings", "settings"],

@@ -23,7 +23,7 @@ export const DEFAULT_GENERATION_PARAMS: GenerationParams = {
   maxTokens: 512,
 };
 
-export type GenerationPurpose = "live" | "pregen" | "test";
+export type GenerationPurpose = "live" | "pregen" | "test" | "judge";
 
 export type GenerationJob = {
   generationId: string;
@@ -40,7 +40,8 @@ export type GenerationJob = {
 export type GenerationLane = "live" | "pregen";
 
 export function laneOf(purpose: GenerationPurpose): GenerationLane {
-  return purpose === "pregen" ? "pregen" : "live";
+  // A judge run's judgements wait behind voters like pre-generation does.
+  return purpose === "pregen" || purpose === "judge" ? "pregen" : "live";
 }
 
 /** BullMQ forbids ":" in queue names. */
@@ -60,7 +61,7 @@ export const PREGEN_QUEUE = "pregen";
  * Sent to the gpu-runtime as the request's `priority` (lower is more urgent, as in vLLM): its
  * scheduler admits live requests first and may preempt pre-generation for them.
  */
-export const ENGINE_PRIORITY: Record<GenerationPurpose, number> = { live: 0, test: 0, pregen: 10 };
+export const ENGINE_PRIORITY: Record<GenerationPurpose, number> = { live: 0, test: 0, pregen: 10, judge: 10 };
 
 export type GenerationUsage = { promptTokens: number; completionTokens: number };
 
@@ -107,6 +108,10 @@ export const MAX_GENERATION_ATTEMPTS = 10;
 
 /** Job on PREGEN_QUEUE: fan a pre-generation run out into one generation job per question. */
 export type PregenJob = { runId: string };
+
+/** Job on JUDGE_QUEUE: fan a judge run out into one judge generation per question, pair and order. */
+export const JUDGE_QUEUE = "judge-runs";
+export type JudgeRunJob = { runId: string };
 
 export const PREGEN_JOB_OPTIONS = {
   attempts: 3,

@@ -1,7 +1,7 @@
 import { Queue, type JobsOptions, type JobType } from "bullmq";
 import type { Redis } from "ioredis";
 import { createRedis, quietWhileAway } from "../redis";
-import { GENERATION_JOB_OPTIONS, laneOf, modelQueueName, PREGEN_JOB_OPTIONS, PREGEN_QUEUE, RATINGS_JOB_OPTIONS, RATINGS_QUEUE, type GenerationJob, type GenerationLane, type GenerationPurpose, type PregenJob, type RatingsJob } from "./contracts";
+import { GENERATION_JOB_OPTIONS, JUDGE_QUEUE, laneOf, modelQueueName, PREGEN_JOB_OPTIONS, PREGEN_QUEUE, RATINGS_JOB_OPTIONS, RATINGS_QUEUE, type GenerationJob, type GenerationLane, type GenerationPurpose, type JudgeRunJob, type PregenJob, type RatingsJob } from "./contracts";
 
 // Producer side of the queues, shared by the site and the workers. One Redis connection for
 // every Queue object; it fails fast so a request never waits on a dead Redis.
@@ -77,4 +77,8 @@ export async function closeQueues(): Promise<void> {
   const conn = holder.leitaiQueueConnection;
   holder.leitaiQueueConnection = undefined;
   await conn?.quit().catch(() => undefined);
+}
+
+export function judgeQueue(): Queue<JudgeRunJob> {
+  return queue<JudgeRunJob>(JUDGE_QUEUE, { ...PREGEN_JOB_OPTIONS });
 }

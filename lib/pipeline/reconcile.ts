@@ -6,6 +6,7 @@ import { enqueueGenerations } from "../generations";
 import { log } from "../log";
 import { failGeneration, requeueAttempt } from "./generation-state";
 import { reconcileNextTurns } from "./next-turn";
+import { reconcileJudgeRuns } from "../judge/runs";
 import { settlePregenRun } from "./pregen";
 import { hasPendingJob, PENDING_JOB_STATES, pregenQueue, queueOfGeneration } from "./queues";
 
@@ -27,7 +28,7 @@ export function failedByQueue(reason: string): boolean {
 }
 
 /** nextTurns: next turns of multi-turn questions created after their previous turn's completion was cut short. */
-export type ReconcileReport = { checked: number; enqueued: number; failed: number; pregenRuns: number; nextTurns: number; ratings: boolean };
+export type ReconcileReport = { checked: number; enqueued: number; failed: number; pregenRuns: number; judgeRuns: number; nextTurns: number; ratings: boolean };
 
 type Open = Pick<Generation, "id" | "modelId" | "purpose" | "status" | "attempt" | "messages" | "params">;
 
@@ -55,7 +56,7 @@ async function repair(conn: Redis, g: Open, state: string): Promise<"enqueue" | 
  * job was lost, and schedules a rating recompute that votes are owed.
  */
 export async function reconcileGenerations(conn: Redis, { modelIds, pregen = true, now = Date.now() }: { modelIds?: string[]; pregen?: boolean; now?: number } = {}): Promise<ReconcileReport> {
-  const report: ReconcileReport = { checked: 0, enqueued: 0, failed: 0, pregenRuns: 0, nextTurns: 0, ratings: false };
+  const report: ReconcileReport = { checked: 0, enqueued: 0, failed: 0, pregenRuns: 0, judgeRuns: 0, nextTurns: 0, ratings: false };
   let cursor: string | undefined;
   for (;;) {
     const rows: Open[] = await db.generation.findMany({
@@ -87,9 +88,10 @@ export async function reconcileGenerations(conn: Redis, { modelIds, pregen = tru
     // Before the runs settle: a missing next turn of a multi-turn question keeps its run open.
     report.nextTurns = await reconcileNextTurns(new Date(now - GRACE_MS));
     report.pregenRuns = await reconcilePregenRuns(now);
+    report.judgeRuns = await reconcileJudgeRuns(new Date(now - GRACE_MS));
     report.ratings = await reconcileRatings();
   }
-  if (report.enqueued || report.failed || report.pregenRuns || report.nextTurns || report.ratings) log.warn("pipeline:reconciled", report);
+  if (report.enqueued || report.failed || report.pregenRuns || report.judgeRuns || report.nextTurns || report.ratings) log.warn("pipeline:reconciled", report);
   return report;
 }
 

@@ -7,6 +7,8 @@ import type { AddressInfo } from "node:net";
 //   "stall-first"   headers, then silence      "stall-mid"  two tokens, then silence
 //   "malformed"     a chunk that is not JSON    "reject"     HTTP 400 with an OpenAI error
 //   "overloaded"    HTTP 429                     "truncated"  two tokens, then the connection closes
+//   "judge:A"       a short reason, then the verdict line [[A]] (an AI judge that always picks A)
+//   "judge:garbage" a reason and no verdict marker (an AI judge whose output cannot be parsed)
 
 export type FakeRequest = { model: string; body: Record<string, unknown>; authorization: string | undefined };
 
@@ -80,6 +82,13 @@ export class FakeEngine {
       chunk("w0 ");
       chunk("w1 ");
       if (model === "truncated") setTimeout(() => res.destroy(), 50);
+      return;
+    }
+    if (model === "judge:A" || model === "judge:garbage") {
+      for (const part of ["The first answer ", "reads better.\n", model === "judge:A" ? "[[A]]" : "No verdict today."]) chunk(part);
+      chunk(null, "stop", { prompt_tokens: 7, completion_tokens: 3, total_tokens: 10 });
+      send("[DONE]");
+      res.end();
       return;
     }
     const [, n = "5", ms = "0"] = model.split(":");
