@@ -119,6 +119,22 @@ describe("AI-judge runs", () => {
     expect(board(after)).toEqual(board(before));
   });
 
+  it("sums a 10-point judge's scores per category and pair, as the original evaluation did", async () => {
+    const { run } = await judgeRun("judge:score", "score10");
+    expect(await settled(run.id)).toMatchObject({ status: "completed", total: 6, done: 6, unparseable: 0 });
+    const summary = (await db.judgeRun.findUniqueOrThrow({ where: { id: run.id } })).summary as unknown as JudgeRunReport;
+    // A always gets 7 and B 5; each model is A once and B once per question: 12 a question, 36 in all.
+    expect(summary.pairedScores).toHaveLength(1);
+    expect(summary.pairedScores[0]).toMatchObject({ totals: [36, 36], judgements: 6 });
+    expect(summary.positionBiasOverall).toMatchObject({ comparable: 3, biased: 3, rate: 1 });
+    const judgements = await db.judgement.findMany({ where: { runId: run.id } });
+    expect(judgements.every((j) => j.verdict === "A" && JSON.stringify(j.scores) === "[7,5]")).toBe(true);
+    // The run page shows the paired scores table.
+    const page = await (await (await adminClient()).fetch(`/admin/judge/${run.id}`)).text();
+    expect(page).toContain("Paired scores");
+    expect(page).toMatch(/36(<!-- -->)? : (<!-- -->)?36/);
+  });
+
   it("counts unparseable output", async () => {
     const { run } = await judgeRun("judge:garbage");
     expect(await settled(run.id)).toMatchObject({ status: "completed", total: 6, done: 6, unparseable: 6 });

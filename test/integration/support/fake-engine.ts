@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 //   "overloaded"    HTTP 429                     "truncated"  two tokens, then the connection closes
 //   "judge:A"       a short reason, then the verdict line [[A]] (an AI judge that always picks A)
 //   "judge:garbage" a reason and no verdict marker (an AI judge whose output cannot be parsed)
+//   "judge:score"   a reason, then the scores line [[7, 5]] (a 10-point judge that always prefers A)
 
 export type FakeRequest = { model: string; body: Record<string, unknown>; authorization: string | undefined };
 
@@ -84,8 +85,9 @@ export class FakeEngine {
       if (model === "truncated") setTimeout(() => res.destroy(), 50);
       return;
     }
-    if (model === "judge:A" || model === "judge:garbage") {
-      for (const part of ["The first answer ", "reads better.\n", model === "judge:A" ? "[[A]]" : "No verdict today."]) chunk(part);
+    if (model === "judge:A" || model === "judge:garbage" || model === "judge:score") {
+      const verdict = { "judge:A": "[[A]]", "judge:score": "[[7, 5]]", "judge:garbage": "No verdict today." }[model];
+      for (const part of ["The first answer ", "reads better.\n", verdict]) chunk(part);
       chunk(null, "stop", { prompt_tokens: 7, completion_tokens: 3, total_tokens: 10 });
       send("[DONE]");
       res.end();
