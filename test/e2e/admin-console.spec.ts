@@ -4,24 +4,15 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { expect, test, type Page } from "@playwright/test";
 import { db } from "../../lib/db";
+import { signInAsAdmin } from "./support/admin";
 
 // The admin console in Chromium. The model test and pre-generation need a gpu-runtime serving a
 // demo model at LEITAI_E2E_RUNTIME_URL (default: the one scripts/test.sh starts) and a worker on
 // the same database and Redis; without them those two tests are skipped with the reason.
 
-const email = process.env.LEITAI_ADMIN_EMAIL ?? "admin@test.leitai";
-const password = process.env.LEITAI_ADMIN_PASSWORD ?? "test-admin-password";
 const runtimeUrl = (process.env.LEITAI_E2E_RUNTIME_URL ?? "http://127.0.0.1:8310").replace(/\/+$/, "");
 const runtimeModels = (process.env.LEITAI_E2E_RUNTIME_MODELS ?? "").split(",").filter(Boolean);
 const run = randomBytes(4).toString("hex");
-
-async function signIn(page: Page) {
-  await page.goto("/signin?callbackUrl=%2Fadmin");
-  await page.getByTestId("signin-email").fill(email);
-  await page.getByTestId("signin-password").fill(password);
-  await page.getByTestId("signin-submit").click();
-  await expect(page.getByTestId("admin-user")).toBeVisible();
-}
 
 /** The first model the runtime serves, or null when no runtime answers. */
 async function servedDemoModel(): Promise<string | null> {
@@ -50,7 +41,7 @@ async function addLocalModel(page: Page, slug: string, servedName: string) {
 }
 
 test.beforeEach(async ({ page }) => {
-  await signIn(page);
+  await signInAsAdmin(page);
 });
 
 test("add a local demo model and test it: streamed text, TTFT and tokens/s", async ({ page }) => {

@@ -1,10 +1,11 @@
 import { randomBytes } from "node:crypto";
 import type { Model } from "@prisma/client";
-import { expect, test, type Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
 import { db } from "../../lib/db";
 import type { JudgeRunReport } from "../../lib/judge/runs";
 import { closeQueues } from "../../lib/pipeline/queues";
 import { arenaWith, REAL_MODEL, waitForHealthy } from "./support/arena";
+import { signInAsAdmin } from "./support/admin";
 
 // An AI-judge run end to end (issue #26): the real SmolLM2-135M on the test worker's CPU runtime
 // judges two bank contestants over two questions — one pair × two questions × two orders = four
@@ -12,8 +13,6 @@ import { arenaWith, REAL_MODEL, waitForHealthy } from "./support/arena";
 // the pipeline: the run completes with its progress shown, every judgement is stored (a verdict
 // or a parse error), and the run page renders the summary and the export.
 
-const email = process.env.LEITAI_ADMIN_EMAIL ?? "admin@test.leitai";
-const password = process.env.LEITAI_ADMIN_PASSWORD ?? "test-admin-password";
 const tag = randomBytes(3).toString("hex");
 
 let contestants: Model[] = [];
@@ -28,14 +27,6 @@ test.afterAll(async () => {
   await closeQueues();
   await db.$disconnect();
 });
-
-async function signIn(page: Page) {
-  await page.goto("/signin?callbackUrl=%2Fadmin");
-  await page.getByTestId("signin-email").fill(email);
-  await page.getByTestId("signin-password").fill(password);
-  await page.getByTestId("signin-submit").click();
-  await expect(page.getByTestId("admin-user")).toBeVisible();
-}
 
 test("a judge run with the real model completes and renders its summary", async ({ page }) => {
   test.setTimeout(300_000);
@@ -69,7 +60,7 @@ test("a judge run with the real model completes and renders its summary", async 
   await waitForHealthy([judge.id], 90_000);
 
   // Start the run from the admin page.
-  await signIn(page);
+  await signInAsAdmin(page);
   await page.goto("/admin/judge");
   const form = page.getByTestId("judge-form");
   await expect(form).toBeVisible();
