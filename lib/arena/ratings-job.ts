@@ -55,12 +55,16 @@ export async function scheduleRatingsRecompute(now = Date.now()): Promise<void> 
  * Redis, or failed while Redis was away): schedule one, so the leaderboard catches up.
  */
 export async function reconcileRatings(): Promise<boolean> {
-  const [vote, run] = await Promise.all([
+  const [votes, newest, run] = await Promise.all([
+    db.vote.count(),
     db.vote.aggregate({ _max: { createdAt: true } }),
-    db.ratingRun.findFirst({ orderBy: { version: "desc" }, select: { createdAt: true } }),
+    db.ratingRun.findFirst({ orderBy: { version: "desc" }, select: { createdAt: true, votesSeen: true } }),
   ]);
-  const newest = vote._max.createdAt;
-  if (!newest || (run && run.createdAt >= newest)) return false;
+  if (votes === 0) return false;
+  // A run counts the votes in the snapshot it read, so a vote cast while it computed is still
+  // owed; runs stored before that was recorded fall back to their creation time.
+  const covered = run && (run.votesSeen !== null ? run.votesSeen === votes : run.createdAt >= newest._max.createdAt!);
+  if (covered) return false;
   if ((await ratingsQueue().getJobCountByTypes("waiting", "delayed", "active", "prioritized")) > 0) return false;
   await ratingsQueue().add("recompute", { reason: "reconcile" });
   return true;
@@ -84,8 +88,9 @@ export async function getRatingsJobState({ jobId }: { jobId: string }): Promise<
  */
 export async function computeAndStoreRatingRun({ bootstrapRounds = DEFAULT_BOOTSTRAP_ROUNDS, seed = DEFAULT_SEED } = {}) {
   await fillStyleCounts();
-  const [settings, votes, models, categories] = await Promise.all([
-    getRatingSettings(),
+  // The votes and their count come from one snapshot, so the count says exactly what this run saw.
+  const snapshot = db.$transaction([
+    db.vote.count(),
     db.vote.findMany({
       where: { valid: true, rated: true },
       orderBy: [{ createdAt: "asc" }, { id: "asc" }],
@@ -99,6 +104,10 @@ export async function computeAndStoreRatingRun({ bootstrapRounds = DEFAULT_BOOTS
         battle: { select: { prompt: true, generations: { select: { side: true, generation: { select: { styleCounts: true } } } } } },
       },
     }),
+  ], { isolationLevel: "RepeatableRead" });
+  const [settings, [votesSeen, votes], models, categories] = await Promise.all([
+    getRatingSettings(),
+    snapshot,
     db.model.findMany({ select: { id: true, slug: true, displayName: true, organisation: true, status: true } }),
     db.category.findMany({ select: { id: true, slug: true, nameZh: true, nameEn: true } }),
   ]);
@@ -136,6 +145,7 @@ export async function computeAndStoreRatingRun({ bootstrapRounds = DEFAULT_BOOTS
         battleSetHash: leaderboard.battleSetHash,
         seed,
         voteCount: rated.length,
+        votesSeen,
         results: JSON.parse(JSON.stringify(results)) as Prisma.InputJsonValue,
       },
     });
