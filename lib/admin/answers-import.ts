@@ -277,11 +277,17 @@ export async function importAnswers({ modelId, bytes, format, dryRun, createQues
       async (tx) => {
         const newRows = resolved.filter((r) => r.target.kind === "new");
         const newIdsByHash = new Map<string, string>();
+        // New questions are a millisecond apart in file order: the bank, and so the export, lists
+        // them as the file did, which makes an export imported into a fresh arena export the same.
+        const firstCreatedAt = Date.now() - newRows.length;
         for (let i = 0; i < newRows.length; i += 2000) {
-          const data = newRows.slice(i, i + 2000).map((r) => {
+          const data = newRows.slice(i, i + 2000).map((r, j) => {
             const t = r.target as Extract<Resolved["target"], { kind: "new" }>;
             const turns = storedTurns(t.userTurns);
-            return { text: t.text, textHash: t.textHash, categoryId: t.categoryId, language: detectLanguage(t.text), externalId: r.questionId, ...(turns ? { turns } : {}) };
+            return {
+              text: t.text, textHash: t.textHash, categoryId: t.categoryId, language: detectLanguage(t.text), externalId: r.questionId,
+              createdAt: new Date(firstCreatedAt + i + j), ...(turns ? { turns } : {}),
+            };
           });
           const created = await tx.question.createManyAndReturn({ data, select: { id: true, textHash: true } });
           for (const q of created) newIdsByHash.set(q.textHash, q.id);
