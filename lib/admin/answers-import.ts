@@ -62,6 +62,7 @@ export type AnswerImportReport = {
   /** Every line-level problem, unmatched questions and duplicate rows included: a commit needs none. */
   errorCount: number;
   errors: ImportIssue[];
+  /** Answers (one per turn) the commit writes; `written` counts the same once committed. */
   toWrite: number;
   written: number;
   answerSet: { id: string; version: number } | null;
@@ -270,7 +271,8 @@ export async function importAnswers({ modelId, bytes, format, dryRun, createQues
   }
   duplicates.sort((a, b) => a.line - b.line);
   unmatched.sort((a, b) => a.line - b.line);
-  if (dryRun || issues.length) return report(issues.length ? 0 : resolved.length);
+  const answers = resolved.reduce((n, r) => n + r.answers.length, 0);
+  if (dryRun || issues.length) return report(issues.length ? 0 : answers);
 
   try {
     const { answerSet, written } = await db.$transaction(
@@ -344,7 +346,7 @@ export async function importAnswers({ modelId, bytes, format, dryRun, createQues
       },
       { timeout: 120_000, maxWait: 10_000 },
     );
-    return report(resolved.length, written, answerSet);
+    return report(answers, written, answerSet);
   } catch (error) {
     if (isUniqueViolation(error)) throw errors.conflict("answers", "The bank or this model's answer sets changed during the import and nothing was written; run the import again.");
     throw error;
