@@ -1,7 +1,7 @@
 "use client";
 
 import Link from "next/link";
-import { useCallback, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 import { callApi } from "./api";
 
 type Progress = { status: string; total: number; done: number; failed: number; cancelled: number; running: number; queued: number; unparseable: number };
@@ -35,7 +35,7 @@ function RunRow({ run, onChange }: { run: Run; onChange: () => void }) {
   );
 }
 
-/** Start form and the list of judge runs (refreshed on demand). */
+/** Start form and the list of judge runs, polled every 2 s while any run is going. */
 export function JudgePanel({ models, categories, initialRuns }: { models: Option[]; categories: Option[]; initialRuns: Run[] }) {
   const [runs, setRuns] = useState<Run[]>(initialRuns);
   const [template, setTemplate] = useState<"pairwise" | "score10" | "custom">("pairwise");
@@ -46,6 +46,12 @@ export function JudgePanel({ models, categories, initialRuns }: { models: Option
     const result = await callApi<{ runs: Run[] }>("/api/admin/judge-runs");
     if (result.ok) setRuns(result.data.runs);
   }, []);
+  const active = runs.some((r) => r.progress.status === "running");
+  useEffect(() => {
+    if (!active) return;
+    const timer = setInterval(refresh, 2000);
+    return () => clearInterval(timer);
+  }, [active, refresh]);
 
   async function start(event: React.FormEvent<HTMLFormElement>) {
     event.preventDefault();

@@ -11,13 +11,18 @@ import { signInAsAdmin } from "./support/admin";
 // judges two bank contestants over two questions — one pair × two questions × two orders = four
 // judge generations. A 135M judge's verdicts are poor and often unreadable; what this checks is
 // the pipeline: the run completes with its progress shown, every judgement is stored (a verdict
-// or a parse error), and the run page renders the summary and the export.
+// or a parse error), and the run page renders the summary and the export. A second run, with the
+// 10-point template, renders the paired scores summed from the scores the judge gave (a 135M
+// judge rarely gives any: then the page must show none; test/integration/judge-runs.test.ts
+// covers the totals with a judge that always answers).
 
 const tag = randomBytes(3).toString("hex");
 
 let contestants: Model[] = [];
 let judge: Model | null = null;
+let categoryId = "";
 
+test.describe.configure({ mode: "serial" });
 test.skip(!REAL_MODEL, "needs the test worker's gpu-runtime serving the real model (npm test starts it)");
 
 test.afterAll(async () => {
@@ -44,7 +49,7 @@ test("a judge run with the real model completes and renders its summary", async 
   judge = arena.runtimeModels[0]!;
   // The judge generations take their parameters from the judge model's defaults: keep them short.
   judge = await db.model.update({ where: { id: judge.id }, data: { generationDefaults: { maxTokens: 48, temperature: 0 } } });
-  const categoryId = arena.question.categoryId!;
+  categoryId = arena.question.categoryId!;
   const questions = (await db.generation.findMany({ where: { modelId: contestants[0]!.id, purpose: "pregen" }, select: { questionId: true } }))
     .map((g) => ({ id: g.questionId! }));
   expect(questions).toHaveLength(2);
@@ -84,12 +89,11 @@ test("a judge run with the real model completes and renders its summary", async 
     runId = run.id;
   }).toPass({ timeout: 15_000 });
 
-  // The runs list shows its progress; Refresh until it reads completed.
+  // The runs list shows its progress and follows the run by itself until it reads completed.
   const row = page.getByTestId("judge-run").filter({ has: page.locator(`a[href="/admin/judge/${runId}"]`) });
   await expect(row).toBeVisible();
   await expect(row).toContainText(/\d+\/\d+ done/);
   await expect.poll(async () => {
-    await form.getByRole("button", { name: /Refresh/ }).click();
     const failed = await db.generation.findFirst({ where: { judgement: { runId }, status: "failed" }, select: { error: true } });
     if (failed) throw new Error(`a judge generation failed: ${failed.error}`);
     return row.getAttribute("data-status");
@@ -148,4 +152,62 @@ test("a judge run with the real model completes and renders its summary", async 
   const lines = (await exported.text()).split("\n").filter((l) => l.trim());
   expect(lines).toHaveLength(4);
   for (const line of lines) expect(JSON.parse(line)).toMatchObject({ status: "completed" });
+});
+
+test("a 10-point judge run with the real model shows the paired scores it summed", async ({ page }) => {
+  test.setTimeout(300_000);
+  test.skip(!judge, "the first run set up the arena");
+  // Room for a justification and the final [[a, b]] line.
+  await db.model.update({ where: { id: judge!.id }, data: { generationDefaults: { maxTokens: 96, temperature: 0 } } });
+  await signInAsAdmin(page);
+  await page.goto("/admin/judge");
+  const form = page.getByTestId("judge-form");
+  await form.locator('select[name="judgeModelId"]').selectOption(judge!.id);
+  for (const c of contestants) await form.locator(`input[name="contestantIds"][value="${c.id}"]`).check();
+  await form.locator(`input[name="categoryIds"][value="${categoryId}"]`).check();
+  await form.getByLabel(/Template/).selectOption("score10");
+  await form.getByLabel(/Language/).selectOption("en");
+  const startedAt = new Date();
+  await form.getByRole("button", { name: /Start/ }).click();
+  let runId = "";
+  await expect(async () => {
+    const run = await db.judgeRun.findFirst({ where: { judgeModelId: judge!.id, template: "score10", createdAt: { gte: new Date(startedAt.getTime() - 5000) } } });
+    if (!run) throw new Error("no 10-point judge run was started");
+    runId = run.id;
+  }).toPass({ timeout: 15_000 });
+  const row = page.getByTestId("judge-run").filter({ has: page.locator(`a[href="/admin/judge/${runId}"]`) });
+  await expect(row).toHaveAttribute("data-status", "completed", { timeout: 240_000 });
+
+  const judgements = await db.judgement.findMany({ where: { runId }, include: { generation: { select: { text: true } } } });
+  expect(judgements).toHaveLength(4);
+  for (const j of judgements) {
+    // A score pair is in range, or the output is stored with why it could not be read.
+    if (j.scores) {
+      for (const score of j.scores as number[]) expect(score >= 0 && score <= 10, `score ${score}`).toBe(true);
+    } else expect(j.error ?? "", `output: ${j.generation.text}`).not.toBe("");
+  }
+  const summary = (await db.judgeRun.findUniqueOrThrow({ where: { id: runId } })).summary as unknown as JudgeRunReport;
+  // Each model's total is the sum of the scores it was given, over both orders.
+  const [x, y] = contestants as [Model, Model];
+  const given = (model: Model) => judgements.reduce((sum, j) => {
+    if (!j.scores) return sum;
+    const [a, b] = j.scores as [number, number];
+    const shownFirst = j.order === "XY" ? j.modelXId : j.modelYId;
+    return sum + (shownFirst === model.id ? a : b);
+  }, 0);
+  const scored = judgements.filter((j) => j.scores).length;
+  await row.getByRole("link").click();
+  if (scored === 0) {
+    // SmolLM2 gave no readable score this time: no totals, and no table for them.
+    expect(summary.pairedScores).toEqual([]);
+    await expect(page.getByRole("heading", { name: /Paired scores/ })).toHaveCount(0);
+    return;
+  }
+  expect(summary.pairedScores).toHaveLength(1);
+  const paired = summary.pairedScores[0]!;
+  expect(paired.judgements).toBe(scored);
+  const totals = new Map([[paired.first, paired.totals[0]], [paired.second, paired.totals[1]]]);
+  expect([totals.get(x.id), totals.get(y.id)]).toEqual([given(x), given(y)]);
+  await expect(page.getByRole("heading", { name: /Paired scores/ })).toBeVisible();
+  await expect(page.getByTestId("paired-score-row")).toContainText(`${paired.totals[0]} : ${paired.totals[1]}`);
 });

@@ -50,7 +50,7 @@ export default async function AdminJudgeRunPage({ params }: { params: Promise<{ 
                 <thead><tr><th>类别 Category</th><th>模型 Models</th><th>总分 Totals</th><th>评审 Judgements</th></tr></thead>
                 <tbody>
                   {s.pairedScores.map((r) => (
-                    <tr key={`${r.category}-${r.first}-${r.second}`}>
+                    <tr key={`${r.category}-${r.first}-${r.second}`} data-testid="paired-score-row">
                       <td>{r.category ?? "—"}</td><td>{name.get(r.first) ?? r.first} vs {name.get(r.second) ?? r.second}</td><td>{r.totals[0]} : {r.totals[1]}</td><td>{r.judgements}</td>
                     </tr>
                   ))}
