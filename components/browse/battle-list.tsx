@@ -20,13 +20,19 @@ export function BattleList({ battles, lang }: { battles: BattleCard[]; lang: Lan
             <Link href={`/models/${b.modelA.slug}`}>{b.modelA.displayName}</Link> vs <Link href={`/models/${b.modelB.slug}`}>{b.modelB.displayName}</Link>
             {" · "}<strong>{outcome(b, lang)}</strong>{!b.valid && <span className="muted"> (invalid)</span>}
             {" · "}<span className="muted">{b.prompt.slice(0, 80)}</span>
+            {b.turns && b.turns.length > 1 && <span className="muted small"> · {lang === "zh" ? `${b.turns.length} 轮` : `${b.turns.length} turns`}</span>}
           </summary>
           {b.questionId && <p><Link href={`/questions/${b.questionId}`}>{lang === "zh" ? "查看问题" : "Question page"}</Link></p>}
-          {b.answers ? (
-            <div className="sides">
-              <article className="side"><header className="side-head">A · {b.modelA.displayName}</header><Markdown text={b.answers.A} /></article>
-              <article className="side"><header className="side-head">B · {b.modelB.displayName}</header><Markdown text={b.answers.B} /></article>
-            </div>
+          {b.turns ? (
+            b.turns.map((t, i) => (
+              <div key={i} data-testid="battle-card-turn">
+                {b.turns!.length > 1 && <p className="question small"><strong>{i + 1}.</strong> {t.prompt}</p>}
+                <div className="sides">
+                  <article className="side"><header className="side-head">A · {b.modelA.displayName}</header><Markdown text={t.A} /></article>
+                  <article className="side"><header className="side-head">B · {b.modelB.displayName}</header><Markdown text={t.B} /></article>
+                </div>
+              </div>
+            ))
           ) : (
             <p className="muted small">{lang === "zh" ? "题库答案在该问题退出评分对战后公开（以免影响盲评）。" : "Bank answers are published once their question leaves rated battles, so they cannot unblind one."}</p>
           )}

@@ -1,6 +1,8 @@
 import { db } from "../db";
 import { errors } from "../errors";
+import { userTurnsOf } from "../question-turns";
 import { getArenaSettings } from "./arena-settings";
+import { answerChains } from "./battles";
 import { publishedBattlesWhere } from "./publication";
 import { getLeaderboardView } from "./leaderboard-view";
 import { getRatingHistory } from "./ratings-job";
@@ -16,26 +18,28 @@ import { bankAnswersPublished } from "./revealed-questions";
 
 const battleCard = {
   id: true, mode: true, createdAt: true, prompt: true, questionId: true, voterKey: true,
-  question: { select: { id: true, text: true, active: true } },
+  question: { select: { id: true, text: true, turns: true, active: true } },
   modelA: { select: { slug: true, displayName: true } },
   modelB: { select: { slug: true, displayName: true } },
   vote: { select: { winner: true, valid: true, rated: true } },
-  generations: { where: { turn: 0 }, select: { side: true, generation: { select: { text: true } } } },
+  generations: { select: { side: true, turn: true, generation: { select: { text: true } } } },
 } as const;
 
 type BattleRow = {
   id: string; mode: string; createdAt: Date; prompt: unknown; questionId: string | null; voterKey: string;
-  question: { id: string; text: string; active: boolean } | null;
+  question: { id: string; text: string; turns: unknown; active: boolean } | null;
   modelA: { slug: string; displayName: string }; modelB: { slug: string; displayName: string };
   vote: { winner: string; valid: boolean; rated: boolean } | null;
-  generations: { side: string; generation: { text: string } }[];
+  generations: { side: string; turn: number; generation: { text: string } }[];
 };
 
 // No battle id: with it anyone could open the battle's own view (api/battles/{id}).
 export type BattleCard = {
   mode: string; createdAt: Date; prompt: string; questionId: string | null;
   modelA: { slug: string; displayName: string }; modelB: { slug: string; displayName: string };
-  winner: string | null; valid: boolean; answers: { A: string; B: string } | null;
+  winner: string | null; valid: boolean;
+  /** Every turn of the conversation, the first one first; null while the answers are not published. */
+  turns: { prompt: string; A: string; B: string }[] | null;
 };
 
 type Viewer = { voterKey: string | null; publishAnswersInRotation: boolean };
@@ -46,13 +50,21 @@ async function viewerOf(voterKey: string | null): Promise<Viewer> {
 
 function toCard(b: BattleRow, viewer: Viewer): BattleCard {
   const showAnswers = b.question === null || bankAnswersPublished(b.question, viewer) || (viewer.voterKey !== null && b.voterKey === viewer.voterKey);
-  const text = (side: string) => b.generations.find((g) => g.side === side)?.generation.text ?? "";
+  const prompts = b.question ? userTurnsOf(b.question) : livePrompts(b.prompt);
+  const text = (side: string, turn: number) => b.generations.find((g) => g.side === side && g.turn === turn)?.generation.text ?? "";
+  const turnCount = Math.max(prompts.length, ...b.generations.map((g) => g.turn + 1));
   return {
     mode: b.mode, createdAt: b.createdAt, questionId: b.questionId,
-    prompt: b.question?.text ?? (b.prompt as { content: string }[] | null)?.[0]?.content ?? "",
+    prompt: prompts[0] ?? "",
     modelA: b.modelA, modelB: b.modelB, winner: b.vote?.winner ?? null, valid: b.vote?.valid ?? false,
-    answers: showAnswers ? { A: text("A"), B: text("B") } : null,
+    turns: showAnswers ? Array.from({ length: turnCount }, (_, t) => ({ prompt: prompts[t] ?? "", A: text("A", t), B: text("B", t) })) : null,
   };
+}
+
+/** A live battle's user turns, as stored on the battle. */
+function livePrompts(prompt: unknown): string[] {
+  if (!Array.isArray(prompt)) return [];
+  return prompt.flatMap((m: { role?: unknown; content?: unknown } | null) => (m && m.role !== "assistant" && typeof m.content === "string" ? [m.content] : []));
 }
 
 export async function getModelPage({ slug, voterKey }: { slug: string; voterKey: string | null }) {
@@ -115,20 +127,23 @@ export async function getHeadToHead({ slugA, slugB, voterKey }: { slugA: string;
 export async function getQuestionPage({ id, voterKey }: { id: string; voterKey: string | null }) {
   const question = await db.question.findUnique({
     where: { id },
-    select: { id: true, text: true, language: true, active: true, category: { select: { nameZh: true, nameEn: true } } },
+    select: { id: true, text: true, turns: true, language: true, active: true, category: { select: { nameZh: true, nameEn: true } } },
   });
   if (!question) throw errors.notFound("question");
   const viewer = await viewerOf(voterKey);
   const answersPublished = bankAnswersPublished(question, viewer);
-  const [answers, battles] = await Promise.all([
+  const userTurns = userTurnsOf(question);
+  const [latest, battles] = await Promise.all([
     answersPublished
       ? db.generation.findMany({
-          // A multi-turn question's first turn, as battle cards show it.
-          where: { questionId: id, status: "completed", turn: 0 }, orderBy: { finishedAt: "desc" }, distinct: ["modelId"],
-          select: { text: true, model: { select: { slug: true, displayName: true } } },
+          // Each model's latest answer to the last turn; its chain holds the earlier turns.
+          where: { questionId: id, status: "completed", turn: userTurns.length - 1 }, orderBy: { finishedAt: "desc" }, distinct: ["modelId"],
+          select: { id: true, text: true, model: { select: { slug: true, displayName: true } } },
         })
       : Promise.resolve([]),
     db.battle.findMany({ where: { questionId: id, vote: { isNot: null } }, orderBy: { createdAt: "desc" }, take: 20, select: battleCard }),
   ]);
-  return { question, answersPublished, answers, battles: battles.map((b) => toCard(b, viewer)) };
+  const chains = userTurns.length > 1 && latest.length ? await answerChains(latest.map((g) => g.id)) : null;
+  const answers = latest.map((g) => ({ model: g.model, turns: chains ? (chains.get(g.id) ?? []).map((c) => c.text) : [g.text] }));
+  return { question: { ...question, userTurns }, answersPublished, answers, battles: battles.map((b) => toCard(b, viewer)) };
 }

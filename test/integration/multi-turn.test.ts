@@ -174,6 +174,24 @@ describe("multi-turn bank questions", () => {
     const stored = await db.vote.findUniqueOrThrow({ where: { battleId: created.body.id } });
     expect(stored.valid).toBe(true);
     expect(await db.battleGeneration.count({ where: { battleId: created.body.id } })).toBe(6);
+
+    // Browsing after the vote: the voter's own battle card holds the whole conversation.
+    const turns = q.turns as string[];
+    const own = await (await voter.fetch(`/questions/${q.id}`)).text();
+    expect(own).toContain('data-testid="answers-hidden"');
+    expect(own.match(/data-testid="battle-card-turn"/g)).toHaveLength(3);
+    for (const t of turns) expect(own).toContain(t);
+    // Out of rotation, every model's answer is published turn by turn.
+    await db.question.update({ where: { id: q.id }, data: { active: false } });
+    try {
+      const published = await (await new Client().fetch(`/questions/${q.id}`)).text();
+      expect(published).toContain('data-testid="question-turns"');
+      const answers = published.split('data-testid="question-answer"').slice(1).map((a) => a.split("</article>")[0]!);
+      expect(answers.length).toBeGreaterThanOrEqual(2);
+      for (const a of answers) expect(a.match(/第 \d 轮/g)).toEqual(["第 1 轮", "第 2 轮", "第 3 轮"]);
+    } finally {
+      await db.question.update({ where: { id: q.id }, data: { active: true } });
+    }
   });
 
   it("imports offline answers to a multi-turn question as a chain, battles on them, and exports them back byte for byte", async () => {

@@ -20,10 +20,18 @@ export default async function QuestionPage({ params }: { params: Promise<{ id: s
     <div>
       <p className="muted">{lang === "zh" ? page.question.category.nameZh : page.question.category.nameEn}</p>
       <h1 className="question">{page.question.text}</h1>
+      {page.question.userTurns.length > 1 && (
+        <ol className="muted" data-testid="question-turns">{page.question.userTurns.slice(1).map((t, i) => <li key={i} value={i + 2}>{t}</li>)}</ol>
+      )}
       <h2>{lang === "zh" ? "各模型的回答" : "Every model's answer"}</h2>
       {page.answersPublished ? (
         page.answers.map((a) => (
-          <article key={a.model.slug} className="card side" data-testid="question-answer"><header className="side-head">{a.model.displayName}</header><Markdown text={a.text} /></article>
+          <article key={a.model.slug} className="card side" data-testid="question-answer">
+            <header className="side-head">{a.model.displayName}</header>
+            {a.turns.map((text, i) => (
+              <div key={i}>{a.turns.length > 1 && <p className="muted small">{lang === "zh" ? `第 ${i + 1} 轮` : `Turn ${i + 1}`}</p>}<Markdown text={text} /></div>
+            ))}
+          </article>
         ))
       ) : (
         <p className="muted" data-testid="answers-hidden">
