@@ -42,7 +42,8 @@ export async function seedAdmin(): Promise<{ email: string; password: string | n
   if ((await countAdmins()) > 0) return { email: "", password: null, created: false };
   const email = LEITAI_ADMIN_EMAIL ?? "admin@leitai.local";
   const password = randomBytes(12).toString("base64url");
-  await ensureAdmin({ email, password });
+  // Printed in a log: it must be replaced at the first sign-in.
+  await ensureAdmin({ email, password, mustChangePassword: true });
   return { email, password, created: true };
 }
 
@@ -52,7 +53,7 @@ async function main() {
   console.log(`[seed] ${bank.categories} categories, ${bank.questionsCreated} new demo questions`);
   if (admin.password) {
     console.log(`[seed] created admin ${admin.email} with password: ${admin.password}`);
-    console.log("[seed] this password is shown once; change it or set LEITAI_ADMIN_PASSWORD.");
+    console.log("[seed] this password is shown once; the first sign-in asks for a new one (or set LEITAI_ADMIN_PASSWORD).");
   } else if (admin.created) {
     console.log(`[seed] created admin ${admin.email} from LEITAI_ADMIN_EMAIL / LEITAI_ADMIN_PASSWORD`);
   }

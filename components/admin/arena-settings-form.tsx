@@ -4,13 +4,14 @@ import { useState } from "react";
 import type { ArenaSettingsInput } from "@/lib/arena/arena-settings";
 import { callApi } from "./api";
 
-type FlagField = "publishLivePrompts" | "publishAnswersInRotation";
+type FlagField = "publishLivePrompts" | "publishAnswersInRotation" | "signupOpen";
 export type NumberField = Exclude<keyof ArenaSettingsInput, FlagField>;
 type Field = keyof ArenaSettingsInput;
 
 const FLAGS: { name: FlagField; label: string }[] = [
   { name: "publishLivePrompts", label: "公开自由提问 Publish live prompts and their answers on model pages and head-to-head pages (after the vote)" },
   { name: "publishAnswersInRotation", label: "公开仍在轮换中的题库答案 Publish bank answers while their question is still drawn for rated battles" },
+  { name: "signupOpen", label: "开放注册 Open sign-up: anyone may create a voter account on /signup" },
 ];
 
 const GROUPS: { legend: string; fields: { name: NumberField; label: string }[] }[] = [
@@ -40,7 +41,7 @@ type Props = { initial: ArenaSettingsInput; bounds: Record<NumberField, { min: n
 /** Every arena setting in one form; each field's error is shown beside it. */
 export function ArenaSettingsForm({ initial, bounds }: Props) {
   const [flags, setFlags] = useState<Record<FlagField, boolean>>({
-    publishLivePrompts: initial.publishLivePrompts, publishAnswersInRotation: initial.publishAnswersInRotation,
+    publishLivePrompts: initial.publishLivePrompts, publishAnswersInRotation: initial.publishAnswersInRotation, signupOpen: initial.signupOpen,
   });
   const [numbers, setNumbers] = useState<Record<NumberField, string>>(
     () => Object.fromEntries(GROUPS.flatMap((g) => g.fields).map((f) => [f.name, String(initial[f.name])])) as Record<NumberField, string>,

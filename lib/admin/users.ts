@@ -4,6 +4,8 @@ import { recordAudit } from "../audit";
 import { db } from "../db";
 import { errors } from "../errors";
 import { isWriteConflict } from "./db-errors";
+import { hashPassword } from "../auth/password";
+import { createUser, emailSchema, temporaryPassword } from "../users";
 
 export const userChangeSchema = z.union([
   z.object({ role: z.enum(["admin", "voter"]) }),
@@ -11,7 +13,26 @@ export const userChangeSchema = z.union([
 ]);
 export type UserChange = z.infer<typeof userChangeSchema>;
 
-const fields = { id: true, email: true, name: true, role: true, disabled: true, createdAt: true, lastLoginAt: true } as const;
+const fields = { id: true, email: true, name: true, role: true, disabled: true, mustChangePassword: true, createdAt: true, lastLoginAt: true } as const;
+
+export const newUserSchema = z.object({ email: emailSchema, role: z.enum(["admin", "voter"]).default("voter") });
+
+/** An admin adds an account with a temporary password, returned once; the user replaces it at first sign-in. */
+export async function createUserByAdmin({ input, actorId }: { input: z.infer<typeof newUserSchema>; actorId: string }) {
+  const password = temporaryPassword();
+  const user = await createUser({ email: input.email, role: input.role, password, mustChangePassword: true });
+  await recordAudit({ actorId, action: "user.create", targetType: "user", targetId: user.id, after: user });
+  return { user, temporaryPassword: password };
+}
+
+/** An admin replaces a user's password with a temporary one, returned once, to be changed at the next sign-in. */
+export async function resetPasswordByAdmin({ id, actorId }: { id: string; actorId: string }) {
+  if (!(await db.user.findUnique({ where: { id }, select: { id: true } }))) throw errors.notFound("user");
+  const password = temporaryPassword();
+  const user = await db.user.update({ where: { id }, data: { passwordHash: await hashPassword(password), mustChangePassword: true }, select: fields });
+  await recordAudit({ actorId, action: "user.password.reset", targetType: "user", targetId: id });
+  return { user, temporaryPassword: password };
+}
 
 export async function listUsers({ q }: { q?: string } = {}) {
   return db.user.findMany({

@@ -16,6 +16,7 @@ export const arenaSettingsInput = z.object({
   liveInFlightPerModel: z.number().int().min(1).max(10_000),
   turnMaxChars: z.number().int().min(1).max(100_000),
   conversationMaxChars: z.number().int().min(1).max(1_000_000),
+  signupOpen: z.boolean(),
 });
 export type ArenaSettingsInput = z.infer<typeof arenaSettingsInput>;
 export type ArenaSettings = ArenaSettingsInput & { updatedAt: Date | null };
@@ -32,6 +33,7 @@ export const ARENA_SETTINGS_DEFAULTS: ArenaSettings = {
   liveInFlightPerModel: 16,
   turnMaxChars: 4000,
   conversationMaxChars: 16_000,
+  signupOpen: false,
   updatedAt: null,
 };
 

@@ -13,18 +13,30 @@ export async function currentUser(): Promise<PublicUser | null> {
   return user && !user.disabled ? user : null;
 }
 
-/** For /api/admin/* handlers: 401 when anonymous, 403 when not an admin. */
+/**
+ * For /api/admin/* handlers: 401 when anonymous, 403 when not an admin, and 403 while the
+ * admin's password is one someone else chose (the seed's generated one, or a reset).
+ */
 export async function requireAdmin(): Promise<PublicUser> {
   const user = await currentUser();
   if (!user) throw errors.unauthorized();
   if (user.role !== "admin") throw errors.forbidden("admin", "Admins only.");
+  if (user.mustChangePassword) throw errors.forbidden("password_change_required", "Change your password first, on /account.");
   return user;
 }
 
-/** For /admin pages: anonymous visitors go to sign-in, signed-in non-admins get 403. */
+/** For /admin pages: anonymous visitors go to sign-in, signed-in non-admins get 403, a password to replace goes first. */
 export async function requireAdminPage(path: string): Promise<PublicUser> {
   const user = await currentUser();
   if (!user) redirect(`/signin?callbackUrl=${encodeURIComponent(path)}`);
   if (user.role !== "admin") forbidden();
+  if (user.mustChangePassword) redirect(`/account?next=${encodeURIComponent(path)}`);
+  return user;
+}
+
+/** For the signed-in user's own routes: 401 when anonymous. */
+export async function requireUser(): Promise<PublicUser> {
+  const user = await currentUser();
+  if (!user) throw errors.unauthorized();
   return user;
 }

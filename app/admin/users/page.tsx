@@ -1,4 +1,5 @@
 import { ActionButton } from "@/components/admin/action-button";
+import { PasswordReset, UserCreate } from "@/components/admin/user-create";
 import { listUsers } from "@/lib/admin/users";
 import { requireAdminPage } from "@/lib/auth/session";
 
@@ -11,6 +12,7 @@ export default async function AdminUsersPage({ searchParams }: { searchParams: P
   return (
     <div>
       <h1>用户 Users</h1>
+      <UserCreate />
       <form method="get" className="admin-row">
         <input name="q" defaultValue={q} placeholder="email" aria-label="Search by email" data-testid="user-search" />
         <button type="submit">搜索 Search</button>
@@ -24,7 +26,7 @@ export default async function AdminUsersPage({ searchParams }: { searchParams: P
               <tr key={u.id} data-testid={`user-row-${u.email}`}>
                 <td>{u.email}{u.id === me.id && <span className="muted small"> (you)</span>}</td>
                 <td><span className={`badge ${u.role === "admin" ? "ok" : "retired"}`}>{u.role}</span></td>
-                <td>{u.disabled ? <span className="badge bad">disabled</span> : <span className="badge ok">enabled</span>}</td>
+                <td>{u.disabled ? <span className="badge bad">disabled</span> : <span className="badge ok">enabled</span>}{u.mustChangePassword && <span className="muted small"> · must change password</span>}</td>
                 <td className="small">{u.lastLoginAt?.toISOString().replace("T", " ").slice(0, 16) ?? "—"}</td>
                 <td>
                   <div className="admin-row">
@@ -34,6 +36,7 @@ export default async function AdminUsersPage({ searchParams }: { searchParams: P
                     {u.disabled
                       ? <ActionButton url={`/api/admin/users/${u.id}`} method="PATCH" body={{ disabled: false }} label="启用 Enable" testId={`user-enable-${u.email}`} />
                       : u.id !== me.id && <ActionButton url={`/api/admin/users/${u.id}`} method="PATCH" body={{ disabled: true }} label="停用 Disable" confirm={`Disable ${u.email}?`} testId={`user-disable-${u.email}`} />}
+                    {u.id !== me.id && <PasswordReset userId={u.id} email={u.email} />}
                   </div>
                 </td>
               </tr>
