@@ -177,12 +177,15 @@ describe("the pipeline converges back to PostgreSQL after a fault", () => {
   });
 
   it("a vote whose rating recompute never reached Redis is made good by the reconciler", async () => {
+    // The earlier cases' workers reconcile every second and consume the ratings queue: they
+    // would owe, enqueue and run this recompute themselves. Only this test's passes run here.
+    for (const w of workers) await killWorker(w);
     const [a, b] = [await createModel({ kind: "openai", engine: { baseUrl: engine.baseUrl, remoteModel: "tokens:1:0" } }), await createModel({ kind: "openai", engine: { baseUrl: engine.baseUrl, remoteModel: "tokens:1:0" } })];
     const battles: string[] = [];
     try {
       expect(await ratingsQueue().getJobCountByTypes("waiting", "delayed", "active")).toBe(0);
-      // Other test files store rating runs in this database; one that read the vote covers it,
-      // and then nothing is owed. Cast votes until one is left uncovered (the first, nearly always).
+      // A rating run from elsewhere that read the vote covers it, and then nothing is owed: cast
+      // votes until one is left uncovered (the first, unless something else computes ratings).
       let owed = false;
       for (let attempt = 0; attempt < 5 && !owed; attempt++) {
         const battle = await db.battle.create({ data: { mode: "live", modelAId: a.id, modelBId: b.id, voterKey: "v-reconcile", ipHash: "ip", status: "voted" } });
@@ -205,6 +208,7 @@ describe("the pipeline converges back to PostgreSQL after a fault", () => {
   });
 
   it("a rating run counts the votes it read, so a vote cast while it computed is still owed", async () => {
+    for (const w of workers) await killWorker(w);
     const [a, b] = [await createModel({ kind: "openai", engine: { baseUrl: engine.baseUrl, remoteModel: "tokens:1:0" } }), await createModel({ kind: "openai", engine: { baseUrl: engine.baseUrl, remoteModel: "tokens:1:0" } })];
     const battles: string[] = [];
     try {
@@ -217,7 +221,7 @@ describe("the pipeline converges back to PostgreSQL after a fault", () => {
         await db.vote.create({ data: { battleId: battle.id, winner: "B", voterKey: "v-during", ipHash: "ip", modelAId: a.id, modelBId: b.id, createdAt: new Date(run.createdAt.getTime() - 1000) } });
         owed = (await reconcileGenerations(redis(), { modelIds: [] })).ratings;
         if (!owed) {
-          // Only a later run (another test file's) that read the vote may cover it.
+          // Only a later run that read the vote may cover it.
           const latest = await db.ratingRun.findFirstOrThrow({ orderBy: { version: "desc" } });
           expect(latest.version).toBeGreaterThan(run.version);
           expect(latest.votesSeen).toBe(await db.vote.count());
