@@ -47,12 +47,16 @@ async function pregen(ids: Record<string, string>) {
     const running = await runningDemoRun(modelId);
     runs.push({ slug, runId: running?.id ?? (await startPregen({ modelId, scope: "missing" })).id });
   }
-  // Progress is only printed: a failed read (the database restarting, a pool timeout) is logged
-  // and read again next time, never the end of the printer.
+  // Progress is only printed, and only when it moved since the last line (a run waiting on its
+  // model's worker says nothing): a failed read (the database restarting, a pool timeout) is
+  // logged and read again next time, never the end of the printer.
+  let printed = "";
   for (;;) {
     try {
       const progress = await Promise.all(runs.map(async ({ slug, runId }) => ({ slug, p: await getPregenProgress(runId) })));
-      console.log(`[demo] pre-generation: ${progress.map(({ slug, p }) => `${slug} ${p.done}/${p.total}${p.failed ? ` (${p.failed} failed)` : ""}`).join(", ")}`);
+      const line = `[demo] pre-generation: ${progress.map(({ slug, p }) => `${slug} ${p.done}/${p.total}${p.failed ? ` (${p.failed} failed)` : ""}`).join(", ")}`;
+      if (line !== printed) console.log(line);
+      printed = line;
       if (progress.every(({ p }) => p.status !== "running")) break;
     } catch (error) {
       console.error(`[demo] pre-generation progress could not be read (${messageOf(error)}); trying again in 10 s`);

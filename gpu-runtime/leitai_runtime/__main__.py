@@ -3,7 +3,8 @@
 Serves each model under its id: NAME when given as NAME=PATH, else the matching
 --served-name (in order), else the directory or file stem. `--draft NAME=PATH` gives model
 NAME a draft checkpoint for speculative decoding; `--num-speculative-tokens K` (every draft)
-or `NAME=K` (one) sets how many tokens it proposes per step.
+or `NAME=K` (one) sets how many tokens it proposes per step. On CPU the served models' KV pools
+share `--cpu-kv-budget` (see memory.py for how each pool is sized).
 """
 
 from __future__ import annotations
@@ -11,20 +12,38 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
+import re
+from dataclasses import replace
 from pathlib import Path
 
 import uvicorn
 
-from .config import ConfigError, EngineConfig, SpeculativeConfig
+from .config import DEFAULT_CPU_KV_BUDGET, ConfigError, EngineConfig, SpeculativeConfig
 from .engine import LLMEngine
 from .jinja_template import TemplateError
 from .layers.attention import ATTENTION_BACKENDS
 from .lifeline import exit_with_parent
+from .memory import cpu_kv_share
 from .server import ServedModel, create_app
 from .speculative import DraftError
 from .templates import CHAT_TEMPLATES, MODEL_TEMPLATE, Template, resolve_template, template_name
 
 CHAT_HINTS = ("alpaca", "chat", "instruct")
+_SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*([KMGT]?)(?:i?B)?", re.IGNORECASE)
+_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
+def parse_size(text: str) -> int:
+    """Bytes from "536870912", "512MiB", "512M", "1.5GiB" or "2G" (K, M, G, T are powers of 1024)."""
+    match = _SIZE.fullmatch(text.strip())
+    if match is None:
+        raise argparse.ArgumentTypeError(f"expected a size such as 512MiB or 2GiB, got {text!r}")
+    return int(float(match[1]) * _UNITS[match[2].upper()])
+
+
+def mib(n: int) -> str:
+    return f"{n / 2**20:.1f} MiB"
 
 
 def model_specs(models: list[str], served_names: list[str]) -> list[tuple[str, Path]]:
@@ -121,6 +140,12 @@ def build_parser() -> argparse.ArgumentParser:
     size.add_argument("--kv-blocks", type=int, default=None)
     size.add_argument("--gpu-memory-utilization", type=float, default=None,
                       help="KV pool = free GPU memory after loading x this - warm-up activation peak (default 0.9)")
+    p.add_argument("--cpu-kv-budget", type=parse_size, metavar="SIZE",
+                   default=os.environ.get("LEITAI_CPU_KV_BUDGET", f"{DEFAULT_CPU_KV_BUDGET >> 20}MiB"),
+                   help="on CPU without --kv-blocks: the KV pools of all served models together take at most SIZE "
+                        "(e.g. 256MiB, 2GiB; env LEITAI_CPU_KV_BUDGET; default %(default)s). Each model's pool is "
+                        "what --max-num-seqs sequences of its whole context need, capped by an even share of what "
+                        "the models loaded before it left, and never less than one whole-context sequence")
     p.add_argument("--block-size", type=int, default=16)
     p.add_argument("--no-prefix-caching", action="store_true")
     p.add_argument("--enforce-eager", action="store_true", help="no CUDA graphs: run every decode step eagerly")
@@ -138,7 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--on-draft-error", choices=["exit", "serve"], default="exit",
                    help="a draft that cannot be loaded or used: exit (default), or serve the model without it and "
                         "say why in /v1/models (for a supervisor applying drafts an admin set)")
-    p.add_argument("--log-level", default="info")
+    p.add_argument("--log-level", default="info", help="debug, info (default; a few lines at start), warning, error")
+    p.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=False,
+                   help="log a line per HTTP request at info (default: off)")
     p.add_argument("--parent-pid", type=int, default=None, metavar="PID",
                    help="exit when process PID dies (the worker supervising this runtime passes its own), so a "
                         "runtime never outlives its supervisor and holds its port or device memory")
@@ -167,23 +194,28 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"invalid engine setting: {err}") from None
     served = []
     specs = model_specs(args.model, args.served_name)
+    share_cpu_budget = not on_gpu and config.num_kv_blocks is None
+    budget_left = args.cpu_kv_budget
     serve_without_draft = args.on_draft_error == "serve"
     drafts = draft_specs(args.draft, args.num_speculative_tokens, [n for n, _ in specs], serve_without_draft)
-    for name, path in specs:
+    for i, (name, path) in enumerate(specs):
         meta = leitai_meta(path)
         logging.info("loading %s from %s", name, path)
         draft_path, speculative = drafts.get(name, (None, None))
+        model_config = replace(config, cpu_kv_budget=cpu_kv_share(budget_left, len(specs) - i)) \
+            if share_cpu_budget else config
         try:
-            engine = LLMEngine.from_path(path, config, draft_path, speculative, serve_without_draft)
+            engine = LLMEngine.from_path(path, model_config, draft_path, speculative, serve_without_draft)
         except DraftError as err:
             raise SystemExit(f"--draft {name}={draft_path}: {err}") from None
+        budget_left -= engine.runner.kv_pool_bytes
         if engine.draft_error:
             logging.error("%s: serving without its draft %s: %s", name, draft_path, engine.draft_error)
         template = chat_template_for(meta, name, args.chat_template, engine.chat_template)
         runner = engine.runner
         chosen = getattr(runner.backend, "configs", {})
-        logging.info("%s: chat template %s, %d KV blocks, attention %s, graphs %s (decode-ahead %s)%s", name,
-                     template_name(template), runner.num_blocks,
+        logging.info("%s: chat template %s, %d KV blocks (%s), attention %s, graphs %s (decode-ahead %s)%s", name,
+                     template_name(template), runner.num_blocks, mib(runner.kv_pool_bytes),
                      runner.backend.name, runner.graphs.batch_sizes if runner.graphs else "off",
                      "on" if runner.graphs and config.async_decode else "off",
                      f", decode attention per batch size {dict(sorted((b, str(c)) for b, c in chosen.items()))}"
@@ -195,7 +227,8 @@ def main(argv: list[str] | None = None) -> None:
                          spec.min_tokens_per_step, spec.config.max_batch_size,
                          " or when measured slower per token" if spec.config.compare_speed else "")
         served.append(ServedModel(name, engine, template, args.system_prompt, meta.get("name")))
-    uvicorn.run(create_app(served), host=args.host, port=args.port, log_level=args.log_level)
+    uvicorn.run(create_app(served), host=args.host, port=args.port, log_level=args.log_level,
+                access_log=args.access_log)
 
 
 if __name__ == "__main__":

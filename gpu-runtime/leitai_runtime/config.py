@@ -12,6 +12,8 @@ from .layers.attention import ATTENTION_BACKENDS
 
 ROPE_TYPES = ("linear", "dynamic", "yarn")
 _DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+# On CPU, the KV pools of all served models together, unless a size is given (--cpu-kv-budget).
+DEFAULT_CPU_KV_BUDGET = 384 << 20
 
 
 class ConfigError(ValueError):
@@ -256,11 +258,14 @@ class ModelConfig:
 
 @dataclass(frozen=True, slots=True)
 class EngineConfig:
-    """Engine knobs. Either `num_kv_blocks` or `gpu_memory_utilization` sizes the KV pool."""
+    """Engine knobs. Either `num_kv_blocks` or `gpu_memory_utilization` sizes the KV pool; without
+    `num_kv_blocks` on CPU, the pool is what `max_num_seqs` full-length sequences need, at most
+    `cpu_kv_budget` bytes (and never less than one full-length sequence)."""
 
     block_size: int = 16
     num_kv_blocks: int | None = None
     gpu_memory_utilization: float | None = None
+    cpu_kv_budget: int = DEFAULT_CPU_KV_BUDGET
     max_num_seqs: int = 64
     max_num_batched_tokens: int = 2048
     max_model_len: int | None = None
@@ -288,6 +293,8 @@ class EngineConfig:
             raise ConfigError(f"num_kv_blocks must be positive, got {self.num_kv_blocks}")
         if self.gpu_memory_utilization is not None and not 0.0 < self.gpu_memory_utilization <= 1.0:
             raise ConfigError(f"gpu_memory_utilization must be in (0, 1], got {self.gpu_memory_utilization}")
+        if self.cpu_kv_budget < 0:  # 0: one full-length sequence (what a budget spent by other models leaves)
+            raise ConfigError(f"cpu_kv_budget must not be negative, got {self.cpu_kv_budget}")
         for name in ("max_num_seqs", "max_num_batched_tokens", "max_waiting", "max_graph_batch_size"):
             _positive(name, getattr(self, name))
         if self.max_model_len is not None and self.max_model_len <= 0:

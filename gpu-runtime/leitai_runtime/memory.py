@@ -1,9 +1,11 @@
-"""Sizing the paged KV pool: as configured, from GPU memory after a warm-up, or a CPU default.
+"""Sizing the paged KV pool: as configured, from GPU memory after a warm-up, or on CPU from need.
 
 On a GPU the weights are already resident when this runs; a warm-up forward of the largest
 batch the scheduler can build measures the activation peak, and the pool gets
-`free memory x gpu_memory_utilization - activation peak`. The arithmetic is a pure function
-so tests can feed it numbers without a GPU.
+`free memory x gpu_memory_utilization - activation peak`. On CPU the pool is what the engine
+can use at most — `max_num_seqs` sequences of `max_model_len` tokens — capped by a budget in
+bytes, so a tiny model does not hold gigabytes it never touches. The arithmetic is pure
+functions so tests can feed them numbers without a GPU.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ import torch
 
 from .config import EngineConfig, ModelConfig
 
-CPU_KV_BYTES = 2 << 30  # default KV pool on CPU when no size is given
 DEFAULT_GPU_UTILIZATION = 0.9
 
 
@@ -25,9 +26,30 @@ class MemoryProfile:
     activation_peak_bytes: int  # peak allocated during the warm-up forward, above the weights
 
 
-def kv_bytes_per_block(model: ModelConfig, block_size: int, dtype: torch.dtype) -> int:
+def kv_bytes_per_token(model: ModelConfig, dtype: torch.dtype) -> int:
+    """K and V of one token in every layer: layers x 2 x kv_heads x head_dim x dtype bytes."""
     elem = torch.empty((), dtype=dtype).element_size()
-    return 2 * model.num_hidden_layers * block_size * model.num_key_value_heads * model.head_dim * elem
+    return model.num_hidden_layers * 2 * model.num_key_value_heads * model.head_dim * elem
+
+
+def kv_bytes_per_block(model: ModelConfig, block_size: int, dtype: torch.dtype) -> int:
+    return block_size * kv_bytes_per_token(model, dtype)
+
+
+def cpu_kv_blocks(bytes_per_block: int, block_size: int, max_num_seqs: int, max_model_len: int,
+                  budget_bytes: int) -> int:
+    """KV blocks on CPU: what `max_num_seqs` sequences of `max_model_len` tokens need, at most
+    `budget_bytes` worth, never fewer than one sequence of `max_model_len` tokens needs."""
+    blocks_per_seq = (max_model_len + block_size - 1) // block_size
+    needed = max_num_seqs * blocks_per_seq
+    affordable = budget_bytes // bytes_per_block
+    return max(blocks_per_seq, min(needed, affordable))
+
+
+def cpu_kv_share(budget_left: int, models_left: int) -> int:
+    """The budget of the next model when several load one after another from one CPU budget: an
+    even share of what the models before it left (one that needs less leaves more to the rest)."""
+    return max(0, budget_left) // models_left
 
 
 def kv_blocks_for_budget(profile: MemoryProfile, utilization: float, bytes_per_block: int) -> int:
@@ -38,8 +60,9 @@ def kv_blocks_for_budget(profile: MemoryProfile, utilization: float, bytes_per_b
 
 def choose_num_blocks(model: ModelConfig, config: EngineConfig, max_model_len: int,
                       profile: Callable[[], MemoryProfile] | None = None, extra_bytes_per_block: int = 0) -> int:
-    """KV blocks: as configured, else a share of free GPU memory (needs `profile`), else a CPU default.
-    `extra_bytes_per_block`: another cache indexed by the same blocks (a draft model's) shares the budget."""
+    """KV blocks: as configured, else a share of free GPU memory (needs `profile`), else on CPU what
+    the engine can use within `config.cpu_kv_budget`. `extra_bytes_per_block`: another cache indexed
+    by the same blocks (a draft model's) shares the budget."""
     per_block = kv_bytes_per_block(model, config.block_size, config.torch_dtype) + extra_bytes_per_block
     minimum = (max_model_len + config.block_size - 1) // config.block_size
     if config.num_kv_blocks is not None:
@@ -60,7 +83,7 @@ def choose_num_blocks(model: ModelConfig, config: EngineConfig, max_model_len: i
                 f"{measured.activation_peak_bytes / 2**30:.2f} GiB); {minimum} are needed for "
                 f"max_model_len={max_model_len}")
         return blocks
-    return max(minimum, CPU_KV_BYTES // per_block)
+    return cpu_kv_blocks(per_block, config.block_size, config.max_num_seqs, max_model_len, config.cpu_kv_budget)
 
 
 def profile_cuda(device: torch.device, warmup: Callable[[], None]) -> MemoryProfile:

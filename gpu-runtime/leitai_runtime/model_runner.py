@@ -15,7 +15,7 @@ from .config import EngineConfig, ModelConfig
 from .cuda_graph import DecodeGraphRunner, Graph, cuda_graph_factory, graph_batch_sizes
 from .layers.attention import AttentionMetadata, get_attention_backend
 from .layers.ops import select_ops
-from .memory import choose_num_blocks, profile_cuda
+from .memory import choose_num_blocks, kv_bytes_per_block, profile_cuda
 from .models.llama import LlamaForCausalLM
 from .rope import RotaryEmbedding
 from .sampler import Sampler
@@ -50,6 +50,9 @@ class ModelRunner:
         self.num_blocks = choose_num_blocks(model_config, config, max_model_len,
                                             profile=lambda: profile_cuda(self.device, self._warmup),
                                             extra_bytes_per_block=extra_kv_bytes_per_block)
+        # What the pool takes (a draft's cache included), as the sizing counted it: the scratch block aside.
+        self.kv_pool_bytes = self.num_blocks * (kv_bytes_per_block(model_config, self.block_size, self.dtype)
+                                                + extra_kv_bytes_per_block)
         self.scratch_block = self.num_blocks
         self.kv_caches = self._allocate_kv(self.num_blocks + 1)
         self.graphs: DecodeGraphRunner | None = None

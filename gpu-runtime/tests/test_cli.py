@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import socket
@@ -14,7 +15,9 @@ import httpx
 import pytest
 from helpers_bpe import make_tiny_bpe_llama
 
-from leitai_runtime.__main__ import build_parser, chat_template_for, leitai_meta, model_specs
+import leitai_runtime.__main__ as cli
+from leitai_runtime.__main__ import build_parser, chat_template_for, leitai_meta, model_specs, parse_size
+from leitai_runtime.config import DEFAULT_CPU_KV_BUDGET
 from leitai_runtime.demo import write_demo_model
 
 
@@ -61,6 +64,41 @@ def test_gpu_fast_path_flags():
     args = build_parser().parse_args(["--model", "m", "--enforce-eager", "--no-fused-ops",
                                       "--attention-backend", "triton-splitkv", "--max-graph-batch-size", "64"])
     assert args.enforce_eager and args.fused_ops is False and args.max_graph_batch_size == 64
+
+
+def test_kv_budget_and_log_flags(monkeypatch):
+    MiB = 1 << 20
+    assert parse_size("536870912") == parse_size("512MiB") == parse_size("512M") == parse_size("0.5 GiB") == 512 * MiB
+    assert parse_size("2g") == 2 << 30 and parse_size("64KiB") == 64 << 10
+    for bad in ("lots", "-1G", "1 PB", ""):
+        with pytest.raises(argparse.ArgumentTypeError):
+            parse_size(bad)
+    defaults = build_parser().parse_args(["--model", "m"])
+    assert defaults.cpu_kv_budget == DEFAULT_CPU_KV_BUDGET == 384 * MiB and defaults.access_log is False
+    args = build_parser().parse_args(["--model", "m", "--cpu-kv-budget", "1GiB", "--access-log"])
+    assert args.cpu_kv_budget == 1 << 30 and args.access_log is True
+    monkeypatch.setenv("LEITAI_CPU_KV_BUDGET", "256MiB")
+    assert build_parser().parse_args(["--model", "m"]).cpu_kv_budget == 256 * MiB
+
+
+def test_cpu_models_share_one_kv_budget(tmp_path, monkeypatch):
+    """Two demo models (512 bytes of K/V per token), 4 sequences each: the small-context one
+    takes what it needs and leaves the rest of the budget to the other."""
+    small = write_demo_model(tmp_path / "small", seed=1, name="Small", max_positions=256)
+    big = write_demo_model(tmp_path / "big", seed=2, name="Big")  # 2048 positions: 4 MiB for 4 sequences
+    served: dict[str, int] = {}
+    run: dict[str, object] = {}
+    monkeypatch.setattr(cli, "create_app", lambda models: served.update(
+        {m.name: m.engine.runner.num_blocks for m in models}))
+    monkeypatch.setattr(cli.uvicorn, "run", lambda _app, **kw: run.update(kw))
+    base = ["--model", f"small={small}", "--model", f"big={big}", "--max-num-seqs", "4"]
+    cli.main([*base, "--cpu-kv-budget", "4MiB"])
+    # small: 4 x 16 blocks of 8 KiB (0.5 MiB) from its 2 MiB share; big: 3.5 MiB left, 448 blocks
+    assert served == {"small": 64, "big": 448} and run["access_log"] is False
+    cli.main(base)  # the default budget: each what it needs
+    assert served == {"small": 64, "big": 512}
+    cli.main([*base, "--kv-blocks", "300", "--cpu-kv-budget", "1MiB", "--access-log"])  # a size given wins
+    assert served == {"small": 300, "big": 300} and run["access_log"] is True
 
 
 def test_cli_serves_a_model_end_to_end(tmp_path):

@@ -118,6 +118,7 @@ def test_missing_field_is_named():
     ({"block_size": 12}, "power of two"),
     ({"num_kv_blocks": 10, "gpu_memory_utilization": 0.5}, "either"),
     ({"gpu_memory_utilization": 1.5}, r"\(0, 1\]"),
+    ({"cpu_kv_budget": -1}, "cpu_kv_budget must not be negative"),
     ({"max_num_seqs": 0}, "max_num_seqs must be positive"),
     ({"dtype": "float8"}, "valid: float32, float16, bfloat16"),
     ({"device": "tpu"}, "device"),

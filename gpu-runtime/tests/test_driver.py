@@ -1,8 +1,10 @@
-"""EngineDriver: routes outputs per request and survives a failing engine step."""
+"""EngineDriver: routes outputs per request, steps in a thread of its own, survives a failing step."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 
 from helpers_engine import engine_for, tiny_hf_llama
 
@@ -60,5 +62,41 @@ def test_a_failing_step_fails_requests_in_flight_and_frees_them(monkeypatch):
         _, queue = driver.submit([5, 6], SamplingParams(max_tokens=2))  # still serving
         assert (await drain(queue))[-1].finished
         await driver.stop()
+
+    asyncio.run(main())
+
+
+def test_each_driver_steps_in_one_thread_of_its_own():
+    """Steps hopping over a shared pool's threads left a malloc arena full of freed activations
+    in each of them; a driver keeps its engine's steps in one thread, its own."""
+    async def main() -> None:
+        threads: dict[str, set[int]] = {"a": set(), "b": set()}
+        drivers = []
+        for name, seed in (("a", 1), ("b", 2)):
+            engine = engine_for(tiny_hf_llama(seed=seed))
+            real_step = engine.step
+
+            def step(real_step=real_step, seen=threads[name]):
+                seen.add(threading.get_ident())
+                return real_step()
+
+            engine.step = step  # type: ignore[method-assign]
+            drivers.append(EngineDriver(engine))
+            drivers[-1].start()
+        queues = [d.submit([5, 6, 7 + i], SamplingParams(max_tokens=12, ignore_eos=True))[1]
+                  for d in drivers for i in range(3)]
+        await asyncio.gather(*(drain(q) for q in queues))
+        await asyncio.gather(*(asyncio.to_thread(time.sleep, 0.01) for _ in range(8)))  # the shared pool, busy
+        queues = [d.submit([9, 10], SamplingParams(max_tokens=6, ignore_eos=True))[1] for d in drivers]
+        await asyncio.gather(*(drain(q) for q in queues))
+        assert len(threads["a"]) == len(threads["b"]) == 1 and threads["a"] != threads["b"]
+        assert threading.main_thread().ident not in threads["a"] | threads["b"]
+        for d in drivers:
+            await d.stop()
+        for _ in range(200):
+            if not any(t.name.startswith("leitai-engine") for t in threading.enumerate()):
+                break
+            await asyncio.sleep(0.01)
+        assert not any(t.name.startswith("leitai-engine") for t in threading.enumerate())
 
     asyncio.run(main())
