@@ -3,7 +3,8 @@ import next from "next";
 import { env } from "../env";
 import { errorPayload, errors } from "../errors";
 import { log } from "../log";
-import { answerAnonymousVote, anonymousVoteTarget, send } from "./vote-fast-path";
+import { send } from "./respond";
+import { answerAnonymousVote, anonymousVoteTarget } from "./vote-fast-path";
 
 /**
  * Rate limits and moderation key on the client's address, so X-Forwarded-For must not be the

@@ -3,7 +3,7 @@ import { castVote, voteInput } from "../arena/votes";
 import { errorPayload, errors } from "../errors";
 import { assertCleanText, parseInput } from "../input";
 import { clientIp, hashIp, isSessionCookie, verifyVoterCookie, VOTER_COOKIE } from "../voter-id";
-import securityHeaders from "./security-headers.json";
+import { parseCookies, send } from "./respond";
 
 // Votes are the arena's hottest request. Through Next.js one costs about three times the CPU
 // of the vote itself (BENCHMARKS.md, "Vote endpoint"), so the web server answers anonymous
@@ -13,26 +13,6 @@ import securityHeaders from "./security-headers.json";
 const VOTE_PATH = /^\/api\/battles\/([^/?#]+)\/vote\/?(?:\?.*)?$/;
 /** A vote is a winner and a reason of at most 280 characters. */
 const MAX_BODY_BYTES = 8 * 1024;
-const SECURITY_HEADERS: Record<string, string> = Object.fromEntries(securityHeaders.map((h) => [h.key, h.value]));
-
-function parseCookies(header: string | undefined): Map<string, string> {
-  const jar = new Map<string, string>();
-  if (!header) return jar;
-  for (const part of header.split(";")) {
-    const eq = part.indexOf("=");
-    if (eq <= 0) continue;
-    const name = part.slice(0, eq).trim();
-    let value = part.slice(eq + 1).trim();
-    if (value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
-    try {
-      value = decodeURIComponent(value);
-    } catch {
-      // kept as sent, like Next.js does
-    }
-    if (!jar.has(name)) jar.set(name, value);
-  }
-  return jar;
-}
 
 /** The battle id when this request is an anonymous vote; null hands the request to Next.js. */
 export function anonymousVoteTarget(req: IncomingMessage): { battleId: string; cookies: Map<string, string> } | null {
@@ -66,19 +46,6 @@ function readBody(req: IncomingMessage): Promise<string> {
     req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
     req.on("error", reject);
   });
-}
-
-/** A JSON answer with the headers next.config.js gives every response (lib/web/server.ts uses it too). */
-export function send(res: ServerResponse, status: number, headers: Record<string, string>, body: unknown) {
-  const json = JSON.stringify(body);
-  res.writeHead(status, {
-    ...SECURITY_HEADERS,
-    ...headers,
-    "Content-Type": "application/json",
-    "Content-Length": String(Buffer.byteLength(json)),
-    "Cache-Control": "no-store",
-  });
-  res.end(json);
 }
 
 export async function answerAnonymousVote(
