@@ -1,6 +1,6 @@
 import type { Generation } from "@prisma/client";
 import { db } from "../db";
-import { errors } from "../errors";
+import { AppError, errors } from "../errors";
 import { checkHealth, type Health } from "../health";
 import { log } from "../log";
 import { getModelHealth, listHeartbeats, type ModelHealth } from "../pipeline/health";
@@ -79,4 +79,20 @@ export async function retryGeneration({ id, actorId }: { id: string; actorId: st
     recordAudit({ actorId, action: "generation.retry", targetType: "generation", targetId: id, before: { status: "failed", error: generation.error }, after: { status: "queued" } }, tx),
   );
   if (!retried.length) throw errors.conflict("generation_state", "This generation is no longer failed.");
+}
+
+/**
+ * A failed generation job retried from the queue console. A worker skips a job whose generation
+ * PostgreSQL calls failed, so BullMQ's own retry would only "complete" it: the row is reopened
+ * and its job added again, as retryGeneration does. false when the row is not failed (or gone),
+ * where BullMQ's retry is all there is to do.
+ */
+export async function reopenFailedGeneration({ id, actorId }: { id: string; actorId: string }): Promise<boolean> {
+  try {
+    await retryGeneration({ id, actorId });
+    return true;
+  } catch (error) {
+    if (error instanceof AppError && (error.type === "not_found" || error.type === "conflict")) return false;
+    throw error;
+  }
 }

@@ -3,6 +3,7 @@ import next from "next";
 import { env } from "../env";
 import { errorPayload, errors } from "../errors";
 import { log } from "../log";
+import { answerQueueConsole, isQueueConsolePath } from "./queue-console";
 import { send } from "./respond";
 import { answerAnonymousVote, anonymousVoteTarget } from "./vote-fast-path";
 
@@ -32,7 +33,10 @@ export function undecodableApiPath(url: string | undefined): boolean {
   }
 }
 
-/** The production web server: Next.js for everything but anonymous votes (lib/web/vote-fast-path.ts). */
+/**
+ * The production web server: Next.js for everything but anonymous votes (lib/web/vote-fast-path.ts)
+ * and the queue console (lib/web/queue-console.ts).
+ */
 export async function startWebServer({ port, hostname, dir }: { port: number; hostname?: string; dir: string }) {
   const { LEITAI_TRUST_PROXY: trustProxy, LEITAI_VOTE_FAST_PATH: fastVotes } = env();
   const app = next({ dev: false, dir, port, hostname });
@@ -46,7 +50,7 @@ export async function startWebServer({ port, hostname, dir }: { port: number; ho
       return;
     }
     const vote = fastVotes ? anonymousVoteTarget(req) : null;
-    const answered = vote ? answerAnonymousVote(req, res, vote) : handle(req, res);
+    const answered = isQueueConsolePath(req.url) ? answerQueueConsole(req, res) : vote ? answerAnonymousVote(req, res, vote) : handle(req, res);
     answered.catch((error: unknown) => {
       log.error("web:request", error);
       if (!res.headersSent) res.writeHead(500, { "Content-Type": "text/plain" });
