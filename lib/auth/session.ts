@@ -2,6 +2,7 @@ import { getServerSession } from "next-auth";
 import { forbidden, redirect } from "next/navigation";
 import { errors } from "../errors";
 import { getUserById, type PublicUser } from "../users";
+import { assertAdmin } from "./admin";
 import { authOptions } from "./options";
 
 /** The signed-in, enabled user, fresh from the database; null for anonymous visitors. */
@@ -18,11 +19,7 @@ export async function currentUser(): Promise<PublicUser | null> {
  * admin's password is one someone else chose (the seed's generated one, or a reset).
  */
 export async function requireAdmin(): Promise<PublicUser> {
-  const user = await currentUser();
-  if (!user) throw errors.unauthorized();
-  if (user.role !== "admin") throw errors.forbidden("admin", "Admins only.");
-  if (user.mustChangePassword) throw errors.forbidden("password_change_required", "Change your password first, on /account.");
-  return user;
+  return assertAdmin(await currentUser());
 }
 
 /** For /admin pages: anonymous visitors go to sign-in, signed-in non-admins get 403, a password to replace goes first. */

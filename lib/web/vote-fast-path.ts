@@ -13,9 +13,10 @@ import securityHeaders from "./security-headers.json";
 const VOTE_PATH = /^\/api\/battles\/([^/?#]+)\/vote\/?(?:\?.*)?$/;
 /** A vote is a winner and a reason of at most 280 characters. */
 const MAX_BODY_BYTES = 8 * 1024;
-const SECURITY_HEADERS: Record<string, string> = Object.fromEntries(securityHeaders.map((h) => [h.key, h.value]));
+/** The headers next.config.js gives every response, for what the web server answers itself. */
+export const SECURITY_HEADERS: Record<string, string> = Object.fromEntries(securityHeaders.map((h) => [h.key, h.value]));
 
-function parseCookies(header: string | undefined): Map<string, string> {
+export function parseCookies(header: string | undefined): Map<string, string> {
   const jar = new Map<string, string>();
   if (!header) return jar;
   for (const part of header.split(";")) {
