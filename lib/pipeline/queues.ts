@@ -61,6 +61,22 @@ export async function modelJobCounts(modelId: string, ...states: JobType[]): Pro
   return out;
 }
 
+export type QueueDepth = { queue: string; model?: string; counts: Record<string, number> };
+
+/**
+ * Job counts of every queue a worker serving `models` consumes: the shared pre-generation,
+ * judge and ratings queues, and both lanes of each model (labelled with its slug).
+ */
+export async function queueDepths(models: { id: string; slug: string }[], states: JobType[]): Promise<QueueDepth[]> {
+  const queues: { queue: Queue; model?: string }[] = [
+    { queue: pregenQueue() },
+    { queue: judgeQueue() },
+    { queue: ratingsQueue() },
+    ...models.flatMap((m) => (["live", "pregen"] as const).map((lane) => ({ queue: generationQueue(m.id, lane), model: m.slug }))),
+  ];
+  return Promise.all(queues.map(async ({ queue, model }) => ({ queue: queue.name, model, counts: await queue.getJobCounts(...states) })));
+}
+
 export function pregenQueue(): Queue<PregenJob> {
   return queue<PregenJob>(PREGEN_QUEUE, { ...PREGEN_JOB_OPTIONS });
 }

@@ -8,17 +8,16 @@ import { getRequestListener } from "@hono/node-server";
 import { serveStatic } from "@hono/node-server/serve-static";
 import type { FinishedStatus, Job } from "bullmq";
 import { Hono } from "hono";
-import { getToken } from "next-auth/jwt";
 import { recordAudit } from "../audit";
 import { listArenaQueues } from "../admin/queues";
 import { reopenFailedGeneration } from "../admin/system";
-import { activeUser, adminRefusal, adminRefusalError, type AdminRefusal } from "../auth/access";
-import { env } from "../env";
+import { adminRefusal, adminRefusalError, type AdminRefusal } from "../auth/access";
+import { userOfRequest } from "../auth/request-user";
 import { errorPayload } from "../errors";
 import { log } from "../log";
 import type { ArenaQueue, ArenaQueueKind } from "../pipeline/queues";
 import type { PublicUser } from "../users";
-import { parseCookies, SECURITY_HEADERS, send } from "./respond";
+import { SECURITY_HEADERS, send } from "./respond";
 
 // Bull Board at /admin/queues: every arena queue, its jobs, failure reasons, retry and clean.
 // Bull Board has no Next.js adapter, so the web server (./server.ts) hands it these paths; its
@@ -35,18 +34,6 @@ export function isQueueConsolePath(url: string | undefined): boolean {
 /** The board's JSON API and its assets answer refusals with JSON errors; its pages redirect. */
 function isApiPath(path: string): boolean {
   return path.startsWith(`${QUEUE_CONSOLE_PATH}/api/`) || path.startsWith(`${QUEUE_CONSOLE_PATH}/static/`);
-}
-
-async function consoleUser(req: IncomingMessage): Promise<PublicUser | null> {
-  const cookies = Object.fromEntries(parseCookies(req.headers.cookie));
-  const { NEXTAUTH_SECRET, NEXTAUTH_URL } = env();
-  const token = await getToken({
-    req: { headers: req.headers, cookies } as unknown as Parameters<typeof getToken>[0]["req"],
-    secret: NEXTAUTH_SECRET,
-    // next-auth names its cookie __Secure-… when the site is served over https.
-    secureCookie: NEXTAUTH_URL?.startsWith("https://") ?? false,
-  });
-  return activeUser(token?.sub);
 }
 
 function refuse(res: ServerResponse, refusal: AdminRefusal, url: string) {
@@ -177,7 +164,7 @@ let queueConsole: ReturnType<typeof createConsole> | undefined;
 export async function answerQueueConsole(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = req.url ?? QUEUE_CONSOLE_PATH;
   try {
-    const user = await consoleUser(req);
+    const user = await userOfRequest(req);
     const refusal = adminRefusal(user);
     if (refusal) {
       refuse(res, refusal, url);

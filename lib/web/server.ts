@@ -3,6 +3,7 @@ import next from "next";
 import { env } from "../env";
 import { errorPayload, errors } from "../errors";
 import { log } from "../log";
+import { createWebMetrics } from "./http-metrics";
 import { answerQueueConsole, isQueueConsolePath } from "./queue-console";
 import { send } from "./respond";
 import { answerAnonymousVote, anonymousVoteTarget } from "./vote-fast-path";
@@ -34,16 +35,18 @@ export function undecodableApiPath(url: string | undefined): boolean {
 }
 
 /**
- * The production web server: Next.js for everything but anonymous votes (lib/web/vote-fast-path.ts)
- * and the queue console (lib/web/queue-console.ts).
+ * The production web server: Next.js for everything but anonymous votes (lib/web/vote-fast-path.ts),
+ * the queue console (lib/web/queue-console.ts) and /metrics (lib/web/http-metrics.ts).
  */
 export async function startWebServer({ port, hostname, dir }: { port: number; hostname?: string; dir: string }) {
   const { LEITAI_TRUST_PROXY: trustProxy, LEITAI_VOTE_FAST_PATH: fastVotes } = env();
   const app = next({ dev: false, dir, port, hostname });
   await app.prepare();
   const handle = app.getRequestHandler();
+  const metrics = createWebMetrics({ dir });
   const server = http.createServer((req, res) => {
     pinClientAddress(req, trustProxy);
+    if (metrics.handle(req, res)) return;
     if (undecodableApiPath(req.url)) {
       const { status, headers, body } = errorPayload(errors.badRequest("input", "path: the URL's percent-encoding is not valid UTF-8.", "path"));
       send(res, status, headers, body);
