@@ -67,14 +67,9 @@ export type QueueDepth = { queue: string; model?: string; counts: Record<string,
  * Job counts of every queue a worker serving `models` consumes: the shared pre-generation,
  * judge and ratings queues, and both lanes of each model (labelled with its slug).
  */
+/** Job counts of every queue (arenaQueues) in these states: the metrics' queue depths. */
 export async function queueDepths(models: { id: string; slug: string }[], states: JobType[]): Promise<QueueDepth[]> {
-  const queues: { queue: Queue; model?: string }[] = [
-    { queue: pregenQueue() },
-    { queue: judgeQueue() },
-    { queue: ratingsQueue() },
-    ...models.flatMap((m) => (["live", "pregen"] as const).map((lane) => ({ queue: generationQueue(m.id, lane), model: m.slug }))),
-  ];
-  return Promise.all(queues.map(async ({ queue, model }) => ({ queue: queue.name, model, counts: await queue.getJobCounts(...states) })));
+  return Promise.all(arenaQueues(models).map(async (q) => ({ queue: q.name, model: q.model?.slug, counts: await q.queue.getJobCounts(...states) })));
 }
 
 export function pregenQueue(): Queue<PregenJob> {
