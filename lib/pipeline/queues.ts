@@ -64,10 +64,9 @@ export async function modelJobCounts(modelId: string, ...states: JobType[]): Pro
 export type QueueDepth = { queue: string; model?: string; counts: Record<string, number> };
 
 /**
- * Job counts of every queue a worker serving `models` consumes: the shared pre-generation,
- * judge and ratings queues, and both lanes of each model (labelled with its slug).
+ * Job counts of every queue a worker serving `models` consumes (arenaQueues: the shared
+ * pre-generation, judge and ratings queues, and both lanes of each model, labelled with its slug).
  */
-/** Job counts of every queue (arenaQueues) in these states: the metrics' queue depths. */
 export async function queueDepths(models: { id: string; slug: string }[], states: JobType[]): Promise<QueueDepth[]> {
   return Promise.all(arenaQueues(models).map(async (q) => ({ queue: q.name, model: q.model?.slug, counts: await q.queue.getJobCounts(...states) })));
 }
