@@ -25,6 +25,8 @@ export default async function RootLayout({ children }: { children: React.ReactNo
             <Link href="/battle">{t(lang, "battle")}</Link>
             <Link href="/compare">{t(lang, "compare")}</Link>
             <Link href="/leaderboard">{t(lang, "leaderboard")}</Link>
+            <Link href="/models">{t(lang, "models")}</Link>
+            <Link href="/battles">{t(lang, "battleLog")}</Link>
             <Link href="/admin">{t(lang, "admin")}</Link>
             <LangSwitch lang={lang} />
           </nav>

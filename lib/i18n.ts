@@ -11,6 +11,8 @@ const dict = {
   battle: { zh: "对战", en: "Battle" },
   compare: { zh: "指定对比", en: "Compare" },
   leaderboard: { zh: "排行榜", en: "Leaderboard" },
+  models: { zh: "模型", en: "Models" },
+  battleLog: { zh: "对战记录", en: "Battles" },
   admin: { zh: "管理", en: "Admin" },
   bankMode: { zh: "题库对战", en: "Bank battle" },
   liveMode: { zh: "自由提问", en: "Your own prompt" },

@@ -81,9 +81,9 @@ export default async function LeaderboardPage({ searchParams }: { searchParams: 
           <h2>{t(lang, "ci")}</h2>
           <CiChart rows={lists.ranked.map((r) => ({ ...r, name: nameOf(r.model), slug: slugOf(r.model) }))} legend={copy(lang, "chartLegend")} empty={copy(lang, "chartEmpty")} />
           <h2>{t(lang, "winMatrix")}</h2>
-          <Heatmap testId="win-heatmap" percent names={scope.winRateMatrix.models.map(nameOf)} values={scope.winRateMatrix.values} />
+          <Heatmap testId="win-heatmap" percent names={scope.winRateMatrix.models.map(nameOf)} slugs={scope.winRateMatrix.models.map(slugOf)} values={scope.winRateMatrix.values} />
           <h2>{t(lang, "countMatrix")}</h2>
-          <Heatmap testId="count-heatmap" percent={false} names={scope.battleMatrix.models.map(nameOf)} values={scope.battleMatrix.values} />
+          <Heatmap testId="count-heatmap" percent={false} names={scope.battleMatrix.models.map(nameOf)} slugs={scope.battleMatrix.models.map(slugOf)} values={scope.battleMatrix.values} />
         </>
       )}
     </div>

@@ -1,3 +1,4 @@
+import Link from "next/link";
 import styles from "./leaderboard.module.css";
 
 function colour(value: number | null, max: number, percent: boolean): string {
@@ -12,8 +13,9 @@ function colour(value: number | null, max: number, percent: boolean): string {
  * A models × models matrix as a table of coloured cells (row model against column model).
  * Names stay horizontal on the rows and run upwards over the columns, cut with an ellipsis
  * (the full name is the title); a wide matrix scrolls sideways instead of shrinking its text.
+ * With slugs, a cell with battles links to the two models' head-to-head page.
  */
-export function Heatmap({ names, values, percent, testId }: { names: string[]; values: (number | null)[][]; percent: boolean; testId: string }) {
+export function Heatmap({ names, slugs, values, percent, testId }: { names: string[]; slugs?: string[]; values: (number | null)[][]; percent: boolean; testId: string }) {
   const max = Math.max(0, ...values.flat().map((v) => v ?? 0));
   const label = (value: number | null) => (value === null ? "–" : percent ? `${Math.round(value * 100)}%` : String(value));
   return (
@@ -34,7 +36,9 @@ export function Heatmap({ names, values, percent, testId }: { names: string[]; v
                 return (
                   <td key={j} className={styles.cell} title={`${names[i]} vs ${names[j]}: ${label(value)}`}
                     style={{ background: colour(value, max, percent), color: dark ? "#fff" : "#1d1b18" }}>
-                    {i === j ? "" : label(value)}
+                    {i === j ? "" : slugs && value !== null
+                      ? <Link href={`/models/${slugs[i]}/vs/${slugs[j]}`} data-testid={`${testId}-h2h-${slugs[i]}-${slugs[j]}`}>{label(value)}</Link>
+                      : label(value)}
                   </td>
                 );
               })}

