@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { castVote, voteInput } from "../arena/votes";
 import { errorPayload, errors } from "../errors";
+import { isLang, LANG_COOKIE, langFromAcceptLanguage } from "../i18n/lang";
 import { assertCleanText, parseInput } from "../input";
 import { clientIp, hashIp, isSessionCookie, verifyVoterCookie, VOTER_COOKIE } from "../voter-id";
 import { parseCookies, send } from "./respond";
@@ -64,12 +65,14 @@ export async function answerAnonymousVote(
     }
     const input = parseInput(body, voteInput);
     const id = verifyVoterCookie(cookies.get(VOTER_COOKIE));
-    if (!id) throw errors.forbidden("vote", "Only the voter who started this battle can vote on it.");
+    if (!id) throw errors.forbidden("vote", { key: "voteNotYours" });
     const headerList = { get: (name: string) => [req.headers[name] ?? []].flat().join(", ") || null };
     const voter = { voterKey: `anon:${id}`, userId: null, ipHash: hashIp(clientIp(headerList)) };
     send(res, 200, {}, await castVote({ battleId, voter, winner: input.winner, reason: input.reason || null }));
   } catch (error) {
-    const { status, headers, body } = errorPayload(error);
+    // In the reader's language, as lib/http.ts's route() answers: the switch's cookie, else the browser's.
+    const chosen = cookies.get(LANG_COOKIE);
+    const { status, headers, body } = errorPayload(error, isLang(chosen) ? chosen : langFromAcceptLanguage([req.headers["accept-language"] ?? []].flat().join(", ")));
     if (!res.headersSent) send(res, status, headers, body);
   }
 }
