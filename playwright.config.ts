@@ -11,6 +11,9 @@ export default defineConfig({
   reporter: [["list"]],
   use: {
     baseURL: process.env.LEITAI_TEST_BASE_URL ?? "http://localhost:3210",
+    // The browser asks for English (Accept-Language), which the site follows until the language
+    // switch sets its cookie; a spec about Chinese sets the cookie or its own locale.
+    locale: "en-US",
     trace: "retain-on-failure",
     launchOptions: {
       executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",

@@ -1,34 +1,34 @@
 import type { Metadata, Viewport } from "next";
 import Link from "next/link";
 import { LangSwitch } from "@/components/lang-switch";
-import { t } from "@/lib/i18n";
+import { htmlLang, messages } from "@/lib/i18n";
 import { currentLang } from "@/lib/lang-server";
 import "./globals.css";
 
-export const metadata: Metadata = {
-  title: "Leitai 擂台 — LLM arena",
-  description: "Blind pairwise battles between language models, ranked by votes.",
-};
+// Each page names itself (generateMetadata); the template adds the site's name after it.
+export async function generateMetadata(): Promise<Metadata> {
+  const { site } = messages(await currentLang());
+  return { title: { template: `%s · ${site.name}`, default: site.title }, description: site.description };
+}
 
 export const viewport: Viewport = { width: "device-width", initialScale: 1 };
 
 export default async function RootLayout({ children }: { children: React.ReactNode }) {
   const lang = await currentLang();
+  const { site, nav } = messages(lang);
   return (
-    <html lang={lang === "zh" ? "zh-CN" : "en"}>
+    <html lang={htmlLang(lang)}>
       <body>
         <header className="site-header">
-          <Link href="/" className="brand" data-testid="brand">
-            擂台 <span>Leitai</span>
-          </Link>
+          <Link href="/" className="brand" data-testid="brand">{site.name}</Link>
           <nav>
-            <Link href="/battle">{t(lang, "battle")}</Link>
-            <Link href="/compare">{t(lang, "compare")}</Link>
-            <Link href="/leaderboard">{t(lang, "leaderboard")}</Link>
-            <Link href="/models">{t(lang, "models")}</Link>
-            <Link href="/battles">{t(lang, "battleLog")}</Link>
-            <Link href="/admin">{t(lang, "admin")}</Link>
-            <LangSwitch lang={lang} />
+            <Link href="/battle">{nav.battle}</Link>
+            <Link href="/compare">{nav.compare}</Link>
+            <Link href="/leaderboard">{nav.leaderboard}</Link>
+            <Link href="/models">{nav.models}</Link>
+            <Link href="/battles">{nav.battles}</Link>
+            <Link href="/admin">{nav.admin}</Link>
+            <LangSwitch lang={lang} label={site.switchTo} hint={site.switchHint} />
           </nav>
         </header>
         <main>{children}</main>

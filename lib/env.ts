@@ -24,6 +24,11 @@ const serverSchema = z.object({
   LEITAI_ENCRYPTION_KEY: z
     .string({ error: "LEITAI_ENCRYPTION_KEY is required (64 hex characters)" })
     .regex(/^[0-9a-fA-F]{64}$/, "LEITAI_ENCRYPTION_KEY must be 64 hex characters (32 bytes)"),
+  /**
+   * Lets Prometheus read the site's /metrics as `Authorization: Bearer <token>`; unset, only
+   * a signed-in admin can read it.
+   */
+  LEITAI_METRICS_TOKEN: secret("LEITAI_METRICS_TOKEN").optional(),
   LEITAI_ADMIN_EMAIL: z.email("LEITAI_ADMIN_EMAIL must be an email address").optional(),
   LEITAI_ADMIN_PASSWORD: z.string().min(8, "LEITAI_ADMIN_PASSWORD must be at least 8 characters").optional(),
   /**

@@ -1,6 +1,7 @@
 // Typed error codes ("type:surface") mapped to HTTP statuses. Users see `message`;
 // `cause` stays in the server log.
 import { ZodError } from "zod";
+import { DEFAULT_LANG, sayError, type ErrorMessage, type Lang } from "./i18n";
 import { log } from "./log";
 
 export type ErrorType =
@@ -26,34 +27,46 @@ const statusByType: Record<ErrorType, number> = {
   internal: 500,
 };
 
+/** What an error says: plain text, or a catalogue message said in the reader's language. */
+export type ErrorText = string | ErrorMessage;
+
 export class AppError extends Error {
   readonly type: ErrorType;
   readonly status: number;
+  /** The catalogue message, when the text is one. */
+  readonly said: ErrorMessage | null;
 
   constructor(
     readonly code: ErrorCode,
-    message: string,
+    text: ErrorText,
     readonly details: { field?: string; retryAfterS?: number; cause?: unknown } = {},
   ) {
-    super(message);
+    // The server's own log reads English.
+    super(typeof text === "string" ? text : sayError("en", text));
     this.name = "AppError";
     this.type = code.split(":")[0] as ErrorType;
     this.status = statusByType[this.type];
+    this.said = typeof text === "string" ? null : text;
+  }
+
+  /** What the reader sees, in their language. */
+  messageIn(lang: Lang): string {
+    return this.said ? sayError(lang, this.said) : this.message;
   }
 }
 
 export const errors = {
-  badRequest: (surface: string, message: string, field?: string) =>
-    new AppError(`bad_request:${surface}`, message, { field }),
-  unauthorized: (message = "Sign in first.") => new AppError("unauthorized:auth", message),
-  forbidden: (surface: string, message = "You are not allowed to do this.") =>
-    new AppError(`forbidden:${surface}`, message),
-  notFound: (surface: string, message = `No such ${surface}.`) => new AppError(`not_found:${surface}`, message),
-  conflict: (surface: string, message: string) => new AppError(`conflict:${surface}`, message),
-  rateLimited: (surface: string, retryAfterS: number, message = `Too many requests; try again in ${retryAfterS} s.`) =>
-    new AppError(`rate_limit:${surface}`, message, { retryAfterS }),
-  unavailable: (surface: string, message: string, retryAfterS?: number, cause?: unknown) =>
-    new AppError(`unavailable:${surface}`, message, { retryAfterS, cause }),
+  badRequest: (surface: string, text: ErrorText, field?: string) =>
+    new AppError(`bad_request:${surface}`, text, { field }),
+  unauthorized: (text: ErrorText = "Sign in first.") => new AppError("unauthorized:auth", text),
+  forbidden: (surface: string, text: ErrorText = "You are not allowed to do this.") =>
+    new AppError(`forbidden:${surface}`, text),
+  notFound: (surface: string, text: ErrorText = `No such ${surface}.`) => new AppError(`not_found:${surface}`, text),
+  conflict: (surface: string, text: ErrorText) => new AppError(`conflict:${surface}`, text),
+  rateLimited: (surface: string, retryAfterS: number, text: ErrorText = { key: "tooManyRequests", values: { s: retryAfterS } }) =>
+    new AppError(`rate_limit:${surface}`, text, { retryAfterS }),
+  unavailable: (surface: string, text: ErrorText, retryAfterS?: number, cause?: unknown) =>
+    new AppError(`unavailable:${surface}`, text, { retryAfterS, cause }),
 };
 
 /** Seconds a client is asked to wait while PostgreSQL or Redis is away (a restart takes a few). */
@@ -120,10 +133,10 @@ function isDatabaseUnreachable(error: unknown): boolean {
 export function serviceUnavailable(error: unknown): AppError | null {
   if (error instanceof AppError) return null;
   if (isRedisUnreachable(error)) {
-    return errors.unavailable("queue", "The arena's queue is not reachable right now; try again in a few seconds. 服务暂时不可用，请稍后重试。", SERVICE_RETRY_AFTER_S, error);
+    return errors.unavailable("queue", { key: "queueDown" }, SERVICE_RETRY_AFTER_S, error);
   }
   if (isDatabaseUnreachable(error)) {
-    return errors.unavailable("database", "The arena's database is not reachable right now; try again in a few seconds. 数据库暂时无法连接，请稍后重试。", SERVICE_RETRY_AFTER_S, error);
+    return errors.unavailable("database", { key: "databaseDown" }, SERVICE_RETRY_AFTER_S, error);
   }
   return null;
 }
@@ -131,26 +144,31 @@ export function serviceUnavailable(error: unknown): AppError | null {
 export type ErrorPayload = {
   status: number;
   headers: Record<string, string>;
-  body: { error: { code: string; message: string; field?: string } };
+  /** `key` and `values` name a catalogue message, so a page can say it in its own language. */
+  body: { error: { code: string; message: string; field?: string; key?: string; values?: Record<string, string | number> } };
 };
 
-/** Any thrown value as the typed JSON error a client sees (framework-free: lib/web uses it too). */
-export function errorPayload(error: unknown): ErrorPayload {
+/**
+ * Any thrown value as the typed JSON error a client sees, its message in `lang` (framework-free:
+ * lib/web uses it too).
+ */
+export function errorPayload(error: unknown, lang: Lang = DEFAULT_LANG): ErrorPayload {
   if (error instanceof AppError) {
     const headers: Record<string, string> = {};
     if (error.details.retryAfterS !== undefined) headers["Retry-After"] = String(error.details.retryAfterS);
     if (error.status >= 500) log.error(error.code, error.details.cause ?? error);
-    return { status: error.status, headers, body: { error: { code: error.code, message: error.message, field: error.details.field } } };
+    const said = error.said ? { key: error.said.key, values: error.said.values } : {};
+    return { status: error.status, headers, body: { error: { code: error.code, message: error.messageIn(lang), field: error.details.field, ...said } } };
   }
   if (error instanceof ZodError) {
     const issue = error.issues[0];
     const field = issue?.path.join(".") || undefined;
     const message = field ? `${field}: ${issue?.message}` : (issue?.message ?? "Invalid input.");
-    return errorPayload(errors.badRequest("input", message, field));
+    return errorPayload(errors.badRequest("input", message, field), lang);
   }
   const unavailable = serviceUnavailable(error);
-  if (unavailable) return errorPayload(unavailable);
+  if (unavailable) return errorPayload(unavailable, lang);
   // Anything else (database, network) is logged in full and masked for the client.
   log.error("unhandled", error);
-  return { status: 500, headers: {}, body: { error: { code: "internal:server", message: "Something went wrong on our side; it has been logged." } } };
+  return { status: 500, headers: {}, body: { error: { code: "internal:server", message: sayError(lang, { key: "serverError" }), key: "serverError" } } };
 }

@@ -1,11 +1,22 @@
 import { NextResponse } from "next/server";
 import type { ZodType } from "zod";
 import { errorPayload, errors } from "./errors";
+import type { Lang } from "./i18n";
 import { assertCleanText, assertInt32Numbers, parseInput } from "./input";
+import { currentLang } from "./lang-server";
 
-export function errorResponse(error: unknown): NextResponse {
-  const { status, headers, body } = errorPayload(error);
+export function errorResponse(error: unknown, lang?: Lang): NextResponse {
+  const { status, headers, body } = errorPayload(error, lang);
   return NextResponse.json(body, { status, headers });
+}
+
+/** The request's language for an error; the default where there is no request to ask. */
+async function errorLang(): Promise<Lang | undefined> {
+  try {
+    return await currentLang();
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -20,7 +31,7 @@ async function checkedContext(context: unknown): Promise<unknown> {
   return { ...context, params: Promise.resolve(params) };
 }
 
-/** Wraps a route handler so every failure becomes a typed JSON error. */
+/** Wraps a route handler so every failure becomes a typed JSON error, in the reader's language. */
 export function route<Args extends unknown[]>(
   handler: (...args: Args) => Promise<Response>,
 ): (...args: Args) => Promise<Response> {
@@ -29,7 +40,7 @@ export function route<Args extends unknown[]>(
       if (args.length > 1) (args as unknown[])[1] = await checkedContext(args[1]);
       return await handler(...args);
     } catch (error) {
-      return errorResponse(error);
+      return errorResponse(error, await errorLang());
     }
   };
 }

@@ -34,7 +34,7 @@ export async function getUserById({ id }: { id: string }): Promise<PublicUser | 
 export async function createUser({ email, password, name, role = "voter", mustChangePassword = false }: { email: string; password: string; name?: string; role?: Role; mustChangePassword?: boolean }): Promise<PublicUser> {
   const normalised = normaliseEmail(email);
   if (await db.user.findUnique({ where: { email: normalised }, select: { id: true } })) {
-    throw errors.conflict("user", "An account with this email already exists.");
+    throw errors.conflict("user", { key: "accountExists" });
   }
   return db.user.create({
     data: { email: normalised, name: name ?? null, role, mustChangePassword, passwordHash: await hashPassword(password) },
@@ -51,8 +51,8 @@ export function temporaryPassword(): string {
 export async function changeOwnPassword({ userId, currentPassword, newPassword }: { userId: string; currentPassword: string; newPassword: string }): Promise<void> {
   const user = await db.user.findUnique({ where: { id: userId } });
   if (!user || user.disabled) throw errors.unauthorized();
-  if (!(await verifyPassword(currentPassword, user.passwordHash))) throw errors.badRequest("password", "The current password is wrong.", "currentPassword");
-  if (await verifyPassword(newPassword, user.passwordHash)) throw errors.badRequest("password", "Choose a password different from the current one.", "newPassword");
+  if (!(await verifyPassword(currentPassword, user.passwordHash))) throw errors.badRequest("password", { key: "currentPasswordWrong" }, "currentPassword");
+  if (await verifyPassword(newPassword, user.passwordHash)) throw errors.badRequest("password", { key: "passwordUnchanged" }, "newPassword");
   await db.user.update({ where: { id: userId }, data: { passwordHash: await hashPassword(newPassword), mustChangePassword: false } });
   await recordAudit({ actorId: userId, action: "user.password.change", targetType: "user", targetId: userId });
 }

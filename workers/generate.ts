@@ -200,6 +200,7 @@ async function attempt(
     await writer.flush();
     // The row first, then done: a viewer who sees done may read the finished row at once.
     if (!(await completeAttempt(id, started.attempt, { text, usage, completionTokens: deltas, ttftMs, durationMs }))) return { kind: "cancelled" };
+    ctx.metrics.observeDuration(model.slug, durationMs / 1000);
     writer.write({ type: "done", usage, ttftMs: ttftMs ?? undefined, durationMs });
     await writer.flush();
     return { kind: "completed" };

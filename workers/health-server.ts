@@ -1,4 +1,5 @@
 import { createServer, type Server } from "node:http";
+import { METRICS_CONTENT_TYPE } from "../lib/metrics";
 
 export type HealthState = {
   ready: boolean;
@@ -11,6 +12,7 @@ export type HealthState = {
 /**
  * /healthz/live (the process runs), /healthz/ready (503 while starting or shutting down, or
  * while no served model's engine answers; the body names the models whose engine is down), /metrics.
+ * Open to whoever reaches the port: it is for monitoring, never exposed to the public.
  */
 export function startHealthServer(port: number, state: HealthState): Server {
   const server = createServer(async (req, res) => {
@@ -24,7 +26,7 @@ export function startHealthServer(port: number, state: HealthState): Server {
       res.writeHead(ready ? 200 : 503, { "content-type": "application/json" })
         .end(JSON.stringify({ status, enginesDown: engines.down }));
     } else if (req.url === "/metrics" && state.metrics) {
-      res.writeHead(200, { "content-type": "text/plain; version=0.0.4" }).end(await state.metrics());
+      res.writeHead(200, { "content-type": METRICS_CONTENT_TYPE }).end(await state.metrics());
     } else {
       res.writeHead(404).end();
     }

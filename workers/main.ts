@@ -97,6 +97,7 @@ async function main() {
   }
   // Rating recomputes (scheduled after votes, or by an admin) run in the worker process too.
   ratings = startRatingsWorker();
+  pool.metrics.observeJobs(ratings);
   state.ready = true;
   log.info("worker:ready", { workerId, healthPort: config.LEITAI_WORKER_HEALTH_PORT, models: pool.modelIds });
 }

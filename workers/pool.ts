@@ -7,11 +7,11 @@ import { CANCEL_CHANNEL, HEARTBEAT, MAX_STALLED_COUNT, JUDGE_QUEUE, modelQueueNa
 import type { EngineTimeouts } from "../lib/pipeline/engine-client";
 import { normaliseRuntimeUrl, runtimeUrlOf } from "../lib/pipeline/engine-target";
 import { removeHeartbeat, writeHeartbeat } from "../lib/pipeline/health";
-import { PipelineMetrics, type JobCountsByModel } from "../lib/pipeline/metrics";
+import { PipelineMetrics } from "../lib/pipeline/metrics";
 import { failGeneration } from "../lib/pipeline/generation-state";
 import { fanOutJudgeRun } from "../lib/judge/runs";
 import { fanOutPregen } from "../lib/pipeline/pregen";
-import { modelJobCounts } from "../lib/pipeline/queues";
+import { modelJobCounts, queueDepths } from "../lib/pipeline/queues";
 import { failedByQueue, reconcileGenerations } from "../lib/pipeline/reconcile";
 import { createRedis, quietWhileAway } from "../lib/redis";
 import { EngineMonitor, engineKeyOf, EngineSlots, probeUrlOf, reservedLiveSlots } from "./engines";
@@ -53,8 +53,6 @@ type Served = {
   lastError: string | null;
 };
 
-const JOB_STATES = ["waiting", "prioritized", "delayed", "active", "completed", "failed"] as const;
-
 /** The runtime's batch size, when it reports one (max_num_seqs in /health or /v1/models). */
 async function engineBatchSize(model: Model): Promise<number | null> {
   const base = runtimeUrlOf(model);
@@ -74,7 +72,7 @@ async function engineBatchSize(model: Model): Promise<number | null> {
 }
 
 export class GenerationWorkers {
-  readonly metrics = new PipelineMetrics();
+  readonly metrics = new PipelineMetrics({ queueDepths: (states) => queueDepths([...this.served.values()].map((s) => s.model), states) });
   readonly engines = new EngineMonitor();
   private readonly served = new Map<string, Served>();
   private readonly slots = new Map<string, EngineSlots>();
@@ -142,11 +140,13 @@ export class GenerationWorkers {
         lockDuration: this.options.lockDurationMs, stalledInterval: this.options.stalledIntervalMs,
       });
       this.pregenWorker.on("error", (e) => log.warn("worker:pregen", e));
+      this.metrics.observeJobs(this.pregenWorker);
       this.judgeWorker = new Worker<JudgeRunJob>(JUDGE_QUEUE, (job) => fanOutJudgeRun(job.data.runId), {
         connection: this.connection, concurrency: 1, name: this.options.workerId,
         lockDuration: this.options.lockDurationMs, stalledInterval: this.options.stalledIntervalMs,
       });
       this.judgeWorker.on("error", (e) => log.warn("worker:judge", e));
+      this.metrics.observeJobs(this.judgeWorker);
     }
     await this.heartbeat();
     this.timers.push(setInterval(() => void this.heartbeat().catch((e) => log.warn("worker:heartbeat", e)), this.options.heartbeatMs ?? HEARTBEAT.intervalMs));
@@ -235,6 +235,7 @@ export class GenerationWorkers {
       maxStalledCount: MAX_STALLED_COUNT,
     });
     worker.on("error", (e) => log.warn("worker:bullmq", e));
+    this.metrics.observeJobs(worker, served.model.slug);
     // A stalled lock (an event loop blocked too long, Redis gone) means the job may be handed
     // to another worker: stop writing its stream at once.
     worker.on("lockRenewalFailed", (jobIds: string[]) => {
@@ -299,12 +300,8 @@ export class GenerationWorkers {
     }
   }
 
-  async renderMetrics(): Promise<string> {
-    const jobs: JobCountsByModel = new Map();
-    for (const [modelId, served] of this.served) {
-      jobs.set(served.model.slug, await modelJobCounts(modelId, ...JOB_STATES));
-    }
-    return this.metrics.render(jobs);
+  renderMetrics(): Promise<string> {
+    return this.metrics.render();
   }
 
   /**

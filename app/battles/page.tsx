@@ -3,14 +3,13 @@ import { notFound } from "next/navigation";
 import { BattleList } from "@/components/browse/battle-list";
 import { BATTLE_OUTCOMES, battleFilterOptions, browseBattles, type BattleFilters, type BattleOutcome } from "@/lib/arena/browse";
 import { AppError } from "@/lib/errors";
-import { currentLang } from "@/lib/lang-server";
+import { messages, nameIn } from "@/lib/i18n";
+import { currentLang, titleFrom } from "@/lib/lang-server";
 import { resolveVoter } from "@/lib/voter";
 
 export const dynamic = "force-dynamic";
 
-export async function generateMetadata() {
-  return { title: (await currentLang()) === "zh" ? "对战记录 · 擂台" : "Battles · Leitai" };
-}
+export const generateMetadata = titleFrom("nav.battles");
 
 type Search = { model?: string; category?: string; outcome?: string; from?: string; to?: string; before?: string };
 
@@ -23,7 +22,7 @@ function day(value: string | undefined, offsetDays = 0): Date | undefined {
 
 export default async function BattlesPage({ searchParams }: { searchParams: Promise<Search> }) {
   const lang = await currentLang();
-  const zh = lang === "zh";
+  const { nav, battles: m } = messages(lang);
   const search = await searchParams;
   const filters: BattleFilters = {
     model: search.model || undefined,
@@ -42,41 +41,37 @@ export default async function BattlesPage({ searchParams }: { searchParams: Prom
     }),
     battleFilterOptions(),
   ]);
-  const outcomeLabel: Record<BattleOutcome, string> = { decisive: zh ? "分出胜负" : "a winner", tie: zh ? "平局" : "tie", both_bad: zh ? "都不好" : "both bad" };
+  const outcomeLabel: Record<BattleOutcome, string> = { decisive: m.decisive, tie: m.tie, both_bad: m.bothBad };
   const nextHref = page.next ? `/battles?${new URLSearchParams({ ...Object.fromEntries(Object.entries(search).filter(([k, v]) => k !== "before" && v)), before: page.next.toISOString() })}` : null;
   return (
     <div>
-      <h1>{zh ? "对战记录" : "Battles"}</h1>
+      <h1>{nav.battles}</h1>
       <form method="get" className="filters card" data-testid="battle-filters">
-        <label>{zh ? "模型" : "Model"}
+        <label>{m.model}
           <select name="model" defaultValue={search.model ?? ""} data-testid="filter-model">
-            <option value="">{zh ? "全部" : "All"}</option>
+            <option value="">{m.all}</option>
             {models.map((m) => <option key={m.slug} value={m.slug}>{m.displayName}</option>)}
           </select>
         </label>
-        <label>{zh ? "类别" : "Category"}
+        <label>{m.category}
           <select name="category" defaultValue={search.category ?? ""} data-testid="filter-category">
-            <option value="">{zh ? "全部" : "All"}</option>
-            {categories.map((c) => <option key={c.slug} value={c.slug}>{zh ? c.nameZh : c.nameEn}</option>)}
+            <option value="">{m.all}</option>
+            {categories.map((c) => <option key={c.slug} value={c.slug}>{nameIn(lang, c)}</option>)}
           </select>
         </label>
-        <label>{zh ? "结果" : "Outcome"}
+        <label>{m.outcome}
           <select name="outcome" defaultValue={filters.outcome ?? ""} data-testid="filter-outcome">
-            <option value="">{zh ? "全部" : "All"}</option>
+            <option value="">{m.all}</option>
             {BATTLE_OUTCOMES.map((o) => <option key={o} value={o}>{outcomeLabel[o]}</option>)}
           </select>
         </label>
-        <label>{zh ? "从" : "From"}<input type="date" name="from" defaultValue={search.from} data-testid="filter-from" /></label>
-        <label>{zh ? "到" : "To"}<input type="date" name="to" defaultValue={search.to} data-testid="filter-to" /></label>
-        <button type="submit" data-testid="filter-apply">{zh ? "筛选" : "Filter"}</button>
+        <label>{m.from}<input type="date" name="from" defaultValue={search.from} data-testid="filter-from" /></label>
+        <label>{m.to}<input type="date" name="to" defaultValue={search.to} data-testid="filter-to" /></label>
+        <button type="submit" data-testid="filter-apply">{m.filter}</button>
       </form>
-      <p className="muted small">
-        {zh
-          ? "只列出已投票、且按隐私设置可以公开的对战：自由提问的对战仅在管理员公开自由提问时列出。"
-          : "Only voted battles the privacy settings publish: battles on a voter's own prompt are listed only while the admin publishes live prompts."}
-      </p>
-      <BattleList battles={page.battles} lang={lang} />
-      {nextHref && <p><Link href={nextHref} data-testid="battles-next">{zh ? "更早的对战 →" : "Older battles →"}</Link></p>}
+      <p className="muted small">{m.privacy}</p>
+      <BattleList battles={page.battles} m={m} />
+      {nextHref && <p><Link href={nextHref} data-testid="battles-next">{m.older}</Link></p>}
     </div>
   );
 }

@@ -1,24 +1,28 @@
 import Link from "next/link";
 import { CiChart } from "@/components/leaderboard/ci-chart";
-import { copy } from "@/components/leaderboard/copy";
 import { Heatmap } from "@/components/leaderboard/heatmap";
 import { ProvisionalTable } from "@/components/leaderboard/provisional-table";
 import { RankedTable } from "@/components/leaderboard/ranked-table";
 import styles from "@/components/leaderboard/leaderboard.module.css";
 import { getLeaderboardView } from "@/lib/arena/leaderboard-view";
-import { t } from "@/lib/i18n";
-import { STYLE_FEATURES } from "@/lib/ratings/style-counts";
-import { currentLang } from "@/lib/lang-server";
+import { fill, messages, nameIn } from "@/lib/i18n";
+import { STYLE_FEATURES, type StyleFeature } from "@/lib/ratings/style-counts";
+import { currentLang, titleFrom } from "@/lib/lang-server";
 
 export const dynamic = "force-dynamic";
 
+export const generateMetadata = titleFrom("nav.leaderboard");
+
+const FEATURE_NAME = { length: "styleLength", headers: "styleHeaders", lists: "styleLists", bold: "styleBold" } as const satisfies Record<StyleFeature, string>;
+
 export default async function LeaderboardPage({ searchParams }: { searchParams: Promise<{ category?: string; view?: string }> }) {
   const lang = await currentLang();
+  const m = messages(lang).leaderboard;
   const { category, view } = await searchParams;
   const styled = view === "style";
   const run = await getLeaderboardView();
   if (!run || run.leaderboard.models.length === 0) {
-    return <div className="card" data-testid="leaderboard-empty"><h1>{t(lang, "leaderboard")}</h1><p>{t(lang, "noRatings")}</p></div>;
+    return <div className="card" data-testid="leaderboard-empty"><h1>{messages(lang).nav.leaderboard}</h1><p>{m.empty}</p></div>;
   }
   const scope = category ? run.leaderboard.categories[category] : run.leaderboard;
   const nameOf = (id: string) => run.models[id]?.displayName ?? id;
@@ -37,52 +41,52 @@ export default async function LeaderboardPage({ searchParams }: { searchParams: 
 
   return (
     <div data-testid="leaderboard" data-view={styled ? "style" : "plain"}>
-      <h1>{t(lang, "leaderboard")}</h1>
+      <h1>{messages(lang).nav.leaderboard}</h1>
       <p className="muted" data-testid="leaderboard-meta">
-        {t(lang, "updated")}: {run.createdAt.toISOString().replace("T", " ").slice(0, 16)} UTC · {run.voteCount} {t(lang, "votes")} · v{run.version} · <span data-testid="rating-scale">{anchor ? `${t(lang, "ratingScaleAnchored")} ${nameOf(anchor.model)} = ${anchor.rating}` : t(lang, "ratingScale")}</span>
-        {run.dedup.excludedVotes > 0 && <span data-testid="dedup-note"> · {run.dedup.excludedVotes} {t(lang, "dedupNote")}</span>}
+        {m.updated}: {run.createdAt.toISOString().replace("T", " ").slice(0, 16)} UTC · {fill(m.voteCount, { n: run.voteCount })} · v{run.version} · <span data-testid="rating-scale">{anchor ? fill(m.scaleAnchored, { model: nameOf(anchor.model), rating: anchor.rating }) : m.scale}</span>
+        {run.dedup.excludedVotes > 0 && <span data-testid="dedup-note"> · {fill(m.dedupNote, { n: run.dedup.excludedVotes })}</span>}
       </p>
       <nav className="tabs" data-testid="view-tabs">
-        <Link href={href({ category })} className={!styled ? "active" : ""} data-testid="view-plain">{t(lang, "viewPlain")}</Link>
-        <Link href={href({ category, style: true })} className={styled ? "active" : ""} data-testid="view-style">{t(lang, "viewStyle")}</Link>
+        <Link href={href({ category })} className={!styled ? "active" : ""} data-testid="view-plain">{m.viewPlain}</Link>
+        <Link href={href({ category, style: true })} className={styled ? "active" : ""} data-testid="view-style">{m.viewStyle}</Link>
       </nav>
       {styled && (
         <p className="muted small" data-testid="style-coefficients">
           {style
-            ? `${t(lang, "styleExplain")} ${STYLE_FEATURES.map((feature) => `${feature} ${style.coefficients[feature] >= 0 ? "+" : "−"}${Math.abs(style.coefficients[feature]).toFixed(2)}`).join(", ")}`
-            : t(lang, "styleMissing")}
+            ? `${m.styleExplain} ${STYLE_FEATURES.map((feature) => `${m[FEATURE_NAME[feature]]} ${style.coefficients[feature] >= 0 ? "+" : "−"}${Math.abs(style.coefficients[feature]).toFixed(2)}`).join(", ")}`
+            : m.styleMissing}
         </p>
       )}
       <nav className="tabs" data-testid="category-tabs">
-        <Link href={href({ style: styled })} className={!category ? "active" : ""}>{t(lang, "overall")}</Link>
+        <Link href={href({ style: styled })} className={!category ? "active" : ""}>{m.overall}</Link>
         {Object.entries(run.categories).filter(([slug]) => run.leaderboard.categories[slug]).map(([slug, names]) => (
           <Link key={slug} href={href({ category: slug, style: styled })} className={category === slug ? "active" : ""} data-testid={`category-tab-${slug}`}>
-            {lang === "zh" ? names.nameZh : names.nameEn}
+            {nameIn(lang, names)}
           </Link>
         ))}
       </nav>
       {lists.ranked.length > 0 ? (
         <>
-          <p className={`muted small ${styles.rule}`} data-testid="leaderboard-rule">{copy(lang, "rule")}</p>
-          <RankedTable rows={lists.ranked} lang={lang} view={styled ? "style" : "plain"} nameOf={nameOf} slugOf={slugOf} />
+          <p className={`muted small ${styles.rule}`} data-testid="leaderboard-rule">{m.rule}</p>
+          <RankedTable rows={lists.ranked} m={m} view={styled ? "style" : "plain"} nameOf={nameOf} slugOf={slugOf} />
         </>
       ) : (
-        <p className="card muted" data-testid="leaderboard-none-ranked">{copy(lang, "noneRanked")(min)}</p>
+        <p className="card muted" data-testid="leaderboard-none-ranked">{fill(m.noneRanked, { n: min })}</p>
       )}
       {lists.provisional.length > 0 && (
         <section data-testid="provisional">
-          <h2>{copy(lang, "provisionalTitle")}</h2>
-          <p className="muted small">{copy(lang, "provisionalExplain")(min)}</p>
-          <ProvisionalTable rows={lists.provisional} lang={lang} minBattles={min} nameOf={nameOf} slugOf={slugOf} />
+          <h2>{m.provisionalTitle}</h2>
+          <p className="muted small">{fill(m.provisionalExplain, { n: min })}</p>
+          <ProvisionalTable rows={lists.provisional} m={m} minBattles={min} nameOf={nameOf} slugOf={slugOf} />
         </section>
       )}
       {scope && (
         <>
-          <h2>{t(lang, "ci")}</h2>
-          <CiChart rows={lists.ranked.map((r) => ({ ...r, name: nameOf(r.model), slug: slugOf(r.model) }))} legend={copy(lang, "chartLegend")} empty={copy(lang, "chartEmpty")} />
-          <h2>{t(lang, "winMatrix")}</h2>
+          <h2>{m.ci}</h2>
+          <CiChart rows={lists.ranked.map((r) => ({ ...r, name: nameOf(r.model), slug: slugOf(r.model) }))} legend={m.chartLegend} empty={m.chartEmpty} />
+          <h2>{m.winMatrix}</h2>
           <Heatmap testId="win-heatmap" percent names={scope.winRateMatrix.models.map(nameOf)} slugs={scope.winRateMatrix.models.map(slugOf)} values={scope.winRateMatrix.values} />
-          <h2>{t(lang, "countMatrix")}</h2>
+          <h2>{m.countMatrix}</h2>
           <Heatmap testId="count-heatmap" percent={false} names={scope.battleMatrix.models.map(nameOf)} slugs={scope.battleMatrix.models.map(slugOf)} values={scope.battleMatrix.values} />
         </>
       )}

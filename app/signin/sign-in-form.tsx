@@ -3,8 +3,9 @@
 import { signIn } from "next-auth/react";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
+import type { Catalogue } from "@/lib/i18n";
 
-export function SignInForm({ callbackUrl }: { callbackUrl: string }) {
+export function SignInForm({ callbackUrl, m }: { callbackUrl: string; m: Catalogue["account"] }) {
   const router = useRouter();
   const [error, setError] = useState<string | null>(null);
   const [pending, setPending] = useState(false);
@@ -21,7 +22,7 @@ export function SignInForm({ callbackUrl }: { callbackUrl: string }) {
     });
     setPending(false);
     if (!result || result.error) {
-      setError("邮箱或密码错误 · Wrong email or password.");
+      setError(m.wrongPassword);
       return;
     }
     router.push(callbackUrl);
@@ -31,16 +32,16 @@ export function SignInForm({ callbackUrl }: { callbackUrl: string }) {
   return (
     <form className="stack" onSubmit={onSubmit} data-testid="signin-form">
       <label>
-        Email
+        {m.email}
         <input name="email" type="email" autoComplete="username" required data-testid="signin-email" />
       </label>
       <label>
-        Password
+        {m.password}
         <input name="password" type="password" autoComplete="current-password" required data-testid="signin-password" />
       </label>
       {error && <p className="error" role="alert" data-testid="signin-error">{error}</p>}
       <button type="submit" disabled={pending} data-testid="signin-submit">
-        {pending ? "…" : "登录 Sign in"}
+        {pending ? "…" : m.signIn}
       </button>
     </form>
   );

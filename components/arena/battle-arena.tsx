@@ -2,14 +2,18 @@
 
 import { useCallback, useEffect, useState } from "react";
 import { Markdown } from "@/components/markdown";
-import { fill, type MessageKey } from "@/lib/i18n";
+import type { Catalogue } from "@/lib/i18n";
+import { fill, nameIn, type Lang } from "@/lib/i18n/lang";
 import { LiveNotice, useLiveNotice } from "./live-notice";
 import { useBattle, type Side } from "./use-battle";
 
+/** What the arena says: its own words, and the server's refusals to say again in the page's language. */
+export type ArenaMessages = Pick<Catalogue, "arena" | "errors">;
+
 type Category = { id: string; nameZh: string; nameEn: string };
 type Props = {
-  m: Record<MessageKey, string>;
-  lang: "zh" | "en";
+  m: ArenaMessages;
+  lang: Lang;
   categories: Category[];
   promptMaxChars: number;
   /** Named mode: the two models the voter picked. */
@@ -24,7 +28,7 @@ const WINNERS = [
 ] as const;
 
 export function BattleArena({ m, lang, categories, promptMaxChars, named = null }: Props) {
-  const { battle, error, busy, start, vote, followUp, reroll, abandon, textOf, reset } = useBattle();
+  const { battle, error, busy, start, vote, followUp, reroll, abandon, textOf, reset } = useBattle(m.errors);
   const notice = useLiveNotice();
   const [mode, setMode] = useState<"bank" | "live">(named ? "live" : "bank");
   const [categoryId, setCategoryId] = useState("");
@@ -88,12 +92,12 @@ export function BattleArena({ m, lang, categories, promptMaxChars, named = null 
     <div className="arena" data-testid="arena" data-live-notice={notice.state ?? undefined}>
       {!named && (
         <div className="mode-tabs" role="tablist">
-          <button role="tab" aria-selected={mode === "bank"} className={mode === "bank" ? "tab active" : "tab"} data-testid="mode-bank" onClick={() => setMode("bank")}>{m.bankMode}</button>
-          <button role="tab" aria-selected={mode === "live"} className={mode === "live" ? "tab active" : "tab"} data-testid="mode-live" onClick={() => setMode("live")}>{m.liveMode}</button>
+          <button role="tab" aria-selected={mode === "bank"} className={mode === "bank" ? "tab active" : "tab"} data-testid="mode-bank" onClick={() => setMode("bank")}>{m.arena.bankMode}</button>
+          <button role="tab" aria-selected={mode === "live"} className={mode === "live" ? "tab active" : "tab"} data-testid="mode-live" onClick={() => setMode("live")}>{m.arena.liveMode}</button>
           {mode === "bank" && (
-            <select value={categoryId} onChange={(e) => setCategoryId(e.target.value)} data-testid="category-select" aria-label={m.allCategories}>
-              <option value="">{m.allCategories}</option>
-              {categories.map((c) => <option key={c.id} value={c.id}>{lang === "zh" ? c.nameZh : c.nameEn}</option>)}
+            <select value={categoryId} onChange={(e) => setCategoryId(e.target.value)} data-testid="category-select" aria-label={m.arena.allCategories}>
+              <option value="">{m.arena.allCategories}</option>
+              {categories.map((c) => <option key={c.id} value={c.id}>{nameIn(lang, c)}</option>)}
             </select>
           )}
         </div>
@@ -101,13 +105,13 @@ export function BattleArena({ m, lang, categories, promptMaxChars, named = null 
 
       {(mode === "live" || named) && !battle?.turns.length && (
         <form className="prompt-form" onSubmit={submitPrompt}>
-          {notice.show && <LiveNotice m={m} onAcknowledge={notice.acknowledge} />}
-          <textarea value={prompt} onChange={(e) => setPrompt(e.target.value)} placeholder={m.promptPlaceholder} rows={3} data-testid="prompt-input" />
+          {notice.show && <LiveNotice m={m.arena} onAcknowledge={notice.acknowledge} />}
+          <textarea value={prompt} onChange={(e) => setPrompt(e.target.value)} placeholder={m.arena.promptPlaceholder} rows={3} data-testid="prompt-input" />
           <div className="prompt-meta">
             <span className={tooLong ? "error" : "muted"} data-testid="prompt-count">{[...prompt].length} / {promptMaxChars}</span>
-            <button type="submit" disabled={busy || tooLong || (!named && !prompt.trim())} data-testid="prompt-submit">{m.send}</button>
+            <button type="submit" disabled={busy || tooLong || (!named && !prompt.trim())} data-testid="prompt-submit">{m.arena.send}</button>
           </div>
-          {tooLong && <p className="error" data-testid="prompt-too-long">{fill(m.promptTooLong, { n: promptMaxChars })}</p>}
+          {tooLong && <p className="error" data-testid="prompt-too-long">{fill(m.errors.promptTooLong, { n: promptMaxChars })}</p>}
         </form>
       )}
 
@@ -118,24 +122,24 @@ export function BattleArena({ m, lang, categories, promptMaxChars, named = null 
           {battle.turns.map((turn) => (
             <section key={turn.turn} className="turn">
               <div className="question" data-testid={`turn-${turn.turn}-prompt`}>
-                <strong>{m.question}:</strong> {turn.prompt}
-                {turn.turn === 0 && battle.question && <span className="muted"> · {lang === "zh" ? battle.question.categoryZh : battle.question.categoryEn}</span>}
+                <strong>{m.arena.question}:</strong> {turn.prompt}
+                {turn.turn === 0 && battle.question && <span className="muted"> · {nameIn(lang, { nameZh: battle.question.categoryZh, nameEn: battle.question.categoryEn })}</span>}
               </div>
               <div className="sides">
                 {(["A", "B"] as Side[]).map((side) => (
                   <article key={side} className="side card" data-testid={`side-${side}-${turn.turn}`}>
                     <header className="side-head">
-                      <span>{side === "A" ? m.sideA : m.sideB}</span>
+                      <span>{side === "A" ? m.arena.sideA : m.arena.sideB}</span>
                       {battle.reveal && <strong data-testid={`reveal-${side}`}>{battle.reveal[side].displayName}</strong>}
                     </header>
                     <Markdown text={textOf(turn.turn, side)} />
-                    {["queued", "running"].includes(turn.sides[side]?.status ?? "") && !turn.sides[side]?.stalled && <p className="muted" data-testid={`waiting-${side}`}>{m.waiting}</p>}
+                    {["queued", "running"].includes(turn.sides[side]?.status ?? "") && !turn.sides[side]?.stalled && <p className="muted" data-testid={`waiting-${side}`}>{m.arena.waiting}</p>}
                     {turn.sides[side]?.error && (
-                      <p className="error" data-testid={`side-error-${side}`}>{turn.sides[side]?.stalled ? m.sideStalled : m.sideFailed}</p>
+                      <p className="error" data-testid={`side-error-${side}`}>{turn.sides[side]?.stalled ? m.arena.sideStalled : m.arena.sideFailed}</p>
                     )}
                     {isLast(turn.turn) && battle.stuck.includes(side) && (
                       <button onClick={() => void reroll(side, turn.turn)} disabled={busy} data-testid={`reroll-${side}`}>
-                        {m.reroll} ({side === "A" ? m.sideA : m.sideB})
+                        {m.arena.reroll} ({side === "A" ? m.arena.sideA : m.arena.sideB})
                       </button>
                     )}
                   </article>
@@ -146,41 +150,41 @@ export function BattleArena({ m, lang, categories, promptMaxChars, named = null 
 
           {battle.mode !== "bank" && !battle.question && battle.complete && !battle.vote && battle.status !== "abandoned" && (
             <form className="follow-up" onSubmit={(e) => { e.preventDefault(); if (followUpText.trim()) { void followUp(followUpText); setFollowUpText(""); } }}>
-              <input value={followUpText} onChange={(e) => setFollowUpText(e.target.value)} placeholder={m.followUp} maxLength={promptMaxChars} data-testid="follow-up-input" />
-              <button type="submit" data-testid="follow-up-submit">{m.send}</button>
+              <input value={followUpText} onChange={(e) => setFollowUpText(e.target.value)} placeholder={m.arena.followUp} maxLength={promptMaxChars} data-testid="follow-up-input" />
+              <button type="submit" data-testid="follow-up-submit">{m.arena.send}</button>
             </form>
           )}
 
           {battle.stuck.length > 0 && (
             <div className="stuck card" role="status" data-testid="stuck">
-              <p>{m.stuckHint}</p>
-              <button onClick={() => void newBattle()} disabled={busy} data-testid="new-battle">{m.newBattle}</button>
+              <p>{m.arena.stuckHint}</p>
+              <button onClick={() => void newBattle()} disabled={busy} data-testid="new-battle">{m.arena.newBattle}</button>
             </div>
           )}
 
           {battle.status === "abandoned" ? (
             <div className="abandoned card" data-testid="battle-abandoned">
-              <p className="muted">{m.abandoned}</p>
+              <p className="muted">{m.arena.abandoned}</p>
             </div>
           ) : !battle.vote ? (
             <div className="vote-bar">
               <div className="vote-buttons">
                 {WINNERS.map((w) => (
-                  <button key={w.winner} disabled={!canVote} onClick={() => void vote(w.winner, reason)} data-testid={`vote-${w.winner}`} title={`${m[w.label]} (${w.key})`}>
-                    {m[w.label]}
+                  <button key={w.winner} disabled={!canVote} onClick={() => void vote(w.winner, reason)} data-testid={`vote-${w.winner}`} title={`${m.arena[w.label]} (${w.key})`}>
+                    {m.arena[w.label]}
                   </button>
                 ))}
               </div>
-              <input value={reason} onChange={(e) => setReason(e.target.value)} maxLength={280} placeholder={m.reason} data-testid="vote-reason" />
-              <p className="muted small">{m.voteHint}</p>
+              <input value={reason} onChange={(e) => setReason(e.target.value)} maxLength={280} placeholder={m.arena.reason} data-testid="vote-reason" />
+              <p className="muted small">{m.arena.voteHint}</p>
             </div>
           ) : (
             <div className="voted card" data-testid="voted">
               <p>
-                {m.thanks} A = <strong>{battle.reveal?.A.displayName}</strong>, B = <strong>{battle.reveal?.B.displayName}</strong>
-                {!battle.vote.valid && <span className="muted"> {m.invalidVote}</span>}
+                {m.arena.thanks} A = <strong>{battle.reveal?.A.displayName}</strong>, B = <strong>{battle.reveal?.B.displayName}</strong>
+                {!battle.vote.valid && <span className="muted"> {m.arena.invalidVote}</span>}
               </p>
-              <button onClick={next} data-testid="next-battle" disabled={busy}>{m.nextBattle} (N)</button>
+              <button onClick={next} data-testid="next-battle" disabled={busy}>{m.arena.nextBattle} (N)</button>
             </div>
           )}
         </div>

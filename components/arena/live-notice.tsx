@@ -1,7 +1,7 @@
 "use client";
 
 import { useCallback, useEffect, useState } from "react";
-import type { MessageKey } from "@/lib/i18n";
+import type { Catalogue } from "@/lib/i18n";
 
 // Shown above the prompt box until the voter dismisses it or sends their first live prompt;
 // remembered in this browser only (no account or cookie needed).
@@ -33,7 +33,7 @@ export function useLiveNotice(): { show: boolean; state: "shown" | "seen" | null
   return { show: seen === false, state: seen === null ? null : seen ? "seen" : "shown", acknowledge };
 }
 
-export function LiveNotice({ m, onAcknowledge }: { m: Record<MessageKey, string>; onAcknowledge: () => void }) {
+export function LiveNotice({ m, onAcknowledge }: { m: Catalogue["arena"]; onAcknowledge: () => void }) {
   return (
     <div className="live-notice card" role="note" data-testid="live-notice" style={{ display: "flex", flexWrap: "wrap", alignItems: "center", gap: "0.75rem", padding: "0.6rem 0.8rem" }}>
       <p style={{ margin: 0, flex: "1 1 20rem" }}>{m.liveNotice}</p>

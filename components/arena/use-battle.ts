@@ -2,6 +2,8 @@
 
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { BattleView } from "@/lib/arena/battle-view";
+import type { Catalogue } from "@/lib/i18n";
+import { knownErrorText } from "@/lib/i18n/lang";
 
 export type Side = "A" | "B";
 type Live = Record<string, string>; // `${turn}:${side}` → streamed text so far
@@ -10,10 +12,13 @@ const SIDES: Side[] = ["A", "B"];
 /** While a side has stalled, the view is reloaded this often: the answer may still finish. */
 const STALLED_RELOAD_MS = 10_000;
 
-async function readError(res: Response): Promise<string> {
+type ErrorBody = { error?: { message?: string; key?: string; values?: Record<string, string | number> } };
+
+/** A refusal as the page says it: its catalogue message in the page's language, else the server's text. */
+async function readError(res: Response, said: Catalogue["errors"]): Promise<string> {
   try {
-    const body = (await res.json()) as { error?: { message?: string } };
-    return body.error?.message ?? `HTTP ${res.status}`;
+    const { error } = (await res.json()) as ErrorBody;
+    return knownErrorText(error, said) ?? error?.message ?? `HTTP ${res.status}`;
   } catch {
     return `HTTP ${res.status}`;
   }
@@ -27,7 +32,7 @@ function post(url: string, body?: unknown, signal?: AbortSignal): Promise<Respon
  * Loads a battle, streams its unfinished sides over SSE and reloads the view when they end.
  * A side that failed for good or stalled is offered a re-roll; the battle can be left for a new one.
  */
-export function useBattle() {
+export function useBattle(said: Catalogue["errors"]) {
   const [battle, setBattle] = useState<BattleView | null>(null);
   const [live, setLive] = useState<Live>({});
   const [error, setError] = useState<string | null>(null);
@@ -53,7 +58,7 @@ export function useBattle() {
   const load = useCallback(async (id: string, signal?: AbortSignal): Promise<BattleView | null> => {
     const res = await fetch(`/api/battles/${id}`, { cache: "no-store", signal });
     if (currentId.current !== id) return null;
-    if (!res.ok) throw new Error(await readError(res));
+    if (!res.ok) throw new Error(await readError(res, said));
     const view = (await res.json()) as BattleView;
     if (currentId.current !== id) return null;
     setBattle(view);
@@ -131,7 +136,7 @@ export function useBattle() {
     setLive({});
     try {
       const res = await post("/api/battles", body, request.signal);
-      if (!res.ok) throw new Error(await readError(res));
+      if (!res.ok) throw new Error(await readError(res, said));
       const { id } = (await res.json()) as { id: string };
       if (request.signal.aborted) return;
       currentId.current = id;
@@ -161,7 +166,7 @@ export function useBattle() {
       const res = await post(url, body);
       if (currentId.current !== id) return;
       setBusy(false);
-      if (!res.ok) return setError(await readError(res));
+      if (!res.ok) return setError(await readError(res, said));
       await then();
     } catch (e) {
       if (currentId.current !== id) return;
@@ -192,7 +197,7 @@ export function useBattle() {
     closeStreams();
     const res = await post(`/api/battles/${battle.id}/abandon`);
     if (!res.ok) {
-      setError(await readError(res));
+      setError(await readError(res, said));
       return false;
     }
     return true;

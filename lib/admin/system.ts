@@ -1,14 +1,14 @@
 import type { Generation } from "@prisma/client";
 import { db } from "../db";
-import { errors } from "../errors";
+import { AppError, errors } from "../errors";
 import { checkHealth, type Health } from "../health";
 import { log } from "../log";
 import { getModelHealth, listHeartbeats, type ModelHealth } from "../pipeline/health";
 import { runtimeUrlOf } from "../pipeline/engine-target";
 import { retryGenerations } from "../pipeline/generation-state";
-import { modelJobCounts } from "../pipeline/queues";
 import { recordAudit } from "../audit";
 import { redis } from "../redis";
+import { queueJobCounts, type QueueCounts } from "./queues";
 
 export type HealthLabel = "healthy" | "engine down" | "no worker" | "unknown";
 
@@ -39,38 +39,32 @@ async function runtimeHealth(url: string): Promise<RuntimeHealth> {
   }
 }
 
-export type QueueCounts = { modelId: string; slug: string; counts: Record<string, number> | null };
-
 export type SystemStatus = {
   services: Health;
   workers: { workerId: string; modelId: string; lastSeen: number; running: number; tokensPerSecond: number; lastError: string | null }[];
   runtimes: RuntimeHealth[];
   queues: QueueCounts[];
+  /** Generations of these models PostgreSQL calls queued or running: each should have a job waiting or running. */
+  openGenerations: number;
   failed: (Pick<Generation, "id" | "modelId" | "purpose" | "error" | "createdAt" | "finishedAt"> & { model: string })[];
 };
 
 export async function getSystemStatus(): Promise<SystemStatus> {
   const models = await db.model.findMany({ where: { status: { not: "retired" } }, orderBy: { slug: "asc" } });
   const runtimeUrls = [...new Set(models.map((m) => runtimeUrlOf(m)).filter((u): u is string => !!u))];
-  const [services, workers, runtimes, queues, failed] = await Promise.all([
+  const [services, workers, runtimes, queues, openGenerations, failed] = await Promise.all([
     checkHealth({ db, redis: redis() }),
     listHeartbeats().catch(() => []),
     Promise.all(runtimeUrls.map(runtimeHealth)),
-    Promise.all(models.map(async (m): Promise<QueueCounts> => {
-      try {
-        const counts = await modelJobCounts(m.id, "waiting", "prioritized", "active", "delayed", "failed", "completed");
-        return { modelId: m.id, slug: m.slug, counts };
-      } catch {
-        return { modelId: m.id, slug: m.slug, counts: null };
-      }
-    })),
+    queueJobCounts(),
+    db.generation.count({ where: { status: { in: ["queued", "running"] }, model: { status: { not: "retired" } } } }),
     db.generation.findMany({
       where: { status: "failed" }, orderBy: { createdAt: "desc" }, take: 20,
       select: { id: true, modelId: true, purpose: true, error: true, createdAt: true, finishedAt: true, model: { select: { slug: true } } },
     }),
   ]);
   return {
-    services, runtimes, queues,
+    services, runtimes, queues, openGenerations,
     workers: workers.map((w) => ({ workerId: w.workerId, modelId: w.modelId, lastSeen: w.lastSeen, running: w.running, tokensPerSecond: w.tokensPerSecond, lastError: w.lastError })),
     failed: failed.map(({ model, ...g }) => ({ ...g, model: model.slug })),
   };
@@ -85,4 +79,20 @@ export async function retryGeneration({ id, actorId }: { id: string; actorId: st
     recordAudit({ actorId, action: "generation.retry", targetType: "generation", targetId: id, before: { status: "failed", error: generation.error }, after: { status: "queued" } }, tx),
   );
   if (!retried.length) throw errors.conflict("generation_state", "This generation is no longer failed.");
+}
+
+/**
+ * A failed generation job retried from the queue console. A worker skips a job whose generation
+ * PostgreSQL calls failed, so BullMQ's own retry would only "complete" it: the row is reopened
+ * and its job added again, as retryGeneration does. false when the row is not failed (or gone),
+ * where BullMQ's retry is all there is to do.
+ */
+export async function reopenFailedGeneration({ id, actorId }: { id: string; actorId: string }): Promise<boolean> {
+  try {
+    await retryGeneration({ id, actorId });
+    return true;
+  } catch (error) {
+    if (error instanceof AppError && (error.type === "not_found" || error.type === "conflict")) return false;
+    throw error;
+  }
 }

@@ -58,17 +58,17 @@ export async function getBattleView({ battleId, voter }: { battleId: string; vot
       modelB: { select: revealFields },
     },
   });
-  if (!battle) throw errors.notFound("battle");
+  if (!battle) throw errors.notFound("battle", { key: "battleNotFound" });
   // Named battles are chosen by the voter, so their identities are no secret.
   const revealed = battle.vote !== null || battle.mode === "named";
-  if (!revealed && battle.voterKey !== voter?.voterKey) throw errors.forbidden("battle", "This battle belongs to another voter.");
+  if (!revealed && battle.voterKey !== voter?.voterKey) throw errors.forbidden("battle", { key: "battleNotYours" });
   if (battle.voterKey !== voter?.voterKey) {
     const settings = await getArenaSettings();
     // A bank question's cached answers under their models' names would unblind every later
     // battle on it: another voter sees them only once they are published (revealed-questions.ts).
     // A voter's own prompt reaches other voters only while live prompts are published (publication.ts).
     if ((battle.question && !bankAnswersPublished(battle.question, settings)) || !isBattlePublished(battle, settings)) {
-      throw errors.forbidden("battle", "This battle belongs to another voter.");
+      throw errors.forbidden("battle", { key: "battleNotYours" });
     }
   }
 
@@ -125,7 +125,7 @@ export async function getBattleSideGeneration({ battleId, voter, side, turn }: {
     where: { battleId_side_turn: { battleId, side, turn } },
     include: { battle: { select: { voterKey: true } } },
   });
-  if (!link) throw errors.notFound("battle");
-  if (link.battle.voterKey !== voter?.voterKey) throw errors.forbidden("battle", "This battle belongs to another voter.");
+  if (!link) throw errors.notFound("battle", { key: "battleNotFound" });
+  if (link.battle.voterKey !== voter?.voterKey) throw errors.forbidden("battle", { key: "battleNotYours" });
   return link.generationId;
 }

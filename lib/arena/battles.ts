@@ -2,7 +2,6 @@ import { Prisma, type Battle, type Side } from "@prisma/client";
 import { db } from "../db";
 import { errors } from "../errors";
 import { cancelGeneration, createGeneration, enqueueGeneration } from "../generations";
-import { fill, t, type Lang } from "../i18n";
 import { generationParamsOf } from "../models/engine";
 import type { ChatMessage } from "../pipeline/contracts";
 import { userTurnsOf } from "../question-turns";
@@ -17,17 +16,13 @@ import { enforceGenerationLimit } from "./rate-limit";
 import { KNOWN_ANSWER_SQL, LAST_TURN_SQL, PUBLISHED_PROMPT_QUESTIONS_SQL, REVEALED_BATTLES_SQL, REVEALED_QUESTIONS_SQL } from "./revealed-questions";
 
 export type BattleMode = "bank" | "live" | "named";
-const ABANDONED_MESSAGE = "This battle was left for a new one and can no longer change or be voted on. 本场对战已放弃。";
+/** Turns one battle may have: the voter's first prompt and its follow-ups. */
+const MAX_TURNS = 8;
 const SIDES: Side[] = ["A", "B"];
 
 function notEnough(error: unknown): never {
   if (error instanceof NotEnoughModelsError) {
-    throw errors.conflict(
-      "matchmaking",
-      error.eligible === 0
-        ? "No model is available for battles right now. 暂无可对战的模型。"
-        : "Only one model is available; a battle needs two. 目前只有一个模型可用，对战需要两个。",
-    );
+    throw errors.conflict("matchmaking", { key: error.eligible === 0 ? "noModels" : "oneModel" });
   }
   throw error;
 }
@@ -66,12 +61,12 @@ async function abandonOpenBattles(voter: Voter): Promise<void> {
  */
 export async function abandonBattle({ battleId, voter }: { battleId: string; voter: Voter }): Promise<{ id: string; status: "abandoned" }> {
   const battle = await db.battle.findUnique({ where: { id: battleId }, select: { voterKey: true, status: true } });
-  if (!battle) throw errors.notFound("battle");
-  if (battle.voterKey !== voter.voterKey) throw errors.forbidden("battle", "This battle belongs to another voter.");
+  if (!battle) throw errors.notFound("battle", { key: "battleNotFound" });
+  if (battle.voterKey !== voter.voterKey) throw errors.forbidden("battle", { key: "battleNotYours" });
   if (battle.status !== "abandoned") {
     const { count } = await db.battle.updateMany({ where: { id: battleId, status: { in: OPEN_STATUSES } }, data: { status: "abandoned" } });
     // Not open any more: a vote got in first.
-    if (count === 0) throw errors.conflict("battle", "This battle has been voted on already. 本场对战已投票。");
+    if (count === 0) throw errors.conflict("battle", { key: "battleVoted" });
     // The links as they are now that it is closed: a re-roll that committed meanwhile is stopped too.
     const closed = await db.battle.findUniqueOrThrow({ where: { id: battleId }, select: battleGenerationStates });
     await stopGenerations(closed.generations);
@@ -102,12 +97,7 @@ export async function createBankBattle({ voter, categoryId }: { voter: Voter; ca
     ORDER BY 2, random() LIMIT 1`, voter.voterKey, voter.ipHash, ids, categoryId ?? null, publishLivePrompts);
   const questionId = rows[0] && !rows[0].seen ? rows[0].questionId : undefined;
   if (!questionId) {
-    throw errors.conflict(
-      "matchmaking",
-      rows[0]
-        ? "Every question ready here has been voted on from your browser or network; try another category or your own prompt. 这里可用的题目你（或同一网络的人）都已投过票，请换个分类或自由提问。"
-        : "No question has answers from two models yet; pre-generation may still be running. 题库答案尚未就绪。",
-    );
+    throw errors.conflict("matchmaking", { key: rows[0] ? "bankSeen" : "bankNotReady" });
   }
   const answers = await db.$queryRawUnsafe<{ id: string; modelId: string }[]>(`
     SELECT g.id, g."modelId" FROM generations g JOIN questions q ON q.id = g."questionId"
@@ -175,7 +165,7 @@ async function createCachedBattle({ mode, voter, questionId, modelAId, modelBId,
   const links = ([["A", answerA], ["B", answerB]] as const).flatMap(([side, last]) => {
     const chain = chains.get(last) ?? [];
     if (chain.length !== turns || chain.some((g, i) => g.turn !== i || g.status !== "completed")) {
-      throw errors.conflict("matchmaking", "An answer to this question is incomplete; try again. 该题的回答不完整，请重试。");
+      throw errors.conflict("matchmaking", { key: "answerIncomplete" });
     }
     return chain.map((g) => ({ side, turn: g.turn, generationId: g.id }));
   });
@@ -196,19 +186,19 @@ export function detectLanguage(text: string): string {
 const charCount = (text: string) => [...text].length;
 
 /** One turn's prompt, trimmed, within the admin's length per turn. */
-function checkPrompt(prompt: string, settings: ArenaSettings, lang: Lang): string {
+function checkPrompt(prompt: string, settings: ArenaSettings): string {
   const trimmed = prompt.trim();
-  if (!trimmed) throw errors.badRequest("battle", t(lang, "promptEmpty"), "prompt");
+  if (!trimmed) throw errors.badRequest("battle", { key: "promptEmpty" }, "prompt");
   const max = settings.turnMaxChars;
-  if (charCount(trimmed) > max) throw errors.badRequest("prompt", fill(t(lang, "promptTooLong"), { n: max }), "prompt");
+  if (charCount(trimmed) > max) throw errors.badRequest("prompt", { key: "promptTooLong", values: { n: max } }, "prompt");
   return trimmed;
 }
 
 /** The voter's prompts of one battle, all turns together, within the admin's length per conversation. */
-function checkConversation(prompts: string[], settings: ArenaSettings, lang: Lang): void {
+function checkConversation(prompts: string[], settings: ArenaSettings): void {
   const max = settings.conversationMaxChars;
   if (prompts.reduce((sum, p) => sum + charCount(p), 0) > max) {
-    throw errors.badRequest("conversation", fill(t(lang, "conversationTooLong"), { n: max }), "prompt");
+    throw errors.badRequest("conversation", { key: "conversationTooLong", values: { n: max } }, "prompt");
   }
 }
 
@@ -216,7 +206,7 @@ function checkConversation(prompts: string[], settings: ArenaSettings, lang: Lan
  * Two healthy models with room for another live answer of a drawn battle. No healthy pair at all
  * is the usual 409; healthy models that are all at their cap are a 503 to retry.
  */
-async function drawLivePair(settings: ArenaSettings, lang: Lang): Promise<{ a: ArenaContender; b: ArenaContender }> {
+async function drawLivePair(settings: ArenaSettings): Promise<{ a: ArenaContender; b: ArenaContender }> {
   const healthy = await healthyModelIds();
   // Offline models have no engine (and so no heartbeat): they only ever answer bank questions.
   const candidates = (await listContenders()).filter((c) => c.model.kind !== "offline" && healthy.has(c.id));
@@ -224,15 +214,15 @@ async function drawLivePair(settings: ArenaSettings, lang: Lang): Promise<{ a: A
   try {
     return pickPair(free);
   } catch (error) {
-    if (error instanceof NotEnoughModelsError && candidates.filter((c) => drawWeight(c) > 0).length >= 2) throw modelsBusy(lang);
+    if (error instanceof NotEnoughModelsError && candidates.filter((c) => drawWeight(c) > 0).length >= 2) throw modelsBusy();
     notEnough(error);
   }
 }
 
 /** Both models of a named battle or of a follow-up turn must have room for another live answer in its lane. */
-async function checkLiveCapacity(modelIds: string[], lane: LiveLane, settings: ArenaSettings, lang: Lang): Promise<void> {
+async function checkLiveCapacity(modelIds: string[], lane: LiveLane, settings: ArenaSettings): Promise<void> {
   const free = await belowLiveCap(modelIds.map((id) => ({ id })), settings.liveInFlightPerModel, lane);
-  if (free.length < modelIds.length) throw modelsBusy(lang);
+  if (free.length < modelIds.length) throw modelsBusy();
 }
 
 async function startSide(battleId: string, side: Side, turn: number, model: ArenaContender["model"], messages: ChatMessage[]) {
@@ -251,26 +241,24 @@ async function startSide(battleId: string, side: Side, turn: number, model: Aren
  * prompt's length (400), the models' live answers in flight (503), then the voter's and the IP's
  * live battles in the window (429): only a battle that can start is counted.
  */
-export async function createLiveBattle({ voter, prompt, models, lang = "zh" }: {
+export async function createLiveBattle({ voter, prompt, models }: {
   voter: Voter;
   prompt: string;
   /** Named mode: the voter's two picks, in side order. */
   models?: [ArenaContender, ArenaContender];
-  /** The voter's language, for the refusals they read. */
-  lang?: Lang;
 }): Promise<Battle> {
   const settings = await getArenaSettings();
-  const text = checkPrompt(prompt, settings, lang);
-  checkConversation([text], settings, lang);
+  const text = checkPrompt(prompt, settings);
+  checkConversation([text], settings);
   let a: ArenaContender;
   let b: ArenaContender;
   if (models) {
     [a, b] = models;
-    await checkLiveCapacity([a.id, b.id], "named", settings, lang);
+    await checkLiveCapacity([a.id, b.id], "named", settings);
   } else {
-    ({ a, b } = await drawLivePair(settings, lang));
+    ({ a, b } = await drawLivePair(settings));
   }
-  await enforceGenerationLimit({ kind: "live", voter, settings, lang });
+  await enforceGenerationLimit({ kind: "live", voter, settings });
   await abandonOpenBattles(voter);
   const battle = await db.battle.create({
     data: {
@@ -295,14 +283,13 @@ export async function createLiveBattle({ voter, prompt, models, lang = "zh" }: {
  * A follow-up turn: each side continues its own conversation before the vote. Counted against the
  * voter's and the IP's turns only once the battle accepts it (theirs, open, both answers in).
  */
-export async function addBattleTurn({ battleId, voter, prompt, lang = "zh" }: {
+export async function addBattleTurn({ battleId, voter, prompt }: {
   battleId: string;
   voter: Voter;
   prompt: string;
-  lang?: Lang;
 }): Promise<{ turn: number }> {
   const settings = await getArenaSettings();
-  const text = checkPrompt(prompt, settings, lang);
+  const text = checkPrompt(prompt, settings);
   const battle = await db.battle.findUnique({
     where: { id: battleId },
     include: {
@@ -312,22 +299,22 @@ export async function addBattleTurn({ battleId, voter, prompt, lang = "zh" }: {
       generations: { include: { generation: { select: { status: true, text: true } } }, orderBy: { turn: "asc" } },
     },
   });
-  if (!battle) throw errors.notFound("battle");
-  if (battle.voterKey !== voter.voterKey) throw errors.forbidden("battle", "This battle belongs to another voter.");
+  if (!battle) throw errors.notFound("battle", { key: "battleNotFound" });
+  if (battle.voterKey !== voter.voterKey) throw errors.forbidden("battle", { key: "battleNotYours" });
   // A battle on a bank question (bank, or named on one) answers that question only: a follow-up
   // would lose it from the conversation the engine gets.
-  if (battle.mode === "bank" || battle.questionId !== null) throw errors.badRequest("battle", "Battles on a bank question have a single question.", "mode");
-  if (battle.vote) throw errors.conflict("battle", "This battle has been voted on already.");
-  if (battle.status === "abandoned") throw errors.conflict("battle", ABANDONED_MESSAGE);
+  if (battle.mode === "bank" || battle.questionId !== null) throw errors.badRequest("battle", { key: "bankSingleQuestion" }, "mode");
+  if (battle.vote) throw errors.conflict("battle", { key: "battleVoted" });
+  if (battle.status === "abandoned") throw errors.conflict("battle", { key: "battleLeft" });
   const turns = Math.max(...battle.generations.map((g) => g.turn)) + 1;
-  if (turns >= 8) throw errors.badRequest("battle", "A battle has at most 8 turns.", "prompt");
+  if (turns >= MAX_TURNS) throw errors.badRequest("battle", { key: "tooManyTurns", values: { n: MAX_TURNS } }, "prompt");
   if (battle.generations.some((g) => g.generation.status !== "completed")) {
-    throw errors.conflict("battle", "Wait until both answers are complete. 请等待两个回答完成。");
+    throw errors.conflict("battle", { key: "waitForAnswers" });
   }
   const userTurns = [...((battle.prompt as ChatMessage[] | null) ?? []), { role: "user" as const, content: text }];
-  checkConversation(userTurns.map((u) => u.content), settings, lang);
-  await checkLiveCapacity([battle.modelAId, battle.modelBId], battle.mode === "named" ? "named" : "drawn", settings, lang);
-  await enforceGenerationLimit({ kind: "turn", voter, settings, lang });
+  checkConversation(userTurns.map((u) => u.content), settings);
+  await checkLiveCapacity([battle.modelAId, battle.modelBId], battle.mode === "named" ? "named" : "drawn", settings);
+  await enforceGenerationLimit({ kind: "turn", voter, settings });
   await db.battle.update({ where: { id: battleId }, data: { prompt: userTurns, status: "pending" } });
   for (const side of SIDES) {
     const answers = battle.generations.filter((g) => g.side === side).map((g) => g.generation.text);
@@ -346,27 +333,26 @@ export async function addBattleTurn({ battleId, voter, prompt, lang = "zh" }: {
  * Named mode (/compare): the voter picks both models. With a prompt they answer it live;
  * without one, a bank question both have answered. Its votes are kept but never rated.
  */
-export async function createNamedBattle({ voter, modelSlugs, prompt, questionId, lang = "zh" }: {
+export async function createNamedBattle({ voter, modelSlugs, prompt, questionId }: {
   voter: Voter;
   modelSlugs: [string, string];
   prompt?: string;
   questionId?: string;
-  lang?: Lang;
 }): Promise<Battle> {
-  if (modelSlugs[0] === modelSlugs[1]) throw errors.badRequest("battle", "Pick two different models.", "modelB");
+  if (modelSlugs[0] === modelSlugs[1]) throw errors.badRequest("battle", { key: "sameModel" }, "modelB");
   const models = await db.model.findMany({ where: { slug: { in: modelSlugs }, status: { not: "disabled" } } });
   const picked = modelSlugs.map((slug, i) => {
     const model = models.find((m) => m.slug === slug);
-    if (!model) throw errors.badRequest("battle", `Unknown or disabled model "${slug}".`, i === 0 ? "modelA" : "modelB");
+    if (!model) throw errors.badRequest("battle", { key: "unknownModel", values: { model: slug } }, i === 0 ? "modelA" : "modelB");
     return { id: model.id, battleWeight: 1, battles: 0, model } satisfies ArenaContender;
   }) as unknown as [ArenaContender, ArenaContender];
   if (prompt !== undefined && prompt.trim() !== "") {
     picked.forEach((p, i) => {
       if (p.model.kind === "offline") {
-        throw errors.badRequest("battle", `${p.model.slug} is an offline model: it only answers bank questions, so it cannot answer a prompt; leave the prompt empty. 离线模型只能回答题库问题。`, i === 0 ? "modelA" : "modelB");
+        throw errors.badRequest("battle", { key: "offlineModel", values: { model: p.model.slug } }, i === 0 ? "modelA" : "modelB");
       }
     });
-    return createLiveBattle({ voter, prompt, models: picked, lang });
+    return createLiveBattle({ voter, prompt, models: picked });
   }
 
   const ids = picked.map((p) => p.id);
@@ -378,7 +364,7 @@ export async function createNamedBattle({ voter, modelSlugs, prompt, questionId,
     ORDER BY random() LIMIT 1`;
   const chosen = rows[0]?.questionId;
   if (!chosen) {
-    throw errors.conflict("matchmaking", "These two models have no bank answers in common yet; type your own prompt. 两个模型暂无共同题目，请输入问题。");
+    throw errors.conflict("matchmaking", { key: "noCommonQuestions" });
   }
   const question = await db.question.findUniqueOrThrow({ where: { id: chosen }, select: { text: true, turns: true } });
   const answers = await db.generation.findMany({

@@ -1,6 +1,5 @@
 import { db } from "../db";
 import { type AppError, errors } from "../errors";
-import { fill, t, type Lang } from "../i18n";
 
 // A cap on each model's live answers in flight (queued or running), so a burst of voters cannot
 // queue a model's engine hours deep. Counted from PostgreSQL, the record of every generation's
@@ -35,6 +34,6 @@ export async function belowLiveCap<T extends { id: string }>(models: T[], cap: n
 }
 
 /** 503 with Retry-After: the models that could answer are all at their cap. */
-export function modelsBusy(lang: Lang): AppError {
-  return errors.unavailable("capacity", fill(t(lang, "modelsBusy"), { s: MODELS_BUSY_RETRY_S }), MODELS_BUSY_RETRY_S);
+export function modelsBusy(): AppError {
+  return errors.unavailable("capacity", { key: "modelsBusy", values: { s: MODELS_BUSY_RETRY_S } }, MODELS_BUSY_RETRY_S);
 }

@@ -1,5 +1,4 @@
-import { errors } from "../errors";
-import { fill, t, type Lang } from "../i18n";
+import { errors, type ErrorText } from "../errors";
 import { redis } from "../redis";
 import type { Voter } from "../voter-id";
 import type { ArenaSettings } from "./arena-settings";
@@ -13,8 +12,8 @@ export async function enforceRateLimit({ surface, keys, windowS, message }: {
   surface: string;
   keys: { key: string; limit: number }[];
   windowS: number;
-  /** What the voter reads, in their language; a generic English line otherwise. */
-  message?: (retryAfterS: number) => string;
+  /** What the voter reads; a generic "too many requests" otherwise. */
+  message?: (retryAfterS: number) => ErrorText;
 }): Promise<void> {
   const window = Math.floor(Date.now() / 1000 / windowS);
   const pipeline = redis().multi();
@@ -37,11 +36,10 @@ export async function enforceRateLimit({ surface, keys, windowS, message }: {
  * admin's window (/admin/settings). A signed-in voter gets signedInFactor times the limits, also
  * against the IP's count, so a shared address does not hold back an account.
  */
-export async function enforceGenerationLimit({ kind, voter, settings, lang }: {
+export async function enforceGenerationLimit({ kind, voter, settings }: {
   kind: "live" | "turn";
   voter: Voter;
   settings: ArenaSettings;
-  lang: Lang;
 }): Promise<void> {
   const factor = voter.userId ? settings.signedInFactor : 1;
   const [perVoter, perIp] = kind === "live"
@@ -54,6 +52,6 @@ export async function enforceGenerationLimit({ kind, voter, settings, lang }: {
       { key: `voter:${voter.voterKey}`, limit: perVoter * factor },
       { key: `ip:${voter.ipHash}`, limit: perIp * factor },
     ],
-    message: (s) => fill(t(lang, kind === "live" ? "liveLimited" : "turnLimited"), { s }),
+    message: (s) => ({ key: kind === "live" ? "liveLimited" : "turnLimited", values: { s } }),
   });
 }

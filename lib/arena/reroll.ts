@@ -6,7 +6,7 @@ import { generationParamsOf } from "../models/engine";
 import type { ChatMessage, GenerationParams } from "../pipeline/contracts";
 import { isGenerationStalled } from "../pipeline/events";
 import type { Voter } from "../voter-id";
-import type { Lang } from "../i18n";
+import type { ErrorKey } from "../i18n";
 import { getArenaSettings } from "./arena-settings";
 import { belowLiveCap, modelsBusy } from "./live-capacity";
 import { drawOne, drawWeight, type Contender } from "./matchmaking";
@@ -26,8 +26,8 @@ export const REROLL_LIMITS = { windowS: 300, perBattle: 4, perVoter: 10, perIp: 
 export type RerollTarget = "failed" | "stalled";
 
 /**
- * Whether a side may be re-rolled, and why not. Pure: the caller has loaded the battle and
- * asked the stream whether an unfinished answer stalled.
+ * Whether a side may be re-rolled, and why not (the refusal's catalogue key). Pure: the caller
+ * has loaded the battle and asked the stream whether an unfinished answer stalled.
  */
 export function rerollRefusal({ battleStatus, voted, isLastTurn, sideStatus, stalled }: {
   battleStatus: string;
@@ -35,14 +35,12 @@ export function rerollRefusal({ battleStatus, voted, isLastTurn, sideStatus, sta
   isLastTurn: boolean;
   sideStatus: string;
   stalled: boolean;
-}): string | null {
-  if (voted || battleStatus === "voted") return "This battle has been voted on already. 本场对战已投票。";
-  if (battleStatus === "abandoned") return "This battle was left for a new one. 本场对战已放弃。";
-  if (!isLastTurn) return "Only the latest turn can be re-rolled. 只能重新生成最后一轮。";
-  if (sideStatus === "completed") return "This answer is complete; there is nothing to re-roll. 该回答已完成。";
-  if ((sideStatus === "queued" || sideStatus === "running") && !stalled) {
-    return "This answer is still arriving; wait for it. 该回答仍在生成中。";
-  }
+}): ErrorKey | null {
+  if (voted || battleStatus === "voted") return "battleVoted";
+  if (battleStatus === "abandoned") return "rerollAbandoned";
+  if (!isLastTurn) return "rerollNotLast";
+  if (sideStatus === "completed") return "rerollComplete";
+  if ((sideStatus === "queued" || sideStatus === "running") && !stalled) return "rerollArriving";
   return null;
 }
 
@@ -67,12 +65,11 @@ export function pickRerollModel<T extends Contender>(
  * only before the vote, only for the latest turn's side that failed (or was cancelled) or whose
  * stream stalled. Returns what the voter may know: the side and turn, nothing of the model.
  */
-export async function rerollBattleSide({ battleId, voter, side, turn, lang = "zh" }: {
+export async function rerollBattleSide({ battleId, voter, side, turn }: {
   battleId: string;
   voter: Voter;
   side: Side;
   turn: number;
-  lang?: Lang;
 }): Promise<{ side: Side; turn: number }> {
   const battle = await db.battle.findUnique({
     where: { id: battleId },
@@ -87,8 +84,8 @@ export async function rerollBattleSide({ battleId, voter, side, turn, lang = "zh
       },
     },
   });
-  if (!battle) throw errors.notFound("battle");
-  if (battle.voterKey !== voter.voterKey) throw errors.forbidden("battle", "This battle belongs to another voter.");
+  if (!battle) throw errors.notFound("battle", { key: "battleNotFound" });
+  if (battle.voterKey !== voter.voterKey) throw errors.forbidden("battle", { key: "battleNotYours" });
   // Counted after the ownership check, so no one else can spend this battle's re-rolls.
   await enforceRateLimit({
     surface: "reroll",
@@ -100,7 +97,7 @@ export async function rerollBattleSide({ battleId, voter, side, turn, lang = "zh
     ],
   });
   const link = battle.generations.find((g) => g.side === side && g.turn === turn);
-  if (!link) throw errors.badRequest("reroll", `This battle has no turn ${turn}.`, "turn");
+  if (!link) throw errors.badRequest("reroll", { key: "rerollNoTurn", values: { n: turn } }, "turn");
   const old = link.generation;
   const lastTurn = Math.max(...battle.generations.map((g) => g.turn));
   const unfinished = old.status === "queued" || old.status === "running";
@@ -111,7 +108,7 @@ export async function rerollBattleSide({ battleId, voter, side, turn, lang = "zh
     sideStatus: old.status,
     stalled: unfinished && (await isGenerationStalled(old.id)),
   });
-  if (refusal) throw errors.conflict("reroll", refusal);
+  if (refusal) throw errors.conflict("reroll", { key: refusal });
 
   // Which model answers the re-roll. On the first turn of a drawn battle (live or bank) a new
   // model is drawn, preferring one other than the model that just failed: a failure for good
@@ -129,7 +126,7 @@ export async function rerollBattleSide({ battleId, voter, side, turn, lang = "zh
     const contenders = (await listContenders()).filter((c) => c.model.kind !== "offline" && healthy.has(c.id));
     const picked = pickRerollModel(contenders, { failedId: old.modelId, rivalId });
     if (!picked) {
-      throw errors.conflict("matchmaking", "No other model can answer right now; take a new battle. 暂无可用模型，请开始新的对战。");
+      throw errors.conflict("matchmaking", { key: "noSpareModel" });
     }
     if (picked.id !== old.modelId) {
       modelId = picked.id;
@@ -140,7 +137,7 @@ export async function rerollBattleSide({ battleId, voter, side, turn, lang = "zh
   // A re-roll is another live answer: it waits for room under the model's cap like a new battle.
   const { liveInFlightPerModel } = await getArenaSettings();
   const lane = battle.mode === "named" ? "named" : "drawn";
-  if (!(await belowLiveCap([{ id: modelId }], liveInFlightPerModel, lane)).length) throw modelsBusy(lang);
+  if (!(await belowLiveCap([{ id: modelId }], liveInFlightPerModel, lane)).length) throw modelsBusy();
 
   // The same conversation this side was asked (for a live battle, the voter's prompt).
   // Created, swapped in, then enqueued (as a new side is): a re-roll that loses a race leaves
@@ -159,7 +156,7 @@ export async function rerollBattleSide({ battleId, voter, side, turn, lang = "zh
         data: { updatedAt: new Date(), ...(modelId === old.modelId ? {} : side === "A" ? { modelAId: modelId } : { modelBId: modelId }) },
       });
       if (swapped.count === 0 || open.count === 0) {
-        throw errors.conflict("reroll", "This battle changed meanwhile; reload it. 对战已变化，请刷新。");
+        throw errors.conflict("reroll", { key: "battleChanged" });
       }
     });
   } catch (error) {

@@ -76,8 +76,8 @@ export async function castVote({ battleId, voter, winner, reason }: {
   });
 
   const battle = await loadBattleForVote(battleId);
-  if (!battle) throw errors.notFound("battle");
-  if (battle.voterKey !== voter.voterKey) throw errors.forbidden("vote", "Only the voter who started this battle can vote on it.");
+  if (!battle) throw errors.notFound("battle", { key: "battleNotFound" });
+  if (battle.voterKey !== voter.voterKey) throw errors.forbidden("vote", { key: "voteNotYours" });
   const reveal = {
     A: { slug: battle.modelA.slug, displayName: battle.modelA.displayName, organisation: battle.modelA.organisation },
     B: { slug: battle.modelB.slug, displayName: battle.modelB.displayName, organisation: battle.modelB.organisation },
@@ -85,14 +85,14 @@ export async function castVote({ battleId, voter, winner, reason }: {
   if (battle.vote) return sameVoteOrConflict(battle.vote, winner, battleId, reveal);
   // The voter left it for a new battle (even with both answers complete): never rated.
   if (battle.status === "abandoned") {
-    throw errors.conflict("vote", "This battle was abandoned for a new one and cannot be voted on. 本场对战已放弃，无法投票。");
+    throw errors.conflict("vote", { key: "voteAbandoned" });
   }
 
   const lastTurn = Math.max(...battle.generations.map((g) => g.turn));
   const latest = battle.generations.filter((g) => g.turn === lastTurn);
   // Every turn: a bank battle on a multi-turn question links all its turns at once.
   if (latest.length < 2 || battle.generations.some((g) => g.status !== "completed")) {
-    throw errors.conflict("vote", "Both answers must be complete before you vote. 两个回答都完成后才能投票。");
+    throw errors.conflict("vote", { key: "voteIncomplete" });
   }
 
   // An answer that names its own model (or maker) un-blinds the battle.
@@ -144,7 +144,7 @@ export async function castVote({ battleId, voter, winner, reason }: {
   if (inserted.length === 0) {
     const existing = await db.vote.findUnique({ where: { battleId }, select: { winner: true, voterKey: true, valid: true, rated: true } });
     if (existing) return sameVoteOrConflict(existing, winner, battleId, reveal);
-    throw errors.conflict("vote", "This battle changed while you voted (abandoned, or a side was re-rolled); reload it. 对战已变化，请刷新后再投票。");
+    throw errors.conflict("vote", { key: "voteChanged" });
   }
   // The vote is stored: it never waits on (or fails with) the ratings queue. A recompute lost
   // here is scheduled by the worker's reconciler (reconcileRatings).
@@ -159,6 +159,6 @@ function sameVoteOrConflict(
   battleId: string,
   reveal: VoteResult["reveal"],
 ): VoteResult {
-  if (existing.winner !== winner) throw errors.conflict("vote", "This battle already has a vote. 本场对战已投票。");
+  if (existing.winner !== winner) throw errors.conflict("vote", { key: "battleVoted" });
   return { battleId, winner, valid: existing.valid, rated: existing.rated, reveal };
 }

@@ -1,16 +1,14 @@
 import { getServerSession } from "next-auth";
 import { forbidden, redirect } from "next/navigation";
 import { errors } from "../errors";
-import { getUserById, type PublicUser } from "../users";
+import type { PublicUser } from "../users";
+import { activeUser, adminRefusal, adminRefusalError } from "./access";
 import { authOptions } from "./options";
 
 /** The signed-in, enabled user, fresh from the database; null for anonymous visitors. */
 export async function currentUser(): Promise<PublicUser | null> {
   const session = await getServerSession(authOptions());
-  const id = (session?.user as { id?: string } | undefined)?.id;
-  if (!id) return null;
-  const user = await getUserById({ id });
-  return user && !user.disabled ? user : null;
+  return activeUser((session?.user as { id?: string } | undefined)?.id);
 }
 
 /**
@@ -19,19 +17,19 @@ export async function currentUser(): Promise<PublicUser | null> {
  */
 export async function requireAdmin(): Promise<PublicUser> {
   const user = await currentUser();
-  if (!user) throw errors.unauthorized();
-  if (user.role !== "admin") throw errors.forbidden("admin", "Admins only.");
-  if (user.mustChangePassword) throw errors.forbidden("password_change_required", "Change your password first, on /account.");
-  return user;
+  const refusal = adminRefusal(user);
+  if (refusal) throw adminRefusalError(refusal);
+  return user!;
 }
 
 /** For /admin pages: anonymous visitors go to sign-in, signed-in non-admins get 403, a password to replace goes first. */
 export async function requireAdminPage(path: string): Promise<PublicUser> {
   const user = await currentUser();
-  if (!user) redirect(`/signin?callbackUrl=${encodeURIComponent(path)}`);
-  if (user.role !== "admin") forbidden();
-  if (user.mustChangePassword) redirect(`/account?next=${encodeURIComponent(path)}`);
-  return user;
+  const refusal = adminRefusal(user);
+  if (refusal === "anonymous") redirect(`/signin?callbackUrl=${encodeURIComponent(path)}`);
+  if (refusal === "not_admin") forbidden();
+  if (refusal === "password_change_required") redirect(`/account?next=${encodeURIComponent(path)}`);
+  return user!;
 }
 
 /** For the signed-in user's own routes: 401 when anonymous. */

@@ -1,46 +1,83 @@
-// Prometheus text for a worker's /metrics, kept by hand: a few counters, gauges and one
-// histogram do not need a client library.
+import type { JobType, Worker } from "bullmq";
+import { Counter, Gauge, Histogram, type Registry } from "prom-client";
+import { log } from "../log";
+import { createRegistry } from "../metrics";
+import type { QueueDepth } from "./queues";
 
-const TTFT_BUCKETS_S = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+// A worker's Prometheus metrics: its queues' depths (read from Redis at scrape time), the
+// outcomes of the jobs it ran, and per model how soon answers start and how long they take.
+
+/** States a queue's depth is reported in; completed jobs are counted by outcome instead. */
+export const QUEUE_DEPTH_STATES = ["waiting", "prioritized", "delayed", "active", "failed"] as const satisfies readonly JobType[];
+const FIRST_TOKEN_BUCKETS_S = [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+const DURATION_BUCKETS_S = [0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600];
 const RATE_WINDOW_MS = 10_000;
 
-type Labels = Record<string, string>;
-
-function labelText(labels: Labels): string {
-  const parts = Object.entries(labels).map(([k, v]) => `${k}="${v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`);
-  return parts.length ? `{${parts.join(",")}}` : "";
-}
-
-class Histogram {
-  readonly counts = TTFT_BUCKETS_S.map(() => 0);
-  count = 0;
-  sum = 0;
-  observe(value: number) {
-    this.count += 1;
-    this.sum += value;
-    TTFT_BUCKETS_S.forEach((bound, i) => {
-      if (value <= bound) this.counts[i]! += 1;
-    });
-  }
-}
-
-export type JobCountsByModel = Map<string, Record<string, number>>;
+export type PipelineMetricsOptions = {
+  /** The queues this worker consumes, counted in QUEUE_DEPTH_STATES; none without it. */
+  queueDepths?: (states: JobType[]) => Promise<QueueDepth[]>;
+  registry?: Registry;
+};
 
 export class PipelineMetrics {
-  private readonly ttft = new Map<string, Histogram>();
-  private readonly engineErrors = new Map<string, number>();
-  private readonly tokensTotal = new Map<string, number>();
-  /** Recent (time, tokens) samples per model, for tokens per second. */
+  readonly registry: Registry;
+  private readonly firstToken: Histogram<"model">;
+  private readonly duration: Histogram<"model">;
+  private readonly tokens: Counter<"model">;
+  private readonly engineErrors: Counter<"model" | "kind">;
+  private readonly finished: Counter<"queue" | "model" | "outcome">;
+  /** Recent (time, tokens) samples per model: the heartbeat's tokens per second (admin pages). */
   private readonly recent = new Map<string, { at: number; tokens: number }[]>();
 
+  constructor({ queueDepths, registry = createRegistry() }: PipelineMetricsOptions = {}) {
+    this.registry = registry;
+    const registers = [registry];
+    this.firstToken = new Histogram({
+      name: "leitai_generation_first_token_seconds",
+      help: "From the engine request to the first token of an answer, per model.",
+      labelNames: ["model"] as const, buckets: FIRST_TOKEN_BUCKETS_S, registers,
+    });
+    this.duration = new Histogram({
+      name: "leitai_generation_duration_seconds",
+      help: "From the engine request to the last token of a completed answer, per model.",
+      labelNames: ["model"] as const, buckets: DURATION_BUCKETS_S, registers,
+    });
+    this.tokens = new Counter({ name: "leitai_generated_tokens_total", help: "Streamed tokens, per model.", labelNames: ["model"] as const, registers });
+    this.engineErrors = new Counter({ name: "leitai_engine_errors_total", help: "Engine failures by kind, per model.", labelNames: ["model", "kind"] as const, registers });
+    this.finished = new Counter({
+      name: "leitai_queue_jobs_finished_total",
+      help: "Jobs this worker ran, by queue and outcome: completed, retried (an attempt failed, another follows) or failed (for good).",
+      labelNames: ["queue", "model", "outcome"] as const, registers,
+    });
+    new Gauge({
+      name: "leitai_queue_jobs",
+      help: "Jobs in each queue this worker consumes, by state; read from Redis at scrape time.",
+      labelNames: ["queue", "model", "state"] as const, registers,
+      async collect() {
+        this.reset();
+        if (!queueDepths) return;
+        try {
+          for (const { queue, model, counts } of await queueDepths([...QUEUE_DEPTH_STATES])) {
+            for (const state of QUEUE_DEPTH_STATES) this.set({ queue, state, ...(model ? { model } : {}) }, counts[state] ?? 0);
+          }
+        } catch (error) {
+          // Redis away: the depths go missing from this scrape rather than failing all of it.
+          log.warn("metrics:queue-depths", error);
+        }
+      },
+    });
+  }
+
   observeTtft(model: string, seconds: number): void {
-    let h = this.ttft.get(model);
-    if (!h) this.ttft.set(model, (h = new Histogram()));
-    h.observe(seconds);
+    this.firstToken.observe({ model }, seconds);
+  }
+
+  observeDuration(model: string, seconds: number): void {
+    this.duration.observe({ model }, seconds);
   }
 
   addTokens(model: string, tokens: number, now = Date.now()): void {
-    this.tokensTotal.set(model, (this.tokensTotal.get(model) ?? 0) + tokens);
+    this.tokens.inc({ model }, tokens);
     let samples = this.recent.get(model);
     if (!samples) this.recent.set(model, (samples = []));
     samples.push({ at: now, tokens });
@@ -54,33 +91,18 @@ export class PipelineMetrics {
   }
 
   engineError(model: string, kind: string): void {
-    const key = JSON.stringify([model, kind]);
-    this.engineErrors.set(key, (this.engineErrors.get(key) ?? 0) + 1);
+    this.engineErrors.inc({ model, kind });
   }
 
-  render(jobs: JobCountsByModel, now = Date.now()): string {
-    const lines: string[] = [];
-    lines.push("# HELP leitai_jobs Generation jobs by state, per model queue.", "# TYPE leitai_jobs gauge");
-    for (const [model, counts] of jobs) {
-      for (const [state, n] of Object.entries(counts)) lines.push(`leitai_jobs${labelText({ model, state })} ${n}`);
-    }
-    lines.push("# HELP leitai_time_to_first_token_seconds Engine request to first token.", "# TYPE leitai_time_to_first_token_seconds histogram");
-    for (const [model, h] of this.ttft) {
-      TTFT_BUCKETS_S.forEach((bound, i) => lines.push(`leitai_time_to_first_token_seconds_bucket${labelText({ model, le: String(bound) })} ${h.counts[i]}`));
-      lines.push(`leitai_time_to_first_token_seconds_bucket${labelText({ model, le: "+Inf" })} ${h.count}`);
-      lines.push(`leitai_time_to_first_token_seconds_sum${labelText({ model })} ${h.sum}`);
-      lines.push(`leitai_time_to_first_token_seconds_count${labelText({ model })} ${h.count}`);
-    }
-    lines.push("# HELP leitai_tokens_per_second Streamed tokens per second over the last 10 s.", "# TYPE leitai_tokens_per_second gauge");
-    const models = new Set([...jobs.keys(), ...this.recent.keys()]);
-    for (const model of models) lines.push(`leitai_tokens_per_second${labelText({ model })} ${this.tokensPerSecond(model, now).toFixed(2)}`);
-    lines.push("# HELP leitai_generated_tokens_total Streamed tokens.", "# TYPE leitai_generated_tokens_total counter");
-    for (const [model, n] of this.tokensTotal) lines.push(`leitai_generated_tokens_total${labelText({ model })} ${n}`);
-    lines.push("# HELP leitai_engine_errors_total Engine failures by kind.", "# TYPE leitai_engine_errors_total counter");
-    for (const [key, n] of this.engineErrors) {
-      const [model, kind] = JSON.parse(key) as [string, string];
-      lines.push(`leitai_engine_errors_total${labelText({ model, kind })} ${n}`);
-    }
-    return lines.join("\n") + "\n";
+  /** Counts the outcome of every job `worker` runs; `model`: the slug, for a model's queue. */
+  observeJobs(worker: Worker, model?: string): void {
+    const labels = { queue: worker.name, ...(model ? { model } : {}) };
+    worker.on("completed", () => this.finished.inc({ ...labels, outcome: "completed" }));
+    // BullMQ sets finishedOn only when the job has no attempt left.
+    worker.on("failed", (job) => this.finished.inc({ ...labels, outcome: !job || job.finishedOn ? "failed" : "retried" }));
+  }
+
+  render(): Promise<string> {
+    return this.registry.metrics();
   }
 }

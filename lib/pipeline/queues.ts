@@ -61,6 +61,16 @@ export async function modelJobCounts(modelId: string, ...states: JobType[]): Pro
   return out;
 }
 
+export type QueueDepth = { queue: string; model?: string; counts: Record<string, number> };
+
+/**
+ * Job counts of every queue a worker serving `models` consumes (arenaQueues: the shared
+ * pre-generation, judge and ratings queues, and both lanes of each model, labelled with its slug).
+ */
+export async function queueDepths(models: { id: string; slug: string }[], states: JobType[]): Promise<QueueDepth[]> {
+  return Promise.all(arenaQueues(models).map(async (q) => ({ queue: q.name, model: q.model?.slug, counts: await q.queue.getJobCounts(...states) })));
+}
+
 export function pregenQueue(): Queue<PregenJob> {
   return queue<PregenJob>(PREGEN_QUEUE, { ...PREGEN_JOB_OPTIONS });
 }
@@ -81,4 +91,36 @@ export async function closeQueues(): Promise<void> {
 
 export function judgeQueue(): Queue<JudgeRunJob> {
   return queue<JudgeRunJob>(JUDGE_QUEUE, { ...PREGEN_JOB_OPTIONS });
+}
+
+export type ArenaQueueKind = "pregen" | "judge" | "ratings" | "generation";
+
+export type ArenaQueue = {
+  name: string;
+  /** What an operator calls it: the model's slug and lane for generation queues. */
+  label: string;
+  kind: ArenaQueueKind;
+  model?: { id: string; slug: string; lane: GenerationLane };
+  queue: Queue;
+};
+
+/**
+ * Every queue the arena has, for the admin's views: the fan-out queues, ratings, and each
+ * model's two lanes. Next turns of multi-turn questions and judge answers have no queue of
+ * their own; they ride the model's pre-generation lane.
+ */
+export function arenaQueues(models: { id: string; slug: string }[]): ArenaQueue[] {
+  const fixed: ArenaQueue[] = [
+    { name: PREGEN_QUEUE, label: "pre-generation runs (fan-out)", kind: "pregen", queue: pregenQueue() },
+    { name: JUDGE_QUEUE, label: "judge runs (fan-out)", kind: "judge", queue: judgeQueue() },
+    { name: RATINGS_QUEUE, label: "rating runs", kind: "ratings", queue: ratingsQueue() },
+  ];
+  const lanes = models.flatMap((m) => (["live", "pregen"] as const).map((lane): ArenaQueue => ({
+    name: modelQueueName(m.id, lane),
+    label: `${m.slug} · ${lane === "live" ? "live" : "pre-generation, judge, next turns"}`,
+    kind: "generation",
+    model: { id: m.id, slug: m.slug, lane },
+    queue: generationQueue(m.id, lane),
+  })));
+  return [...fixed, ...lanes];
 }

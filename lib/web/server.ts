@@ -3,7 +3,10 @@ import next from "next";
 import { env } from "../env";
 import { errorPayload, errors } from "../errors";
 import { log } from "../log";
-import { answerAnonymousVote, anonymousVoteTarget, send } from "./vote-fast-path";
+import { createWebMetrics } from "./http-metrics";
+import { answerQueueConsole, isQueueConsolePath } from "./queue-console";
+import { send } from "./respond";
+import { answerAnonymousVote, anonymousVoteTarget } from "./vote-fast-path";
 
 /**
  * Rate limits and moderation key on the client's address, so X-Forwarded-For must not be the
@@ -31,21 +34,26 @@ export function undecodableApiPath(url: string | undefined): boolean {
   }
 }
 
-/** The production web server: Next.js for everything but anonymous votes (lib/web/vote-fast-path.ts). */
+/**
+ * The production web server: Next.js for everything but anonymous votes (lib/web/vote-fast-path.ts),
+ * the queue console (lib/web/queue-console.ts) and /metrics (lib/web/http-metrics.ts).
+ */
 export async function startWebServer({ port, hostname, dir }: { port: number; hostname?: string; dir: string }) {
   const { LEITAI_TRUST_PROXY: trustProxy, LEITAI_VOTE_FAST_PATH: fastVotes } = env();
   const app = next({ dev: false, dir, port, hostname });
   await app.prepare();
   const handle = app.getRequestHandler();
+  const metrics = createWebMetrics({ dir });
   const server = http.createServer((req, res) => {
     pinClientAddress(req, trustProxy);
+    if (metrics.handle(req, res)) return;
     if (undecodableApiPath(req.url)) {
       const { status, headers, body } = errorPayload(errors.badRequest("input", "path: the URL's percent-encoding is not valid UTF-8.", "path"));
       send(res, status, headers, body);
       return;
     }
     const vote = fastVotes ? anonymousVoteTarget(req) : null;
-    const answered = vote ? answerAnonymousVote(req, res, vote) : handle(req, res);
+    const answered = isQueueConsolePath(req.url) ? answerQueueConsole(req, res) : vote ? answerAnonymousVote(req, res, vote) : handle(req, res);
     answered.catch((error: unknown) => {
       log.error("web:request", error);
       if (!res.headersSent) res.writeHead(500, { "Content-Type": "text/plain" });

@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { castVote, voteInput } from "../arena/votes";
 import { errorPayload, errors } from "../errors";
+import { isLang, LANG_COOKIE, langFromAcceptLanguage } from "../i18n/lang";
 import { assertCleanText, parseInput } from "../input";
 import { clientIp, hashIp, isSessionCookie, verifyVoterCookie, VOTER_COOKIE } from "../voter-id";
-import securityHeaders from "./security-headers.json";
+import { parseCookies, send } from "./respond";
 
 // Votes are the arena's hottest request. Through Next.js one costs about three times the CPU
 // of the vote itself (BENCHMARKS.md, "Vote endpoint"), so the web server answers anonymous
@@ -13,26 +14,6 @@ import securityHeaders from "./security-headers.json";
 const VOTE_PATH = /^\/api\/battles\/([^/?#]+)\/vote\/?(?:\?.*)?$/;
 /** A vote is a winner and a reason of at most 280 characters. */
 const MAX_BODY_BYTES = 8 * 1024;
-const SECURITY_HEADERS: Record<string, string> = Object.fromEntries(securityHeaders.map((h) => [h.key, h.value]));
-
-function parseCookies(header: string | undefined): Map<string, string> {
-  const jar = new Map<string, string>();
-  if (!header) return jar;
-  for (const part of header.split(";")) {
-    const eq = part.indexOf("=");
-    if (eq <= 0) continue;
-    const name = part.slice(0, eq).trim();
-    let value = part.slice(eq + 1).trim();
-    if (value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
-    try {
-      value = decodeURIComponent(value);
-    } catch {
-      // kept as sent, like Next.js does
-    }
-    if (!jar.has(name)) jar.set(name, value);
-  }
-  return jar;
-}
 
 /** The battle id when this request is an anonymous vote; null hands the request to Next.js. */
 export function anonymousVoteTarget(req: IncomingMessage): { battleId: string; cookies: Map<string, string> } | null {
@@ -68,19 +49,6 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-/** A JSON answer with the headers next.config.js gives every response (lib/web/server.ts uses it too). */
-export function send(res: ServerResponse, status: number, headers: Record<string, string>, body: unknown) {
-  const json = JSON.stringify(body);
-  res.writeHead(status, {
-    ...SECURITY_HEADERS,
-    ...headers,
-    "Content-Type": "application/json",
-    "Content-Length": String(Buffer.byteLength(json)),
-    "Cache-Control": "no-store",
-  });
-  res.end(json);
-}
-
 export async function answerAnonymousVote(
   req: IncomingMessage,
   res: ServerResponse,
@@ -97,12 +65,14 @@ export async function answerAnonymousVote(
     }
     const input = parseInput(body, voteInput);
     const id = verifyVoterCookie(cookies.get(VOTER_COOKIE));
-    if (!id) throw errors.forbidden("vote", "Only the voter who started this battle can vote on it.");
+    if (!id) throw errors.forbidden("vote", { key: "voteNotYours" });
     const headerList = { get: (name: string) => [req.headers[name] ?? []].flat().join(", ") || null };
     const voter = { voterKey: `anon:${id}`, userId: null, ipHash: hashIp(clientIp(headerList)) };
     send(res, 200, {}, await castVote({ battleId, voter, winner: input.winner, reason: input.reason || null }));
   } catch (error) {
-    const { status, headers, body } = errorPayload(error);
+    // In the reader's language, as lib/http.ts's route() answers: the switch's cookie, else the browser's.
+    const chosen = cookies.get(LANG_COOKIE);
+    const { status, headers, body } = errorPayload(error, isLang(chosen) ? chosen : langFromAcceptLanguage([req.headers["accept-language"] ?? []].flat().join(", ")));
     if (!res.headersSent) send(res, status, headers, body);
   }
 }

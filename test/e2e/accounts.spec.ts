@@ -40,9 +40,9 @@ test("an admin adds a voter; the voter signs in with the temporary password and 
   const voter = await voterContext.newPage();
   await signIn(voter, email, temporary, "/account");
   await expect(voter.getByTestId("password-required")).toBeVisible();
-  // A wrong current password is named beside its field.
+  // A wrong current password is named beside its field, in the page's language (the browser asks for English).
   await changePassword(voter, "not-the-password", "voter-password-1");
-  await expect(voter.getByTestId("password-error-currentPassword")).toBeVisible();
+  await expect(voter.getByTestId("password-error-currentPassword")).toHaveText("The current password is wrong.");
   await changePassword(voter, temporary, "voter-password-1");
   await expect(voter).toHaveURL(/\/$/);
   await voterContext.close();
@@ -51,7 +51,11 @@ test("an admin adds a voter; the voter signs in with the temporary password and 
   const again = await browser.newContext();
   const page2 = await again.newPage();
   await signIn(page2, email, temporary, "/account");
-  await expect(page2.getByTestId("signin-error")).toContainText("Wrong email or password");
+  await expect(page2.getByTestId("signin-error")).toHaveText("Wrong email or password.");
+  // The same refusal on a page switched to Chinese is said in Chinese only.
+  await again.addCookies([{ name: "leitai_lang", value: "zh", url: test.info().project.use.baseURL! }]);
+  await signIn(page2, email, temporary, "/account");
+  await expect(page2.getByTestId("signin-error")).toHaveText("邮箱或密码错误。");
   await signIn(page2, email, "voter-password-1", "/account");
   await expect(page2.getByTestId("password-form")).toBeVisible();
   await expect(page2.getByTestId("password-required")).toHaveCount(0);
@@ -82,7 +86,7 @@ test("sign-up is closed by default, and the admin's switch opens and closes it",
     await signup.getByTestId("signup-email").fill(email);
     await signup.getByTestId("signup-password").fill("short");
     await signup.getByTestId("signup-submit").click();
-    await expect(signup.getByTestId("signup-error-password")).toBeVisible();
+    await expect(signup.getByTestId("signup-error-password")).toHaveText("A password has 10 to 200 characters.");
     await signup.getByTestId("signup-password").fill("signup-password-1");
     await signup.getByTestId("signup-submit").click();
     await expect(signup).toHaveURL(/\/battle$/);

@@ -170,12 +170,16 @@ describe("voting rules", () => {
 
   it("says so, instead of failing, when fewer than two models are eligible", async () => {
     await isolatedModels(1);
-    const { status, body } = await new Client().json<{ error: { code: string; message: string } }>("/api/battles", {
-      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ mode: "bank" }),
+    const ask = (language: Record<string, string>) => new Client().json<{ error: { code: string; message: string; key?: string } }>("/api/battles", {
+      method: "POST", headers: { "content-type": "application/json", ...language }, body: JSON.stringify({ mode: "bank" }),
     });
-    expect(status).toBe(409);
-    expect(body.error.code).toBe("conflict:matchmaking");
-    expect(body.error.message).toMatch(/two/);
+    // Without a language cookie the browser's Accept-Language decides; Node's fetch asks for any (*): the default, Chinese.
+    for (const [language, words] of [[{}, /需要两个/], [{ "accept-language": "en-GB,en;q=0.9" }, /two/]] as const) {
+      const { status, body } = await ask(language);
+      expect(status).toBe(409);
+      expect(body.error).toMatchObject({ code: "conflict:matchmaking", key: "oneModel" });
+      expect(body.error.message).toMatch(words);
+    }
   });
 
   it("rejects an over-long live prompt with a clear 400 naming the field", async () => {

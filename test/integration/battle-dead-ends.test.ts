@@ -197,8 +197,10 @@ describe("a battle side that fails for good or stalls", () => {
     expect((await voter.json(`/api/battles/${id}/abandon`, { method: "POST" })).status).toBe(200); // idempotent
     const refused = await vote(voter, id);
     expect(refused.status).toBe(409);
-    expect(refused.body.error).toMatchObject({ code: "conflict:vote" });
-    expect(refused.body.error!.message).toMatch(/abandoned/);
+    // Said in the arena's default language (this voter chose none), with the catalogue key the
+    // battle page says it by in its own.
+    expect(refused.body.error).toMatchObject({ code: "conflict:vote", key: "voteAbandoned" });
+    expect(refused.body.error!.message).toMatch(/已放弃/);
     expect((await reroll(voter, id, failedSide)).status).toBe(409);
     const turn = await voter.json(`/api/battles/${id}/turns`, { method: "POST", headers: json, body: JSON.stringify({ prompt: "and more?" }) });
     expect(turn.status).toBe(409);

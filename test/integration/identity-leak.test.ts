@@ -3,6 +3,7 @@ import { battleUnblinded } from "@/lib/arena/revealed-questions";
 import { db } from "@/lib/db";
 import { questionTextHash } from "@/lib/questions";
 import { isolatedModels, uniq } from "./support/arena";
+import { speak } from "./support/arena-settings";
 import { Client } from "./support/http";
 import { adminClient } from "./support/users";
 
@@ -110,12 +111,11 @@ describe("no path to a contestant's identity before the vote", () => {
 
     // The attack: a fresh cookie from the same address, then the voter's own cookie, ask for a
     // battle in that one-question category. Neither gets the question again.
-    for (const client of [second, first]) {
-      const again = await startBank(client, category.id);
+    for (const [client, lang] of [[second, "zh"], [first, "en"]] as const) {
+      const again = await startBank(speak(client, lang), category.id);
       expect(again.status).toBe(409);
-      expect(again.body.error!.code).toBe("conflict:matchmaking");
-      expect(again.body.error!.message).toMatch(/voted on/);
-      expect(again.body.error!.message).toMatch(/投过票/);
+      expect(again.body.error).toMatchObject({ code: "conflict:matchmaking", key: "bankSeen" });
+      expect(again.body.error!.message).toMatch(lang === "en" ? /voted on/ : /投过票/);
     }
     expect(await db.battle.count({ where: { questionId: question.id } })).toBe(1);
   });
@@ -225,8 +225,9 @@ describe("no path to a contestant's identity before the vote", () => {
     expect(answersPublishedUntil).not.toBeNull();
 
     // Every cached answer is known now: nothing to serve, from any address.
-    const refused = await startBank(new Client(), category.id);
+    const refused = await startBank(speak(new Client(), "en"), category.id);
     expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({ code: "conflict:matchmaking", key: "bankNotReady" });
     expect(refused.body.error!.message).toMatch(/No question has answers/);
 
     // Fresh answers from two models (sampled anew after the question came back) are blind again and served alone.

@@ -3,6 +3,7 @@ import { computeAndStoreRatingRun } from "@/lib/arena/ratings-job";
 import { db } from "@/lib/db";
 import { questionTextHash } from "@/lib/questions";
 import { isolatedModels, uniq } from "./support/arena";
+import { speak } from "./support/arena-settings";
 import { Client } from "./support/http";
 import { adminClient, voterClient } from "./support/users";
 
@@ -192,7 +193,7 @@ describe("offline models: answer sets", () => {
   });
 
   it("never answers a prompt: live battles never draw it, named battles with a prompt refuse it", async () => {
-    const named = await new Client().json<{ error: { code: string; field?: string; message: string } }>(
+    const named = await speak(new Client(), "en").json<{ error: { code: string; field?: string; message: string } }>(
       "/api/battles", post({ mode: "named", modelA: offlineA.slug, modelB: served.slug, prompt: "Hello there" }),
     );
     expect(named.status).toBe(400);

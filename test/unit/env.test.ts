@@ -42,6 +42,12 @@ describe("env", () => {
     expect(messageOf({ ...valid, LEITAI_VOTE_LIMIT_PER_IP: "-3" })).toContain("LEITAI_VOTE_LIMIT_PER_IP");
   });
 
+  it("keeps the metrics token optional, and long when given", () => {
+    expect(parseEnv(valid).LEITAI_METRICS_TOKEN).toBeUndefined();
+    expect(parseEnv({ ...valid, LEITAI_METRICS_TOKEN: "m".repeat(32) }).LEITAI_METRICS_TOKEN).toBe("m".repeat(32));
+    expect(messageOf({ ...valid, LEITAI_METRICS_TOKEN: "guessable" })).toContain("LEITAI_METRICS_TOKEN must be at least 32 characters");
+  });
+
   it("lists every problem at once", () => {
     const message = messageOf({});
     for (const name of ["DATABASE_URL", "REDIS_URL", "NEXTAUTH_SECRET", "LEITAI_SECRET", "LEITAI_ENCRYPTION_KEY"]) {

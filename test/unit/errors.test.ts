@@ -98,10 +98,11 @@ describe("a database that cannot be reached", () => {
     }
   });
 
-  it("keeps a user-safe message: no host, port or driver text", () => {
-    const { message } = answer(known("P1001"));
-    expect(message).toMatch(/try again/);
-    expect(message).not.toMatch(/127\.0\.0\.1|P1001|Prisma/);
+  it("keeps a user-safe message, in the reader's language: no host, port or driver text", () => {
+    const said = (lang: "zh" | "en") => errorPayload(known("P1001"), lang).body.error.message;
+    expect(said("en")).toMatch(/try again/);
+    expect(said("zh")).toMatch(/重试/);
+    for (const message of [said("en"), said("zh")]) expect(message).not.toMatch(/127\.0\.0\.1|P1001|Prisma/);
   });
 
   it("does not turn other database failures into 503s", () => {

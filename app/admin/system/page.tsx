@@ -1,4 +1,5 @@
 import { ActionButton } from "@/components/admin/action-button";
+import { COUNTED_STATES as STATES } from "@/lib/admin/queues";
 import { getSystemStatus } from "@/lib/admin/system";
 import { requireAdminPage } from "@/lib/auth/session";
 
@@ -12,6 +13,10 @@ export default async function AdminSystemPage() {
   await requireAdminPage("/admin/system");
   const s = await getSystemStatus();
   const now = Date.now();
+  const generationQueues = s.queues.filter((q) => q.kind === "generation");
+  const pendingGenerationJobs = generationQueues.some((q) => !q.counts)
+    ? null
+    : generationQueues.reduce((sum, q) => sum + q.counts!.waiting + q.counts!.prioritized + q.counts!.active + q.counts!.delayed, 0);
   return (
     <div>
       <h1>系统 System</h1>
@@ -24,17 +29,26 @@ export default async function AdminSystemPage() {
         ))}
       </div>
       <h2>队列 Queues</h2>
+      <p className="small">
+        {/* Not a Next.js route: the queue console is served beside the app (lib/web/queue-console.ts). */}
+        <a href="/admin/queues" data-testid="system-queue-console">队列控制台 Queue console</a> — every job, its failure reason, retry and clean.
+      </p>
+      <p className="small" data-testid="system-open-generations">
+        PostgreSQL: <span className="num" data-testid="system-open-generations-count">{s.openGenerations}</span> generations queued or running ·
+        Redis: <span className="num" data-testid="system-pending-jobs-count">{pendingGenerationJobs ?? "?"}</span> generation jobs waiting or running
+        {pendingGenerationJobs !== null && s.openGenerations > pendingGenerationJobs && <> <Badge ok={false} text="some have no job: the reconciler re-enqueues them" /></>}
+      </p>
       <div className="admin-scroll">
         <table className="admin-table" data-testid="system-queues">
-          <thead><tr><th>模型 Model</th><th>waiting</th><th>prioritized</th><th>active</th><th>delayed</th><th>failed</th><th>completed</th><th>workers</th></tr></thead>
+          <thead><tr><th>队列 Queue</th>{STATES.map((k) => <th key={k}>{k}</th>)}<th>workers</th></tr></thead>
           <tbody>
             {s.queues.map((q) => {
-              const workers = s.workers.filter((w) => w.modelId === q.modelId);
+              const workers = q.model ? s.workers.filter((w) => w.modelId === q.model!.id) : [];
               return (
-                <tr key={q.modelId}>
-                  <td className="mono">{q.slug}</td>
-                  {["waiting", "prioritized", "active", "delayed", "failed", "completed"].map((k) => <td className="num" key={k}>{q.counts ? (q.counts[k] ?? 0) : "?"}</td>)}
-                  <td className="small">{workers.map((w) => `${w.workerId} (${Math.round((now - w.lastSeen) / 1000)} s ago, ${w.tokensPerSecond.toFixed(1)} tok/s)`).join(", ") || "—"}</td>
+                <tr key={q.name} data-testid="system-queue" data-queue={q.name}>
+                  <td><div>{q.label}</div><div className="small muted mono">{q.name}</div></td>
+                  {STATES.map((k) => <td className="num" key={k} data-testid={`system-queue-${k}`}>{q.counts ? q.counts[k] : "?"}</td>)}
+                  <td className="small">{q.model ? workers.map((w) => `${w.workerId} (${Math.round((now - w.lastSeen) / 1000)} s ago, ${w.tokensPerSecond.toFixed(1)} tok/s)`).join(", ") || "—" : ""}</td>
                 </tr>
               );
             })}

@@ -2,7 +2,6 @@ import { NextResponse } from "next/server";
 import { z } from "zod";
 import { createBankBattle, createLiveBattle, createNamedBattle } from "@/lib/arena/battles";
 import { route, parseJson } from "@/lib/http";
-import { currentLang } from "@/lib/lang-server";
 import { resolveVoter } from "@/lib/voter";
 
 export const runtime = "nodejs";
@@ -24,13 +23,11 @@ const body = z.discriminatedUnion("mode", [
 export const POST = route(async (request: Request) => {
   const input = await parseJson(request, body);
   const voter = (await resolveVoter({ issueCookie: true }))!;
-  // Live generation is limited (/admin/settings); the voter reads a refusal in their language.
-  const lang = await currentLang();
   const battle =
     input.mode === "bank"
       ? await createBankBattle({ voter, categoryId: input.categoryId })
       : input.mode === "live"
-        ? await createLiveBattle({ voter, prompt: input.prompt, lang })
-        : await createNamedBattle({ voter, modelSlugs: [input.modelA, input.modelB], prompt: input.prompt, questionId: input.questionId, lang });
+        ? await createLiveBattle({ voter, prompt: input.prompt })
+        : await createNamedBattle({ voter, modelSlugs: [input.modelA, input.modelB], prompt: input.prompt, questionId: input.questionId });
   return NextResponse.json({ id: battle.id, mode: battle.mode, sides: ["A", "B"] }, { status: 201 });
 });

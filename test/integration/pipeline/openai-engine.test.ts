@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/lib/db";
 import { cancelGeneration, createAndEnqueue, createGeneration, enqueueGeneration } from "@/lib/generations";
-import { DEFAULT_GENERATION_PARAMS, type GenerationParams } from "@/lib/pipeline/contracts";
+import { DEFAULT_GENERATION_PARAMS, modelQueueName, type GenerationParams } from "@/lib/pipeline/contracts";
 import { generationEvents } from "@/lib/pipeline/events";
 import { getModelHealth } from "@/lib/pipeline/health";
 import type { GenerationWorkers } from "@/workers/pool";
@@ -70,9 +70,14 @@ describe("generation pipeline with an OpenAI-compatible endpoint", () => {
     await enqueueGeneration(row);
     const health = await getModelHealth([m.id]);
     expect(health.get(m.id)).toMatchObject({ healthy: true, workers: 1 });
-    const metrics = await workers.renderMetrics();
-    expect(metrics).toContain(`leitai_time_to_first_token_seconds_count{model="${m.slug}"} 1`);
-    expect(metrics).toMatch(new RegExp(`leitai_jobs\\{model="${m.slug}",state="completed"\\} 1`));
+    const completed = `leitai_queue_jobs_finished_total{queue="${modelQueueName(m.id, "live")}",model="${m.slug}",outcome="completed"} 1`;
+    const metrics = await waitFor(async () => {
+      const text = await workers.renderMetrics();
+      return text.includes(completed) ? text : null;
+    }, 5_000, "the completed job to be counted");
+    expect(metrics).toContain(`leitai_generation_first_token_seconds_count{model="${m.slug}"} 1`);
+    expect(metrics).toContain(`leitai_generation_duration_seconds_count{model="${m.slug}"} 1`);
+    expect(metrics).toContain(`leitai_generated_tokens_total{model="${m.slug}"} 30`);
     await workers.close(1000);
     expect((await getModelHealth([m.id])).get(m.id)?.healthy).toBe(false);
   });

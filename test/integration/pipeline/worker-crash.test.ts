@@ -3,7 +3,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/lib/db";
 import { createAndEnqueue } from "@/lib/generations";
-import { DEFAULT_GENERATION_PARAMS } from "@/lib/pipeline/contracts";
+import { DEFAULT_GENERATION_PARAMS, modelQueueName } from "@/lib/pipeline/contracts";
 import { generationEvents } from "@/lib/pipeline/events";
 import { generationQueue } from "@/lib/pipeline/queues";
 import { FakeEngine } from "../support/fake-engine";
@@ -102,9 +102,14 @@ describe("a worker killed mid-generation", () => {
     expect(messages.some((m) => m.type === "reset")).toBe(true);
     expect(textOf(messages)).toBe(row.text);
 
-    const metrics = await (await fetch(`http://127.0.0.1:${survivor.healthPort}/metrics`)).text();
-    expect(metrics).toContain(`leitai_jobs{model="${model.slug}",state="completed"} 1`);
-    expect(metrics).toMatch(new RegExp(`leitai_time_to_first_token_seconds_count\\{model="${model.slug}"\\} 1`));
+    // The survivor ran the answer once, from its first token to the completed job.
+    const completed = `leitai_queue_jobs_finished_total{queue="${modelQueueName(model.id, "live")}",model="${model.slug}",outcome="completed"} 1`;
+    const metrics = await waitFor(async () => {
+      const text = await (await fetch(`http://127.0.0.1:${survivor.healthPort}/metrics`)).text();
+      return text.includes(completed) ? text : null;
+    }, 5_000, "the survivor to count the completed job");
+    expect(metrics).toContain(`leitai_generation_first_token_seconds_count{model="${model.slug}"} 1`);
+    expect(metrics).toContain(`leitai_generation_duration_seconds_count{model="${model.slug}"} 1`);
     expect((await fetch(`http://127.0.0.1:${survivor.healthPort}/healthz/live`)).status).toBe(200);
 
     // SIGTERM: the survivor closes cleanly and leaves nothing running.

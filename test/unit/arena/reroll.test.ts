@@ -3,6 +3,7 @@ import { pickRerollModel, rerollRefusal } from "@/lib/arena/reroll";
 
 const open = { battleStatus: "pending", voted: false, isLastTurn: true, stalled: false };
 
+// A refusal is a catalogue key (its words are in lib/i18n, in both languages).
 describe("rerollRefusal", () => {
   it("allows a side that failed for good, was cancelled, or stalled", () => {
     expect(rerollRefusal({ ...open, sideStatus: "failed" })).toBeNull();
@@ -12,16 +13,16 @@ describe("rerollRefusal", () => {
   });
 
   it("refuses an answer that is complete or still arriving", () => {
-    expect(rerollRefusal({ ...open, sideStatus: "completed" })).toMatch(/complete/);
-    expect(rerollRefusal({ ...open, sideStatus: "running" })).toMatch(/still arriving/);
-    expect(rerollRefusal({ ...open, sideStatus: "queued" })).toMatch(/still arriving/);
+    expect(rerollRefusal({ ...open, sideStatus: "completed" })).toBe("rerollComplete");
+    expect(rerollRefusal({ ...open, sideStatus: "running" })).toBe("rerollArriving");
+    expect(rerollRefusal({ ...open, sideStatus: "queued" })).toBe("rerollArriving");
   });
 
   it("refuses after the vote, once abandoned, and on an earlier turn", () => {
-    expect(rerollRefusal({ ...open, voted: true, sideStatus: "failed" })).toMatch(/voted/);
-    expect(rerollRefusal({ ...open, battleStatus: "voted", sideStatus: "failed" })).toMatch(/voted/);
-    expect(rerollRefusal({ ...open, battleStatus: "abandoned", sideStatus: "failed" })).toMatch(/left for a new one/);
-    expect(rerollRefusal({ ...open, isLastTurn: false, sideStatus: "failed" })).toMatch(/latest turn/);
+    expect(rerollRefusal({ ...open, voted: true, sideStatus: "failed" })).toBe("battleVoted");
+    expect(rerollRefusal({ ...open, battleStatus: "voted", sideStatus: "failed" })).toBe("battleVoted");
+    expect(rerollRefusal({ ...open, battleStatus: "abandoned", sideStatus: "failed" })).toBe("rerollAbandoned");
+    expect(rerollRefusal({ ...open, isLastTurn: false, sideStatus: "failed" })).toBe("rerollNotLast");
   });
 });
 

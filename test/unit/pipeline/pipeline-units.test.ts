@@ -1,9 +1,12 @@
+import { EventEmitter } from "node:events";
+import type { Worker } from "bullmq";
 import { describe, expect, it } from "vitest";
 import { paramsHash } from "@/lib/generations";
 import { AsyncQueue } from "@/lib/pipeline/async-queue";
 import { DEFAULT_GENERATION_PARAMS, type StreamMessage } from "@/lib/pipeline/contracts";
 import { chatRequestBody, EngineError } from "@/lib/pipeline/engine-client";
 import { PipelineMetrics } from "@/lib/pipeline/metrics";
+import type { QueueDepth } from "@/lib/pipeline/queues";
 import { afterSeqOf, encodeSse, generationSse, sseResponse } from "@/lib/pipeline/sse";
 import { publicGenerationError } from "@/lib/pipeline/stream-log";
 import { maxNumSeqsOf, parseRuntimeModels } from "@/workers/runtime-supervisor";
@@ -90,17 +93,55 @@ describe("AsyncQueue", () => {
 });
 
 describe("worker metrics", () => {
-  it("renders job states, the TTFT histogram, tokens per second and engine errors", () => {
+  it("renders first-token and duration histograms, tokens and engine errors per model", async () => {
     const m = new PipelineMetrics();
     m.observeTtft("demo", 0.2);
+    m.observeDuration("demo", 4);
     m.addTokens("demo", 50, 1_000_000);
     m.engineError("demo", "timeout");
-    const text = m.render(new Map([["demo", { waiting: 2, active: 1 }]]), 1_000_000);
-    expect(text).toContain('leitai_jobs{model="demo",state="waiting"} 2');
-    expect(text).toContain('leitai_time_to_first_token_seconds_bucket{model="demo",le="0.25"} 1');
-    expect(text).toContain('leitai_time_to_first_token_seconds_bucket{model="demo",le="0.1"} 0');
-    expect(text).toContain('leitai_tokens_per_second{model="demo"} 5.00');
+    const text = await m.render();
+    expect(text).toContain('leitai_generation_first_token_seconds_bucket{le="0.25",model="demo"} 1');
+    expect(text).toContain('leitai_generation_first_token_seconds_bucket{le="0.1",model="demo"} 0');
+    expect(text).toContain('leitai_generation_duration_seconds_bucket{le="5",model="demo"} 1');
+    expect(text).toContain('leitai_generation_duration_seconds_count{model="demo"} 1');
+    expect(text).toContain('leitai_generated_tokens_total{model="demo"} 50');
     expect(text).toContain('leitai_engine_errors_total{model="demo",kind="timeout"} 1');
+    expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
+    expect(text).toMatch(/^nodejs_eventloop_lag_seconds /m);
+    // The heartbeat's rate for the admin pages: 50 tokens over the 10 s window.
+    expect(m.tokensPerSecond("demo", 1_000_000)).toBe(5);
+  });
+
+  it("reads queue depths at scrape time, and drops them when Redis does not answer", async () => {
+    let redisUp = true;
+    const m = new PipelineMetrics({
+      queueDepths: async (states): Promise<QueueDepth[]> => {
+        if (!redisUp) throw new Error("Connection is closed.");
+        expect(states).toEqual(["waiting", "prioritized", "delayed", "active", "failed"]);
+        return [{ queue: "ratings", counts: { waiting: 2 } }, { queue: "generate-m1", model: "demo", counts: { active: 1 } }];
+      },
+    });
+    const text = await m.render();
+    expect(text).toContain('leitai_queue_jobs{queue="ratings",state="waiting"} 2');
+    expect(text).toContain('leitai_queue_jobs{queue="ratings",state="failed"} 0');
+    expect(text).toContain('leitai_queue_jobs{queue="generate-m1",state="active",model="demo"} 1');
+    redisUp = false;
+    const without = await m.render();
+    expect(without).not.toContain("leitai_queue_jobs{");
+    expect(without).toContain("process_cpu_seconds_total");
+  });
+
+  it("counts job outcomes per queue: completed, retried while attempts are left, failed for good", async () => {
+    const m = new PipelineMetrics();
+    const worker = Object.assign(new EventEmitter(), { name: "generate-m1" });
+    m.observeJobs(worker as unknown as Worker, "demo");
+    worker.emit("completed", {});
+    worker.emit("failed", { finishedOn: undefined }, new Error("busy"));
+    worker.emit("failed", { finishedOn: Date.now() }, new Error("busy"));
+    const text = await m.render();
+    for (const outcome of ["completed", "retried", "failed"]) {
+      expect(text).toContain(`leitai_queue_jobs_finished_total{queue="generate-m1",model="demo",outcome="${outcome}"} 1`);
+    }
   });
 });
 

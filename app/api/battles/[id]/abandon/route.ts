@@ -11,6 +11,6 @@ export const dynamic = "force-dynamic";
 export const POST = route(async (_request: Request, { params }: { params: Promise<{ id: string }> }) => {
   const { id } = await params;
   const voter = await resolveVoter({ issueCookie: false });
-  if (!voter) throw errors.forbidden("battle", "This battle belongs to another voter.");
+  if (!voter) throw errors.forbidden("battle", { key: "battleNotYours" });
   return NextResponse.json(await abandonBattle({ battleId: id, voter }));
 });

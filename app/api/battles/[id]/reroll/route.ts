@@ -3,7 +3,6 @@ import { z } from "zod";
 import { rerollBattleSide } from "@/lib/arena/reroll";
 import { errors } from "@/lib/errors";
 import { parseJson, route } from "@/lib/http";
-import { currentLang } from "@/lib/lang-server";
 import { resolveVoter } from "@/lib/voter";
 
 export const runtime = "nodejs";
@@ -18,6 +17,6 @@ export const POST = route(async (request: Request, { params }: { params: Promise
   const { id } = await params;
   const input = await parseJson(request, body);
   const voter = await resolveVoter({ issueCookie: false });
-  if (!voter) throw errors.forbidden("battle", "This battle belongs to another voter.");
-  return NextResponse.json(await rerollBattleSide({ battleId: id, voter, side: input.side, turn: input.turn, lang: await currentLang() }), { status: 201 });
+  if (!voter) throw errors.forbidden("battle", { key: "battleNotYours" });
+  return NextResponse.json(await rerollBattleSide({ battleId: id, voter, side: input.side, turn: input.turn }), { status: 201 });
 });

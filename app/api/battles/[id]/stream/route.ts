@@ -24,7 +24,7 @@ export const GET = route(async (request: Request, { params }: { params: Promise<
   const { id } = await params;
   const { side, turn, after } = parseQuery(request, query);
   const voter = await resolveVoter({ issueCookie: false });
-  if (!voter) throw errors.forbidden("battle", "This battle belongs to another voter.");
+  if (!voter) throw errors.forbidden("battle", { key: "battleNotYours" });
   const generationId = await getBattleSideGeneration({ battleId: id, voter, side, turn });
   const afterSeq = request.headers.has("last-event-id") ? afterSeqOf(request) : (after ?? 0);
   return sseResponse((signal) => generationSse(blindMessages(generationEvents(generationId, { afterSeq, signal }))), { signal: request.signal });

@@ -3,7 +3,6 @@ import { z } from "zod";
 import { addBattleTurn } from "@/lib/arena/battles";
 import { errors } from "@/lib/errors";
 import { parseJson, route } from "@/lib/http";
-import { currentLang } from "@/lib/lang-server";
 import { resolveVoter } from "@/lib/voter";
 
 export const runtime = "nodejs";
@@ -15,6 +14,6 @@ export const POST = route(async (request: Request, { params }: { params: Promise
   const { id } = await params;
   const input = await parseJson(request, body);
   const voter = await resolveVoter({ issueCookie: false });
-  if (!voter) throw errors.forbidden("battle", "This battle belongs to another voter.");
-  return NextResponse.json(await addBattleTurn({ battleId: id, voter, prompt: input.prompt, lang: await currentLang() }), { status: 201 });
+  if (!voter) throw errors.forbidden("battle", { key: "battleNotYours" });
+  return NextResponse.json(await addBattleTurn({ battleId: id, voter, prompt: input.prompt }), { status: 201 });
 });

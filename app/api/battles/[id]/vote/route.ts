@@ -13,6 +13,6 @@ export const POST = route(async (request: Request, { params }: { params: Promise
   const { id } = await params;
   const input = await parseJson(request, voteInput);
   const voter = await resolveVoter({ issueCookie: false });
-  if (!voter) throw errors.forbidden("vote", "Only the voter who started this battle can vote on it.");
+  if (!voter) throw errors.forbidden("vote", { key: "voteNotYours" });
   return NextResponse.json(await castVote({ battleId: id, voter, winner: input.winner, reason: input.reason || null }));
 });
