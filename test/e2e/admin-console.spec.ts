@@ -12,6 +12,8 @@ import { signInAsAdmin } from "./support/admin";
 
 const runtimeUrl = (process.env.LEITAI_E2E_RUNTIME_URL ?? "http://127.0.0.1:8310").replace(/\/+$/, "");
 const runtimeModels = (process.env.LEITAI_E2E_RUNTIME_MODELS ?? "").split(",").filter(Boolean);
+/** npm test started a runtime (and names its models): a probe that finds none is a failure, never a skip. */
+const runtimeExpected = runtimeModels.length > 0;
 const run = randomBytes(4).toString("hex");
 
 /** The first model the runtime serves, or null when no runtime answers. */
@@ -46,7 +48,8 @@ test.beforeEach(async ({ page }) => {
 
 test("add a local demo model and test it: streamed text, TTFT and tokens/s", async ({ page }) => {
   const served = await servedDemoModel();
-  test.skip(!served, `needs a gpu-runtime serving a demo model at ${runtimeUrl} and a running worker`);
+  test.skip(!served && !runtimeExpected, `needs a gpu-runtime serving a demo model at ${runtimeUrl} and a running worker`);
+  expect(served, `npm test started a runtime at ${runtimeUrl}, but it serves none of ${runtimeModels.join(", ")}`).not.toBeNull();
   await addLocalModel(page, `e2e-demo-${run}`, served!);
   await expect(page.getByTestId("model-last-check")).toContainText(served!);
   await page.getByTestId("model-test-prompt").fill("你好，请介绍一下你自己。");
@@ -90,7 +93,8 @@ test("chat template: custom needs Jinja (a field error that keeps the form); the
 
   // "model" on a checkpoint without a template of its own: the runtime says so, the model is disabled.
   const served = await servedDemoModel();
-  test.skip(!served, `needs a gpu-runtime serving a demo model at ${runtimeUrl}`);
+  test.skip(!served && !runtimeExpected, `needs a gpu-runtime serving a demo model at ${runtimeUrl}`);
+  expect(served, `npm test started a runtime at ${runtimeUrl}, but it serves none of ${runtimeModels.join(", ")}`).not.toBeNull();
   await page.getByTestId("model-runtimeUrl").fill(runtimeUrl);
   await page.getByTestId("model-servedName").fill(served!);
   await page.getByTestId("model-chatTemplate").selectOption("model");
@@ -181,7 +185,8 @@ test("import a 500-row CSV: the dry run shows 3 planted errors; fixed, it import
 test("pre-generate for two models and watch both progress bars reach 100 %", async ({ page }) => {
   test.setTimeout(180_000);
   const served = await servedDemoModel();
-  test.skip(!served, `needs a gpu-runtime serving a demo model at ${runtimeUrl} and a running worker`);
+  test.skip(!served && !runtimeExpected, `needs a gpu-runtime serving a demo model at ${runtimeUrl} and a running worker`);
+  expect(served, `npm test started a runtime at ${runtimeUrl}, but it serves none of ${runtimeModels.join(", ")}`).not.toBeNull();
   const api = page.request;
   const category = await (await api.post("/api/admin/categories", { data: { slug: `e2e-${run}`, nameZh: `端到端 ${run}`, nameEn: `E2E ${run}` } })).json();
   for (let i = 0; i < 3; i++) {
