@@ -1,7 +1,8 @@
 // Typed error codes ("type:surface") mapped to HTTP statuses. Users see `message`;
 // `cause` stays in the server log.
 import { ZodError } from "zod";
-import { DEFAULT_LANG, sayError, type ErrorMessage, type Lang } from "./i18n";
+import { DEFAULT_LANG, messages, sayError, type ErrorMessage, type Lang } from "./i18n";
+import { fieldErrors } from "./i18n/issues";
 import { log } from "./log";
 
 export type ErrorType =
@@ -145,7 +146,17 @@ export type ErrorPayload = {
   status: number;
   headers: Record<string, string>;
   /** `key` and `values` name a catalogue message, so a page can say it in its own language. */
-  body: { error: { code: string; message: string; field?: string; key?: string; values?: Record<string, string | number> } };
+  body: {
+    error: {
+      code: string;
+      message: string;
+      field?: string;
+      /** Every invalid field's message, by dotted path, when the input failed its schema. */
+      fields?: Record<string, string>;
+      key?: string;
+      values?: Record<string, string | number>;
+    };
+  };
 };
 
 /**
@@ -161,10 +172,12 @@ export function errorPayload(error: unknown, lang: Lang = DEFAULT_LANG): ErrorPa
     return { status: error.status, headers, body: { error: { code: error.code, message: error.messageIn(lang), field: error.details.field, ...said } } };
   }
   if (error instanceof ZodError) {
-    const issue = error.issues[0];
-    const field = issue?.path.join(".") || undefined;
-    const message = field ? `${field}: ${issue?.message}` : (issue?.message ?? "Invalid input.");
-    return errorPayload(errors.badRequest("input", message, field), lang);
+    const fields = fieldErrors(lang, messages(lang).formErrors, error.issues);
+    const [field, text] = Object.entries(fields)[0] ?? ["", sayError(lang, { key: "invalidInput" })];
+    // The message names its field for API clients; `fields` holds each field's own message for forms.
+    const payload = errorPayload(errors.badRequest("input", field ? `${field}: ${text}` : text, field || undefined), lang);
+    payload.body.error.fields = fields;
+    return payload;
   }
   const unavailable = serviceUnavailable(error);
   if (unavailable) return errorPayload(unavailable, lang);

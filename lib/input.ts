@@ -48,7 +48,8 @@ export function assertCleanText(value: unknown, where: { path?: string; root?: s
 /** Checks the text of a client's JSON (or query) value, then its schema. */
 export function parseInput<T>(value: unknown, schema: ZodType<T>): T {
   assertCleanText(value);
-  return schema.parse(value);
+  // With the input in its issues zod can say what it received ("expected number, received string").
+  return schema.parse(value, { reportInput: true });
 }
 
 /**

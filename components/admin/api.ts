@@ -1,5 +1,5 @@
 // Browser-side calls to /api/admin/*: one shape for success and for the typed error body.
-export type ApiError = { code: string; message: string; field?: string };
+export type ApiError = { code: string; message: string; field?: string; fields?: Record<string, string> };
 export type ApiResult<T> = { ok: true; status: number; data: T } | { ok: false; status: number; error: ApiError; data: unknown };
 
 export async function callApi<T = unknown>(url: string, init: { method?: string; body?: unknown; raw?: BodyInit } = {}): Promise<ApiResult<T>> {

@@ -1,52 +1,65 @@
 "use client";
 
 import { useRouter } from "next/navigation";
-import { useState } from "react";
-import { parseAliasText } from "@/lib/category-names";
+import { fill } from "@/lib/i18n/lang";
+import { categoryFormSchema } from "@/lib/schemas/category";
 import { callApi } from "./api";
+import { FieldError, FormError } from "./field-error";
+import { useAdminForm } from "./use-admin-form";
 
 type Category = { id?: string; slug: string; nameZh: string; nameEn: string; aliases: string[]; sortOrder: number };
+export type CategoryEditorTexts = Readonly<Record<"slug" | "nameZh" | "nameEn" | "sortOrder" | "aliases" | "aliasesPlaceholder" | "aliasesHint" | "save" | "add" | "delete" | "confirmDelete", string>>;
 
 /** One row of the category table, or the "new category" row when `category` is absent. */
-export function CategoryEditor({ category }: { category?: Category }) {
+export function CategoryEditor({ category, said }: { category?: Category; said: CategoryEditorTexts }) {
   const router = useRouter();
-  const [error, setError] = useState<string | null>(null);
   const key = category?.slug ?? "new";
+  const defaults = { slug: category?.slug ?? "", nameZh: category?.nameZh ?? "", nameEn: category?.nameEn ?? "", sortOrder: category?.sortOrder ?? 0, aliases: category?.aliases.join("\n") ?? "" };
+  const { register, handleSubmit, reset, send, setError, formState: { errors, isSubmitting } } = useAdminForm(categoryFormSchema, defaults);
+  const described = (field: string) => (errors[field as keyof typeof errors] ? `${key}-${field}-error` : undefined);
 
-  async function submit(event: React.FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const formEl = event.currentTarget;
-    const form = new FormData(formEl);
-    const body = { slug: String(form.get("slug")).trim(), nameZh: String(form.get("nameZh")), nameEn: String(form.get("nameEn")), sortOrder: Number(form.get("sortOrder") || 0),
-      aliases: parseAliasText(String(form.get("aliases") ?? "")) };
+  const save = handleSubmit(async (input) => {
     const result = category?.id
-      ? await callApi(`/api/admin/categories/${category.id}`, { method: "PUT", body })
-      : await callApi("/api/admin/categories", { method: "POST", body });
-    if (!result.ok) { setError(result.error.message); return; }
-    setError(null);
-    if (!category) formEl.reset();
+      ? await send(`/api/admin/categories/${category.id}`, { method: "PUT", body: input })
+      : await send("/api/admin/categories", { method: "POST", body: input });
+    if (!result.ok) return;
+    if (!category) reset(defaults);
     router.refresh();
-  }
+  });
 
   async function remove() {
-    if (!category?.id || !window.confirm(`Delete ${category.slug}?`)) return;
+    if (!category?.id || !window.confirm(fill(said.confirmDelete, { slug: category.slug }))) return;
     const result = await callApi(`/api/admin/categories/${category.id}`, { method: "DELETE" });
-    if (!result.ok) setError(result.error.message);
+    if (!result.ok) setError("root.server", { message: result.error.message });
     else router.refresh();
   }
 
   return (
-    <form className="admin-row" onSubmit={submit} data-testid={`category-${key}`}>
-      <input name="slug" defaultValue={category?.slug} placeholder="slug" required aria-label="slug" style={{ width: "11rem" }} data-testid={`category-${key}-slug`} />
-      <input name="nameZh" defaultValue={category?.nameZh} placeholder="中文名" required aria-label="Chinese name" data-testid={`category-${key}-zh`} />
-      <input name="nameEn" defaultValue={category?.nameEn} placeholder="English name" required aria-label="English name" data-testid={`category-${key}-en`} />
-      <input name="sortOrder" type="number" defaultValue={category?.sortOrder ?? 0} aria-label="sort order" style={{ width: "5rem" }} />
-      <textarea name="aliases" rows={Math.min(4, Math.max(1, category?.aliases.length ?? 1))} defaultValue={category?.aliases.join("\n")}
-        placeholder="别名 aliases (comma or newline separated)" aria-label="aliases" title="别名：导入问题时也认这些名称 Other names the question import accepts"
-        style={{ width: "16rem" }} data-testid={`category-${key}-aliases`} />
-      <button type="submit" className={category ? "btn-quiet" : undefined} data-testid={`category-${key}-save`}>{category ? "保存 Save" : "添加 Add"}</button>
-      {category && <button type="button" className="btn-quiet" onClick={remove} data-testid={`category-${key}-delete`}>删除 Delete</button>}
-      {error && <span className="error small" role="alert">{error}</span>}
+    <form className="admin-row" onSubmit={save} noValidate data-testid={`category-${key}`}>
+      <span className="field">
+        <input {...register("slug")} placeholder={said.slug} aria-label={said.slug} aria-invalid={!!errors.slug} aria-describedby={described("slug")} style={{ width: "11rem" }} data-testid={`category-${key}-slug`} />
+        <FieldError errors={errors} name="slug" id={`${key}-slug-error`} />
+      </span>
+      <span className="field">
+        <input {...register("nameZh")} placeholder={said.nameZh} aria-label={said.nameZh} aria-invalid={!!errors.nameZh} aria-describedby={described("nameZh")} data-testid={`category-${key}-zh`} />
+        <FieldError errors={errors} name="nameZh" id={`${key}-nameZh-error`} />
+      </span>
+      <span className="field">
+        <input {...register("nameEn")} placeholder={said.nameEn} aria-label={said.nameEn} aria-invalid={!!errors.nameEn} aria-describedby={described("nameEn")} data-testid={`category-${key}-en`} />
+        <FieldError errors={errors} name="nameEn" id={`${key}-nameEn-error`} />
+      </span>
+      <span className="field">
+        <input {...register("sortOrder", { valueAsNumber: true })} type="number" aria-label={said.sortOrder} aria-invalid={!!errors.sortOrder} aria-describedby={described("sortOrder")} style={{ width: "5rem" }} />
+        <FieldError errors={errors} name="sortOrder" id={`${key}-sortOrder-error`} />
+      </span>
+      <span className="field">
+        <textarea {...register("aliases")} rows={Math.min(4, Math.max(1, category?.aliases.length ?? 1))} placeholder={said.aliasesPlaceholder} aria-label={said.aliases}
+          title={said.aliasesHint} aria-invalid={!!errors.aliases} aria-describedby={described("aliases")} style={{ width: "16rem" }} data-testid={`category-${key}-aliases`} />
+        <FieldError errors={errors} name="aliases" id={`${key}-aliases-error`} />
+      </span>
+      <button type="submit" className={category ? "btn-quiet" : undefined} disabled={isSubmitting} data-testid={`category-${key}-save`}>{category ? said.save : said.add}</button>
+      {category && <button type="button" className="btn-quiet" onClick={remove} data-testid={`category-${key}-delete`}>{said.delete}</button>}
+      <FormError errors={errors} />
     </form>
   );
 }

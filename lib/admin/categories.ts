@@ -1,44 +1,11 @@
 import type { Prisma } from "@prisma/client";
-import { z } from "zod";
 import { recordAudit } from "../audit";
 import { categoryKeyIndex, categoryLabel, categoryNameKey } from "../category-names";
+import type { CategoryInput } from "../schemas/category";
 import { db } from "../db";
 import { AppError, errors } from "../errors";
 
-export const ALIAS_LIMITS = { maxChars: 64, maxCount: 20 } as const;
-
-/**
- * Other names of a category. No commas (the admin form separates aliases with them; a comma
- * matches like a space anyway), and no two that read the same once normalised.
- */
-export const categoryAliasesSchema = z
-  .array(
-    z.string().trim()
-      .min(1, "an alias cannot be empty")
-      .max(ALIAS_LIMITS.maxChars, `an alias is at most ${ALIAS_LIMITS.maxChars} characters`)
-      .refine((a) => !/[,，]/u.test(a), "an alias cannot hold a comma (commas separate aliases)")
-      .refine((a) => categoryNameKey(a) !== "", "an alias needs more than separators"),
-  )
-  .max(ALIAS_LIMITS.maxCount, `at most ${ALIAS_LIMITS.maxCount} aliases`)
-  .superRefine((aliases, ctx) => {
-    const seen = new Map<string, string>();
-    for (const alias of aliases) {
-      const key = categoryNameKey(alias);
-      const first = seen.get(key);
-      if (first !== undefined) ctx.addIssue({ code: "custom", message: `"${alias}" repeats "${first}"` });
-      else seen.set(key, alias);
-    }
-  });
-
-export const categoryInputSchema = z.object({
-  slug: z.string().trim().regex(/^[a-z0-9](?:[a-z0-9-]{0,62})$/, "slug: lowercase letters, digits and '-'"),
-  nameZh: z.string().trim().min(1, "Chinese name is required").max(100),
-  nameEn: z.string().trim().min(1, "English name is required").max(100),
-  sortOrder: z.number().int().min(0).max(10_000).default(0),
-  /** Left out on an update: the aliases stay as they are. */
-  aliases: categoryAliasesSchema.optional(),
-});
-export type CategoryInput = z.infer<typeof categoryInputSchema>;
+export { ALIAS_LIMITS, categoryAliasesSchema, categoryInputSchema, type CategoryInput } from "../schemas/category";
 
 export async function listCategories() {
   return db.category.findMany({ orderBy: [{ sortOrder: "asc" }, { slug: "asc" }], include: { _count: { select: { questions: true } } } });
@@ -46,7 +13,7 @@ export async function listCategories() {
 
 async function assertSlugFree(slug: string, exceptId?: string) {
   const other = await db.category.findUnique({ where: { slug }, select: { id: true } });
-  if (other && other.id !== exceptId) throw new AppError("conflict:category_slug", `The slug "${slug}" is taken.`, { field: "slug" });
+  if (other && other.id !== exceptId) throw new AppError("conflict:category_slug", { key: "categorySlugTaken", values: { slug } }, { field: "slug" });
 }
 
 /** Serialises alias checks with the writes they guard: two admins cannot give two categories one alias. */
@@ -65,7 +32,7 @@ async function assertAliasesFree(tx: Prisma.TransactionClient, aliases: string[]
   for (const alias of aliases) {
     const owner = others.find((c) => c.id === byKey.get(categoryNameKey(alias)));
     if (owner) {
-      throw new AppError("conflict:category_alias", `The alias "${alias}" already names ${categoryLabel(owner)}.`, { field: "aliases" });
+      throw new AppError("conflict:category_alias", { key: "categoryAliasTaken", values: { alias, owner: categoryLabel(owner) } }, { field: "aliases" });
     }
   }
 }
@@ -98,7 +65,7 @@ export async function deleteCategory({ id, actorId }: { id: string; actorId: str
   const before = await db.category.findUnique({ where: { id }, include: { _count: { select: { questions: true, battles: true } } } });
   if (!before) throw errors.notFound("category");
   if (before._count.questions > 0 || before._count.battles > 0) {
-    throw errors.conflict("category_in_use", "Questions or battles use this category; move them first.");
+    throw errors.conflict("category_in_use", { key: "categoryInUse" });
   }
   const { _count, ...snapshot } = before;
   await db.$transaction(async (tx) => {

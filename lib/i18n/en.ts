@@ -1,4 +1,6 @@
 import type { Catalogue } from "./zh";
+import { enForms } from "./admin/en-forms";
+import { enPages } from "./admin/en-pages";
 
 // The English catalogue: the same sections, keys and placeholders as zh.ts.
 
@@ -181,6 +183,8 @@ export const en: Catalogue = {
   },
 
   errors: {
+    ...enPages.errors,
+    ...enForms.errors,
     promptEmpty: "Type a question first.",
     promptTooLong: "The prompt is longer than {n} characters.",
     conversationTooLong: "A battle's prompts may total at most {n} characters; start a new battle.",
@@ -217,10 +221,16 @@ export const en: Catalogue = {
     battleChanged: "This battle changed meanwhile; reload it.",
     queueDown: "The arena's queue is not reachable right now; try again in a few seconds.",
     databaseDown: "The arena's database is not reachable right now; try again in a few seconds.",
+    invalidInput: "The input is not valid.",
     serverError: "Something went wrong on our side; it has been logged.",
     signupClosed: "Sign-up is closed; ask an admin for an account.",
     accountExists: "An account with this email already exists.",
     currentPasswordWrong: "The current password is wrong.",
     passwordUnchanged: "Choose a password different from the current one.",
   },
+
+  // The admin area, in its own files.
+  ...enPages.sections,
+  ...enForms.sections,
+  formErrors: { ...enPages.formErrors, ...enForms.formErrors },
 };

@@ -1,3 +1,6 @@
+import { zhForms } from "./admin/zh-forms";
+import { zhPages } from "./admin/zh-pages";
+
 // The Chinese catalogue: its sections and keys are the ones every catalogue must have (en.ts is
 // typed against them). `{name}` is a placeholder that fill() replaces.
 
@@ -184,6 +187,8 @@ export const zh = {
 
   // What the server answers a voter it refuses (lib/errors.ts renders them in the reader's language).
   errors: {
+    ...zhPages.errors,
+    ...zhForms.errors,
     promptEmpty: "请输入问题。",
     promptTooLong: "问题不能超过 {n} 个字符。",
     conversationTooLong: "一场对战的问题合计不能超过 {n} 个字符，请开始新的对战。",
@@ -220,12 +225,18 @@ export const zh = {
     battleChanged: "对战已变化，请刷新。",
     queueDown: "服务暂时不可用，请几秒后重试。",
     databaseDown: "数据库暂时无法连接，请几秒后重试。",
+    invalidInput: "输入有误。",
     serverError: "服务器出了问题，已记录下来。",
     signupClosed: "注册未开放，请向管理员索取账户。",
     accountExists: "这个邮箱已有账户。",
     currentPasswordWrong: "当前密码不正确。",
     passwordUnchanged: "新密码不能与当前密码相同。",
   },
+
+  // The admin area, in its own files.
+  ...zhPages.sections,
+  ...zhForms.sections,
+  formErrors: { ...zhPages.formErrors, ...zhForms.formErrors },
 };
 
 /** A catalogue: zh's sections and keys, each a string. A key missing or extra in another fails tsc. */

@@ -1,0 +1,60 @@
+"use client";
+
+import { toNestErrors } from "@hookform/resolvers";
+import { useForm, type DefaultValues, type FieldErrors, type FieldPath, type FieldValues, type Resolver } from "react-hook-form";
+import type { z } from "zod";
+import { fieldErrors, zodErrorMap } from "@/lib/i18n/issues";
+import type { Lang } from "@/lib/i18n/lang";
+import { callApi, type ApiResult } from "./api";
+import { useAdminTexts } from "./admin-texts";
+
+// Admin forms: react-hook-form checked by the API's own zod schema (lib/schemas), every field's
+// message beside it in the page's language, and the server's refusals put back on their fields.
+
+type Schema = z.ZodType<FieldValues, FieldValues>;
+
+/**
+ * The schema as a resolver. zodResolver would keep only each issue's message, and a shared
+ * schema's message is a catalogue key whose placeholders need the issue (`maximum`, `params`).
+ */
+export function schemaResolver<S extends Schema>(schema: S, lang: Lang, formErrors: Readonly<Record<string, string>>): Resolver<z.input<S>, unknown, z.output<S>> {
+  return async (values, _context, options) => {
+    const result = await schema.safeParseAsync(values, { error: zodErrorMap(lang), reportInput: true });
+    if (result.success) return { values: result.data, errors: {} };
+    const flat: FieldErrors = {};
+    for (const [field, message] of byField(fieldErrors(lang, formErrors, result.error.issues))) flat[field] = { type: "schema", message };
+    return { values: {}, errors: toNestErrors(flat, options) };
+  };
+}
+
+/**
+ * Messages by the form field they belong to: a path's first part ("aliases.2" is the aliases
+ * field's), the first message of each; one that names no field goes under the form ("root").
+ */
+function byField(messages: Record<string, string>): [string, string][] {
+  const fields = new Map<string, string>();
+  for (const [path, message] of Object.entries(messages)) {
+    const field = path.split(".")[0] || "root";
+    if (!fields.has(field)) fields.set(field, message);
+  }
+  return [...fields];
+}
+
+export function useAdminForm<S extends Schema>(schema: S, defaultValues: DefaultValues<z.input<S>>) {
+  const { lang, formErrors } = useAdminTexts();
+  const form = useForm<z.input<S>, unknown, z.output<S>>({ resolver: schemaResolver(schema, lang, formErrors), defaultValues });
+
+  /** Calls the API; a refusal's messages land on their fields, or under the form when it names none. */
+  async function send<T = unknown>(url: string, init: { method?: string; body?: unknown }): Promise<ApiResult<T>> {
+    const result = await callApi<T>(url, init);
+    if (result.ok) return result;
+    const fields = result.error.fields ?? (result.error.field ? { [result.error.field]: result.error.message } : {});
+    const values = form.getValues() as Record<string, unknown>;
+    const known = byField(fields).filter(([field]) => Object.hasOwn(values, field));
+    for (const [field, message] of known) form.setError(field as FieldPath<z.input<S>>, { type: "server", message });
+    if (known.length === 0) form.setError("root.server", { type: "server", message: result.error.message });
+    return result;
+  }
+
+  return { ...form, send };
+}
