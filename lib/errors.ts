@@ -85,8 +85,9 @@ const SOCKET_UNREACHABLE = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "
 const MESSAGE_UNREACHABLE =
   /Connection terminated|timeout exceeded when trying to connect|not queryable|Can't reach database server|the database system is (shutting down|starting up|in recovery mode)|terminating connection due to administrator command|server closed the connection/i;
 
-// ioredis with a bounded retry (lib/redis.ts) rejects a command with these while Redis is away.
-const REDIS_UNREACHABLE = /max retries per request|Connection is closed|Stream isn't writeable/i;
+// ioredis with a bounded retry (lib/redis.ts) rejects a command with these while Redis is away,
+// or with a command timeout (the queue producers, lib/pipeline/queues.ts) while it does not answer.
+const REDIS_UNREACHABLE = /max retries per request|Connection is closed|Stream isn't writeable|Command timed out/i;
 
 type Inspectable = { name?: unknown; code?: unknown; errorCode?: unknown; message?: unknown; kind?: unknown; cause?: unknown; meta?: unknown; errors?: unknown };
 

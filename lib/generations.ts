@@ -2,8 +2,8 @@ import { createHash } from "node:crypto";
 import type { Generation, Prisma } from "@prisma/client";
 import type { JobsOptions } from "bullmq";
 import { db } from "./db";
-import { laneOf, type ChatMessage, type GenerationJob, type GenerationParams, type GenerationPurpose } from "./pipeline/contracts";
-import { queueOfGeneration } from "./pipeline/queues";
+import type { ChatMessage, GenerationParams, GenerationPurpose } from "./pipeline/contracts";
+import { laneOf, queueOfGeneration, type GenerationJob } from "./pipeline/queues";
 
 // Creating and enqueueing generations: the arena's live battles, admin test prompts and
 // pre-generation all come through here. The job id is the generation id, so enqueueing the

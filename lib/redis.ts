@@ -2,8 +2,8 @@ import { Redis, type RedisOptions } from "ioredis";
 import { env } from "./env";
 import { log } from "./log";
 
-export function createRedis(options: RedisOptions = {}): Redis {
-  return new Redis(env().REDIS_URL, { lazyConnect: false, ...options });
+export function createRedis(options: RedisOptions = {}, url = env().REDIS_URL): Redis {
+  return new Redis(url, { lazyConnect: false, ...options });
 }
 
 const holder = globalThis as unknown as { leitaiRedis?: Redis };

@@ -1,6 +1,6 @@
 import type { Model } from "@prisma/client";
 import { log } from "../lib/log";
-import type { GenerationLane } from "../lib/pipeline/contracts";
+import type { GenerationLane } from "../lib/pipeline/queues";
 import { EngineConfigError, engineTargetOf, runtimeUrlOf } from "../lib/pipeline/engine-target";
 
 // What the worker knows of each engine it calls: whether it answers (so a job waits for an engine

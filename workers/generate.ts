@@ -4,13 +4,14 @@ import type { Redis } from "ioredis";
 import { db } from "../lib/db";
 import { serviceUnavailable } from "../lib/errors";
 import { log } from "../lib/log";
-import { ENGINE_PRIORITY, generationCancelKey, laneOf, type ChatMessage, type GenerationJob, type GenerationParams, type GenerationUsage } from "../lib/pipeline/contracts";
+import { ENGINE_PRIORITY, generationCancelKey, type ChatMessage, type GenerationParams, type GenerationUsage } from "../lib/pipeline/contracts";
 import { EngineError, streamChatCompletion, type EngineTarget, type EngineTimeouts } from "../lib/pipeline/engine-client";
 import { EngineConfigError, engineMessagesOf, engineTargetOf } from "../lib/pipeline/engine-target";
 import { attemptStream, cancelGenerationRow, completeAttempt, failGeneration, requeueAttempt, startAttempt } from "../lib/pipeline/generation-state";
 import type { PipelineMetrics } from "../lib/pipeline/metrics";
 import { judgeGenerationEnded } from "../lib/judge/runs";
 import { settlePregenRun } from "../lib/pipeline/pregen";
+import { laneOf, type GenerationJob } from "../lib/pipeline/queues";
 import type { StreamWriter } from "../lib/pipeline/stream-log";
 import { probeUrlOf, type EngineMonitor, type EngineSlots } from "./engines";
 

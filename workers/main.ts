@@ -1,10 +1,10 @@
 // The worker process: serves model queues from config (LEITAI_WORKER_MODELS, empty = every
-// active model) and the pre-generation and ratings queues, optionally supervises a
-// gpu-runtime, reports health, metrics and heartbeats, and shuts down cleanly.
+// active model), the fan-out queues of pre-generation and judge runs (pool.ts, fan-out.ts) and
+// the ratings queue (ratings.ts), optionally supervises a gpu-runtime, reports health, metrics
+// and heartbeats, and shuts down cleanly.
 import { hostname } from "node:os";
 import { db } from "../lib/db";
 import { env } from "../lib/env";
-import { startRatingsWorker } from "../lib/arena/ratings-job";
 import { log } from "../lib/log";
 import { loadRuntimeDrafts } from "../lib/models/drafts";
 import { closeQueues } from "../lib/pipeline/queues";
@@ -12,6 +12,7 @@ import { warnIfRedisNotDurable } from "../lib/pipeline/redis-durability";
 import { redis } from "../lib/redis";
 import { startHealthServer, type HealthState } from "./health-server";
 import { GenerationWorkers } from "./pool";
+import { startRatingsWorker } from "./ratings";
 import { RuntimeDraftSync } from "./runtime-drafts";
 import { maxNumSeqsOf, parseRuntimeModels, RuntimeSupervisor } from "./runtime-supervisor";
 

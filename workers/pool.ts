@@ -3,23 +3,22 @@ import { Worker, type Job } from "bullmq";
 import type { Redis } from "ioredis";
 import { db } from "../lib/db";
 import { log } from "../lib/log";
-import { CANCEL_CHANNEL, HEARTBEAT, MAX_STALLED_COUNT, JUDGE_QUEUE, modelQueueName, PREGEN_QUEUE, type GenerationJob, type GenerationLane, type JudgeRunJob, type PregenJob } from "../lib/pipeline/contracts";
+import { CANCEL_CHANNEL, HEARTBEAT } from "../lib/pipeline/contracts";
 import type { EngineTimeouts } from "../lib/pipeline/engine-client";
 import { normaliseRuntimeUrl, runtimeUrlOf } from "../lib/pipeline/engine-target";
 import { removeHeartbeat, writeHeartbeat } from "../lib/pipeline/health";
 import { PipelineMetrics } from "../lib/pipeline/metrics";
 import { failGeneration } from "../lib/pipeline/generation-state";
-import { fanOutJudgeRun } from "../lib/judge/runs";
-import { fanOutPregen } from "../lib/pipeline/pregen";
-import { modelJobCounts, queueDepths } from "../lib/pipeline/queues";
+import { MAX_STALLED_COUNT, modelJobCounts, modelQueueName, queueDepths, type GenerationJob, type GenerationLane } from "../lib/pipeline/queues";
 import { failedByQueue, reconcileGenerations } from "../lib/pipeline/reconcile";
 import { createRedis, quietWhileAway } from "../lib/redis";
 import { EngineMonitor, engineKeyOf, EngineSlots, probeUrlOf, reservedLiveSlots } from "./engines";
+import { startFanOutWorkers } from "./fan-out";
 import { processGeneration, type AbortReason, type GenerationContext } from "./generate";
 
 // The generation workers of one process: two BullMQ workers per served model (live and
-// pre-generation lanes) sharing the engine's slots, the pre-generation fan-out, heartbeats,
-// cancel broadcasts and the reconciler that brings Redis back in line with PostgreSQL.
+// pre-generation lanes) sharing the engine's slots, the fan-out consumers (fan-out.ts),
+// heartbeats, cancel broadcasts and the reconciler that brings Redis back in line with PostgreSQL.
 
 export type PoolOptions = {
   workerId: string;
@@ -33,7 +32,7 @@ export type PoolOptions = {
   /** For local models when the runtime does not report it: the supervised runtime's --max-num-seqs. */
   localConcurrency?: number;
   timeouts: EngineTimeouts;
-  /** Also run PREGEN_QUEUE and JUDGE_QUEUE fan-out jobs. */
+  /** Also run the fan-out jobs of pre-generation and judge runs (fan-out.ts). */
   pregen?: boolean;
   heartbeatMs?: number;
   /** How long a job waits for an engine that is down before it spends an attempt (default 5 min). */
@@ -80,8 +79,7 @@ export class GenerationWorkers {
   private readonly connection: Redis;
   private readonly commands: Redis;
   private readonly subscriber: Redis;
-  private pregenWorker: Worker<PregenJob> | null = null;
-  private judgeWorker: Worker<JudgeRunJob> | null = null;
+  private fanOutWorkers: Worker[] = [];
   private timers: NodeJS.Timeout[] = [];
   private closing = false;
   private refreshing: Promise<void> = Promise.resolve();
@@ -135,18 +133,11 @@ export class GenerationWorkers {
     await this.subscriber.subscribe(CANCEL_CHANNEL);
     await this.refresh();
     if (this.options.pregen !== false) {
-      this.pregenWorker = new Worker<PregenJob>(PREGEN_QUEUE, (job) => fanOutPregen(job.data.runId), {
-        connection: this.connection, concurrency: 1, name: this.options.workerId,
-        lockDuration: this.options.lockDurationMs, stalledInterval: this.options.stalledIntervalMs,
+      this.fanOutWorkers = startFanOutWorkers({
+        connection: this.connection, workerId: this.options.workerId,
+        lockDurationMs: this.options.lockDurationMs, stalledIntervalMs: this.options.stalledIntervalMs,
       });
-      this.pregenWorker.on("error", (e) => log.warn("worker:pregen", e));
-      this.metrics.observeJobs(this.pregenWorker);
-      this.judgeWorker = new Worker<JudgeRunJob>(JUDGE_QUEUE, (job) => fanOutJudgeRun(job.data.runId), {
-        connection: this.connection, concurrency: 1, name: this.options.workerId,
-        lockDuration: this.options.lockDurationMs, stalledInterval: this.options.stalledIntervalMs,
-      });
-      this.judgeWorker.on("error", (e) => log.warn("worker:judge", e));
-      this.metrics.observeJobs(this.judgeWorker);
+      for (const worker of this.fanOutWorkers) this.metrics.observeJobs(worker);
     }
     await this.heartbeat();
     this.timers.push(setInterval(() => void this.heartbeat().catch((e) => log.warn("worker:heartbeat", e)), this.options.heartbeatMs ?? HEARTBEAT.intervalMs));
@@ -314,9 +305,7 @@ export class GenerationWorkers {
     for (const t of this.timers) clearInterval(t);
     await this.refreshing.catch(() => undefined);
     await this.reconciling;
-    const workers = this.eachWorker([...this.served.values()]);
-    if (this.pregenWorker) workers.push(this.pregenWorker as unknown as Worker<GenerationJob>);
-    if (this.judgeWorker) workers.push(this.judgeWorker as unknown as Worker<GenerationJob>);
+    const workers: Worker[] = [...this.eachWorker([...this.served.values()]), ...this.fanOutWorkers];
     const graceful = Promise.all(workers.map((w) => w.close()));
     const deadline = new Promise<"late">((resolve) => setTimeout(() => resolve("late"), deadlineMs).unref());
     if ((await Promise.race([graceful, deadline])) === "late") {

@@ -1,13 +1,14 @@
 import { Prisma } from "@prisma/client";
-import { Worker, type ConnectionOptions } from "bullmq";
 import { db } from "../db";
-import { env } from "../env";
 import { log } from "../log";
-import { RATINGS_QUEUE } from "../pipeline/contracts";
 import { ratingsQueue } from "../pipeline/queues";
 import { compareNames, computeLeaderboard, DEFAULT_BOOTSTRAP_ROUNDS, DEFAULT_SEED, type Anchor, type Leaderboard, type RatedVote, type StyleCounts } from "../ratings";
 import { answerStyle, duplicatePromptVotes, parseAnswerStyle, promptKey, sideStyle, type AnswerStyle } from "./answer-style";
 import { getRatingSettings } from "./rating-settings";
+
+// The ratings job: when a recompute is queued (after votes, on an admin's request, or by the
+// reconciler for votes a run still owes) and the recompute itself, which stores a rating run.
+// Its consumer is workers/ratings.ts.
 
 /** Votes arriving within this window share one recompute. */
 const DEBOUNCE_MS = 5_000;
@@ -32,22 +33,28 @@ export type StoredRatingRun = {
   dedup: { threshold: number; excludedVotes: number; prompts: number };
 };
 
-/** The consumer's connection: BullMQ workers wait for Redis rather than fail (producers fail fast, lib/pipeline/queues.ts). */
-function connection(): ConnectionOptions {
-  return { url: env().REDIS_URL, maxRetriesPerRequest: null } as ConnectionOptions;
-}
-
 /**
  * After a vote: one recompute per debounce window, however many votes arrive in it. Each
  * process adds at most one job per window (no Redis round trip for the other votes), and the
  * window's job id makes the adds of several web processes one job.
+ *
+ * A vote does not wait for it (castVote does not await it) and it never rejects: it resolves
+ * true once the recompute is queued (or was in this window), false when the queue failed (the
+ * producer fails fast while Redis is away). A recompute lost so is owed by the reconciler
+ * (reconcileRatings), which finds the votes newer than the latest run.
  */
-export async function scheduleRatingsRecompute(now = Date.now()): Promise<void> {
+export async function scheduleRatingsRecompute(now = Date.now()): Promise<boolean> {
   const window = Math.floor(now / DEBOUNCE_MS);
-  if (window === lastScheduledWindow) return;
+  if (window === lastScheduledWindow) return true;
   const delay = (window + 1) * DEBOUNCE_MS - now;
-  await ratingsQueue().add("recompute", { reason: "votes" }, { jobId: `votes-${window}`, delay });
+  try {
+    await ratingsQueue().add("recompute", { reason: "votes" }, { jobId: `votes-${window}`, delay });
+  } catch (error) {
+    log.warn("ratings:schedule", error);
+    return false;
+  }
   lastScheduledWindow = window; // only once it is in: a failed add is tried again by the next vote
+  return true;
 }
 
 /**
@@ -216,14 +223,4 @@ export async function getRatingHistory({ modelId }: { modelId: string }) {
     const row = (run.results as unknown as { leaderboard: Leaderboard }).leaderboard.models.find((m) => m.model === modelId);
     return row ? [{ version: run.version, at: run.createdAt, bt: row.bt, ciLow: row.ciLow, ciHigh: row.ciHigh, elo: row.elo }] : [];
   });
-}
-
-/** The ratings consumer the worker process runs; one at a time so runs never interleave. */
-export function startRatingsWorker(): Worker {
-  const worker = new Worker(RATINGS_QUEUE, async () => {
-    const run = await computeAndStoreRatingRun();
-    return { version: run.version };
-  }, { connection: connection(), concurrency: 1 });
-  worker.on("error", (error) => log.error("ratings:worker", error));
-  return worker;
 }

@@ -11,7 +11,6 @@ import { revealedIdentity } from "./identity";
 import { enforceRateLimit } from "./rate-limit";
 import { getArenaSettings } from "./arena-settings";
 import { battleUnblinded } from "./revealed-questions";
-import { log } from "../log";
 import { scheduleRatingsRecompute } from "./ratings-job";
 
 /** The body of POST /api/battles/{id}/vote, for both the Next.js handler and the fast path. */
@@ -146,9 +145,9 @@ export async function castVote({ battleId, voter, winner, reason }: {
     if (existing) return sameVoteOrConflict(existing, winner, battleId, reveal);
     throw errors.conflict("vote", { key: "voteChanged" });
   }
-  // The vote is stored: it never waits on (or fails with) the ratings queue. A recompute lost
-  // here is scheduled by the worker's reconciler (reconcileRatings).
-  if (rated && valid) void scheduleRatingsRecompute().catch((error) => log.warn("ratings:schedule", error));
+  // The vote is stored: it never waits on (or fails with) the ratings queue, so it is not
+  // awaited; a recompute that could not be queued is owed by the reconciler (reconcileRatings).
+  if (rated && valid) void scheduleRatingsRecompute();
   return { battleId, winner, valid, rated, reveal };
 }
 

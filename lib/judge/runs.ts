@@ -7,7 +7,7 @@ import { generationParamsOf } from "../models/engine";
 import { cancelGeneration } from "../pipeline/cancel";
 import { CANCELLED } from "../pipeline/stream-log";
 import { retryGenerations } from "../pipeline/generation-state";
-import { judgeQueue, PENDING_JOB_STATES, queueOfGeneration } from "../pipeline/queues";
+import { judgeQueue, PENDING_JOB_STATES, queueOfGeneration, queuesReachable } from "../pipeline/queues";
 import { userTurnsOf } from "../question-turns";
 import { computeLeaderboard } from "../ratings/leaderboard";
 import { summariseJudgeRun, type Agreement, type HumanVote, type Judgement as SummaryJudgement, type PairedScore, type PositionBias } from "./aggregate";
@@ -65,6 +65,8 @@ export async function startJudgeRun(input: StartJudgeRun): Promise<{ run: JudgeR
     outputKind = input.template;
   }
   const warnings = contestantIds.includes(judge.id) ? [`${judge.displayName} judges its own answers: expect self-preference.`] : [];
+  // As startPregen: a 503 with nothing recorded while Redis is away; the reconciler restarts a fan-out lost later.
+  await queuesReachable();
   const run = await db.judgeRun.create({
     data: {
       judgeModelId: judge.id,

@@ -1,5 +1,5 @@
-// Queue names, job payloads and stream messages shared by the site and the workers.
-// Declared once here; nothing else spells a queue name or a channel.
+// Generation parameters, stream messages, channels and Redis keys shared by the site and the
+// workers, declared once here; the queues, their names and job payloads are in queues.ts.
 
 export type ChatRole = "system" | "user" | "assistant";
 export type ChatMessage = { role: ChatRole; content: string };
@@ -24,38 +24,6 @@ export const DEFAULT_GENERATION_PARAMS: GenerationParams = {
 };
 
 export type GenerationPurpose = "live" | "pregen" | "test" | "judge";
-
-export type GenerationJob = {
-  generationId: string;
-  modelId: string;
-  purpose: GenerationPurpose;
-  messages: ChatMessage[];
-  params: GenerationParams;
-};
-
-/**
- * Two queues per model: live work (voters waiting, admin tests) and pre-generation. Apart, a
- * worker full of waiting pre-generation jobs can still take a live one at once.
- */
-export type GenerationLane = "live" | "pregen";
-
-export function laneOf(purpose: GenerationPurpose): GenerationLane {
-  // A judge run's judgements wait behind voters like pre-generation does.
-  return purpose === "pregen" || purpose === "judge" ? "pregen" : "live";
-}
-
-/** BullMQ forbids ":" in queue names. */
-export function modelQueueName(modelId: string, lane: GenerationLane): string {
-  return lane === "live" ? `generate-${modelId}` : `generate-${modelId}-pregen`;
-}
-
-export const RATINGS_QUEUE = "ratings";
-
-/** Job on RATINGS_QUEUE: recompute the rating run (debounced after votes, or an admin's request). */
-export type RatingsJob = { reason: "votes" | "admin" | "reconcile" };
-
-export const RATINGS_JOB_OPTIONS = { removeOnComplete: 100, removeOnFail: 100 } as const;
-export const PREGEN_QUEUE = "pregen";
 
 /**
  * Sent to the gpu-runtime as the request's `priority` (lower is more urgent, as in vLLM): its
@@ -82,43 +50,11 @@ export function isFinalMessage(message: StreamMessage): boolean {
 }
 
 /**
- * BullMQ options of every generation job: retry transient engine failures, keep bounded history.
- * An engine that is down does not spend attempts: the worker waits for it (lib/env's
- * LEITAI_ENGINE_DOWN_WAIT_MS) before it counts one.
- */
-export const GENERATION_JOB_OPTIONS = {
-  attempts: 3,
-  backoff: { type: "exponential", delay: 2_000 },
-  removeOnComplete: { age: 24 * 3600, count: 10_000 },
-  removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
-} as const;
-
-/**
- * A crashed worker's job is handed to another after a stall; a second crash (or a Redis restart
- * right after the first) must not fail it for good.
- */
-export const MAX_STALLED_COUNT = 3;
-
-/**
  * Engine calls one generation may start in all, across BullMQ attempts, stalls, engine restarts
  * and reconciliations; past it the generation fails, so an answer that crashes whatever runs it
  * cannot loop forever.
  */
 export const MAX_GENERATION_ATTEMPTS = 10;
-
-/** Job on PREGEN_QUEUE: fan a pre-generation run out into one generation job per question. */
-export type PregenJob = { runId: string };
-
-/** Job on JUDGE_QUEUE: fan a judge run out into one judge generation per question, pair and order. */
-export const JUDGE_QUEUE = "judge-runs";
-export type JudgeRunJob = { runId: string };
-
-export const PREGEN_JOB_OPTIONS = {
-  attempts: 3,
-  backoff: { type: "exponential", delay: 2_000 },
-  removeOnComplete: 1000,
-  removeOnFail: 1000,
-} as const;
 
 /**
  * Attempt n of a generation numbers its stream messages after (n − 1) × this. A viewer who saw

@@ -6,7 +6,7 @@ import { generationParamsOf } from "../models/engine";
 import { cancelGeneration } from "./cancel";
 import type { PregenScope, PregenSpec } from "./contracts";
 import { cancelQueuedOfRun, retryGenerations } from "./generation-state";
-import { generationQueue, PENDING_JOB_STATES, pregenQueue } from "./queues";
+import { generationQueue, PENDING_JOB_STATES, pregenQueue, queuesReachable } from "./queues";
 
 // Pre-generation: answer bank questions with one model ahead of time, so bank battles are
 // instant. startPregen records the run and queues a fan-out job; a worker creates one
@@ -32,6 +32,9 @@ export async function startPregen(input: StartPregen): Promise<PregenRun> {
   if (model.status !== "active") throw errors.conflict("pregen", "Only an active model can pre-generate answers.");
   if (input.scope === "category" && !input.categoryId) throw errors.badRequest("pregen", "Pick a category.", "categoryId");
   if (input.scope === "ids" && !input.questionIds?.length) throw errors.badRequest("pregen", "Pick at least one question.", "questionIds");
+  // Redis away: a 503 now, and no run recorded that an admin would start again. A run whose
+  // fan-out job is lost after this (Redis going away in between) is restarted by the reconciler.
+  await queuesReachable();
   const params = generationParamsOf(model.generationDefaults);
   const spec: PregenSpec = {
     scope: input.scope,

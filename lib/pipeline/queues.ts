@@ -1,27 +1,136 @@
 import { Queue, type JobsOptions, type JobType } from "bullmq";
 import type { Redis } from "ioredis";
+import { serviceUnavailable } from "../errors";
 import { createRedis, quietWhileAway } from "../redis";
-import { GENERATION_JOB_OPTIONS, JUDGE_QUEUE, laneOf, modelQueueName, PREGEN_JOB_OPTIONS, PREGEN_QUEUE, RATINGS_JOB_OPTIONS, RATINGS_QUEUE, type GenerationJob, type GenerationLane, type GenerationPurpose, type JudgeRunJob, type PregenJob, type RatingsJob } from "./contracts";
+import type { ChatMessage, GenerationParams, GenerationPurpose } from "./contracts";
 
-// Producer side of the queues, shared by the site and the workers. One Redis connection for
-// every Queue object; it fails fast so a request never waits on a dead Redis.
+// Every queue of the arena, declared once: its name, what its jobs carry and their default
+// options. Producers (the site, and the workers' fan-out and reconciler) reach the queues
+// through this file and fail fast when Redis is away; the consumers live in workers/.
+
+/** Job on a model's generation queue: run one generation (its id is the job id). */
+export type GenerationJob = {
+  generationId: string;
+  modelId: string;
+  purpose: GenerationPurpose;
+  messages: ChatMessage[];
+  params: GenerationParams;
+};
+
+/** Job on PREGEN_QUEUE: fan a pre-generation run out into one generation job per question. */
+export type PregenJob = { runId: string };
+
+/** Job on JUDGE_QUEUE: fan a judge run out into one judge generation per question, pair and order. */
+export type JudgeRunJob = { runId: string };
+
+/** Job on RATINGS_QUEUE: recompute the rating run (debounced after votes, an admin's request, or owed to votes). */
+export type RatingsJob = { reason: "votes" | "admin" | "reconcile" };
+
+/**
+ * Two queues per model: live work (voters waiting, admin tests) and pre-generation. Apart, a
+ * worker full of waiting pre-generation jobs can still take a live one at once.
+ */
+export type GenerationLane = "live" | "pregen";
+
+export function laneOf(purpose: GenerationPurpose): GenerationLane {
+  // A judge run's judgements wait behind voters like pre-generation does.
+  return purpose === "pregen" || purpose === "judge" ? "pregen" : "live";
+}
+
+/** BullMQ forbids ":" in queue names. */
+export function modelQueueName(modelId: string, lane: GenerationLane): string {
+  return lane === "live" ? `generate-${modelId}` : `generate-${modelId}-pregen`;
+}
+
+/**
+ * Every generation job: retry transient engine failures, keep bounded history. An engine that
+ * is down does not spend attempts: the worker waits for it (lib/env's LEITAI_ENGINE_DOWN_WAIT_MS)
+ * before it counts one.
+ */
+export const GENERATION_JOB_OPTIONS = {
+  attempts: 3,
+  backoff: { type: "exponential", delay: 2_000 },
+  removeOnComplete: { age: 24 * 3600, count: 10_000 },
+  removeOnFail: { age: 7 * 24 * 3600, count: 10_000 },
+} as const;
+
+/**
+ * A crashed worker's job is handed to another after a stall; a second crash (or a Redis restart
+ * right after the first) must not fail it for good.
+ */
+export const MAX_STALLED_COUNT = 3;
+
+export const PREGEN_QUEUE = "pregen";
+export const JUDGE_QUEUE = "judge-runs";
+export const RATINGS_QUEUE = "ratings";
+
+/** A fan-out job is safe to run twice, so a failed one is retried. */
+const FAN_OUT_JOB_OPTIONS = {
+  attempts: 3,
+  backoff: { type: "exponential", delay: 2_000 },
+  removeOnComplete: 1000,
+  removeOnFail: 1000,
+} as const;
+
+/** The payload of each queue the whole arena shares (one each, not one per model). */
+export type SharedJobs = { pregen: PregenJob; judge: JudgeRunJob; ratings: RatingsJob };
+
+type SharedQueue = { name: string; label: string; jobOptions: JobsOptions };
+
+export const SHARED_QUEUES: Record<keyof SharedJobs, SharedQueue> = {
+  pregen: { name: PREGEN_QUEUE, label: "pre-generation runs (fan-out)", jobOptions: FAN_OUT_JOB_OPTIONS },
+  judge: { name: JUDGE_QUEUE, label: "judge runs (fan-out)", jobOptions: FAN_OUT_JOB_OPTIONS },
+  ratings: { name: RATINGS_QUEUE, label: "rating runs", jobOptions: { removeOnComplete: 100, removeOnFail: 100 } },
+};
+
+/** How long a producer's command may wait for Redis to answer before it rejects. */
+export const PRODUCER_TIMEOUT_MS = 3_000;
 
 type Holder = { leitaiQueueConnection?: Redis; leitaiQueues?: Map<string, Queue> };
 const holder = globalThis as unknown as Holder;
 
-function connection(): Redis {
-  holder.leitaiQueueConnection ??= quietWhileAway(createRedis({ maxRetriesPerRequest: 1, connectTimeout: 2000 }));
+/**
+ * Opens this process's producer connection, one for every Queue object: to REDIS_URL, or to
+ * `url` (tests point it at a Redis that is away). It fails fast: a command rejects after one
+ * failed reconnect, or after PRODUCER_TIMEOUT_MS without an answer, so a request never hangs
+ * on the queue. Replacing an open connection takes closeQueues() first.
+ */
+export function connectQueues(url?: string): Redis {
+  if (holder.leitaiQueueConnection && url !== undefined) throw new Error("the queues are connected already: closeQueues() first");
+  holder.leitaiQueueConnection ??= quietWhileAway(createRedis({ maxRetriesPerRequest: 1, connectTimeout: 2000, commandTimeout: PRODUCER_TIMEOUT_MS }, url));
   return holder.leitaiQueueConnection;
 }
 
 function queue<T>(name: string, defaultJobOptions: JobsOptions): Queue<T> {
   holder.leitaiQueues ??= new Map();
-  let q = holder.leitaiQueues.get(name);
+  const queues = holder.leitaiQueues;
+  let q = queues.get(name);
   if (!q) {
-    q = new Queue(name, { connection: connection(), defaultJobOptions });
-    holder.leitaiQueues.set(name, q);
+    // BullMQ would otherwise wait, with no bound, for Redis to be ready before a queue's first
+    // command; this way that command fails fast like any other. A queue that could not start
+    // never works, so it is dropped and the next call makes a new one.
+    const created = new Queue(name, { connection: connectQueues(), defaultJobOptions, skipWaitingForReady: true });
+    created.on("error", () => undefined); // the connection logs an outage once (quietWhileAway)
+    created.waitUntilReady().catch(() => {
+      if (queues.get(name) === created) queues.delete(name);
+      void created.close().catch(() => undefined);
+    });
+    queues.set(name, created);
+    q = created;
   }
   return q as Queue<T>;
+}
+
+/**
+ * Resolves when the queues' Redis answers, else rejects fast with a 503 unavailable:queue.
+ * Callers that must not record work they cannot queue ask first.
+ */
+export async function queuesReachable(): Promise<void> {
+  try {
+    await connectQueues().ping();
+  } catch (error) {
+    throw serviceUnavailable(error) ?? error;
+  }
 }
 
 export function generationQueue(modelId: string, lane: GenerationLane): Queue<GenerationJob> {
@@ -32,6 +141,15 @@ export function generationQueue(modelId: string, lane: GenerationLane): Queue<Ge
 export function queueOfGeneration(generation: { modelId: string; purpose: GenerationPurpose }): Queue<GenerationJob> {
   return generationQueue(generation.modelId, laneOf(generation.purpose));
 }
+
+export function sharedQueue<K extends keyof SharedJobs>(kind: K): Queue<SharedJobs[K]> {
+  const { name, jobOptions } = SHARED_QUEUES[kind];
+  return queue<SharedJobs[K]>(name, { ...jobOptions });
+}
+
+export const pregenQueue = (): Queue<PregenJob> => sharedQueue("pregen");
+export const judgeQueue = (): Queue<JudgeRunJob> => sharedQueue("judge");
+export const ratingsQueue = (): Queue<RatingsJob> => sharedQueue("ratings");
 
 /** BullMQ states in which a worker will run (or runs) the job. */
 export const PENDING_JOB_STATES: ReadonlySet<string> = new Set(["waiting", "wait", "prioritized", "delayed", "active", "waiting-children", "paused"]);
@@ -65,21 +183,13 @@ export type QueueDepth = { queue: string; model?: string; counts: Record<string,
 
 /**
  * Job counts of every queue a worker serving `models` consumes (arenaQueues: the shared
- * pre-generation, judge and ratings queues, and both lanes of each model, labelled with its slug).
+ * queues, and both lanes of each model, labelled with its slug).
  */
 export async function queueDepths(models: { id: string; slug: string }[], states: JobType[]): Promise<QueueDepth[]> {
   return Promise.all(arenaQueues(models).map(async (q) => ({ queue: q.name, model: q.model?.slug, counts: await q.queue.getJobCounts(...states) })));
 }
 
-export function pregenQueue(): Queue<PregenJob> {
-  return queue<PregenJob>(PREGEN_QUEUE, { ...PREGEN_JOB_OPTIONS });
-}
-
-export function ratingsQueue(): Queue<RatingsJob> {
-  return queue<RatingsJob>(RATINGS_QUEUE, { ...RATINGS_JOB_OPTIONS });
-}
-
-/** Closes this process's producer queues (tests, scripts). */
+/** Closes this process's producer queues and their connection (tests, scripts, a worker's shutdown). */
 export async function closeQueues(): Promise<void> {
   const queues = [...(holder.leitaiQueues?.values() ?? [])];
   holder.leitaiQueues = undefined;
@@ -89,11 +199,7 @@ export async function closeQueues(): Promise<void> {
   await conn?.quit().catch(() => undefined);
 }
 
-export function judgeQueue(): Queue<JudgeRunJob> {
-  return queue<JudgeRunJob>(JUDGE_QUEUE, { ...PREGEN_JOB_OPTIONS });
-}
-
-export type ArenaQueueKind = "pregen" | "judge" | "ratings" | "generation";
+export type ArenaQueueKind = keyof SharedJobs | "generation";
 
 export type ArenaQueue = {
   name: string;
@@ -105,16 +211,17 @@ export type ArenaQueue = {
 };
 
 /**
- * Every queue the arena has, for the admin's views: the fan-out queues, ratings, and each
- * model's two lanes. Next turns of multi-turn questions and judge answers have no queue of
+ * Every queue the arena has, for the admin's views: the shared queues (fan-out, ratings) and
+ * each model's two lanes. Next turns of multi-turn questions and judge answers have no queue of
  * their own; they ride the model's pre-generation lane.
  */
 export function arenaQueues(models: { id: string; slug: string }[]): ArenaQueue[] {
-  const fixed: ArenaQueue[] = [
-    { name: PREGEN_QUEUE, label: "pre-generation runs (fan-out)", kind: "pregen", queue: pregenQueue() },
-    { name: JUDGE_QUEUE, label: "judge runs (fan-out)", kind: "judge", queue: judgeQueue() },
-    { name: RATINGS_QUEUE, label: "rating runs", kind: "ratings", queue: ratingsQueue() },
-  ];
+  const shared = (Object.keys(SHARED_QUEUES) as (keyof SharedJobs)[]).map((kind): ArenaQueue => ({
+    name: SHARED_QUEUES[kind].name,
+    label: SHARED_QUEUES[kind].label,
+    kind,
+    queue: sharedQueue(kind),
+  }));
   const lanes = models.flatMap((m) => (["live", "pregen"] as const).map((lane): ArenaQueue => ({
     name: modelQueueName(m.id, lane),
     label: `${m.slug} · ${lane === "live" ? "live" : "pre-generation, judge, next turns"}`,
@@ -122,5 +229,5 @@ export function arenaQueues(models: { id: string; slug: string }[]): ArenaQueue[
     model: { id: m.id, slug: m.slug, lane },
     queue: generationQueue(m.id, lane),
   })));
-  return [...fixed, ...lanes];
+  return [...shared, ...lanes];
 }

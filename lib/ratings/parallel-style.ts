@@ -97,13 +97,18 @@ interface SharedFit {
  * done by the caller alone. The passes' sums are the same bits either way (see newtonSystem).
  */
 export class StyleFitHelper {
-  private constructor(private readonly worker: Worker) {}
+  /** Resolves true once the helper thread listens for fits (false if it failed to start). */
+  readonly ready: Promise<boolean>;
+
+  private constructor(private readonly worker: Worker, reply: Promise<PartReply<object>>) {
+    this.ready = reply.then((r) => r.ok);
+  }
 
   /** A helper when there is a second CPU, else null. */
   static start(parallel: ThreadOptions): StyleFitHelper | null {
     if (threadCount(parallel) < 2) return null;
-    const { worker } = startWorker<PartReply<object>>(parallel.workerScript, { tag: FIT_TAG }, failure);
-    return new StyleFitHelper(worker);
+    const { worker, reply } = startWorker<PartReply<object>>(parallel.workerScript, { tag: FIT_TAG }, failure);
+    return new StyleFitHelper(worker, reply);
   }
 
   /** Shared memory for a fit of `data`, handed to the helper; end it with finish(). */
@@ -156,6 +161,7 @@ function serveFitHelper(): boolean {
   const request = workerData as { tag?: string } | null;
   if (isMainThread || request?.tag !== FIT_TAG || !parentPort) return false;
   parentPort.on("message", (fit: SharedFit) => serveSharedPasses(fit.data, fit));
+  parentPort.postMessage({ ok: true } satisfies StyleRoundsReply); // ready: StyleFitHelper.ready
   return true;
 }
 

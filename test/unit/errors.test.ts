@@ -1,4 +1,5 @@
 import { Prisma } from "@prisma/client";
+import { createServer, type AddressInfo, type Socket } from "node:net";
 import { Redis } from "ioredis";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
@@ -131,6 +132,23 @@ describe("a Redis that cannot be reached", () => {
       expect(answer(error)).toMatchObject({ status: 503, retryAfter: "5", code: "unavailable:queue" });
     } finally {
       client.disconnect();
+    }
+  });
+
+  it("so is one that accepts the connection and never answers, once the command times out", async () => {
+    const sockets: Socket[] = [];
+    const silent = createServer((socket) => sockets.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const client = new Redis(`redis://127.0.0.1:${(silent.address() as AddressInfo).port}`, { maxRetriesPerRequest: 1, commandTimeout: 200 });
+    client.on("error", () => {});
+    try {
+      const error = await client.incr("ratelimit:test").catch((e: unknown) => e);
+      expect((error as Error).message).toMatch(/timed out/);
+      expect(answer(error)).toMatchObject({ status: 503, retryAfter: "5", code: "unavailable:queue" });
+    } finally {
+      client.disconnect();
+      for (const socket of sockets) socket.destroy();
+      silent.close();
     }
   });
 });

@@ -14,11 +14,13 @@ afterEach(async () => {
   await Promise.all(supervisors.splice(0).map((s) => s.stop()));
 });
 
+const MAX_BACKOFF_MS = 160;
+
 function setup(options: { stableMs?: number; stopGraceMs?: number } = {}) {
   const lines: string[] = [];
   const output: string[] = [];
   const supervisor = new ProcessSupervisor({
-    minBackoffMs: 40, maxBackoffMs: 160, stableMs: options.stableMs ?? 60_000, stopGraceMs: options.stopGraceMs ?? 5_000,
+    minBackoffMs: 40, maxBackoffMs: MAX_BACKOFF_MS, stableMs: options.stableMs ?? 60_000, stopGraceMs: options.stopGraceMs ?? 5_000,
     say: (line) => lines.push(line),
     forward: (name, line) => output.push(`${name}: ${line}`),
   });
@@ -85,8 +87,10 @@ describe("ProcessSupervisor", () => {
     supervisor.add(service("printer", "process.exit(0)", "on-failure"));
     await until(() => lines.includes("printer finished"), "the printer to finish");
     supervisor.add(service("failing-printer", "process.exit(1)", "on-failure"));
-    await until(() => supervisor.starts("failing-printer") >= 2, "the failed printer's restart");
-    await new Promise((r) => setTimeout(r, 200)); // time enough for a wrong restart to show
+    // Timers fire in the order they fall due: a wrong restart of the printer (due one backoff
+    // after it exited) would come before the failing printer's restarts (each due a backoff after
+    // a later exit).
+    await until(() => supervisor.starts("failing-printer") >= 3, "the failed printer's restarts");
     expect(supervisor.starts("printer")).toBe(1);
   });
 
@@ -102,7 +106,9 @@ describe("ProcessSupervisor", () => {
     for (const pid of pids) expect(() => process.kill(pid, 0)).toThrow();
     expect(lines).toContain("stubborn did not stop within 0.3 s; killing it");
     const starts = supervisor.starts("waiting");
-    await new Promise((r) => setTimeout(r, 400));
+    // A restart scheduled before stop() falls due within the longest backoff, and timers fire in
+    // the order they fall due: one due after that sees whether any happened.
+    await new Promise((r) => setTimeout(r, MAX_BACKOFF_MS + 1));
     expect(supervisor.starts("waiting")).toBe(starts);
   });
 

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { db } from "@/lib/db";
 import { cancelGeneration, createAndEnqueue, createGeneration, enqueueGeneration } from "@/lib/generations";
-import { DEFAULT_GENERATION_PARAMS, modelQueueName, type GenerationParams } from "@/lib/pipeline/contracts";
+import { DEFAULT_GENERATION_PARAMS, type GenerationParams } from "@/lib/pipeline/contracts";
+import { modelQueueName } from "@/lib/pipeline/queues";
 import { generationEvents } from "@/lib/pipeline/events";
 import { getModelHealth } from "@/lib/pipeline/health";
 import type { GenerationWorkers } from "@/workers/pool";

@@ -38,8 +38,9 @@ export class ThrowawayRedisServer {
   readonly dir = mkdtempSync(path.join(tmpdir(), "leitai-redis-"));
   port = 0;
 
-  async start(args: string[]): Promise<this> {
-    this.port = await freePort();
+  /** On `port` when given (a client already pointed at it connects once it is up). */
+  async start(args: string[], port?: number): Promise<this> {
+    this.port = port ?? (await freePort());
     this.child = spawn("redis-server", ["--bind", "127.0.0.1", "--port", String(this.port), "--dir", this.dir, ...args], { stdio: "ignore" });
     await until(() => answers(this.port), 10_000, `redis-server on ${this.port}`);
     return this;

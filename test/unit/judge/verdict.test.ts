@@ -80,9 +80,9 @@ describe("parseVerdict pairwise", () => {
   });
 
   it("a long run of brackets does not stall the scan", () => {
-    const started = Date.now();
+    // A scan that backtracks would run for minutes on this (the test times out); a linear one
+    // answers at once. The time itself is not measured.
     expect(verdictOf(parseVerdict("pairwise", "[[".repeat(100_000)))).toMatch(/unparseable/);
-    expect(Date.now() - started).toBeLessThan(2000);
   });
 });
 

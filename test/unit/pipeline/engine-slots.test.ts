@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
-import { ATTEMPT_SEQ_STRIDE, attemptSeqBase, laneOf, modelQueueName } from "@/lib/pipeline/contracts";
+import { ATTEMPT_SEQ_STRIDE, attemptSeqBase } from "@/lib/pipeline/contracts";
+import { laneOf, modelQueueName } from "@/lib/pipeline/queues";
 import { EngineMonitor, EngineSlots, reservedLiveSlots } from "@/workers/engines";
 
 const tick = () => new Promise((r) => setImmediate(r));

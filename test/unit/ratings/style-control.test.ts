@@ -346,15 +346,17 @@ describe("style-control rounds over threads", { timeout: 120_000 }, () => {
     const alone = fitStyleControl(data);
     const helper = StyleFitHelper.start({ workerScript, threads: 2 })!;
     try {
-      // Until the helper has started it takes no part: fit again until it has (each fit equal).
+      // Until the helper has started it takes no part: wait for it to say it listens.
+      expect(await helper.ready).toBe(true);
+      // It may still pick a fit up only after the fit is over: fit again until it has taken
+      // part (each fit equal). Each try is a whole fit, so a few are plenty.
       let helped = 0;
-      for (let attempt = 0; attempt < 300 && helped === 0; attempt++) {
+      for (let attempt = 0; attempt < 20 && helped === 0; attempt++) {
         const pass = helper.share(data);
         const shared = fitStyleControl(data, { pass });
         helper.finish(pass);
         helped = pass.share.control[PASS_HELPED]!;
         expect([Array.from(shared.theta), Array.from(shared.beta), shared.iterations]).toEqual([Array.from(alone.theta), Array.from(alone.beta), alone.iterations]);
-        if (helped === 0) await new Promise((resolve) => setTimeout(resolve, 100));
       }
       expect(helped).toBeGreaterThan(0);
     } finally {
