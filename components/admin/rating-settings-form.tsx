@@ -23,22 +23,23 @@ export function RatingSettingsForm({ initial, models, said }: { initial: Setting
     if (result.ok) setSaved(true);
   });
 
+  // The saved values are in the server's HTML too, not only once the form hydrates.
   return (
     <form className="card admin-form" onSubmit={save} noValidate data-testid="rating-settings">
       <Field label={said.anchorModel} name="anchorModelId" errors={errors}>
-        <select {...register("anchorModelId", { setValueAs: (v: unknown) => (v === "" ? null : v) })} {...invalidProps(errors, "anchorModelId")} data-testid="rating-anchor-model">
+        <select {...register("anchorModelId", { setValueAs: (v: unknown) => (v === "" ? null : v) })} {...invalidProps(errors, "anchorModelId")} defaultValue={initial.anchorModelId ?? ""} data-testid="rating-anchor-model">
           <option value="">{said.anchorNone}</option>
           {models.map((m) => <option key={m.id} value={m.id}>{m.label}</option>)}
         </select>
       </Field>
       <Field label={said.anchorRating} name="anchorRating" errors={errors}>
-        <input type="number" step="any" {...register("anchorRating", { setValueAs: asNumber })} {...invalidProps(errors, "anchorRating")} readOnly={!anchored} data-testid="rating-anchor-rating" />
+        <input type="number" step="any" {...register("anchorRating", { setValueAs: asNumber })} {...invalidProps(errors, "anchorRating")} defaultValue={initial.anchorRating} readOnly={!anchored} data-testid="rating-anchor-rating" />
       </Field>
       <Field label={said.dedupThreshold} name="dedupThreshold" errors={errors}>
-        <input type="number" step={1} {...register("dedupThreshold", { setValueAs: asNumber })} {...invalidProps(errors, "dedupThreshold")} data-testid="rating-dedup-threshold" />
+        <input type="number" step={1} {...register("dedupThreshold", { setValueAs: asNumber })} {...invalidProps(errors, "dedupThreshold")} defaultValue={initial.dedupThreshold} data-testid="rating-dedup-threshold" />
       </Field>
       <Field label={said.minBattlesRanked} name="minBattlesRanked" errors={errors}>
-        <input type="number" step={1} {...register("minBattlesRanked", { setValueAs: asNumber })} {...invalidProps(errors, "minBattlesRanked")} data-testid="rating-min-battles" />
+        <input type="number" step={1} {...register("minBattlesRanked", { setValueAs: asNumber })} {...invalidProps(errors, "minBattlesRanked")} defaultValue={initial.minBattlesRanked} data-testid="rating-min-battles" />
       </Field>
       <button type="submit" disabled={isSubmitting} data-testid="rating-settings-save">{isSubmitting ? said.saving : said.save}</button>
       {saved && <span className="small" data-testid="rating-settings-message">{said.saved}</span>}
