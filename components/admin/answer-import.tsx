@@ -2,36 +2,37 @@
 
 import { useRouter } from "next/navigation";
 import { useState } from "react";
+import type { Catalogue } from "@/lib/i18n";
+import { fill } from "@/lib/i18n/lang";
+import { answerImportFormSchema } from "@/lib/schemas/answer-import";
 import { callApi } from "./api";
+import { FormError } from "./field-error";
+import { Field, invalidProps } from "./form-field";
+import { ImportIssues, type ImportIssue } from "./import-issues";
+import { useAdminForm } from "./use-admin-form";
 
-type Issue = { line: number; field: string; message: string };
 type Report = {
   format: string; dryRun: boolean; rows: number; matched: number; newQuestions: number; unmatchedCount: number; duplicateCount: number;
-  errorCount: number; errors: Issue[]; toWrite: number; written: number; answerSet: { id: string; version: number } | null; ms: number;
+  errorCount: number; errors: ImportIssue[]; toWrite: number; written: number; answerSet: { id: string; version: number } | null; ms: number;
 };
 
 const MAX_MB = 20;
 
 /** An offline model's answer set: pick a file → dry run (nothing written) → commit, all or nothing. */
-export function AnswerImport({ modelId }: { modelId: string }) {
+export function AnswerImport({ modelId, said, issues }: { modelId: string; said: Catalogue["adminAnswerImport"]; issues: Catalogue["adminImportIssues"] }) {
   const router = useRouter();
   const [file, setFile] = useState<File | null>(null);
-  const [source, setSource] = useState("");
-  const [createQuestions, setCreateQuestions] = useState(false);
   const [report, setReport] = useState<Report | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { register, handleSubmit, setError, clearErrors, formState: { errors, isSubmitting } } = useAdminForm(answerImportFormSchema, { source: "", createQuestions: false });
 
   const format = file && /\.csv$/i.test(file.name) ? "csv" : "jsonl";
 
-  async function send(dryRun: boolean) {
+  const send = (dryRun: boolean) => handleSubmit(async ({ source, createQuestions }) => {
     if (!file) return;
-    if (file.size > MAX_MB * 1024 * 1024) { setError(`The file is larger than ${MAX_MB} MB; split it into smaller files.`); return; }
-    setBusy(true); setError(null);
+    if (file.size > MAX_MB * 1024 * 1024) { setError("root.server", { message: fill(said.fileTooLarge, { mb: MAX_MB }) }); return; }
     const query = new URLSearchParams({ format, dryRun: dryRun ? "1" : "0", createQuestions: createQuestions ? "1" : "0" });
-    if (source.trim()) query.set("source", source.trim());
+    if (source) query.set("source", source);
     const result = await callApi<{ report: Report }>(`/api/admin/models/${modelId}/answers?${query}`, { method: "POST", raw: file });
-    setBusy(false);
     if (result.ok) {
       setReport(result.data.report);
       if (!dryRun) router.refresh();
@@ -39,50 +40,45 @@ export function AnswerImport({ modelId }: { modelId: string }) {
     }
     const failed = result.data as { report?: Report } | null;
     if (failed?.report) setReport(failed.report);
-    setError(result.error.message);
-  }
+    if (result.error.field === "source") setError("source", { type: "server", message: result.error.message });
+    else if (!failed?.report) setError("root.server", { type: "server", message: result.error.message });
+  });
+  const fresh = () => { setReport(null); clearErrors(); };
 
   const canCommit = report?.dryRun && report.errorCount === 0 && report.toWrite > 0;
   return (
-    <div className="card" data-testid="answers-import">
+    <form className="card" onSubmit={(e) => e.preventDefault()} noValidate data-testid="answers-import">
       <div className="admin-row">
         <input type="file" accept=".csv,.jsonl,.ndjson,text/csv,application/x-ndjson" data-testid="answers-file"
-          onChange={(e) => { setFile(e.target.files?.[0] ?? null); setReport(null); setError(null); }} />
+          onChange={(e) => { setFile(e.target.files?.[0] ?? null); fresh(); }} />
         <label style={{ flexDirection: "row", gap: "0.4rem" }}>
-          <input type="checkbox" checked={createQuestions} onChange={(e) => { setCreateQuestions(e.target.checked); setReport(null); }} data-testid="answers-create-questions" />
-          新题加入题库 Add unknown questions (rows with a category)
+          <input type="checkbox" {...register("createQuestions", { onChange: fresh })} data-testid="answers-create-questions" />
+          {said.addUnknown}
         </label>
       </div>
-      <label>
-        来源 Source (JSON: engine, quantisation, temperature…)
-        <input value={source} onChange={(e) => setSource(e.target.value)} placeholder='{"engine":"llama.cpp","quantisation":"q4_0","temperature":0.2}' data-testid="answers-source" />
-      </label>
+      <Field label={said.source} name="source" errors={errors}>
+        <input {...register("source")} {...invalidProps(errors, "source")} placeholder='{"engine":"llama.cpp","quantisation":"q4_0","temperature":0.2}' data-testid="answers-source" />
+      </Field>
       <div className="admin-row">
-        <button type="button" disabled={!file || busy} onClick={() => send(true)} data-testid="answers-dry-run">试运行 Dry run</button>
-        <button type="button" disabled={!canCommit || busy} onClick={() => send(false)} data-testid="answers-commit">导入 Commit {canCommit ? `${report!.toWrite} answers` : ""}</button>
-        {busy && <span className="muted">处理中 Working…</span>}
+        <button type="button" disabled={!file || isSubmitting} onClick={send(true)} data-testid="answers-dry-run">{said.dryRun}</button>
+        <button type="button" disabled={!canCommit || isSubmitting} onClick={send(false)} data-testid="answers-commit">{canCommit ? fill(said.commitCount, { n: report!.toWrite }) : said.commit}</button>
+        {isSubmitting && <span className="muted">{said.working}</span>}
       </div>
       {file && <p className="small muted">{file.name} · {format.toUpperCase()} · {(file.size / 1024).toFixed(1)} KB</p>}
-      {error && <p className="error" role="alert" data-testid="answers-error">{error}</p>}
+      <FormError errors={errors} />
       {report && (
         <div data-testid="answers-report">
           <p className={`notice ${report.errorCount ? "bad" : "ok"}`} data-testid="answers-summary">
-            {report.dryRun ? "试运行 Dry run: " : "导入 Import: "}
-            {report.rows} rows · {report.matched} matched · {report.newQuestions} new questions · {report.unmatchedCount} unmatched ·{" "}
-            {report.duplicateCount} duplicates · <span data-testid="answers-error-count">{report.errorCount}</span> errors ·{" "}
-            {report.dryRun ? `${report.toWrite} would be written` : <span data-testid="answers-written">{report.written} written as version {report.answerSet?.version}</span>} · {report.ms} ms
+            {report.dryRun ? said.dryRunLabel : said.importLabel}
+            {fill(said.rows, { n: report.rows })} · {fill(said.matched, { n: report.matched })} · {fill(said.newQuestions, { n: report.newQuestions })} ·{" "}
+            {fill(said.unmatched, { n: report.unmatchedCount })} · {fill(said.duplicates, { n: report.duplicateCount })} ·{" "}
+            <span data-testid="answers-error-count">{report.errorCount}</span> {said.errors} ·{" "}
+            {report.dryRun ? fill(said.wouldWrite, { n: report.toWrite }) : <span data-testid="answers-written">{fill(said.written, { n: report.written, version: report.answerSet?.version ?? "" })}</span>}
+            {" · "}{fill(said.ms, { n: report.ms })}
           </p>
-          {report.errors.length > 0 && (
-            <div className="admin-scroll">
-              <table className="admin-table" data-testid="answers-errors">
-                <thead><tr><th>行 Line</th><th>字段 Field</th><th>错误 Error</th></tr></thead>
-                <tbody>{report.errors.map((e, i) => <tr key={i}><td className="num">{e.line}</td><td>{e.field}</td><td>{e.message}</td></tr>)}</tbody>
-              </table>
-              {report.errorCount > report.errors.length && <p className="small muted">… and {report.errorCount - report.errors.length} more</p>}
-            </div>
-          )}
+          <ImportIssues issues={report.errors} errorCount={report.errorCount} said={said} texts={issues} testId="answers-errors" />
         </div>
       )}
-    </div>
+    </form>
   );
 }

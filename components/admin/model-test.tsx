@@ -1,6 +1,8 @@
 "use client";
 
 import { useEffect, useRef, useState } from "react";
+import type { Catalogue } from "@/lib/i18n";
+import { fill } from "@/lib/i18n/lang";
 import { callApi } from "./api";
 
 type Stats = { ttftMs: number | null; tokensPerSecond: number | null; completionTokens: number | null };
@@ -8,8 +10,8 @@ type Message = { seq: number; type: "delta" | "done" | "error" | "reset"; text?:
   usage?: { completionTokens: number }; ttftMs?: number; durationMs?: number };
 
 /** Sends a sample prompt through the real queue → worker → engine path and shows the stream. */
-export function ModelTest({ modelId, defaultPrompt, active }: { modelId: string; defaultPrompt: string; active: boolean }) {
-  const [prompt, setPrompt] = useState(defaultPrompt);
+export function ModelTest({ modelId, active, said }: { modelId: string; active: boolean; said: Catalogue["adminModel"] }) {
+  const [prompt, setPrompt] = useState(said.testPrompt);
   const [text, setText] = useState("");
   const [state, setState] = useState<"idle" | "waiting" | "streaming" | "done" | "error">("idle");
   const [error, setError] = useState<string | null>(null);
@@ -44,31 +46,32 @@ export function ModelTest({ modelId, defaultPrompt, active }: { modelId: string;
         setStats({ ttftMs, completionTokens: tokens, tokensPerSecond: tokens && genMs && genMs > 0 ? (tokens / genMs) * 1000 : null });
         setState("done");
       }
-      if (m.type === "error") { es.close(); setState("error"); setError(m.error ?? "The generation failed."); }
+      if (m.type === "error") { es.close(); setState("error"); setError(m.error ?? said.testFailed); }
     };
     es.addEventListener("error", () => {
-      if (es.readyState === EventSource.CLOSED) { setState((s) => (s === "done" ? s : "error")); setError((e) => e ?? "The stream closed."); }
+      if (es.readyState === EventSource.CLOSED) { setState((s) => (s === "done" ? s : "error")); setError((e) => e ?? said.streamClosed); }
     });
   }
 
+  const stateTexts = { idle: said.stateIdle, waiting: said.stateWaiting, streaming: said.stateStreaming, done: said.stateDone, error: said.stateError };
   return (
     <div className="card" data-testid="model-test">
-      <h3 style={{ marginTop: 0 }}>测试 Test</h3>
+      <h3 style={{ marginTop: 0 }}>{said.testHeading}</h3>
       <div className="admin-row">
-        <input style={{ flex: "1 1 20rem" }} value={prompt} onChange={(e) => setPrompt(e.target.value)} data-testid="model-test-prompt" aria-label="Test prompt" />
+        <input style={{ flex: "1 1 20rem" }} value={prompt} onChange={(e) => setPrompt(e.target.value)} data-testid="model-test-prompt" aria-label={said.testPromptLabel} />
         <button type="button" onClick={run} disabled={!active || state === "waiting" || state === "streaming"} data-testid="model-test-run">
-          {state === "waiting" ? "排队中… Queued…" : state === "streaming" ? "生成中… Generating…" : "测试 Test"}
+          {state === "waiting" ? said.testQueued : state === "streaming" ? said.testGenerating : said.testRun}
         </button>
       </div>
-      {!active && <p className="small muted" data-testid="model-test-inactive">启用后才能测试。Workers serve active models only: enable the model to test it.</p>}
+      {!active && <p className="small muted" data-testid="model-test-inactive">{said.testInactive}</p>}
       <div className="stream-out" data-testid="model-test-output" aria-live="polite">{text}</div>
       <div className="admin-row small muted" data-testid="model-test-state" data-state={state}>
-        {state}
+        {stateTexts[state]}
         {stats && (
           <>
-            <span data-testid="model-test-ttft">TTFT {stats.ttftMs ?? "—"} ms</span>
-            <span data-testid="model-test-tps">{stats.tokensPerSecond ? stats.tokensPerSecond.toFixed(1) : "—"} tokens/s</span>
-            {stats.completionTokens !== null && <span>{stats.completionTokens} tokens</span>}
+            <span data-testid="model-test-ttft">{fill(said.ttft, { ms: stats.ttftMs ?? "—" })}</span>
+            <span data-testid="model-test-tps">{fill(said.tokensPerSecond, { n: stats.tokensPerSecond ? stats.tokensPerSecond.toFixed(1) : "—" })}</span>
+            {stats.completionTokens !== null && <span>{fill(said.tokens, { n: stats.completionTokens })}</span>}
           </>
         )}
       </div>

@@ -2,71 +2,62 @@
 
 import { useRouter } from "next/navigation";
 import { useState } from "react";
-import { callApi, type ApiError } from "./api";
+import type { Catalogue, Lang } from "@/lib/i18n";
+import { nameIn } from "@/lib/i18n/lang";
+import { questionFormSchema } from "@/lib/schemas/question";
+import { FormError } from "./field-error";
+import { Field, invalidProps } from "./form-field";
+import { useAdminForm } from "./use-admin-form";
 
 type Category = { id: string; slug: string; nameZh: string; nameEn: string };
 export type QuestionValues = { id?: string; text: string; categoryId: string; language: string; tags: string[]; externalId: string | null; active: boolean };
 
-export function QuestionForm({ categories, initial }: { categories: Category[]; initial?: QuestionValues }) {
+export function QuestionForm({ categories, initial, lang, said }: { categories: Category[]; initial?: QuestionValues; lang: Lang; said: Catalogue["adminQuestions"] }) {
   const router = useRouter();
-  const [error, setError] = useState<ApiError | null>(null);
   const [saved, setSaved] = useState(false);
-  const [busy, setBusy] = useState(false);
+  const defaults = {
+    text: initial?.text ?? "", categoryId: initial?.categoryId ?? categories[0]?.id ?? "", language: initial?.language ?? "zh",
+    tags: initial?.tags.join("|") ?? "", externalId: initial?.externalId ?? "", active: initial?.active ?? true,
+  };
+  const { register, handleSubmit, reset, send, formState: { errors, isSubmitting } } = useAdminForm(questionFormSchema, defaults);
 
-  async function submit(event: React.FormEvent<HTMLFormElement>) {
-    event.preventDefault();
-    const formEl = event.currentTarget;
-    const form = new FormData(formEl);
-    const body = {
-      text: String(form.get("text") ?? ""),
-      categoryId: String(form.get("categoryId") ?? ""),
-      language: String(form.get("language") ?? "").trim(),
-      tags: String(form.get("tags") ?? "").split("|").map((t) => t.trim()).filter(Boolean),
-      externalId: String(form.get("externalId") ?? "").trim() || null,
-      active: form.get("active") === "on",
-    };
-    setBusy(true); setError(null); setSaved(false);
+  const save = handleSubmit(async (input) => {
+    setSaved(false);
     const result = initial?.id
-      ? await callApi(`/api/admin/questions/${initial.id}`, { method: "PATCH", body })
-      : await callApi("/api/admin/questions", { method: "POST", body });
-    setBusy(false);
-    if (!result.ok) { setError(result.error); return; }
+      ? await send(`/api/admin/questions/${initial.id}`, { method: "PATCH", body: input })
+      : await send("/api/admin/questions", { method: "POST", body: input });
+    if (!result.ok) return;
     setSaved(true);
-    if (!initial?.id) formEl.reset();
+    if (!initial?.id) reset(defaults);
     router.refresh();
-  }
+  });
 
   return (
-    <form className="admin-form" onSubmit={submit} data-testid="question-form">
-      <label className="wide">
-        问题 Question
-        <textarea name="text" rows={3} required defaultValue={initial?.text} data-testid="question-text" />
-      </label>
-      <label>
-        类别 Category
-        <select name="categoryId" required defaultValue={initial?.categoryId} data-testid="question-category">
-          {categories.map((c) => <option key={c.id} value={c.id}>{c.nameZh} {c.nameEn}</option>)}
+    <form className="admin-form" onSubmit={save} noValidate data-testid="question-form">
+      <Field label={said.text} name="text" errors={errors} className="wide">
+        <textarea {...register("text")} {...invalidProps(errors, "text")} rows={3} data-testid="question-text" />
+      </Field>
+      <Field label={said.category} name="categoryId" errors={errors}>
+        <select {...register("categoryId")} {...invalidProps(errors, "categoryId")} data-testid="question-category">
+          {categories.map((c) => <option key={c.id} value={c.id}>{nameIn(lang, c)}</option>)}
         </select>
-      </label>
-      <label>
-        语言 Language
-        <input name="language" defaultValue={initial?.language ?? "zh"} required data-testid="question-language" />
-      </label>
-      <label>
-        标签 Tags (a|b)
-        <input name="tags" defaultValue={initial?.tags.join("|")} data-testid="question-tags" />
-      </label>
-      <label>
-        外部 ID External id
-        <input name="externalId" defaultValue={initial?.externalId ?? ""} data-testid="question-externalId" />
-      </label>
+      </Field>
+      <Field label={said.language} name="language" errors={errors}>
+        <input {...register("language")} {...invalidProps(errors, "language")} data-testid="question-language" />
+      </Field>
+      <Field label={said.tags} name="tags" errors={errors}>
+        <input {...register("tags")} {...invalidProps(errors, "tags")} data-testid="question-tags" />
+      </Field>
+      <Field label={said.externalId} name="externalId" errors={errors}>
+        <input {...register("externalId")} {...invalidProps(errors, "externalId")} data-testid="question-externalId" />
+      </Field>
       <label style={{ flexDirection: "row", gap: "0.4rem", alignItems: "center" }}>
-        <input type="checkbox" name="active" defaultChecked={initial?.active ?? true} data-testid="question-active" /> 启用 Active
+        <input type="checkbox" {...register("active")} data-testid="question-active" /> {said.activeBox}
       </label>
       <div className="admin-row">
-        <button type="submit" disabled={busy} data-testid="question-save">{initial?.id ? "保存 Save" : "添加 Add"}</button>
-        {saved && <span className="small" data-testid="question-saved">✓ 已保存 Saved</span>}
-        {error && <span className="error" role="alert" data-testid="question-error">{error.message}</span>}
+        <button type="submit" disabled={isSubmitting} data-testid="question-save">{initial?.id ? said.save : said.add}</button>
+        {saved && <span className="small" data-testid="question-saved">{said.saved}</span>}
+        <FormError errors={errors} />
       </div>
     </form>
   );

@@ -1,50 +1,49 @@
 "use client";
 
 import { useState } from "react";
-import { callApi } from "./api";
+import type { Catalogue } from "@/lib/i18n";
+import { ratingSettingsInput } from "@/lib/schemas/rating-settings";
+import { FormError } from "./field-error";
+import { Field, invalidProps } from "./form-field";
+import { useAdminForm } from "./use-admin-form";
 
 type Settings = { anchorModelId: string | null; anchorRating: number; dedupThreshold: number; minBattlesRanked: number };
 
+const asNumber = (text: unknown) => (text === "" || text === null || text === undefined ? undefined : Number(text));
+
 /** Anchor of the Bradley–Terry scale, the live-prompt de-duplication threshold and the battles before a model is ranked; saving recomputes. */
-export function RatingSettingsForm({ initial, models }: { initial: Settings; models: { id: string; label: string }[] }) {
-  const [anchorModelId, setAnchorModelId] = useState(initial.anchorModelId ?? "");
-  const [anchorRating, setAnchorRating] = useState(String(initial.anchorRating));
-  const [dedupThreshold, setDedupThreshold] = useState(String(initial.dedupThreshold));
-  const [minBattlesRanked, setMinBattlesRanked] = useState(String(initial.minBattlesRanked));
-  const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
-  const [saving, setSaving] = useState(false);
-  async function save(event: React.FormEvent) {
-    event.preventDefault();
-    setSaving(true);
-    setMessage(null);
-    const body = { anchorModelId: anchorModelId || null, anchorRating: Number(anchorRating), dedupThreshold: Number(dedupThreshold), minBattlesRanked: Number(minBattlesRanked) };
-    const result = await callApi<{ jobId: string }>("/api/admin/ratings/settings", { method: "PUT", body });
-    setSaving(false);
-    setMessage(result.ok ? { ok: true, text: "已保存，正在重新计算。Saved; recomputing the ratings." } : { ok: false, text: result.error.message });
-  }
+export function RatingSettingsForm({ initial, models, said }: { initial: Settings; models: { id: string; label: string }[]; said: Catalogue["adminRatings"] }) {
+  const [saved, setSaved] = useState(false);
+  const { register, handleSubmit, send, watch, formState: { errors, isSubmitting } } = useAdminForm(ratingSettingsInput, initial);
+  const anchored = !!watch("anchorModelId");
+
+  const save = handleSubmit(async (input) => {
+    setSaved(false);
+    const result = await send<{ jobId: string }>("/api/admin/ratings/settings", { method: "PUT", body: input });
+    if (result.ok) setSaved(true);
+  });
+
+  // The saved values are in the server's HTML too, not only once the form hydrates.
   return (
-    <form className="card admin-form" onSubmit={save} data-testid="rating-settings">
-      <label>
-        锚定模型 Anchor model
-        <select value={anchorModelId} onChange={(e) => setAnchorModelId(e.target.value)} data-testid="rating-anchor-model">
-          <option value="">无：平均 1000 None: mean 1000</option>
+    <form className="card admin-form" onSubmit={save} noValidate data-testid="rating-settings">
+      <Field label={said.anchorModel} name="anchorModelId" errors={errors}>
+        <select {...register("anchorModelId", { setValueAs: (v: unknown) => (v === "" ? null : v) })} {...invalidProps(errors, "anchorModelId")} defaultValue={initial.anchorModelId ?? ""} data-testid="rating-anchor-model">
+          <option value="">{said.anchorNone}</option>
           {models.map((m) => <option key={m.id} value={m.id}>{m.label}</option>)}
         </select>
-      </label>
-      <label>
-        锚定评分 Anchor rating
-        <input type="number" step="any" min={0} max={10000} value={anchorRating} onChange={(e) => setAnchorRating(e.target.value)} disabled={!anchorModelId} data-testid="rating-anchor-rating" />
-      </label>
-      <label>
-        每个提示最多计票 Votes counted per live prompt (0: no de-duplication)
-        <input type="number" step={1} min={0} value={dedupThreshold} onChange={(e) => setDedupThreshold(e.target.value)} data-testid="rating-dedup-threshold" />
-      </label>
-      <label>
-        排名所需最少对战数 Battles before a model is ranked (fewer: listed as provisional)
-        <input type="number" step={1} min={1} value={minBattlesRanked} onChange={(e) => setMinBattlesRanked(e.target.value)} data-testid="rating-min-battles" />
-      </label>
-      <button type="submit" disabled={saving} data-testid="rating-settings-save">{saving ? "保存中… Saving…" : "保存 Save"}</button>
-      {message && <span className={message.ok ? "small" : "error small"} data-testid="rating-settings-message">{message.text}</span>}
+      </Field>
+      <Field label={said.anchorRating} name="anchorRating" errors={errors}>
+        <input type="number" step="any" {...register("anchorRating", { setValueAs: asNumber })} {...invalidProps(errors, "anchorRating")} defaultValue={initial.anchorRating} readOnly={!anchored} data-testid="rating-anchor-rating" />
+      </Field>
+      <Field label={said.dedupThreshold} name="dedupThreshold" errors={errors}>
+        <input type="number" step={1} {...register("dedupThreshold", { setValueAs: asNumber })} {...invalidProps(errors, "dedupThreshold")} defaultValue={initial.dedupThreshold} data-testid="rating-dedup-threshold" />
+      </Field>
+      <Field label={said.minBattlesRanked} name="minBattlesRanked" errors={errors}>
+        <input type="number" step={1} {...register("minBattlesRanked", { setValueAs: asNumber })} {...invalidProps(errors, "minBattlesRanked")} defaultValue={initial.minBattlesRanked} data-testid="rating-min-battles" />
+      </Field>
+      <button type="submit" disabled={isSubmitting} data-testid="rating-settings-save">{isSubmitting ? said.saving : said.save}</button>
+      {saved && <span className="small" data-testid="rating-settings-message">{said.saved}</span>}
+      <FormError errors={errors} />
     </form>
   );
 }

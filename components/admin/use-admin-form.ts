@@ -22,22 +22,36 @@ export function schemaResolver<S extends Schema>(schema: S, lang: Lang, formErro
     const result = await schema.safeParseAsync(values, { error: zodErrorMap(lang), reportInput: true });
     if (result.success) return { values: result.data, errors: {} };
     const flat: FieldErrors = {};
-    for (const [field, message] of byField(fieldErrors(lang, formErrors, result.error.issues))) flat[field] = { type: "schema", message };
+    for (const [field, message] of byField(fieldErrors(lang, formErrors, result.error.issues), values)) flat[field ?? "root"] = { type: "schema", message };
     return { values: {}, errors: toNestErrors(flat, options) };
   };
 }
 
 /**
- * Messages by the form field they belong to: a path's first part ("aliases.2" is the aliases
- * field's), the first message of each; one that names no field goes under the form ("root").
+ * Messages by the form field they belong to: the deepest part of a path that is a field of the
+ * form ("aliases.2" is the aliases box's, "engine.path" the engine's path box), the first message
+ * of each; null for a path that names no field of the form (it goes under the form).
  */
-function byField(messages: Record<string, string>): [string, string][] {
-  const fields = new Map<string, string>();
+function byField(messages: Record<string, string>, values: unknown): [string | null, string][] {
+  const fields = new Map<string | null, string>();
   for (const [path, message] of Object.entries(messages)) {
-    const field = path.split(".")[0] || "root";
+    const field = fieldOf(path, values);
     if (!fields.has(field)) fields.set(field, message);
   }
   return [...fields];
+}
+
+function fieldOf(path: string, values: unknown): string | null {
+  const parts = path === "" ? [] : path.split(".");
+  let at = values;
+  let depth = 0;
+  while (depth < parts.length && isGroup(at) && Object.hasOwn(at, parts[depth]!)) at = at[parts[depth++]!];
+  return depth === 0 ? null : parts.slice(0, depth).join(".");
+}
+
+/** A nested group of fields (not an array box or a value). */
+function isGroup(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && !(value instanceof Date);
 }
 
 export function useAdminForm<S extends Schema>(schema: S, defaultValues: DefaultValues<z.input<S>>) {
@@ -49,8 +63,7 @@ export function useAdminForm<S extends Schema>(schema: S, defaultValues: Default
     const result = await callApi<T>(url, init);
     if (result.ok) return result;
     const fields = result.error.fields ?? (result.error.field ? { [result.error.field]: result.error.message } : {});
-    const values = form.getValues() as Record<string, unknown>;
-    const known = byField(fields).filter(([field]) => Object.hasOwn(values, field));
+    const known = byField(fields, form.getValues()).filter((entry): entry is [string, string] => entry[0] !== null);
     for (const [field, message] of known) form.setError(field as FieldPath<z.input<S>>, { type: "server", message });
     if (known.length === 0) form.setError("root.server", { type: "server", message: result.error.message });
     return result;

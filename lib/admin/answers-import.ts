@@ -8,6 +8,7 @@ import { findTextProblem } from "../input";
 import { questionTextHash } from "../questions";
 import { toCsvRow } from "./csv";
 import { isUniqueViolation } from "./db-errors";
+import { ANSWER_SOURCE_MAX_CHARS } from "../schemas/answer-import";
 import {
   IMPORT_LIMITS, badUtf8Lines, categoryResolver, readCsv, readJsonl, str, unknownCategoryMessage,
   type ImportFormat, type ImportIssue, type Raw,
@@ -31,7 +32,7 @@ import {
 export const ANSWER_COLUMNS = ["question_id", "question", "category", "answer"] as const;
 const MULTI_TURN_COLUMNS = [...ANSWER_COLUMNS, "turns", "answers"] as const;
 export const MAX_ANSWER_CHARS = 100_000;
-const MAX_SOURCE_CHARS = 4_000;
+const MAX_SOURCE_CHARS = ANSWER_SOURCE_MAX_CHARS;
 
 export type AnswerRow = {
   line: number;

@@ -14,7 +14,7 @@ export async function startModelTest({ modelId, prompt, actorId }: { modelId: st
   const model = await db.model.findUnique({ where: { id: modelId }, select: { id: true, status: true, generationDefaults: true } });
   if (!model) throw errors.notFound("model");
   // Workers only take jobs of active models; a test of any other would wait forever.
-  if (model.status !== "active") throw errors.conflict("model_inactive", "Enable the model first: workers serve active models only.");
+  if (model.status !== "active") throw errors.conflict("model_inactive", { key: "modelInactive" });
   const params = generationParamsOf(model.generationDefaults);
   const generation = await createAndEnqueue({
     modelId, purpose: "test", messages: [{ role: "user", content: prompt }], params: { ...params, maxTokens: Math.min(params.maxTokens, 256) },

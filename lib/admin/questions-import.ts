@@ -1,9 +1,11 @@
 import { categoryKeyIndex, categoryLabel, categoryNameKey, closestCategories, type NamedCategory } from "../category-names";
 import { db } from "../db";
 import { errors } from "../errors";
+import { fill, messages } from "../i18n";
 import { findTextProblem } from "../input";
 import { parseTurns, storedTurns } from "../question-turns";
 import { questionTextHash } from "../questions";
+import { LANGUAGE_CODE, QUESTION_TEXT_MAX_CHARS } from "../schemas/question";
 import { parseCsv } from "./csv";
 import { isUniqueViolation } from "./db-errors";
 
@@ -14,14 +16,24 @@ import { isUniqueViolation } from "./db-errors";
 export const IMPORT_LIMITS = {
   maxBytes: 20 * 1024 * 1024,
   maxRecordChars: 100_000,
-  maxTextChars: 10_000,
+  maxTextChars: QUESTION_TEXT_MAX_CHARS,
   maxRows: 100_000,
   /** How many errors / duplicates a report lists (the counts are always complete). */
   maxListed: 500,
 } as const;
 
 export type ImportFormat = "csv" | "jsonl";
-export type ImportIssue = { line: number; field: string; message: string };
+/**
+ * A row's problem. `key` and `values` name its text in the adminImportIssues catalogue section,
+ * so the admin page says it in its own language; `message` is the English text, for API clients.
+ */
+export type ImportIssue = { line: number; field: string; message: string; key?: IssueKey; values?: Record<string, string | number> };
+type IssueKey = keyof ReturnType<typeof messages>["adminImportIssues"];
+
+/** An issue's text from the catalogue: its key and values, and the English message. */
+export function said(key: IssueKey, values: Record<string, string | number> = {}): Pick<ImportIssue, "key" | "values" | "message"> {
+  return { key, values, message: fill(messages("en").adminImportIssues[key], values) };
+}
 export type ImportDuplicate = { line: number; text: string; of: "file" | "bank"; firstLine?: number; questionId?: string };
 export type ImportReport = {
   format: ImportFormat;
@@ -44,7 +56,7 @@ export type Raw = { line: number; values: Record<string, unknown> };
 const REQUIRED = ["text", "category", "language"] as const;
 // A CSV of multi-turn questions holds every user turn in a `turns` column (a JSON array of
 // strings) and may leave `text` empty: lib/question-turns.ts.
-const LANGUAGE = /^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/;
+const LANGUAGE = LANGUAGE_CODE;
 
 /** Lines (1-based) holding invalid UTF-8; decoding the whole buffer would only say "somewhere". */
 export function badUtf8Lines(bytes: Uint8Array): number[] {
@@ -67,17 +79,17 @@ export function readCsv(text: string, issues: ImportIssue[], required: readonly 
   const { records, problems } = parseCsv(text);
   for (const p of problems) issues.push({ line: p.line, field: "line", message: p.message });
   const [header, ...rows] = records;
-  if (!header) { issues.push({ line: 1, field: "header", message: "the file is empty" }); return []; }
+  if (!header) { issues.push({ line: 1, field: "header", ...said("fileEmpty") }); return []; }
   const columns = header.fields.map((c) => c.trim().toLowerCase());
   const missing = required.filter((c) => !columns.includes(c));
-  for (const c of missing) issues.push({ line: header.line, field: c, message: `missing column "${c}" (the header must name ${required.join(", ")})` });
+  for (const c of missing) issues.push({ line: header.line, field: c, ...said("missingColumn", { column: c, required: required.join(", ") }) });
   if (missing.length) return [];
   return rows.map((r) => {
     if (r.fields.length !== columns.length) {
-      issues.push({ line: r.line, field: "line", message: `expected ${columns.length} fields, found ${r.fields.length}` });
+      issues.push({ line: r.line, field: "line", ...said("fieldCount", { expected: columns.length, found: r.fields.length }) });
     }
     if (r.chars > IMPORT_LIMITS.maxRecordChars) {
-      issues.push({ line: r.line, field: "line", message: `the row is longer than ${IMPORT_LIMITS.maxRecordChars} characters` });
+      issues.push({ line: r.line, field: "line", ...said("rowTooLong", { max: IMPORT_LIMITS.maxRecordChars }) });
     }
     return { line: r.line, values: Object.fromEntries(columns.map((c, i) => [c, r.fields[i]])) };
   });
@@ -92,13 +104,13 @@ export function readJsonl(text: string, issues: ImportIssue[]): Raw[] {
     const content = rawLine.replace(/\r$/, "");
     if (content.trim() === "") return;
     if (content.length > IMPORT_LIMITS.maxRecordChars) {
-      issues.push({ line, field: "line", message: `the line is longer than ${IMPORT_LIMITS.maxRecordChars} characters` });
+      issues.push({ line, field: "line", ...said("lineTooLong", { max: IMPORT_LIMITS.maxRecordChars }) });
       return;
     }
     let value: unknown;
-    try { value = JSON.parse(content); } catch { issues.push({ line, field: "line", message: "not valid JSON" }); return; }
+    try { value = JSON.parse(content); } catch { issues.push({ line, field: "line", ...said("notJson") }); return; }
     if (typeof value !== "object" || value === null || Array.isArray(value)) {
-      issues.push({ line, field: "line", message: "each line must be a JSON object" });
+      issues.push({ line, field: "line", ...said("notObject") });
       return;
     }
     out.push({ line, values: value as Record<string, unknown> });
@@ -115,32 +127,35 @@ export function str(v: unknown): string | null {
 function toRow(raw: Raw, issues: ImportIssue[]): Row | null {
   const { line, values } = raw;
   let ok = true;
-  const fail = (field: string, message: string) => { issues.push({ line, field, message }); ok = false; };
+  const fail = (field: string, text: string | Pick<ImportIssue, "key" | "values" | "message">) => {
+    issues.push({ line, field, ...(typeof text === "string" ? { message: text } : text) });
+    ok = false;
+  };
   const unstorable = findTextProblem(values, { root: "line" }); // a NUL would fail the whole transaction in PostgreSQL
   if (unstorable) fail(unstorable.field, unstorable.message);
   const parsed = parseTurns(values.turns, { maxChars: IMPORT_LIMITS.maxTextChars });
   if (parsed.error) fail("turns", parsed.error);
   const given = str(values.text)?.trim() ?? "";
   const text = parsed.turns ? parsed.turns[0]! : given;
-  if (parsed.turns && given && given !== text) fail("text", "text must equal the first of turns (or be left out)");
-  if (!text) fail("text", "text is required");
-  else if (text.length > IMPORT_LIMITS.maxTextChars) fail("text", `text is longer than ${IMPORT_LIMITS.maxTextChars} characters`);
+  if (parsed.turns && given && given !== text) fail("text", said("textNotFirstTurn"));
+  if (!text) fail("text", said("textRequired"));
+  else if (text.length > IMPORT_LIMITS.maxTextChars) fail("text", said("textTooLong", { max: IMPORT_LIMITS.maxTextChars }));
   const category = str(values.category)?.trim() ?? "";
-  if (!category) fail("category", "category is required");
+  if (!category) fail("category", said("categoryRequired"));
   const language = str(values.language)?.trim() ?? "";
-  if (!language) fail("language", "language is required");
-  else if (!LANGUAGE.test(language)) fail("language", `"${language.slice(0, 20)}" is not a language code such as zh or en`);
+  if (!language) fail("language", said("languageRequired"));
+  else if (!LANGUAGE.test(language)) fail("language", said("languageCode", { language: language.slice(0, 20) }));
   const id = str(values.id)?.trim() || null;
-  if (id && id.length > 200) fail("id", "id is longer than 200 characters");
+  if (id && id.length > 200) fail("id", said("idTooLong", { max: 200 }));
   let tags: string[] = [];
   if (Array.isArray(values.tags)) tags = values.tags.map((t) => String(t).trim());
   else if (values.tags !== undefined && values.tags !== null) {
     const t = typeof values.tags === "string" ? values.tags : null;
-    if (t === null) fail("tags", "tags must be a list or a |-separated string");
+    if (t === null) fail("tags", said("tagsType"));
     else tags = t.split("|").map((s) => s.trim());
   }
   tags = tags.filter(Boolean);
-  if (tags.some((t) => t.length > 50) || tags.length > 20) fail("tags", "at most 20 tags of at most 50 characters");
+  if (tags.some((t) => t.length > 50) || tags.length > 20) fail("tags", said("tagsLimits", { count: 20, max: 50 }));
   return ok ? { line, text, turns: parsed.turns ? storedTurns(parsed.turns) : null, category, language, externalId: id, tags } : null;
 }
 
@@ -155,9 +170,14 @@ export function categoryResolver(categories: NamedCategory[]) {
 
 /** `unknown category "X"; closest: 数值计算与推理 (math-reasoning), …` */
 export function unknownCategoryMessage(value: string, categories: NamedCategory[]): string {
-  const shown = `unknown category "${value.slice(0, 50)}"`;
-  const closest = closestCategories(value, categories);
-  return closest.length ? `${shown}; closest: ${closest.map(categoryLabel).join(", ")}` : shown;
+  return unknownCategoryIssue(value, categories).message;
+}
+
+/** The same, as an issue the admin page says in its language; `closest` only when `suggest`. */
+export function unknownCategoryIssue(value: string, categories: NamedCategory[], suggest = true) {
+  const name = value.slice(0, 50);
+  const closest = suggest ? closestCategories(value, categories) : [];
+  return closest.length ? said("unknownCategoryClosest", { name, closest: closest.map(categoryLabel).join(", ") }) : said("unknownCategory", { name });
 }
 
 export function detectFormat(name: string | null | undefined): ImportFormat | null {
@@ -178,27 +198,27 @@ export async function importQuestions({ bytes, format, dryRun, actorId }: { byte
   let rawCount = 0;
 
   const badLines = badUtf8Lines(bytes);
-  for (const line of badLines) issues.push({ line, field: "encoding", message: "not valid UTF-8 (save the file as UTF-8)" });
+  for (const line of badLines) issues.push({ line, field: "encoding", ...said("notUtf8") });
   if (badLines.length) return report(0, 0);
   const text = new TextDecoder("utf-8").decode(bytes);
 
   const raws = format === "csv" ? readCsv(text, issues) : readJsonl(text, issues);
   rawCount = raws.length;
   if (rawCount > IMPORT_LIMITS.maxRows) {
-    issues.push({ line: 1, field: "file", message: `at most ${IMPORT_LIMITS.maxRows} rows per import` });
+    issues.push({ line: 1, field: "file", ...said("tooManyRows", { max: IMPORT_LIMITS.maxRows }) });
     return report(0, 0);
   }
   const categories = await db.category.findMany({ select: { id: true, slug: true, nameZh: true, nameEn: true, aliases: true, sortOrder: true } });
   const resolve = categoryResolver(categories);
   // One message per distinct unknown name; past the listed errors' worth, no more suggestions are worked out.
-  const unknownMessages = new Map<string, string>();
-  const unknownMessage = (value: string) => {
-    let message = unknownMessages.get(value);
-    if (message === undefined) {
-      message = unknownMessages.size < IMPORT_LIMITS.maxListed ? unknownCategoryMessage(value, categories) : `unknown category "${value.slice(0, 50)}"`;
-      unknownMessages.set(value, message);
+  const unknownIssues = new Map<string, ReturnType<typeof unknownCategoryIssue>>();
+  const unknownIssue = (value: string) => {
+    let issue = unknownIssues.get(value);
+    if (issue === undefined) {
+      issue = unknownCategoryIssue(value, categories, unknownIssues.size < IMPORT_LIMITS.maxListed);
+      unknownIssues.set(value, issue);
     }
-    return message;
+    return issue;
   };
 
   const rows: (Row & { categoryId: string; textHash: string })[] = [];
@@ -206,7 +226,7 @@ export async function importQuestions({ bytes, format, dryRun, actorId }: { byte
     const row = toRow(raw, issues);
     if (!row) continue;
     const categoryId = resolve(row.category);
-    if (!categoryId) { issues.push({ line: row.line, field: "category", message: unknownMessage(row.category) }); continue; }
+    if (!categoryId) { issues.push({ line: row.line, field: "category", ...unknownIssue(row.category) }); continue; }
     rows.push({ ...row, categoryId, textHash: questionTextHash(row.text) });
   }
 
@@ -220,7 +240,7 @@ export async function importQuestions({ bytes, format, dryRun, actorId }: { byte
     firstByHash.set(row.textHash, row.line);
     if (row.externalId) {
       const idLine = firstById.get(row.externalId);
-      if (idLine !== undefined) { issues.push({ line: row.line, field: "id", message: `id "${row.externalId}" is used on line ${idLine} too` }); continue; }
+      if (idLine !== undefined) { issues.push({ line: row.line, field: "id", ...said("idRepeated", { id: row.externalId, first: idLine }) }); continue; }
       firstById.set(row.externalId, row.line);
     }
     fresh.push(row);
@@ -244,7 +264,7 @@ export async function importQuestions({ bytes, format, dryRun, actorId }: { byte
     const existing = inBank.get(row.textHash);
     if (existing) { duplicates.push({ line: row.line, text: row.text.slice(0, 80), of: "bank", questionId: existing }); continue; }
     if (row.externalId && idsInBank.has(row.externalId)) {
-      issues.push({ line: row.line, field: "id", message: `id "${row.externalId}" already belongs to another question in the bank` });
+      issues.push({ line: row.line, field: "id", ...said("idInBank", { id: row.externalId }) });
       continue;
     }
     toWrite.push(row);
@@ -274,7 +294,7 @@ export async function importQuestions({ bytes, format, dryRun, actorId }: { byte
     );
   } catch (error) {
     // Someone added one of these questions since the check: nothing was written; run it again.
-    if (isUniqueViolation(error)) throw errors.conflict("import", "The bank changed during the import and nothing was written; run the import again.");
+    if (isUniqueViolation(error)) throw errors.conflict("import", { key: "importBankChanged" });
     throw error;
   }
   return report(written, toWrite.length);

@@ -4,7 +4,9 @@ import { recordAudit } from "../audit";
 import { db } from "../db";
 import { AppError, errors } from "../errors";
 import { questionTextHash } from "../questions";
-import { IMPORT_LIMITS } from "./questions-import";
+import type { QuestionInput } from "../schemas/question";
+
+export { questionInputSchema, questionPatchSchema, type QuestionInput } from "../schemas/question";
 
 export const QUESTIONS_PER_PAGE = 50;
 
@@ -18,25 +20,6 @@ export const questionFilterSchema = z.object({
   answeredBy: z.string().optional(),
 });
 export type QuestionFilter = z.infer<typeof questionFilterSchema>;
-
-const questionFields = {
-  text: z.string().trim().min(1, "text is required").max(IMPORT_LIMITS.maxTextChars),
-  categoryId: z.string().min(1, "category is required"),
-  language: z.string().trim().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$/, "language: a code such as zh or en"),
-  tags: z.array(z.string().trim().min(1).max(50)).max(20),
-  externalId: z.string().trim().max(200).nullable(),
-  active: z.boolean(),
-};
-
-export const questionInputSchema = z.object({
-  ...questionFields,
-  tags: questionFields.tags.default([]),
-  externalId: questionFields.externalId.default(null),
-  active: questionFields.active.default(true),
-});
-/** A partial edit: only the fields given change (no defaults fill the rest). */
-export const questionPatchSchema = z.object(questionFields).partial();
-export type QuestionInput = z.infer<typeof questionInputSchema>;
 
 function whereOf(f: Omit<QuestionFilter, "page">): Prisma.QuestionWhereInput {
   return {
@@ -71,16 +54,16 @@ export async function getQuestion({ id }: { id: string }) {
 
 async function assertUnique({ textHash, externalId, exceptId }: { textHash: string; externalId: string | null; exceptId?: string }) {
   const same = await db.question.findUnique({ where: { textHash }, select: { id: true } });
-  if (same && same.id !== exceptId) throw new AppError("conflict:question_duplicate", "The bank already has this question (same normalised text).", { field: "text" });
+  if (same && same.id !== exceptId) throw new AppError("conflict:question_duplicate", { key: "questionDuplicate" }, { field: "text" });
   if (externalId) {
     const other = await db.question.findUnique({ where: { externalId }, select: { id: true } });
-    if (other && other.id !== exceptId) throw new AppError("conflict:question_external_id", "Another question has this id.", { field: "externalId" });
+    if (other && other.id !== exceptId) throw new AppError("conflict:question_external_id", { key: "questionExternalIdTaken" }, { field: "externalId" });
   }
 }
 
 async function assertCategory(categoryId: string) {
   if (!(await db.category.findUnique({ where: { id: categoryId }, select: { id: true } }))) {
-    throw new AppError("bad_request:question_category", "No such category.", { field: "categoryId" });
+    throw new AppError("bad_request:question_category", { key: "questionNoCategory" }, { field: "categoryId" });
   }
 }
 
@@ -122,7 +105,7 @@ export async function deleteQuestion({ id, actorId }: { id: string; actorId: str
   if (!before) throw errors.notFound("question");
   const usedAnswers = await db.battleGeneration.count({ where: { generation: { questionId: id } } });
   if (before._count.battles > 0 || usedAnswers > 0) {
-    throw errors.conflict("question_in_use", "Battles used this question; deactivate it instead.");
+    throw errors.conflict("question_in_use", { key: "questionInUse" });
   }
   const { _count, ...snapshot } = before;
   await db.$transaction(async (tx) => {

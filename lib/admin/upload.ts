@@ -2,7 +2,7 @@ import { AppError } from "../errors";
 
 /** Reads a request body up to `maxBytes`, refusing larger uploads without buffering them whole. */
 export async function readUpload(request: Request, maxBytes: number): Promise<Uint8Array> {
-  const tooLarge = () => new AppError("bad_request:upload_too_large", `The file is larger than ${Math.round(maxBytes / 1024 / 1024)} MB; split it into smaller files.`, { field: "file" });
+  const tooLarge = () => new AppError("bad_request:upload_too_large", { key: "uploadTooLarge", values: { mb: Math.round(maxBytes / 1024 / 1024) } }, { field: "file" });
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > maxBytes) throw tooLarge();
   if (!request.body) return new Uint8Array();

@@ -5,7 +5,8 @@ import { db } from "../db";
 import { errors } from "../errors";
 import { isWriteConflict } from "./db-errors";
 import { hashPassword } from "../auth/password";
-import { createUser, emailSchema, temporaryPassword } from "../users";
+import type { NewUserInput } from "../schemas/user";
+import { createUser, temporaryPassword } from "../users";
 
 export const userChangeSchema = z.union([
   z.object({ role: z.enum(["admin", "voter"]) }),
@@ -15,10 +16,10 @@ export type UserChange = z.infer<typeof userChangeSchema>;
 
 const fields = { id: true, email: true, name: true, role: true, disabled: true, mustChangePassword: true, createdAt: true, lastLoginAt: true } as const;
 
-export const newUserSchema = z.object({ email: emailSchema, role: z.enum(["admin", "voter"]).default("voter") });
+export { newUserSchema, type NewUserInput } from "../schemas/user";
 
 /** An admin adds an account with a temporary password, returned once; the user replaces it at first sign-in. */
-export async function createUserByAdmin({ input, actorId }: { input: z.infer<typeof newUserSchema>; actorId: string }) {
+export async function createUserByAdmin({ input, actorId }: { input: NewUserInput; actorId: string }) {
   const password = temporaryPassword();
   const user = await createUser({ email: input.email, role: input.role, password, mustChangePassword: true });
   await recordAudit({ actorId, action: "user.create", targetType: "user", targetId: user.id, after: user });
@@ -50,12 +51,12 @@ export async function listUsers({ q }: { q?: string } = {}) {
  */
 export async function changeUser({ id, change, actorId }: { id: string; change: UserChange; actorId: string }) {
   if ("disabled" in change && change.disabled && id === actorId) {
-    throw errors.conflict("user_self", "You cannot disable your own account.");
+    throw errors.conflict("user_self", { key: "userSelfDisable" });
   }
   try {
     return await changeInTransaction({ id, change, actorId });
   } catch (error) {
-    if (isWriteConflict(error)) throw errors.conflict("user_busy", "Another admin changed users at the same moment; try again.");
+    if (isWriteConflict(error)) throw errors.conflict("user_busy", { key: "userBusy" });
     throw error;
   }
 }
@@ -67,7 +68,7 @@ function changeInTransaction({ id, change, actorId }: { id: string; change: User
     const losesAdmin = before.role === "admin" && !before.disabled &&
       (("role" in change && change.role !== "admin") || ("disabled" in change && change.disabled));
     if (losesAdmin && (await tx.user.count({ where: { role: "admin", disabled: false } })) <= 1) {
-      throw errors.conflict("last_admin", "This is the last enabled admin; promote someone else first.");
+      throw errors.conflict("last_admin", { key: "lastAdmin" });
     }
     const after = await tx.user.update({ where: { id }, data: change as { role?: Role; disabled?: boolean }, select: fields });
     const action = "role" in change ? (change.role === "admin" ? "user.promote" : "user.demote") : change.disabled ? "user.disable" : "user.enable";

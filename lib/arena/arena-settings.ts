@@ -1,24 +1,11 @@
-import { z } from "zod";
 import { db } from "../db";
+import type { ArenaSettingsInput } from "../schemas/arena-settings";
+
+export { arenaSettingsInput, type ArenaSettingsInput } from "../schemas/arena-settings";
 
 // What voters may do and see: one row, edited on /admin/settings. Read on hot paths (every
 // live battle, every page that may publish an answer), so each process keeps it a few seconds.
 
-export const arenaSettingsInput = z.object({
-  publishLivePrompts: z.boolean(),
-  publishAnswersInRotation: z.boolean(),
-  liveBattlesPerVoter: z.number().int().min(0).max(100_000),
-  liveBattlesPerIp: z.number().int().min(0).max(1_000_000),
-  turnsPerVoter: z.number().int().min(0).max(100_000),
-  turnsPerIp: z.number().int().min(0).max(1_000_000),
-  limitWindowS: z.number().int().min(1).max(7 * 24 * 3600),
-  signedInFactor: z.number().int().min(1).max(100),
-  liveInFlightPerModel: z.number().int().min(1).max(10_000),
-  turnMaxChars: z.number().int().min(1).max(100_000),
-  conversationMaxChars: z.number().int().min(1).max(1_000_000),
-  signupOpen: z.boolean(),
-});
-export type ArenaSettingsInput = z.infer<typeof arenaSettingsInput>;
 export type ArenaSettings = ArenaSettingsInput & { updatedAt: Date | null };
 
 export const ARENA_SETTINGS_DEFAULTS: ArenaSettings = {

@@ -1,6 +1,8 @@
-import { z } from "zod";
 import { db } from "../db";
 import { AppError } from "../errors";
+import type { RatingSettingsInput } from "../schemas/rating-settings";
+
+export { ratingSettingsInput, type RatingSettingsInput } from "../schemas/rating-settings";
 
 export type RatingSettings = { anchorModelId: string | null; anchorRating: number; dedupThreshold: number; minBattlesRanked: number; updatedAt: Date | null };
 
@@ -24,19 +26,10 @@ export async function getRatingSettings(): Promise<RatingSettings> {
   return row ? settingsOf(row) : DEFAULTS;
 }
 
-export const ratingSettingsInput = z.object({
-  anchorModelId: z.string().min(1).nullable(),
-  anchorRating: z.number().finite().min(0).max(10_000),
-  dedupThreshold: z.number().int().min(0).max(1_000_000),
-  // Optional so a client that predates it keeps the saved value; 1 ranks every model that battled.
-  minBattlesRanked: z.number().int().min(1).max(1_000_000).optional(),
-});
-export type RatingSettingsInput = z.infer<typeof ratingSettingsInput>;
-
 /** Saves the settings (the next rating run uses them); the anchor must name an existing model. */
 export async function saveRatingSettings(input: RatingSettingsInput): Promise<{ before: RatingSettings; after: RatingSettings }> {
   if (input.anchorModelId !== null && !(await db.model.findUnique({ where: { id: input.anchorModelId }, select: { id: true } }))) {
-    throw new AppError("bad_request:anchor_model", "The anchor model does not exist.", { field: "anchorModelId" });
+    throw new AppError("bad_request:anchor_model", { key: "anchorModelMissing" }, { field: "anchorModelId" });
   }
   const before = await getRatingSettings();
   const data = { ...input, minBattlesRanked: input.minBattlesRanked ?? before.minBattlesRanked };

@@ -1,45 +1,19 @@
 import { existsSync } from "node:fs";
 import type { Model, ModelStatus, Prisma } from "@prisma/client";
-import { z } from "zod";
 import { checkLocalModel, checkOpenAIModel, isThisMachine, type ModelCheck } from "../admin/model-check";
 import { recordAudit } from "../audit";
 import { db } from "../db";
 import { AppError, errors } from "../errors";
 import { runtimeUrlOf } from "../pipeline/engine-target";
 import { decryptSecret, encryptSecret } from "../secrets";
-import { generationDefaultsSchema, localEngineSchema, openaiEngineSchema } from "./engine";
+import { modelInputSchema, type ModelInput } from "../schemas/model";
+import { localEngineSchema } from "./engine";
 
 // Model CRUD for admins. The API key is write-only: it is encrypted on the way in and only
 // ever leaves as "set" / "not set". Saving runs a reachability check; a model that fails it
 // is saved as disabled (never active) and the reason is returned.
 
-const common = {
-  slug: z.string().trim().regex(/^[a-z0-9](?:[a-z0-9-]{0,62})$/, "slug: lowercase letters, digits and '-', at most 63 characters"),
-  displayName: z.string().trim().min(1, "display name is required").max(100),
-  description: z.string().max(4000).default(""),
-  organisation: z.string().max(200).default(""),
-  licence: z.string().max(200).default(""),
-  link: z.union([z.literal(""), z.url("link must be a URL")]).default(""),
-  generationDefaults: generationDefaultsSchema.default(generationDefaultsSchema.parse({})),
-  battleWeight: z.number().min(0, "battle weight must be ≥ 0").max(100).default(1),
-};
-
-export const modelInputSchema = z.discriminatedUnion("kind", [
-  z.object({ ...common, kind: z.literal("local"), engine: localEngineSchema }),
-  z.object({
-    ...common,
-    kind: z.literal("openai"),
-    engine: openaiEngineSchema,
-    /** Empty or missing on edit keeps the stored key. */
-    apiKey: z.string().max(1000).optional(),
-    clearApiKey: z.boolean().optional(),
-  }),
-  /** No engine: answers are imported (lib/admin/answers-import.ts); any engine config is refused. */
-  z.object({ ...common, kind: z.literal("offline"), engine: z.strictObject({}, { error: "an offline model has no engine settings" }).default({}) }),
-]);
-export type ModelInput = z.infer<typeof modelInputSchema>;
-
-export const modelStatusSchema = z.enum(["active", "disabled", "retired"]);
+export { modelInputSchema, modelStatusSchema, type ModelInput } from "../schemas/model";
 
 /** What the browser may see of a model. */
 export type AdminModel = Omit<Model, "apiKeyEncrypted" | "engine" | "generationDefaults"> & {
@@ -92,7 +66,7 @@ async function battlesOf(id: string): Promise<number> {
 
 async function assertSlugFree(slug: string, exceptId?: string) {
   const other = await db.model.findUnique({ where: { slug }, select: { id: true } });
-  if (other && other.id !== exceptId) throw new AppError("conflict:model_slug", `The slug "${slug}" is taken.`, { field: "slug" });
+  if (other && other.id !== exceptId) throw new AppError("conflict:model_slug", { key: "modelSlugTaken", values: { slug } }, { field: "slug" });
 }
 
 /**
@@ -104,7 +78,7 @@ async function assertDraftUsable(input: ModelInput, exceptId?: string) {
   const { draftPath, numSpeculativeTokens } = input.engine;
   const runtime = runtimeUrlOf(input)!;
   if (isThisMachine(runtime) && !existsSync(draftPath)) {
-    throw errors.badRequest("model_draft", `The draft ${draftPath} does not exist on this machine, where the runtime at ${runtime} runs.`, "engine.draftPath");
+    throw errors.badRequest("model_draft", { key: "modelDraftMissing", values: { draft: draftPath, runtime } }, "engine.draftPath");
   }
   const served = input.engine.servedName ?? input.slug;
   const others = await db.model.findMany({ where: { kind: "local", status: { not: "retired" }, ...(exceptId ? { id: { not: exceptId } } : {}) } });
@@ -114,7 +88,7 @@ async function assertDraftUsable(input: ModelInput, exceptId?: string) {
     if (engine.data.draftPath !== draftPath || engine.data.numSpeculativeTokens !== numSpeculativeTokens) {
       throw new AppError(
         "conflict:model_draft",
-        `${other.slug} serves ${served} on the same runtime with the draft ${engine.data.draftPath} (${engine.data.numSpeculativeTokens} tokens per step); a served model runs one draft, so set the same one or none.`,
+        { key: "modelDraftClash", values: { other: other.slug, served, draft: engine.data.draftPath, tokens: engine.data.numSpeculativeTokens } },
         { field: "engine.draftPath" },
       );
     }
@@ -164,7 +138,7 @@ export async function updateModel({ id, input, actorId }: { id: string; input: M
   const before = await db.model.findUnique({ where: { id } });
   if (!before) throw errors.notFound("model");
   if (input.slug !== before.slug) {
-    if ((await battlesOf(id)) > 0) throw new AppError("conflict:model_slug", "The slug cannot change once the model has battles.", { field: "slug" });
+    if ((await battlesOf(id)) > 0) throw new AppError("conflict:model_slug", { key: "modelSlugFixed" }, { field: "slug" });
     await assertSlugFree(input.slug, id);
   }
   await assertDraftUsable(input, id);
@@ -196,7 +170,7 @@ export async function setModelStatus({ id, status, actorId }: { id: string; stat
   if (status === "active") {
     const input = modelInputSchema.parse({ ...toAdminModel(before), apiKey: undefined });
     check = await checkModel(input, before.apiKeyEncrypted ? decryptSecret(before.apiKeyEncrypted) : null);
-    if (!check.ok) throw new AppError("conflict:model_unreachable", `Not enabled: ${check.message}`, { field: check.field });
+    if (!check.ok) throw new AppError("conflict:model_unreachable", { key: "modelNotEnabled", values: { reason: check.message } }, { field: check.field });
   }
   const row = await db.$transaction(async (tx) => {
     const updated = await tx.model.update({ where: { id }, data: { status } });

@@ -77,7 +77,7 @@ test("chat template: custom needs Jinja (a field error that keeps the form); the
   await expect(page.getByTestId("model-chatTemplateJinja")).toBeVisible();
 
   await page.getByTestId("model-save").click();
-  await expect(page.getByTestId("model-error-chatTemplateJinja")).toContainText("a custom chat template needs its Jinja source");
+  await expect(page.getByTestId("model-error-chatTemplateJinja")).toContainText("A custom chat template needs its Jinja source.");
   await expect(page).toHaveURL(/\/admin\/models\/new$/);
   await expect(page.getByTestId("model-displayName")).toHaveValue(`Template ${slug}`);
   await expect(page.getByTestId("model-seed")).toHaveValue("1234");

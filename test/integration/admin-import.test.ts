@@ -74,7 +74,7 @@ describe("question import: malformed files are rejected whole", () => {
       csvRow(`Import ${run} twenty-k ${i}?`, "knowledge", i === 12_345 ? "" : "zh"));
     const report = await expectRejectedWhole("text,category,language\n" + lines.join(""));
     expect(report.rows).toBe(20_000);
-    expect(report.errors).toEqual([{ line: 12_347, field: "language", message: "language is required" }]);
+    expect(report.errors).toEqual([{ line: 12_347, field: "language", message: "language is required", key: "languageRequired", values: {} }]);
   });
 
   it("JSONL: bad JSON, missing fields and bad types are reported per line", async () => {

@@ -10,6 +10,7 @@ import { db } from "@/lib/db";
 import { decryptSecret } from "@/lib/secrets";
 import type { Client } from "./support/http";
 import { adminSurface } from "./support/admin-surface";
+import { speak } from "./support/arena-settings";
 import { adminClient } from "./support/users";
 
 // Models through the admin API: validation names fields, saving checks reachability against a
@@ -27,7 +28,8 @@ const runtimeRequests: Record<string, unknown>[] = [];
 const JINJA = "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}<|im_start|>assistant\n";
 
 beforeAll(async () => {
-  admin = await adminClient();
+  // Refusals are worded in the reader's language: these read the English ones.
+  admin = speak(await adminClient(), "en");
   engine = createServer(async (req, res) => {
     const ok = req.headers.authorization === `Bearer ${API_KEY}`;
     if (req.url === "/rt/v1/chat/completions") {

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { computeAndStoreRatingRun, getLatestRatingRun } from "@/lib/arena/ratings-job";
 import { db } from "@/lib/db";
+import { fill, messages } from "@/lib/i18n";
 import { Client } from "./support/http";
 import { adminClient, voterClient } from "./support/users";
 
@@ -130,7 +131,9 @@ describe("rating views", () => {
     expect(page).toContain(`Terse-${run} = 1114`);
     const adminPage = await (await admin.fetch("/admin/ratings")).text();
     expect(adminPage).toContain(`data-excluded="${body.dedup.excludedVotes}"`);
-    expect(adminPage).toContain(`${body.dedup.excludedVotes} 票未计入 votes left out`);
+    // The admin reads Chinese here (no language asked for): the de-duplication line in it.
+    const { threshold, excludedVotes: excluded, prompts } = body.dedup;
+    expect(adminPage).toContain(fill(messages("zh").adminRatings.dedupOn, { excluded, prompts, threshold }));
     const audit = await db.auditLog.findFirst({ where: { action: "ratings.settings" }, orderBy: { createdAt: "desc" } });
     expect(audit).not.toBeNull();
   });

@@ -1,31 +1,24 @@
-import { ArenaSettingsForm, type NumberField } from "@/components/admin/arena-settings-form";
+import { ArenaSettingsForm } from "@/components/admin/arena-settings-form";
 import { arenaSettingsForAdmin } from "@/lib/admin/arena-settings";
-import { arenaSettingsInput } from "@/lib/arena/arena-settings";
 import { requireAdminPage } from "@/lib/auth/session";
+import { fill, messages } from "@/lib/i18n";
+import { currentLang, titleFrom } from "@/lib/lang-server";
 
 export const dynamic = "force-dynamic";
-
-const NUMBER_FIELDS: NumberField[] = [
-  "liveBattlesPerVoter", "liveBattlesPerIp", "turnsPerVoter", "turnsPerIp", "limitWindowS", "signedInFactor",
-  "liveInFlightPerModel", "turnMaxChars", "conversationMaxChars",
-];
+export const generateMetadata = titleFrom("adminSettings.title");
 
 export default async function AdminSettingsPage() {
   await requireAdminPage("/admin/settings");
+  const said = messages(await currentLang()).adminSettings;
   const { updatedAt, ...settings } = await arenaSettingsForAdmin();
-  // The form checks the same bounds as the API, so every field's error shows at once.
-  const bounds = Object.fromEntries(NUMBER_FIELDS.map((f) => {
-    const schema = arenaSettingsInput.shape[f];
-    return [f, { min: schema.minValue ?? 0, max: schema.maxValue ?? Number.MAX_SAFE_INTEGER }];
-  })) as Record<NumberField, { min: number; max: number }>;
   return (
     <div>
-      <h1>对战设置 Arena settings</h1>
+      <h1>{said.title}</h1>
       <p className="muted small" data-testid="settings-updated">
-        {updatedAt ? `上次保存 Last saved ${updatedAt.toISOString().replace("T", " ").slice(0, 19)} UTC` : "默认值，尚未保存 Defaults, never saved"}
-        {" · "}各进程在几秒内生效 Every process follows within a few seconds.
+        {updatedAt ? fill(said.lastSaved, { at: updatedAt.toISOString().replace("T", " ").slice(0, 19) }) : said.neverSaved}
+        {" · "}{said.followNote}
       </p>
-      <ArenaSettingsForm initial={settings} bounds={bounds} />
+      <ArenaSettingsForm initial={settings} said={said} />
     </div>
   );
 }
