@@ -64,7 +64,7 @@ export function JudgePanel({ models, categories, initialRuns, said }: { models: 
         <label>
           {said.judgeModel}
           <select {...register("judgeModelId")} aria-invalid={!!errors.judgeModelId} aria-describedby={described("judgeModelId")}>
-            {models.map((m) => <option key={m.id} value={m.id}>{m.label}</option>)}
+            {models.map((m) => <option key={m.id} value={m.id} data-stored>{m.label}</option>)}
           </select>
           <FieldError errors={errors} name="judgeModelId" />
         </label>

@@ -72,10 +72,10 @@ export function VoteModeration({ votes, filter, total, said }: { votes: Vote[]; 
                   <td className="small">{new Date(v.createdAt).toLocaleString(htmlLang(lang))}</td>
                   <td data-stored>{v.modelA}</td><td data-stored>{v.modelB}</td>
                   <td>{winner ? said[winner] : v.winner}{!v.rated && <span className="muted small">{said.unrated}</span>}</td>
-                  <td className="mono"><a href={`?voterKey=${encodeURIComponent(v.voterKey)}`}>{v.voterKey}</a></td>
-                  <td className="mono"><a href={`?ipHash=${encodeURIComponent(v.ipHash)}`}>{v.ipHash.slice(0, 12)}</a></td>
+                  <td className="mono" data-stored><a href={`?voterKey=${encodeURIComponent(v.voterKey)}`}>{v.voterKey}</a></td>
+                  <td className="mono" data-stored><a href={`?ipHash=${encodeURIComponent(v.ipHash)}`}>{v.ipHash.slice(0, 12)}</a></td>
                   <td>
-                    {v.valid ? <span className="badge ok">{said.badgeValid}</span> : <span className="badge bad" title={v.invalidReason ?? ""}>{said.badgeInvalid}</span>}
+                    {v.valid ? <span className="badge ok">{said.badgeValid}</span> : <span className="badge bad">{said.badgeInvalid}</span>}
                     {v.invalidReason && <div className="small muted" data-stored>{v.invalidReason}</div>}
                   </td>
                 </tr>

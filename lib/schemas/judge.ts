@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { checkboxes } from "./checkboxes";
 import { MAX_CUSTOM_TEMPLATE_CHARS, templatePlaceholders } from "../judge/templates";
 
 // The AI-judge start form's schema, shared by the API and the admin form (client-safe). Custom
@@ -28,8 +29,8 @@ export const customTemplateSchema = z
 export const startJudgeRunSchema = z
   .object({
     judgeModelId: z.string().min(1, "judgePickJudge"),
-    contestantIds: z.array(z.string().min(1)).min(2, "judgePickContestants").max(50),
-    categoryIds: z.array(z.string().min(1)).max(100).default([]),
+    contestantIds: checkboxes(z.array(z.string().min(1)).min(2, "judgePickContestants").max(50)),
+    categoryIds: checkboxes(z.array(z.string().min(1)).max(100)),
     template: z.enum(JUDGE_TEMPLATES),
     customTemplate: z.string().max(MAX_CUSTOM_TEMPLATE_CHARS, "tooLong").optional(),
     outputKind: z.enum(JUDGE_OUTPUT_KINDS).optional(),

@@ -131,7 +131,7 @@ function createConsole(lang: Lang) {
     queues: [],
     serverAdapter,
     options: {
-      uiConfig: { boardTitle: said.boardTitle, locale: { lng: BOARD_LOCALES[lang] }, miscLinks: [{ text: said.systemLink, url: "/admin/system" }] },
+      uiConfig: { boardTitle: said.boardTitle, hideDocsLink: true, locale: { lng: BOARD_LOCALES[lang] }, miscLinks: [{ text: said.systemLink, url: "/admin/system" }] },
       handlerHooks: { before: refuseBypasses(said.refusedAction), after: auditChanges },
     },
   });

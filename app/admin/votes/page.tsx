@@ -35,7 +35,7 @@ export default async function AdminVotesPage({ searchParams }: { searchParams: P
           {said.model}
           <select name="model" defaultValue={rest.model ?? ""} data-testid="vote-filter-model">
             <option value="">{said.all}</option>
-            {models.map((m) => <option key={m.id} value={m.id}>{m.displayName}</option>)}
+            {models.map((m) => <option key={m.id} value={m.id} data-stored>{m.displayName}</option>)}
           </select>
         </label>
         <label>{said.voterKey}<input name="voterKey" defaultValue={rest.voterKey} data-testid="vote-filter-voter" /></label>
@@ -63,7 +63,7 @@ export default async function AdminVotesPage({ searchParams }: { searchParams: P
           <tbody>
             {flagged.map((f) => (
               <tr key={f.voterKey} data-testid="flagged-voter">
-                <td className="mono"><a href={`?voterKey=${encodeURIComponent(f.voterKey)}`}>{f.voterKey}</a></td>
+                <td className="mono" data-stored><a href={`?voterKey=${encodeURIComponent(f.voterKey)}`}>{f.voterKey}</a></td>
                 <td className="num">{f.votes}</td><td className="num">{f.statistic.toFixed(2)}</td><td className="num">{f.expected.toFixed(2)}</td><td className="num">{f.pValue.toFixed(4)}</td>
               </tr>
             ))}
