@@ -186,3 +186,26 @@ test("the queue console follows the language: Bull Board's own locale and our qu
   await shoot(page, "en", "queues");
   expect((await pageTexts(page)).filter((t) => CHINESE.test(t.text)).map((t) => `<${t.tag}> ${t.text}`)).toEqual([]);
 });
+
+test("the start forms say what is missing beside each field, in the page's language", async ({ page, context, baseURL }) => {
+  await speak(context, baseURL, "zh");
+  await signInAsAdmin(page);
+  await page.goto("/admin/pregen");
+  await page.getByTestId("pregen-start").click();
+  await expect(page.getByTestId("field-error-modelIds")).toHaveText("请至少选择一个模型。");
+
+  await speak(context, baseURL, "en");
+  await page.goto("/admin/judge");
+  const form = page.getByTestId("judge-form");
+  await form.getByLabel("Template").selectOption("custom");
+  await form.locator('textarea[name="customTemplate"]').fill("Which answer to {question} is better? {answer_a}");
+  await form.getByRole("button", { name: "Start" }).click();
+  await expect(form.getByTestId("field-error-contestantIds")).toHaveText("Pick at least two contestants.");
+  await expect(form.getByTestId("field-error-customTemplate")).toHaveText("Missing placeholder {answer_b}.");
+
+  await page.goto(`/admin/votes?voterKey=${encodeURIComponent(`anon:e2e-lang-${run}`)}`);
+  await page.getByTestId("vote-select").first().check();
+  await page.getByTestId("vote-invalidate-selected").click();
+  await expect(page.getByTestId("field-error-reason")).toHaveText("Give a reason for invalidating votes.");
+  expect(await db.vote.count({ where: { voterKey: `anon:e2e-lang-${run}`, valid: false } })).toBe(0);
+});
