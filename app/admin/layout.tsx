@@ -10,7 +10,7 @@ export default async function AdminLayout({ children }: { children: React.ReactN
   const lang = await currentLang();
   return (
     <div>
-      <AdminNav />
+      <AdminNav said={messages(lang).adminNav} />
       <AdminTextsProvider lang={lang} formErrors={messages(lang).formErrors}>{children}</AdminTextsProvider>
     </div>
   );

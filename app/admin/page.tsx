@@ -2,24 +2,28 @@ import Link from "next/link";
 import { getAdminOverview } from "@/lib/admin/overview";
 import { listAudit } from "@/lib/audit";
 import { requireAdminPage } from "@/lib/auth/session";
+import { fill, messages } from "@/lib/i18n";
+import { currentLang, titleFrom } from "@/lib/lang-server";
 
 export const dynamic = "force-dynamic";
+export const generateMetadata = titleFrom("adminOverview.title");
 
 export default async function AdminDashboard() {
   const admin = await requireAdminPage("/admin");
+  const said = messages(await currentLang()).adminOverview;
   const [overview, recent] = await Promise.all([getAdminOverview(), listAudit({ limit: 8 })]);
   const cards: [string, string, number][] = [
-    ["models", "模型 Active models", overview.models.active],
-    ["questions", "题库 Active questions", overview.questions.active],
-    ["battles", "对战 Battles", overview.battles],
-    ["votes", "有效票 Valid votes", overview.votes.valid],
-    ["queued", "排队生成 Queued generations", overview.generations.queued],
-    ["failed", "失败生成 Failed generations", overview.generations.failed],
+    ["models", said.activeModels, overview.models.active],
+    ["questions", said.activeQuestions, overview.questions.active],
+    ["battles", said.battles, overview.battles],
+    ["votes", said.validVotes, overview.votes.valid],
+    ["queued", said.queuedGenerations, overview.generations.queued],
+    ["failed", said.failedGenerations, overview.generations.failed],
   ];
   return (
     <div>
-      <h1 data-testid="admin-title">管理 · Admin</h1>
-      <p className="muted" data-testid="admin-user">Signed in as {admin.email}</p>
+      <h1 data-testid="admin-title">{said.title}</h1>
+      <p className="muted" data-testid="admin-user">{fill(said.signedInAs, { email: admin.email })}</p>
       <div className="grid">
         {cards.map(([key, label, value]) => (
           <div className="card" key={key} data-testid={`admin-stat-${key}`}>
@@ -28,16 +32,16 @@ export default async function AdminDashboard() {
           </div>
         ))}
       </div>
-      <h2>最近变更 Recent changes</h2>
+      <h2>{said.recentChanges}</h2>
       <ul className="small" data-testid="admin-recent">
         {recent.map((e) => (
           <li key={e.id}>
-            <span className="muted">{e.createdAt.toISOString().replace("T", " ").slice(0, 16)}</span> {e.actor?.email ?? "—"} · <span className="mono">{e.action}</span>
+            <span className="muted">{e.createdAt.toISOString().replace("T", " ").slice(0, 16)}</span> <span data-stored>{e.actor?.email ?? "—"}</span> · <span className="mono">{e.action}</span>
           </li>
         ))}
-        {recent.length === 0 && <li className="muted">还没有变更。Nothing yet.</li>}
+        {recent.length === 0 && <li className="muted">{said.nothingYet}</li>}
       </ul>
-      <Link href="/admin/audit">审计日志 Full audit log →</Link>
+      <Link href="/admin/audit">{said.fullAuditLog}</Link>
     </div>
   );
 }

@@ -2,13 +2,15 @@
 
 import { useRouter } from "next/navigation";
 import { useState } from "react";
-import { callApi } from "./api";
+import { apiErrorText, callApi, type ApiTexts } from "./api";
+import { useAdminTexts } from "./admin-texts";
 
 /** One admin action (POST/PATCH/DELETE), optionally confirmed, then a refresh of the page's data. */
 export function ActionButton({ url, method = "POST", body, label, confirm, testId, quiet = true }: {
   url: string; method?: string; body?: unknown; label: string; confirm?: string; testId?: string; quiet?: boolean;
 }) {
   const router = useRouter();
+  const { formErrors } = useAdminTexts();
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
   async function run() {
@@ -17,7 +19,7 @@ export function ActionButton({ url, method = "POST", body, label, confirm, testI
     setError(null);
     const result = await callApi(url, { method, body: body ?? {} });
     setBusy(false);
-    if (!result.ok) setError(result.error.message);
+    if (!result.ok) setError(apiErrorText(result.error, formErrors as ApiTexts));
     else router.refresh();
   }
   return (

@@ -5,7 +5,7 @@ import { useForm, type DefaultValues, type FieldErrors, type FieldPath, type Fie
 import type { z } from "zod";
 import { fieldErrors, zodErrorMap } from "@/lib/i18n/issues";
 import type { Lang } from "@/lib/i18n/lang";
-import { callApi, type ApiResult } from "./api";
+import { apiErrorText, callApi, type ApiResult, type ApiTexts } from "./api";
 import { useAdminTexts } from "./admin-texts";
 
 // Admin forms: react-hook-form checked by the API's own zod schema (lib/schemas), every field's
@@ -65,7 +65,7 @@ export function useAdminForm<S extends Schema>(schema: S, defaultValues: Default
     const fields = result.error.fields ?? (result.error.field ? { [result.error.field]: result.error.message } : {});
     const known = byField(fields, form.getValues()).filter((entry): entry is [string, string] => entry[0] !== null);
     for (const [field, message] of known) form.setError(field as FieldPath<z.input<S>>, { type: "server", message });
-    if (known.length === 0) form.setError("root.server", { type: "server", message: result.error.message });
+    if (known.length === 0) form.setError("root.server", { type: "server", message: apiErrorText(result.error, formErrors as ApiTexts) });
     return result;
   }
 

@@ -1,22 +1,13 @@
-import { z } from "zod";
 import { recordAudit } from "../audit";
 import { db } from "../db";
 import { errors } from "../errors";
-import { cancelJudgeRun, getJudgeProgress, retryJudgeRun, startJudgeRun, type JudgeProgress, type JudgeRunReport } from "../judge/runs";
+import type { StartJudgeRunInput } from "../schemas/judge";
+import { cancelJudgeRun, getJudgeProgress, retryJudgeRun, startJudgeRun, type JudgeProgress, type JudgeRunReport, type JudgeRunWarning } from "../judge/runs";
 
 // The admin's side of AI-judge runs: start, progress, summary, cancel, retry and the verdict
 // export — each change audited. The work itself is lib/judge/runs.ts.
 
-export const startJudgeRunSchema = z.object({
-  judgeModelId: z.string().min(1),
-  contestantIds: z.array(z.string().min(1)).min(2, "pick at least two contestants").max(50),
-  categoryIds: z.array(z.string().min(1)).max(100).default([]),
-  template: z.enum(["pairwise", "score10", "custom"]),
-  customTemplate: z.string().max(20_000).optional(),
-  outputKind: z.enum(["pairwise", "score10"]).optional(),
-  lang: z.enum(["zh", "en"]).default("zh"),
-});
-export type StartJudgeRunInput = z.infer<typeof startJudgeRunSchema>;
+export { startJudgeRunSchema, type StartJudgeRunInput } from "../schemas/judge";
 
 export type JudgeRunView = {
   id: string;
@@ -34,7 +25,7 @@ export type JudgeRunView = {
   summary: JudgeRunReport | null;
 };
 
-export async function startJudgeRunAudited({ input, actorId }: { input: StartJudgeRunInput; actorId: string }): Promise<{ runId: string; warnings: string[] }> {
+export async function startJudgeRunAudited({ input, actorId }: { input: StartJudgeRunInput; actorId: string }): Promise<{ runId: string; warnings: JudgeRunWarning[] }> {
   const { run, warnings } = await startJudgeRun({ ...input, createdBy: actorId });
   await recordAudit({
     actorId, action: "judge.start", targetType: "judge_run", targetId: run.id,
@@ -75,7 +66,7 @@ export async function listJudgeRuns({ limit = 20, ids }: { limit?: number; ids?:
 
 export async function getJudgeRunView({ id }: { id: string }): Promise<JudgeRunView> {
   const [run] = await listJudgeRuns({ ids: [id], limit: 1 });
-  if (!run) throw errors.notFound("judge run");
+  if (!run) throw errors.notFound("judge_run", { key: "judgeRunNotFound" });
   return run;
 }
 
@@ -108,7 +99,7 @@ export type VerdictRow = {
 
 /** Every judgement of the run as a JSON line, in creation order. */
 export async function exportVerdicts({ id }: { id: string }): Promise<string> {
-  if (!(await db.judgeRun.findUnique({ where: { id }, select: { id: true } }))) throw errors.notFound("judge run");
+  if (!(await db.judgeRun.findUnique({ where: { id }, select: { id: true } }))) throw errors.notFound("judge_run", { key: "judgeRunNotFound" });
   const rows = await db.judgement.findMany({
     where: { runId: id },
     orderBy: [{ createdAt: "asc" }, { id: "asc" }],

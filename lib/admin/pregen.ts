@@ -1,23 +1,18 @@
-import { z } from "zod";
 import { recordAudit } from "../audit";
 import { db } from "../db";
 import { errors } from "../errors";
+import type { StartPregenInput } from "../schemas/pregen";
 import { cancelPregen, getPregenProgress, retryFailed, startPregen, type PregenProgress } from "../pipeline/pregen";
 
 // The admin's side of pre-generation: one run per chosen model, progress for the live bars,
 // cancel and retry — each change audited. The work itself is lib/pipeline/pregen.ts.
 
-export const startPregenSchema = z.object({
-  modelIds: z.array(z.string().min(1)).min(1, "pick at least one model").max(50),
-  scope: z.enum(["all", "category", "missing"]),
-  categoryId: z.string().min(1).optional(),
-});
-export type StartPregenInput = z.infer<typeof startPregenSchema>;
+export { startPregenSchema, type StartPregenInput } from "../schemas/pregen";
 
 export type PregenRunView = { id: string; modelId: string; model: string; scope: string; createdAt: Date; progress: PregenProgress };
 
 export async function startPregenRuns({ input, actorId }: { input: StartPregenInput; actorId: string }): Promise<{ runIds: string[] }> {
-  if (input.scope === "category" && !input.categoryId) throw errors.badRequest("pregen", "Pick a category.", "categoryId");
+  if (input.scope === "category" && !input.categoryId) throw errors.badRequest("pregen", { key: "pregenPickCategory" }, "categoryId");
   const runIds: string[] = [];
   for (const modelId of [...new Set(input.modelIds)]) {
     const run = await startPregen({ modelId, scope: input.scope, categoryId: input.categoryId, createdBy: actorId });
@@ -46,7 +41,7 @@ export async function listPregenRuns({ limit = 20, ids }: { limit?: number; ids?
 
 export async function getPregenRun({ id }: { id: string }): Promise<PregenRunView> {
   const [run] = await listPregenRuns({ ids: [id], limit: 1 });
-  if (!run) throw errors.notFound("pregen run");
+  if (!run) throw errors.notFound("pregen_run", { key: "pregenRunNotFound" });
   return run;
 }
 

@@ -31,3 +31,12 @@ export async function queueJobCounts(): Promise<QueueCounts[]> {
     }
   }));
 }
+
+export type QueueNameTexts = Readonly<Record<"pregen" | "judge" | "ratings" | "laneLive" | "lanePregen", string>>;
+
+/** A queue's name for an admin, in the page's language: a model's lane by its slug. */
+export function queueLabel(q: Pick<ArenaQueue, "kind" | "model" | "label">, said: QueueNameTexts): string {
+  if (q.kind !== "generation") return said[q.kind];
+  if (!q.model) return q.label;
+  return `${q.model.slug} · ${q.model.lane === "live" ? said.laneLive : said.lanePregen}`;
+}

@@ -1,30 +1,13 @@
 import type { Prisma } from "@prisma/client";
-import { z } from "zod";
 import { recordAudit } from "../audit";
 import { db } from "../db";
 import { errors } from "../errors";
+import { voteFilterSchema, type Moderation, type VoteFilter } from "../schemas/votes";
 import { detectVoteAnomalies, type VoterAnomaly } from "./anomaly";
 
 export const VOTES_PER_PAGE = 50;
 
-export const voteFilterSchema = z.object({
-  from: z.coerce.date().optional(),
-  to: z.coerce.date().optional(),
-  model: z.string().min(1).optional(),
-  voterKey: z.string().min(1).optional(),
-  ipHash: z.string().min(1).optional(),
-  valid: z.enum(["true", "false"]).optional(),
-});
-export type VoteFilter = z.infer<typeof voteFilterSchema>;
-
-export const moderationSchema = z.object({
-  action: z.enum(["invalidate", "restore"]),
-  reason: z.string().trim().max(500).default(""),
-  /** Either explicit vote ids or a filter (which must narrow by voter, IP, model or time). */
-  ids: z.array(z.string().min(1)).max(10_000).optional(),
-  filter: voteFilterSchema.optional(),
-});
-export type Moderation = z.infer<typeof moderationSchema>;
+export { moderationSchema, voteFilterSchema, type Moderation, type VoteFilter } from "../schemas/votes";
 
 /** Query-string form of a filter: empty fields mean "any". */
 export function voteFilterFromQuery(q: Record<string, string | undefined>): VoteFilter {
@@ -59,11 +42,11 @@ export async function listVotes({ filter, page = 1 }: { filter: VoteFilter; page
 /** Invalidates or restores votes by id or by filter, in one statement, with one audit entry. */
 export async function moderateVotes({ moderation, actorId }: { moderation: Moderation; actorId: string }): Promise<{ count: number }> {
   const { action, reason, ids, filter } = moderation;
-  if (action === "invalidate" && !reason) throw errors.badRequest("moderation", "Give a reason for invalidating votes.", "reason");
+  if (action === "invalidate" && !reason) throw errors.badRequest("moderation", { key: "voteReasonRequired" }, "reason");
   let where: Prisma.VoteWhereInput;
   if (ids?.length) where = { id: { in: ids } };
   else if (filter && (filter.voterKey || filter.ipHash || filter.model || filter.from || filter.to)) where = whereOf(filter);
-  else throw errors.badRequest("moderation", "Choose votes: pick them, or filter by voter, IP hash, model or time.", "filter");
+  else throw errors.badRequest("moderation", { key: "voteChooseVotes" }, "filter");
   // Only rows whose state changes, so the audit entry lists exactly what moved.
   where = { AND: [where, { valid: action === "restore" ? false : true }] };
   return db.$transaction(async (tx) => {

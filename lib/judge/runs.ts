@@ -11,7 +11,8 @@ import { judgeQueue, PENDING_JOB_STATES, queueOfGeneration, queuesReachable } fr
 import { userTurnsOf } from "../question-turns";
 import { computeLeaderboard } from "../ratings/leaderboard";
 import { summariseJudgeRun, type Agreement, type HumanVote, type Judgement as SummaryJudgement, type PairedScore, type PositionBias } from "./aggregate";
-import { BUILTIN_TEMPLATES, customTemplate, validateCustomTemplate, type JudgeKind, type JudgeLang, type JudgeTemplate } from "./templates";
+import { customTemplateSchema } from "../schemas/judge";
+import { BUILTIN_TEMPLATES, customTemplate, type JudgeKind, type JudgeLang, type JudgeTemplate } from "./templates";
 import { parseVerdict } from "./verdict";
 
 // AI-judge runs (issue #26 point 4), on the pre-generation machinery: startJudgeRun records the
@@ -44,27 +45,30 @@ export type StartJudgeRun = {
   createdBy?: string | null;
 };
 
-export async function startJudgeRun(input: StartJudgeRun): Promise<{ run: JudgeRun; warnings: string[] }> {
+/** Something the admin should know about a run they started, as the adminJudge section says it. */
+export type JudgeRunWarning = { key: "selfJudge"; values: { model: string } };
+
+export async function startJudgeRun(input: StartJudgeRun): Promise<{ run: JudgeRun; warnings: JudgeRunWarning[] }> {
   const judge = await db.model.findUnique({ where: { id: input.judgeModelId } });
-  if (!judge) throw errors.notFound("model");
-  if (judge.kind === "offline") throw errors.conflict("judge", `${judge.slug} is an offline model: it has no engine to judge with.`);
-  if (judge.status !== "active") throw errors.conflict("judge", "Only an active model can judge.");
+  if (!judge) throw errors.notFound("model", { key: "judgeModelNotFound" });
+  if (judge.kind === "offline") throw errors.conflict("judge", { key: "judgeOfflineModel", values: { model: judge.slug } });
+  if (judge.status !== "active") throw errors.conflict("judge", { key: "judgeModelInactive" });
   const contestantIds = [...new Set(input.contestantIds)];
-  if (contestantIds.length < 2) throw errors.badRequest("judge", "Pick at least two contestants.", "contestantIds");
+  if (contestantIds.length < 2) throw errors.badRequest("judge", { key: "judgeTwoContestants" }, "contestantIds");
   const found = await db.model.findMany({ where: { id: { in: contestantIds } }, select: { id: true } });
-  if (found.length !== contestantIds.length) throw errors.badRequest("judge", "Unknown contestant model.", "contestantIds");
+  if (found.length !== contestantIds.length) throw errors.badRequest("judge", { key: "judgeUnknownContestant" }, "contestantIds");
   const categoryIds = [...new Set(input.categoryIds ?? [])];
   if (categoryIds.length && (await db.category.count({ where: { id: { in: categoryIds } } })) !== categoryIds.length) {
-    throw errors.badRequest("judge", "Unknown category.", "categoryIds");
+    throw errors.badRequest("judge", { key: "judgeUnknownCategory" }, "categoryIds");
   }
   let outputKind: JudgeKind = input.template === "custom" ? (input.outputKind ?? "pairwise") : input.template;
   if (input.template === "custom") {
-    const problems = validateCustomTemplate({ template: input.customTemplate ?? "", kind: outputKind });
-    if (problems.length) throw errors.badRequest("judge", problems.join("; "), "customTemplate");
+    // A ZodError: each problem on the customTemplate field, in the reader's language.
+    customTemplateSchema.parse({ customTemplate: input.customTemplate ?? "", outputKind });
   } else {
     outputKind = input.template;
   }
-  const warnings = contestantIds.includes(judge.id) ? [`${judge.displayName} judges its own answers: expect self-preference.`] : [];
+  const warnings: JudgeRunWarning[] = contestantIds.includes(judge.id) ? [{ key: "selfJudge", values: { model: judge.displayName } }] : [];
   // As startPregen: a 503 with nothing recorded while Redis is away; the reconciler restarts a fan-out lost later.
   await queuesReachable();
   const run = await db.judgeRun.create({
@@ -215,7 +219,7 @@ export type JudgeProgress = {
 
 export async function getJudgeProgress(runId: string): Promise<JudgeProgress> {
   const run = await db.judgeRun.findUnique({ where: { id: runId }, select: { status: true } });
-  if (!run) throw errors.notFound("judge run");
+  if (!run) throw errors.notFound("judge_run", { key: "judgeRunNotFound" });
   const count = async (): Promise<JudgeProgress> => {
     const rows = await db.judgement.findMany({ where: { runId }, select: { error: true, generation: { select: { status: true } } } });
     const of = (status: string) => rows.filter((r) => r.generation.status === status).length;
@@ -315,7 +319,7 @@ export async function settleJudgeRun(runId: string, { fannedOut = false } = {}):
 
 export async function cancelJudgeRun(runId: string): Promise<void> {
   const run = await db.judgeRun.findUnique({ where: { id: runId } });
-  if (!run) throw errors.notFound("judge run");
+  if (!run) throw errors.notFound("judge_run", { key: "judgeRunNotFound" });
   await db.judgeRun.updateMany({ where: { id: runId, status: "running" }, data: { status: "cancelled", finishedAt: new Date() } });
   await judgeQueue().remove(runId).catch(() => undefined);
   const waiting = await db.generation.findMany({ where: { judgement: { runId }, status: "queued" }, select: { id: true, modelId: true, purpose: true } });
@@ -331,7 +335,7 @@ export async function cancelJudgeRun(runId: string): Promise<void> {
 /** Queues the run's failed judgements again (same rows, fresh jobs) and reopens the run. Returns how many. */
 export async function retryJudgeRun(runId: string): Promise<number> {
   const run = await db.judgeRun.findUnique({ where: { id: runId } });
-  if (!run) throw errors.notFound("judge run");
+  if (!run) throw errors.notFound("judge_run", { key: "judgeRunNotFound" });
   const failed = await db.generation.findMany({ where: { judgement: { runId }, status: "failed" }, select: { id: true } });
   if (!failed.length) return 0;
   await db.judgeRun.update({ where: { id: runId }, data: { status: "running", finishedAt: null, summary: Prisma.DbNull } });

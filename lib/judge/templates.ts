@@ -182,17 +182,23 @@ export function validateCustomTemplate(spec: CustomTemplateSpec): string[] {
   if (spec.template.length > MAX_CUSTOM_TEMPLATE_CHARS) {
     errors.push(`the template is longer than ${MAX_CUSTOM_TEMPLATE_CHARS} characters`);
   }
+  const { unknown, missing } = templatePlaceholders(spec.template);
+  for (const name of unknown) errors.push(`unknown placeholder {${name}}`);
+  for (const name of missing) errors.push(`missing placeholder {${name}}`);
+  return errors;
+}
+
+/** The identifier-shaped placeholders a template names that are not ours, and the required ones it lacks. */
+export function templatePlaceholders(template: string): { unknown: string[]; missing: CustomPlaceholder[] } {
   const seen = new Set<string>();
   const unknown = new Set<string>();
-  for (const match of spec.template.matchAll(TOKEN)) {
+  for (const match of template.matchAll(TOKEN)) {
     const name = match[1];
     if (name === undefined) continue;
     if (isPlaceholder(name)) seen.add(name);
     else unknown.add(name);
   }
-  for (const name of unknown) errors.push(`unknown placeholder {${name}}`);
-  for (const name of REQUIRED_PLACEHOLDERS) if (!seen.has(name)) errors.push(`missing placeholder {${name}}`);
-  return errors;
+  return { unknown: [...unknown], missing: REQUIRED_PLACEHOLDERS.filter((name) => !seen.has(name)) };
 }
 
 /** Each turn labelled, so a multi-turn {question} or {answer_x} stays readable. */

@@ -27,11 +27,11 @@ export type StartPregen = {
 
 export async function startPregen(input: StartPregen): Promise<PregenRun> {
   const model = await db.model.findUnique({ where: { id: input.modelId } });
-  if (!model) throw errors.notFound("model");
-  if (model.kind === "offline") throw errors.conflict("pregen", `${model.slug} is an offline model: it has no engine to pre-generate with; import its answers instead.`);
-  if (model.status !== "active") throw errors.conflict("pregen", "Only an active model can pre-generate answers.");
-  if (input.scope === "category" && !input.categoryId) throw errors.badRequest("pregen", "Pick a category.", "categoryId");
-  if (input.scope === "ids" && !input.questionIds?.length) throw errors.badRequest("pregen", "Pick at least one question.", "questionIds");
+  if (!model) throw errors.notFound("model", { key: "pregenModelNotFound" });
+  if (model.kind === "offline") throw errors.conflict("pregen", { key: "pregenOfflineModel", values: { model: model.slug } });
+  if (model.status !== "active") throw errors.conflict("pregen", { key: "pregenModelInactive" });
+  if (input.scope === "category" && !input.categoryId) throw errors.badRequest("pregen", { key: "pregenPickCategory" }, "categoryId");
+  if (input.scope === "ids" && !input.questionIds?.length) throw errors.badRequest("pregen", { key: "pregenPickQuestions" }, "questionIds");
   // Redis away: a 503 now, and no run recorded that an admin would start again. A run whose
   // fan-out job is lost after this (Redis going away in between) is restarted by the reconciler.
   await queuesReachable();
@@ -170,7 +170,7 @@ export async function settlePregenRun(runId: string, { fannedOut = false } = {})
 
 export async function getPregenProgress(runId: string): Promise<PregenProgress> {
   const run = await db.pregenRun.findUnique({ where: { id: runId } });
-  if (!run) throw errors.notFound("pregen run");
+  if (!run) throw errors.notFound("pregen_run", { key: "pregenRunNotFound" });
   const groups = await db.generation.groupBy({
     by: ["status"],
     where: { pregenRunId: runId },
@@ -214,7 +214,7 @@ export async function getPregenProgress(runId: string): Promise<PregenProgress> 
 
 export async function cancelPregen(runId: string): Promise<void> {
   const run = await db.pregenRun.findUnique({ where: { id: runId } });
-  if (!run) throw errors.notFound("pregen run");
+  if (!run) throw errors.notFound("pregen_run", { key: "pregenRunNotFound" });
   await db.pregenRun.updateMany({ where: { id: runId, status: "running" }, data: { status: "cancelled", finishedAt: new Date() } });
   await pregenQueue().remove(runId).catch(() => undefined);
   const queue = generationQueue(run.modelId, "pregen");
@@ -228,7 +228,7 @@ export async function cancelPregen(runId: string): Promise<void> {
 /** Queues the run's failed generations again (same rows, fresh jobs). Returns how many. */
 export async function retryFailed(runId: string): Promise<number> {
   const run = await db.pregenRun.findUnique({ where: { id: runId } });
-  if (!run) throw errors.notFound("pregen run");
+  if (!run) throw errors.notFound("pregen_run", { key: "pregenRunNotFound" });
   const failed = await db.generation.findMany({ where: { pregenRunId: runId, status: "failed" }, select: { id: true } });
   const retried = await retryGenerations(failed.map((g) => g.id));
   return retried.length;

@@ -9,20 +9,22 @@ import { serveStatic } from "@hono/node-server/serve-static";
 import type { FinishedStatus, Job } from "bullmq";
 import { Hono } from "hono";
 import { recordAudit } from "../audit";
-import { listArenaQueues } from "../admin/queues";
+import { listArenaQueues, queueLabel } from "../admin/queues";
 import { reopenFailedGeneration } from "../admin/system";
 import { adminRefusal, adminRefusalError, type AdminRefusal } from "../auth/access";
 import { userOfRequest } from "../auth/request-user";
 import { errorPayload } from "../errors";
+import { htmlLang, messages, type Lang } from "../i18n";
 import { log } from "../log";
 import type { ArenaQueue, ArenaQueueKind } from "../pipeline/queues";
 import type { PublicUser } from "../users";
-import { SECURITY_HEADERS, send } from "./respond";
+import { requestLang, SECURITY_HEADERS, send } from "./respond";
 
 // Bull Board at /admin/queues: every arena queue, its jobs, failure reasons, retry and clean.
 // Bull Board has no Next.js adapter, so the web server (./server.ts) hands it these paths; its
 // Hono adapter runs on Hono's node listener. Every request, assets included, is checked here
-// against the session cookie and the user's row, as requireAdmin does for /api/admin/*.
+// against the session cookie and the user's row, as requireAdmin does for /api/admin/*. The board
+// speaks the reader's language: one board per language, its names and locale from the catalogue.
 
 export const QUEUE_CONSOLE_PATH = "/admin/queues";
 
@@ -36,10 +38,10 @@ function isApiPath(path: string): boolean {
   return path.startsWith(`${QUEUE_CONSOLE_PATH}/api/`) || path.startsWith(`${QUEUE_CONSOLE_PATH}/static/`);
 }
 
-function refuse(res: ServerResponse, refusal: AdminRefusal, url: string) {
+function refuse(res: ServerResponse, refusal: AdminRefusal, url: string, lang: Lang) {
   const path = url.split("?")[0]!;
   if (isApiPath(path)) {
-    const { status, headers, body } = errorPayload(adminRefusalError(refusal));
+    const { status, headers, body } = errorPayload(adminRefusalError(refusal), lang);
     send(res, status, headers, body);
     return;
   }
@@ -48,7 +50,8 @@ function refuse(res: ServerResponse, refusal: AdminRefusal, url: string) {
     res.writeHead(307, { ...SECURITY_HEADERS, Location: to, "Cache-Control": "no-store" }).end();
     return;
   }
-  const html = "<!doctype html><meta charset=utf-8><title>403</title><p>403 · 仅限管理员。Admins only.</p>";
+  const said = messages(lang).adminQueueNames;
+  const html = `<!doctype html><html lang="${htmlLang(lang)}"><meta charset=utf-8><title>${said.adminsOnlyTitle}</title><p>403 · ${said.adminsOnly}</p></html>`;
   res.writeHead(403, { ...SECURITY_HEADERS, "Content-Type": "text/html; charset=utf-8", "Cache-Control": "no-store" }).end(html);
 }
 
@@ -82,12 +85,15 @@ class GenerationQueueAdapter extends BullMQAdapter {
   }
 }
 
-const DESCRIPTIONS: Record<ArenaQueueKind, string> = {
-  pregen: "Fans each pre-generation run out into one generation job per question and model.",
-  judge: "Fans each AI-judge run out into judge generations.",
-  ratings: "Recomputes the rating run after votes or an admin's request.",
-  generation: "One job per generation (job id = generation id); retrying a failed job reopens its generation.",
-};
+const DESCRIPTIONS = {
+  pregen: "pregenDescription",
+  judge: "judgeDescription",
+  ratings: "ratingsDescription",
+  generation: "generationDescription",
+} as const satisfies Record<ArenaQueueKind, string>;
+
+/** Bull Board's own locale for each of ours. */
+const BOARD_LOCALES: Record<Lang, string> = { zh: "zh-CN", en: "en-US" };
 
 /**
  * Actions that would bypass the arena's record: a job with no generation behind it, a job whose
@@ -101,8 +107,8 @@ const REFUSED_ROUTES = new Set([
   "/api/queues/:queueName/obliterate",
 ]);
 
-const refuseBypasses: BeforeHook = ({ route }) => {
-  if (REFUSED_ROUTES.has(route)) return { allow: false, status: 403, message: "Not in this arena: jobs are made and removed with their generations." };
+const refuseBypasses = (message: string): BeforeHook => ({ route }) => {
+  if (REFUSED_ROUTES.has(route)) return { allow: false, status: 403, message };
 };
 
 /** Every change made from the console leaves an audit entry, like the admin API's. */
@@ -118,14 +124,15 @@ const auditChanges: AfterHook = async ({ method, route, request }, result) => {
 // Bull Board's page asks Google for its web fonts; the arena serves nothing from a CDN.
 const FONT_LINK = /<link[^>]+fonts\.googleapis\.com[^>]*>/g;
 
-function createConsole() {
+function createConsole(lang: Lang) {
+  const said = messages(lang).adminQueueNames;
   const serverAdapter = new HonoAdapter(serveStatic).setBasePath(QUEUE_CONSOLE_PATH);
   const board = createBullBoard({
     queues: [],
     serverAdapter,
     options: {
-      uiConfig: { boardTitle: "Leitai queues", miscLinks: [{ text: "系统 System", url: "/admin/system" }] },
-      handlerHooks: { before: refuseBypasses, after: auditChanges },
+      uiConfig: { boardTitle: said.boardTitle, hideDocsLink: true, locale: { lng: BOARD_LOCALES[lang] }, miscLinks: [{ text: said.systemLink, url: "/admin/system" }] },
+      handlerHooks: { before: refuseBypasses(said.refusedAction), after: auditChanges },
     },
   });
   const app = new Hono({ strict: false });
@@ -141,11 +148,12 @@ function createConsole() {
 
   const adapters = new Map<string, { label: string; adapter: BullMQAdapter }>();
   const adapterOf = (q: ArenaQueue): BullMQAdapter => {
+    const label = queueLabel(q, said);
     const known = adapters.get(q.name);
-    if (known?.label === q.label) return known.adapter;
+    if (known?.label === label) return known.adapter;
     const Adapter = q.kind === "generation" ? GenerationQueueAdapter : BullMQAdapter;
-    const adapter = new Adapter(q.queue, { readOnlyMode: false, allowRetries: true, displayName: q.label, description: DESCRIPTIONS[q.kind] });
-    adapters.set(q.name, { label: q.label, adapter });
+    const adapter = new Adapter(q.queue, { readOnlyMode: false, allowRetries: true, displayName: label, description: said[DESCRIPTIONS[q.kind]] });
+    adapters.set(q.name, { label, adapter });
     return adapter;
   };
   /** Models come and go while the site runs: the board lists what PostgreSQL says now. */
@@ -158,25 +166,27 @@ function createConsole() {
   return { listener, refresh };
 }
 
-let queueConsole: ReturnType<typeof createConsole> | undefined;
+const consoles = new Map<Lang, ReturnType<typeof createConsole>>();
 
 /** Answers a request under QUEUE_CONSOLE_PATH: an admin reaches the board, anyone else is refused. */
 export async function answerQueueConsole(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = req.url ?? QUEUE_CONSOLE_PATH;
+  const lang = requestLang(req);
   try {
     const user = await userOfRequest(req);
     const refusal = adminRefusal(user);
     if (refusal) {
-      refuse(res, refusal, url);
+      refuse(res, refusal, url, lang);
       return;
     }
-    queueConsole ??= createConsole();
+    let queueConsole = consoles.get(lang);
+    if (!queueConsole) consoles.set(lang, (queueConsole = createConsole(lang)));
     if (!url.startsWith(`${QUEUE_CONSOLE_PATH}/static/`)) await queueConsole.refresh();
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
     if (!url.startsWith(`${QUEUE_CONSOLE_PATH}/static/`)) res.setHeader("Cache-Control", "no-store");
-    await actingAdmin.run(user!, () => queueConsole!.listener(req, res));
+    await actingAdmin.run(user!, () => queueConsole.listener(req, res));
   } catch (error) {
-    const { status, headers, body } = errorPayload(error);
+    const { status, headers, body } = errorPayload(error, lang);
     if (!res.headersSent) send(res, status, headers, body);
     else res.end();
   }

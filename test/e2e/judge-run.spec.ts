@@ -73,7 +73,7 @@ test("a judge run with the real model completes and renders its summary", async 
   for (const c of contestants) await form.locator(`input[name="contestantIds"][value="${c.id}"]`).check();
   await form.locator(`input[name="categoryIds"][value="${categoryId}"]`).check();
   await form.getByLabel(/Template/).selectOption("pairwise");
-  await form.getByLabel(/Language/).selectOption("en");
+  await form.getByLabel("Prompt language").selectOption("en");
   const startedAt = new Date();
   await form.getByRole("button", { name: /Start/ }).click();
 
@@ -166,7 +166,7 @@ test("a 10-point judge run with the real model shows the paired scores it summed
   for (const c of contestants) await form.locator(`input[name="contestantIds"][value="${c.id}"]`).check();
   await form.locator(`input[name="categoryIds"][value="${categoryId}"]`).check();
   await form.getByLabel(/Template/).selectOption("score10");
-  await form.getByLabel(/Language/).selectOption("en");
+  await form.getByLabel("Prompt language").selectOption("en");
   const startedAt = new Date();
   await form.getByRole("button", { name: /Start/ }).click();
   let runId = "";

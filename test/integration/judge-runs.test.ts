@@ -7,6 +7,7 @@ import { exportVerdicts } from "@/lib/admin/judge";
 import { generationQueue } from "@/lib/pipeline/queues";
 import { cancelJudgeRun, getJudgeProgress, retryJudgeRun, startJudgeRun, type JudgeRunReport } from "@/lib/judge/runs";
 import type { GenerationWorkers } from "@/workers/pool";
+import { speak } from "./support/arena-settings";
 import { Client } from "./support/http";
 import { adminClient, voterClient } from "./support/users";
 import { createModel, releasePipeline, startWorkers, waitFor } from "./pipeline/helpers";
@@ -130,7 +131,7 @@ describe("AI-judge runs", () => {
     const judgements = await db.judgement.findMany({ where: { runId: run.id } });
     expect(judgements.every((j) => j.verdict === "A" && JSON.stringify(j.scores) === "[7,5]")).toBe(true);
     // The run page shows the paired scores table.
-    const page = await (await (await adminClient()).fetch(`/admin/judge/${run.id}`)).text();
+    const page = await (await speak(await adminClient(), "en").fetch(`/admin/judge/${run.id}`)).text();
     expect(page).toContain("Paired scores");
     expect(page).toMatch(/36(<!-- -->)? : (<!-- -->)?36/);
   });
@@ -172,7 +173,7 @@ describe("AI-judge runs over the admin API", () => {
     client.json<Body>(path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 
   beforeAll(async () => {
-    admin = await adminClient();
+    admin = speak(await adminClient(), "en");
   });
 
   it("is for admins only", async () => {

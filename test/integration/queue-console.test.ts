@@ -9,6 +9,7 @@ import { createUser } from "@/lib/users";
 import type { GenerationWorkers } from "@/workers/pool";
 import { createModel, finishedGeneration, releasePipeline, startWorkers, waitFor } from "./pipeline/helpers";
 import { FakeEngine } from "./support/fake-engine";
+import { speak } from "./support/arena-settings";
 import { Client } from "./support/http";
 import { adminClient, voterClient } from "./support/users";
 
@@ -27,6 +28,7 @@ let voter: Client;
 
 beforeAll(async () => {
   [admin, voter] = await Promise.all([adminClient(), voterClient()]);
+  speak(admin, "en");
 });
 
 /** A signed-in account of this role; `edit` changes its row after it signed in. */
@@ -56,15 +58,18 @@ describe("who may use the queue console", () => {
     }
   });
 
-  it("a voter: 403 on the page, the API, its assets and actions", async () => {
-    const page = await voter.fetch("/admin/queues");
+  it("a voter: 403 on the page, the API, its assets and actions, said in the voter's language", async () => {
+    const page = await speak(voter, "en").fetch("/admin/queues");
     expect(page.status).toBe(403);
     expect(page.headers.get("x-frame-options")).toBe("DENY");
+    expect(await page.text()).toContain("403 · The queue console is for admins only.");
     for (const path of [API, ASSET]) {
       const res = await voter.fetch(path);
       expect(res.status).toBe(403);
-      expect((await res.json()).error.code).toBe("forbidden:admin");
+      expect((await res.json()).error).toMatchObject({ code: "forbidden:admin", message: "Admins only.", key: "adminOnly" });
     }
+    expect(await (await speak(voter, "zh").fetch("/admin/queues")).text()).toContain("403 · 队列控制台只对管理员开放。");
+    expect((await (await voter.fetch(API)).json()).error.message).toBe("只有管理员可以这样做。");
     expect((await voter.fetch(ACTION, { method: "PUT" })).status).toBe(403);
   });
 
@@ -124,6 +129,11 @@ describe("what the queue console shows and does", () => {
     const names = body.queues.map((q) => q.name);
     expect(names).toEqual(expect.arrayContaining([PREGEN_QUEUE, RATINGS_QUEUE, JUDGE_QUEUE, modelQueueName(model.id, "live"), modelQueueName(model.id, "pregen")]));
     expect(body.queues.find((q) => q.name === modelQueueName(model.id, "live"))?.displayName).toBe(`${model.slug} · live`);
+    // The board speaks the admin's language: its own locale, and our names for the queues.
+    const zh = await speak(admin, "zh").json<Listed>(API);
+    expect(zh.body.queues.find((q) => q.name === modelQueueName(model.id, "live"))?.displayName).toBe(`${model.slug} · 自由提问`);
+    expect(await (await admin.fetch("/admin/queues")).text()).toContain('"lng":"zh-CN"');
+    speak(admin, "en");
 
     const system = await admin.fetch("/admin/system");
     const html = await system.text();
