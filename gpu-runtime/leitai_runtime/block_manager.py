@@ -97,7 +97,8 @@ class BlockManager:
 
     def register_computed(self, seq: Sequence, num_tokens: int | None = None) -> None:
         """Publish the sequence's newly completed full blocks to the prefix cache: those within its
-        computed tokens, or within its first `num_tokens` (fewer when a draft model's cache lags)."""
+        computed tokens, or within its first `num_tokens` (fewer, when another cache indexed by the
+        same blocks lags behind)."""
         if not self.enable_prefix_caching:
             return
         bs = self.block_size
@@ -152,8 +153,7 @@ class BlockManager:
         while len(table) < self.blocks_needed(len(seq)):
             table.append(self._take_free())
         seq.block_table = table
-        # A cached block holds a draft model's K/V too (see register_computed's callers).
-        seq.num_computed_tokens = seq.num_cached_tokens = seq.num_draft_computed_tokens = len(hits) * self.block_size
+        seq.num_computed_tokens = seq.num_cached_tokens = len(hits) * self.block_size
         seq.num_hashed_blocks = len(hits)
 
     def append_need(self, seq: Sequence, num_tokens: int) -> int:
@@ -182,8 +182,8 @@ class BlockManager:
                 self.free_ids[block_id] = None
 
     def release_unused(self, seq: Sequence) -> None:
-        """Free the blocks past those its computed tokens fill: after a speculative step they hold
-        only the K/V of rejected draft tokens (never registered: they lie past the computed ones)."""
+        """Free the blocks past those its computed tokens fill: slots taken for tokens that were not
+        kept (never registered: they lie past the computed ones)."""
         keep = self.blocks_needed(seq.num_computed_tokens)
         self._release(list(reversed(seq.block_table[keep:])))
         del seq.block_table[keep:]
@@ -192,5 +192,5 @@ class BlockManager:
         # Tail blocks first, so the head of a shared prefix is the last to be evicted.
         self._release(list(reversed(seq.block_table)))
         seq.block_table = []
-        seq.num_computed_tokens = seq.num_draft_computed_tokens = 0
+        seq.num_computed_tokens = 0
         seq.num_hashed_blocks = 0

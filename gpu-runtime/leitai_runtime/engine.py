@@ -3,15 +3,19 @@
 `add_request` and `abort` may be called from another thread than `step` (the HTTP server
 runs steps in a worker thread): they only touch a small locked inbox that `step` drains.
 
-Decode-ahead (config.async_decode, greedy graph decode steps): a step is queued on the GPU
-and read back by the next call, which first queues the step after it, fed the first one's
-tokens on the device. The host's reading, stop checks, detokenising and scheduling of one
-step then overlap the GPU's next step. A sequence's token of the step being read is held by
-a placeholder meanwhile (its K/V slot and block accounting are what the next step needs);
-a sequence that turns out to stop wastes one row of the step already queued for it.
+A step runs in one of three decoding modes, each a method of its own; step() chooses:
 
-Speculative decoding (a draft model, speculative.py): a decode step may add several tokens per
-sequence; they go through the same stop checks one by one, so nothing after a stop is emitted.
+- plain (_step_plain): run the scheduled batch, read back one token per sampling sequence.
+- decode-ahead (_step_decode_ahead; config.async_decode, greedy graph decode steps): a step is
+  queued on the GPU and read back by the next call, which first queues the step after it, fed
+  the first one's tokens on the device. The host's reading, stop checks, detokenising and
+  scheduling of one step then overlap the GPU's next step. A sequence's token of the step being
+  read is held by a placeholder meanwhile (its K/V slot and block accounting are what the next
+  step needs); a sequence that turns out to stop wastes one row of the step already queued for it.
+- speculative (_step_speculative; a draft model, speculative.py, which also keeps the draft's
+  own bookkeeping): a decode step may add several tokens per sequence; they go through the same
+  stop checks one by one, so nothing after a stop is emitted. Its steps that do not speculate
+  (prefill only, fallback) are plain ones; decode-ahead is off for a model served with a draft.
 
 A request that fails inside a step (its draw, its stop checks or its text) ends alone, finished
 with FinishReason.ERROR and the error on its output; the step goes on for the others.
@@ -250,11 +254,17 @@ class LLMEngine:
             if target is not None and not target.is_finished:
                 outputs.append(self._finish(target, FinishReason.ABORT, [], ""))
 
-    def _finish(self, seq: Sequence, reason: FinishReason, new_ids: list[int], new_text: str,
-                ttft: float | None = None) -> RequestOutput:
+    def _release(self, seq: Sequence, reason: FinishReason) -> None:
+        """Free a finishing sequence's blocks and per-sequence state (a no-op the second time)."""
         self.scheduler.finish(seq, reason)
         self.runner.sampler.release(seq.seq_id)
+        if self.speculator is not None:
+            self.speculator.release(seq.seq_id)
         self._seqs.pop(seq.seq_id, None)
+
+    def _finish(self, seq: Sequence, reason: FinishReason, new_ids: list[int], new_text: str,
+                ttft: float | None = None) -> RequestOutput:
+        self._release(seq, reason)
         stream = self._texts.pop(seq.seq_id, None)
         if stream is not None:
             # Whatever the reason (a stop token too), the text held back as a possible start of a
@@ -266,9 +276,7 @@ class LLMEngine:
 
     def _fail(self, seq: Sequence, error: str) -> RequestOutput:
         """End one sequence that failed inside a step; its blocks and state are freed as for any finish."""
-        self.scheduler.finish(seq, FinishReason.ERROR)  # a no-op if it got as far as finishing
-        self.runner.sampler.release(seq.seq_id)
-        self._seqs.pop(seq.seq_id, None)
+        self._release(seq, FinishReason.ERROR)  # if it got as far as finishing, that reason stays
         self._texts.pop(seq.seq_id, None)
         self._finished[FinishReason.ERROR.value] += 1
         return RequestOutput(seq.seq_id, [], "", True, FinishReason.ERROR.value, seq.num_prompt_tokens,
@@ -310,29 +318,36 @@ class LLMEngine:
                              seq.num_output_tokens, ttft)
 
     def step(self) -> list[RequestOutput]:
+        """One step in one of three decoding modes (see the module's doc), each a method of its own."""
         outputs: list[RequestOutput] = []
         self._drain_inbox(outputs)
-        launched, self._launched = self._launched, None
-        if launched is not None:
-            ahead = self._decode_ahead(launched)
-            self._read_back(launched, ahead, outputs)
-            return outputs
-        batch = self.scheduler.schedule()
-        if not batch:
-            if self.speculator is not None:
-                self.speculator.timer.stop()  # nothing to run: no step to time
-            return outputs
         spec = self.speculator
-        draft_lens = spec.plan(batch) if spec is not None else None
-        if spec is not None and draft_lens is not None:
-            self._speculate(spec, batch, draft_lens, outputs)
-            return outputs
-        if self.runner.can_decode_ahead(batch):
-            self._launched = _Launched(batch, self.runner.launch_decode(batch))
-            return outputs
+        if self._launched is not None:  # decode-ahead: read back the step in flight before scheduling
+            generated = self._step_decode_ahead(None, outputs)
+        else:
+            batch = self.scheduler.schedule()
+            if not batch:
+                if spec is not None:
+                    spec.idle()
+                return outputs
+            draft_lens = spec.plan(batch) if spec is not None else None
+            if draft_lens is not None:
+                generated = self._step_speculative(batch, draft_lens, outputs)
+            elif self.runner.can_decode_ahead(batch):
+                generated = self._step_decode_ahead(batch, outputs)
+            else:
+                generated = self._step_plain(batch, outputs)
+        if generated is not None:
+            self._count(generated)
+        return outputs
+
+    # -- the three decoding modes: each returns the tokens it generated, None if it read none back
+
+    def _step_plain(self, batch: ScheduledBatch, outputs: list[RequestOutput]) -> int:
+        """Run the batch and read back one token for each sequence that samples."""
         tokens = iter(self.runner.run(batch))
-        if spec is not None:
-            spec.follow(batch)  # before _computed: a block is published once the draft holds it too
+        if self.speculator is not None:
+            self.speculator.follow(batch)  # before _computed: blocks are published once the draft holds them
         generated = 0
         for i, (seq, n) in enumerate(zip(batch.seqs, batch.num_tokens, strict=True)):
             samples = batch.samples(i)
@@ -340,15 +355,27 @@ class LLMEngine:
             if samples:
                 generated += 1
                 outputs.append(self._isolated(seq, self._postprocess, next(tokens)))
-        self._count(generated)
-        return outputs
+        return generated
 
-    def _speculate(self, spec: Speculator, batch: ScheduledBatch, draft_lens: list[int],
-                   outputs: list[RequestOutput]) -> None:
-        """A speculative step: each decoding sequence gains its kept draft tokens and one of the
-        target's, token by token through the stop checks (one output per sequence); prefill
-        chunks in the step run as in a plain one."""
-        runs = spec.step(batch, draft_lens, self.runner.sampler)
+    def _step_decode_ahead(self, batch: ScheduledBatch | None, outputs: list[RequestOutput]) -> int | None:
+        """Queue `batch` (a greedy graph decode step) on the device and read nothing back yet; or,
+        with None, read back the step in flight, having first queued the step after it when that
+        is all the scheduler would run next."""
+        if batch is not None:
+            self._launched = _Launched(batch, self.runner.launch_decode(batch))
+            return None
+        launched, self._launched = self._launched, None
+        assert launched is not None  # step() comes here with None only while a step is in flight
+        ahead = self._queue_next(launched)
+        return self._read_back(launched, ahead, outputs)
+
+    def _step_speculative(self, batch: ScheduledBatch, draft_lens: list[int], outputs: list[RequestOutput]
+                          ) -> int:
+        """Each decoding sequence gains its kept draft tokens and one of the target's, token by token
+        through the stop checks (one output per sequence); prefill chunks in the step run as in a
+        plain one."""
+        assert self.speculator is not None  # step() plans with it
+        runs = self.speculator.step(batch, draft_lens, self.runner.sampler)
         generated = 0
         for seq, n, run in zip(batch.seqs, batch.num_tokens, runs, strict=True):
             self._computed(seq, n)
@@ -360,31 +387,33 @@ class LLMEngine:
                 if seq.is_finished:
                     break  # a stop mid-run: the tokens after it are dropped
             if not seq.is_finished:
-                self.block_manager.release_unused(seq)
+                self.block_manager.release_unused(seq)  # the slots of rejected proposals
             if emitted:
                 generated += len(emitted)
                 outputs.append(_merge(emitted))
-        self._count(generated)
+        return generated
+
+    # -- what the modes share -------------------------------------------------------------
 
     def _computed(self, seq: Sequence, n: int) -> None:
         """`n` more of the sequence's tokens have their K/V in the cache (or will, once the
         step already queued ends): publish newly full blocks to the prefix cache."""
         seq.num_computed_tokens += n
-        if self.speculator is None:
-            self.block_manager.register_computed(seq)
-        else:  # a hit must serve the draft too
-            self.block_manager.register_computed(seq, min(seq.num_computed_tokens, seq.num_draft_computed_tokens))
+        spec = self.speculator
+        self.block_manager.register_computed(seq, spec.cached_tokens(seq) if spec is not None else None)
 
     def _count(self, generated: int) -> None:
         if self.speculator is not None:
-            self.speculator.timer.produced(generated)
+            self.speculator.produced(generated)
         now = time.monotonic()
         self._generated_tokens += generated
         self._recent.append((now, generated))
         while self._recent and now - self._recent[0][0] > THROUGHPUT_WINDOW_S:
             self._recent.popleft()
 
-    def _decode_ahead(self, launched: _Launched) -> set[int]:
+    # -- decode-ahead's two halves --------------------------------------------------------
+
+    def _queue_next(self, launched: _Launched) -> set[int]:
         """Queue the step after `launched` for its sequences that go on whatever token they get,
         when that is all the scheduler would run next; returns their ids (empty: nothing queued)."""
         if self.scheduler.waiting:
@@ -417,8 +446,8 @@ class LLMEngine:
         self._launched = _Launched(batch, self.runner.launch_decode(batch, (launched.tokens, rows)))
         return {seq.seq_id for seq in seqs}
 
-    def _read_back(self, launched: _Launched, ahead: set[int], outputs: list[RequestOutput]) -> None:
-        """Read a launched step's tokens (waits for it) and finish its bookkeeping."""
+    def _read_back(self, launched: _Launched, ahead: set[int], outputs: list[RequestOutput]) -> int:
+        """Read a launched step's tokens (waits for it) and finish its bookkeeping; returns how many."""
         generated = 0
         for seq, token in zip(launched.batch.seqs, launched.tokens.tolist(), strict=True):
             if seq.is_finished:  # aborted, or stopped at the step before this one
@@ -430,7 +459,7 @@ class LLMEngine:
                 seq.append_token(token)
             generated += 1
             outputs.append(self._isolated(seq, self._after_token, token))
-        self._count(generated)
+        return generated
 
     def stats(self) -> EngineStats:
         now = time.monotonic()

@@ -37,8 +37,8 @@ class ScheduledBatch:
 
     seqs: list[Sequence] = field(default_factory=list)
     num_tokens: list[int] = field(default_factory=list)
-    # Where each sequence's chunk starts; None: at its computed tokens. A speculative draft
-    # model keeps its own count (Sequence.num_draft_computed_tokens).
+    # Where each sequence's chunk starts; None: at its computed tokens (a model with a cache of
+    # its own over the same blocks may have computed fewer).
     starts: list[int] | None = None
 
     def add(self, seq: Sequence, n: int) -> None:

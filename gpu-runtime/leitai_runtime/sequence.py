@@ -87,8 +87,6 @@ class Sequence:
     finish_reason: FinishReason | None = None
     # Tokens whose K/V are in the cache; the rest of token_ids still has to be prefilled.
     num_computed_tokens: int = 0
-    # The same for a draft model's cache (speculative decoding), which may lag behind.
-    num_draft_computed_tokens: int = 0
     # Full blocks of this sequence already registered in the prefix cache.
     num_hashed_blocks: int = 0
     num_cached_tokens: int = 0  # prefix-cache hits at the last admission
@@ -136,13 +134,6 @@ class Sequence:
         """Replace the placeholder that decode-ahead appended once the real token is read back."""
         self.token_ids[-1] = token_id
         self.output_ids[-1] = token_id
-
-    def push_proposal(self, token_id: int) -> None:
-        """Append a draft model's proposal to token_ids only: it is not output until the target keeps it."""
-        self.token_ids.append(token_id)
-
-    def drop_proposals(self) -> None:
-        del self.token_ids[len(self.prompt_ids) + len(self.output_ids):]
 
     def num_blocks_for(self, num_tokens: int, block_size: int) -> int:
         return (num_tokens + block_size - 1) // block_size

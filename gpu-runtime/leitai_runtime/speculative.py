@@ -13,9 +13,11 @@ distribution.
 The draft has its own ModelRunner and KV pool, indexed by the sequences' own block tables: one
 BlockManager accounts for both caches, so preemption, aborts and prefix-cache reuse cover the
 draft's K/V with the target's. The draft follows prefill chunks as they run; decode steps it
-joins only when speculating, and first catches up on what it skipped
-(`Sequence.num_draft_computed_tokens`). A block enters the prefix cache only once both caches
-hold it, so a hit serves both.
+joins only when speculating, and first catches up on what it skipped. How far the draft's cache
+holds each sequence is the Speculator's own record (`_DraftState`, by sequence id): it starts at
+each admission from the tokens the prefix cache gave, and is freed when the sequence ends. A
+block enters the prefix cache only once both caches hold it (`cached_tokens`), so a hit serves
+both.
 
 Speculation stops paying when the draft is often wrong, or when so many sequences decode that
 verifying k + 1 tokens each costs compute rather than riding on the weight reads a step makes
@@ -101,6 +103,24 @@ def check_tokenizers(target: Tokenizer | None, draft: Tokenizer | None, draft_na
         if target.id_to_piece(i) != draft.id_to_piece(i):
             raise DraftError(f"draft {draft_name!r}: its tokenizer differs from the target's at id {i} "
                               f"({draft.id_to_piece(i)!r} vs {target.id_to_piece(i)!r})")
+
+
+@dataclass(frozen=True, slots=True)
+class _DraftState:
+    """How many of a sequence's tokens have their K/V in the draft's cache, for one admission."""
+
+    admission: int  # the sequence's num_preemptions then: a preemption frees its blocks, the draft's K/V too
+    computed: int
+
+
+def _push_proposal(seq: Sequence, token_id: int) -> None:
+    """Append a draft proposal to token_ids only (the runner feeds token_ids): it is not output
+    until the target keeps it."""
+    seq.token_ids.append(token_id)
+
+
+def _drop_proposals(seq: Sequence) -> None:
+    del seq.token_ids[seq.num_prompt_tokens + seq.num_output_tokens:]
 
 
 def _decode_rows(batch: ScheduledBatch) -> list[int]:
@@ -217,6 +237,7 @@ class Speculator:
         self.proposed = self.accepted = self.sequence_steps = 0
         self.fallback_steps = dict.fromkeys(FALLBACK_REASONS, 0)
         self.timer = StepTimer(self.config.probe_interval)
+        self._drafts: dict[int, _DraftState] = {}  # by sequence id, while it runs or waits to run again
 
     @property
     def active(self) -> bool:
@@ -225,6 +246,37 @@ class Speculator:
     def stats(self) -> SpeculativeStats:
         return SpeculativeStats(self.name, self.config.num_speculative_tokens, self.proposed, self.accepted,
                                 self.sequence_steps, self.tokens_per_step, self.min_tokens_per_step, self.active, dict(self.fallback_steps))
+
+    # -- the draft's cache, per sequence --------------------------------------------------
+
+    def _draft_computed(self, seq: Sequence) -> int:
+        state = self._drafts.get(seq.seq_id)
+        if state is None or state.admission != seq.num_preemptions:
+            # Admitted (again): a prefix-cache hit holds the draft's K/V too (see cached_tokens).
+            state = self._drafts[seq.seq_id] = _DraftState(seq.num_preemptions, seq.num_cached_tokens)
+        return state.computed
+
+    def _set_draft_computed(self, seq: Sequence, computed: int) -> None:
+        self._drafts[seq.seq_id] = _DraftState(seq.num_preemptions, computed)
+
+    def cached_tokens(self, seq: Sequence) -> int:
+        """The sequence's leading tokens whose K/V both caches hold: only blocks within them may
+        enter the prefix cache, so that a hit serves the draft too."""
+        return min(seq.num_computed_tokens, self._draft_computed(seq))
+
+    def release(self, seq_id: int) -> None:
+        """The sequence finished: forget its draft state."""
+        self._drafts.pop(seq_id, None)
+
+    # -- the step clock -------------------------------------------------------------------
+
+    def idle(self) -> None:
+        """The engine had nothing to run: no step to time."""
+        self.timer.stop()
+
+    def produced(self, tokens: int) -> None:
+        """A step (of either kind) generated `tokens`."""
+        self.timer.produced(tokens)
 
     # -- plain steps ----------------------------------------------------------------------
 
@@ -238,10 +290,10 @@ class Speculator:
             return
         seqs = [batch.seqs[i] for i in rows]
         ends = [batch.seqs[i].num_computed_tokens + batch.num_tokens[i] for i in rows]
-        starts = [seq.num_draft_computed_tokens for seq in seqs]
+        starts = [self._draft_computed(seq) for seq in seqs]
         self.runner.fill(ScheduledBatch(seqs, [e - s for e, s in zip(ends, starts, strict=True)], starts))
         for seq, end in zip(seqs, ends, strict=True):
-            seq.num_draft_computed_tokens = end
+            self._set_draft_computed(seq, end)
 
     # -- speculative steps ----------------------------------------------------------------
 
@@ -291,7 +343,7 @@ class Speculator:
         """Propose, verify, accept. Returns the tokens each sequence gains, in order: its kept
         proposals, then one token of the target's (a prefill chunk: one token if it ends the
         prompt, else none). The sequences are left as they were (the caller appends what it
-        emits, and counts the chunks computed); the draft's caches are marked as far as the kept
+        emits, and counts the chunks computed); the draft's cache is marked as far as the kept
         tokens go."""
         seqs = batch.seqs
         self.follow(batch)
@@ -329,10 +381,10 @@ class Speculator:
                 except SamplingError as err:  # this request's logits only: the others go on
                     run = [sampler.fail(seq, err)]
             runs.append(run)
-            seq.drop_proposals()
+            _drop_proposals(seq)
             if k:
                 # The draft fed proposals 1..k-1: its K/V hold the kept ones, up to that.
-                seq.num_draft_computed_tokens = length + min(len(run) - 1, k - 1)
+                self._set_draft_computed(seq, length + min(len(run) - 1, k - 1))
                 self.proposed += k
                 self.accepted += len(run) - 1
         self._observe([len(run) for run, k in zip(runs, ks, strict=True) if k])
@@ -346,7 +398,7 @@ class Speculator:
             rows = [i for i, k in enumerate(ks) if k > r]
             group = [seqs[i] for i in rows]
             # The first pass also feeds what the draft skipped (plain decode steps, a full acceptance).
-            starts = [seq.num_draft_computed_tokens if r == 0 else len(seq) - 1 for seq in group]
+            starts = [self._draft_computed(seq) if r == 0 else len(seq) - 1 for seq in group]
             batch = ScheduledBatch(group, [len(seq) - s for seq, s in zip(group, starts, strict=True)], starts)
             logits = self.runner.logits(batch)
             argmax = logits.argmax(dim=-1).tolist() if any(_plain_greedy(s) for s in group) else []
@@ -367,7 +419,7 @@ class Speculator:
                             sampler.fail(seq, err)
                             token = 0
                         qs[i].append(q)
-                seq.push_proposal(token)
+                _push_proposal(seq, token)
         return qs
 
     @staticmethod

@@ -23,6 +23,7 @@ from tokenizers import Tokenizer as RustTokenizer
 from transformers import LlamaForCausalLM
 
 from leitai_runtime.config import EngineConfig
+from leitai_runtime.cuda_graph import EagerGraph
 from leitai_runtime.demo import demo_tokenizer_model
 from leitai_runtime.engine import LLMEngine
 from leitai_runtime.hf_tokenizer import HFTokenizer
@@ -163,11 +164,16 @@ def test_values_that_cannot_be_computed_are_refused_by_name(bad):
 
 # -- a request that fails inside a step ------------------------------------------------------
 
+def padded_order() -> list[int]:
+    """The cycle padded_model follows: order[i + 1] after order[i], except after order[0]."""
+    return torch.randperm(SP_VOCAB - 3, generator=torch.Generator().manual_seed(0)).add(3).tolist()
+
+
 @pytest.fixture(scope="module")
 def padded_model() -> tuple[LlamaForCausalLM, list[int]]:
     """A model whose vocabulary is padded past the tokenizer's (as many checkpoints are): every
     token is followed by another real one, except that BAD is followed by a padding row."""
-    order = torch.randperm(SP_VOCAB - 3, generator=torch.Generator().manual_seed(0)).add(3).tolist()
+    order = padded_order()
     links = dict(zip(order, order[1:] + order[:1], strict=True))
     bad = order[0]
     links[bad] = PADDED
@@ -190,6 +196,36 @@ def test_a_failing_request_ends_alone(padded_model, prompts, sp_tok):
     assert eng.stats().finished_total["error"] == 1
     assert eng.block_manager.num_free_blocks == free_blocks
     # the engine goes on serving
+    assert run(eng, normal[:2]) == alone[:2]
+
+
+def test_a_failing_request_ends_alone_under_decode_ahead(padded_model, prompts, sp_tok):
+    """The bad request reaches the padding row a few decode steps in, so it fails in a step read
+    back with the next one already queued; the others' answers are those they get alone."""
+    hf, _ = padded_model
+    normal = [([p[0] % SP_VOCAB + 3], greedy()) for p in prompts[:8]]
+    alone = run(engine(hf, sp_tok), normal)
+    eng = engine(hf, sp_tok)
+    eng.runner.enable_decode_graphs(EagerGraph)
+    free_blocks = eng.block_manager.num_free_blocks
+    failed_ahead: list[str] = []
+    step_ahead = eng._step_decode_ahead
+
+    def spying(batch, outputs):
+        generated = step_ahead(batch, outputs)
+        failed_ahead.extend(o.error or "" for o in outputs if o.finish_reason == "error")
+        return generated
+
+    eng._step_decode_ahead = spying  # type: ignore[method-assign]
+    bad_prompt = [padded_order()[-4]]  # then three tokens, BAD, a padding row
+    together = run(eng, [*normal[:3], (bad_prompt, greedy()), *normal[3:]])
+    assert together[:3] + together[4:] == alone
+    failed = together[3]
+    assert failed.reason == "error" and "outside the vocabulary" in (failed.error or "")
+    assert len(failed.tokens) == 4
+    assert failed_ahead == [failed.error]  # in a decode-ahead step
+    assert eng.stats().finished_total["error"] == 1
+    assert eng._launched is None and eng.block_manager.num_free_blocks == free_blocks
     assert run(eng, normal[:2]) == alone[:2]
 
 
