@@ -70,7 +70,7 @@ export default async function AdminQuestionsPage({ searchParams }: { searchParam
           <tbody>
             {list.rows.map((q) => (
               <tr key={q.id} data-testid="question-row">
-                <td><div className="truncate">{q.text}</div>{q.externalId && <div className="small muted mono">{q.externalId}</div>}</td>
+                <td><div className="truncate" data-stored>{q.text}</div>{q.externalId && <div className="small muted mono">{q.externalId}</div>}</td>
                 <td className="small">{nameIn(lang, q.category)}</td>
                 <td>{q.language}</td>
                 <td className="num">{q._count.battles}</td>

@@ -68,7 +68,7 @@ export const zhForms = {
       offlineHint: "离线模型没有引擎：保存后在此页导入它的答案集，它只参加题库对战。",
       localEngine: "本地引擎",
       path: "权重路径（HF 目录或 .gguf 文件）",
-      dtype: "dtype",
+      dtype: "数据类型 dtype",
       chatTemplate: "对话模板",
       tplAuto: "auto（自动，由运行时决定）",
       tplAutoHint: "不指定模板：运行时用它的默认值（leitai.json，否则用模型自带的，否则按名称）。",

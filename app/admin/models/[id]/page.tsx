@@ -24,7 +24,7 @@ export default async function EditModelPage({ params }: { params: Promise<{ id: 
   const [draft, answerSets] = await Promise.all([draftStatusOf(model), model.kind === "offline" ? listAnswerSets({ modelId: id }) : Promise.resolve([])]);
   return (
     <div>
-      <h1 data-testid="model-title">{model.displayName} <span className={`badge ${model.status}`} data-testid="model-status" data-status={model.status}>{statusLabel(all.adminModels, model.status)}</span></h1>
+      <h1 data-testid="model-title"><span data-stored>{model.displayName}</span> <span className={`badge ${model.status}`} data-testid="model-status" data-status={model.status}>{statusLabel(all.adminModels, model.status)}</span></h1>
       {model.lastCheck && (
         <p className={`notice ${model.lastCheck.ok ? "ok" : "bad"}`} data-testid="model-last-check">
           {fill(model.lastCheck.ok ? said.lastCheckOk : said.lastCheckFailed, { message: model.lastCheck.message })}
