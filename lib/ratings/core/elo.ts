@@ -1,5 +1,5 @@
-import { toVoteTable } from "./vote-table";
-import { OUTCOME_A, OUTCOME_B, type RatedVote, type VoteTable } from "./types";
+import { toVoteTable } from "../vote-table";
+import { OUTCOME_A, OUTCOME_B, type RatedVote, type VoteTable } from "../types";
 
 // Local copies of imported constants: a CommonJS transform turns each read into a getter call.
 const A_WON = OUTCOME_A;

@@ -1,8 +1,8 @@
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
-import { bootstrap, bootstrapResult, bootstrapRounds, type BootstrapOptions, type BootstrapResult } from "./bootstrap";
-import { fitBradleyTerry } from "./bradley-terry";
+import { bootstrap, bootstrapResult, bootstrapRounds, type BootstrapOptions, type BootstrapResult } from "../core/bootstrap";
+import { fitBradleyTerry } from "../core/bradley-terry";
 import { splitWork, startWorker, threadCount, withWorkers, type PartReply, type ThreadOptions } from "./threads";
-import type { Anchor, PairCounts } from "./types";
+import type { Anchor, PairCounts } from "../types";
 
 /**
  * Below this much work (rounds × models²) a worker's start-up and cold code cost more than

@@ -1,7 +1,8 @@
-import { ELO_PER_NAT, fitBradleyTerry, hessianFactor, pairsOf, refitFrom, shiftRatings, type BradleyTerryFit, type Pairs } from "./bradley-terry";
-import { MultinomialSampler } from "./multinomial";
+import { ELO_PER_NAT, fitBradleyTerry, pairsOf, shiftRatings, type BradleyTerryFit, type Pairs } from "./bradley-terry";
+import { hessianFactor, refitFrom } from "../fast/bt-refit";
+import { MultinomialSampler } from "../fast/multinomial";
 import { roundSeed, Rng } from "./rng";
-import type { Anchor, PairCounts } from "./types";
+import type { Anchor, PairCounts } from "../types";
 
 export interface BootstrapOptions {
   rounds?: number;

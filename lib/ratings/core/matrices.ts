@@ -1,4 +1,4 @@
-import type { ModelMatrix, PairCounts } from "./types";
+import type { ModelMatrix, PairCounts } from "../types";
 
 /**
  * Head-to-head tables in the given model order (`order[k]` = index into counts.models).

@@ -1,5 +1,5 @@
-import { ELO_PER_NAT, fitBradleyTerry } from "./bradley-terry";
-import type { PairCounts, RatingBound } from "./types";
+import { ELO_PER_NAT, fitBradleyTerry, logSigmoid } from "./bradley-terry";
+import type { PairCounts, RatingBound } from "../types";
 
 /**
  * Which models of a scope have a finite Bradley–Terry rating. Say i "scored against" j when
@@ -133,10 +133,6 @@ function sweepShift(battles: readonly number[], offsets: readonly number[], targ
     else hi = mid;
   }
   return 0.5 * (lo + hi);
-}
-
-function logSigmoid(x: number): number {
-  return x >= 0 ? -Math.log1p(Math.exp(-x)) : x - Math.log1p(Math.exp(x));
 }
 
 /** Tarjan's algorithm without recursion on the dense graph `edge`; groups come out sinks first. */

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { toVoteTable } from "./vote-table";
-import { OUTCOME_A, OUTCOME_B, type PairCounts, type RatedVote, type VoteTable } from "./types";
+import { toVoteTable } from "../vote-table";
+import { OUTCOME_A, OUTCOME_B, type PairCounts, type RatedVote, type VoteTable } from "../types";
 
 // Local copies of imported constants: a CommonJS transform turns each read into a getter call.
 const A_WON = OUTCOME_A;

@@ -1,16 +1,5 @@
 import { closeSync, openSync, readSync } from "node:fs";
-
-/** A record could not be read; `line` is 1-based, `field` names the offending key. */
-export class VoteFileError extends Error {
-  constructor(
-    readonly line: number,
-    readonly detail: string,
-    readonly field?: string,
-  ) {
-    super(`line ${line}: ${detail}`);
-    this.name = "VoteFileError";
-  }
-}
+import { VoteFileError } from "../vote-format";
 
 /** Called with one record's bytes buf[start, end) and the line it starts on. */
 export type RecordHandler = (buf: Buffer, start: number, end: number, line: number) => void;

@@ -1,5 +1,5 @@
-import { STYLE_COUNTS } from "./style-counts";
-import type { VoteTable } from "./types";
+import { STYLE_COUNTS } from "../style-counts";
+import type { VoteTable } from "../types";
 
 /**
  * The table's votes in time order, as FastChat orders battles before its online Elo: stable,

@@ -64,3 +64,8 @@ export async function withWorkers<Part>(workers: readonly { worker: Worker; repl
     take(part, k);
   }
 }
+
+/** A typed array on shared memory (a worker thread sees it without a copy). */
+export function shared<T>(Kind: { new (buffer: SharedArrayBuffer): T; BYTES_PER_ELEMENT: number }, length: number): T {
+  return new Kind(new SharedArrayBuffer(Math.max(1, length) * Kind.BYTES_PER_ELEMENT));
+}

@@ -1,4 +1,4 @@
-import type { Rng } from "./rng";
+import type { Rng } from "../core/rng";
 
 /**
  * Exact binomial sampling, as numpy does it: inversion when n·min(p, 1−p) ≤ 30
