@@ -32,7 +32,9 @@ export interface BradleyTerryFit {
 
 /**
  * Maximum-likelihood Bradley–Terry fit on pair counts, a tie counting as half a win
- * for each side. Newton's method on the (concave) penalised log-likelihood, long steps
+ * for each side: FastChat's compute_mle_elo (elo_analysis.py; a logistic regression on each
+ * battle with ties entered as one win each way) and compute_bt (rating_systems.py), on the
+ * counts instead of one row per battle. P(i beats j) = σ(θi − θj); rating = 400/ln 10 · θ + shift. Newton's method on the (concave) penalised log-likelihood, long steps
  * checked by a backtracking line search: a handful of m×m Cholesky solves, whatever
  * the number of votes.
  */
@@ -82,7 +84,10 @@ export function fitPairs(pairs: Pairs, models: string[], options: BradleyTerryOp
   return { models, theta, iterations, converged };
 }
 
-/** Ratings on the Elo scale: mean 1000, or shifted so `anchor.model` sits at `anchor.rating`. */
+/**
+ * Ratings on the Elo scale: mean 1000, or shifted so `anchor.model` sits at `anchor.rating`
+ * (FastChat's scale_and_offset / compute_mle_elo pin mixtral-8x7b-instruct-v0.1 at 1114).
+ */
 export function toEloScale(fit: BradleyTerryFit, anchor?: Anchor): Float64Array {
   const out = new Float64Array(fit.theta.length);
   for (let i = 0; i < out.length; i++) out[i] = fit.theta[i]! * ELO_PER_NAT;
@@ -135,6 +140,7 @@ export function logSigmoid(x: number): number {
   return x >= 0 ? -Math.log1p(Math.exp(-x)) : x - Math.log1p(Math.exp(x));
 }
 
+/** Σ over pairs of wins_i·log σ(θi − θj) + wins_j·log σ(θj − θi), minus the L2 penalty (FastChat's bt_loss_and_grad, negated). */
 function logLikelihood(pairs: Pairs, theta: Float64Array, l2: number): number {
   let total = 0;
   for (let k = 0; k < pairs.i.length; k++) {

@@ -19,7 +19,8 @@ export const PROVISIONAL_BATTLES = 20;
 
 /**
  * A full rating run: online Elo, Bradley–Terry with bootstrap CIs, ranks, win rates and
- * head-to-head matrices, overall and per category. Takes valid, rated votes in vote order.
+ * head-to-head matrices, overall and per category (FastChat's report_elo_analysis_results and
+ * its leaderboard table). Takes valid, rated votes in vote order.
  */
 export function computeLeaderboard(votes: readonly RatedVote[], options: LeaderboardOptions = {}): Leaderboard {
   return computeLeaderboardFromTable(toVoteTable(votes), options);
@@ -191,6 +192,7 @@ function ranked(records: ModelRating[], { bt, ciLow, ciHigh }: { bt: Float64Arra
     r.ciLow = ciLow[i]!;
     r.ciHigh = ciHigh[i]!;
   });
+  // FastChat's recompute_final_ranking (monitor.py): 1 + models whose 2.5% quantile beats this one's 97.5%.
   for (const r of records) r.rank = 1 + records.filter((other) => other.ciLow > r.ciHigh).length;
   return records.map((_, i) => i).sort((x, y) => compareRatings(records[x]!, records[y]!));
 }

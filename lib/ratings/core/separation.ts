@@ -2,6 +2,9 @@ import { ELO_PER_NAT, fitBradleyTerry, logSigmoid } from "./bradley-terry";
 import type { PairCounts, RatingBound } from "../types";
 
 /**
+ * (No FastChat counterpart: FastChat's regularised fit gives such models a finite rating far
+ * from the rest; Leitai bounds them instead.)
+ *
  * Which models of a scope have a finite Bradley–Terry rating. Say i "scored against" j when
  * i beat j or tied with j at least once (a tie is half a win and half a loss). The
  * maximum-likelihood ratings exist exactly when this graph is strongly connected: a set of

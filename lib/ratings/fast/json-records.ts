@@ -1,3 +1,10 @@
+/**
+ * Fast path: streams a vote file's records (JSONL lines, or the objects of a JSON array)
+ * from fixed-size reads, without holding the file or one string per line in memory, and hands
+ * whole runs of lines to the learnt-layout reader of vote-file.ts. Speeds up the "parse s"
+ * column of bench/ratings-bench.ts (bench/results/ratings-*.json; a million rows). Its records
+ * are what JSON.parse reads: test/unit/ratings/vote-file.test.ts.
+ */
 import { closeSync, openSync, readSync } from "node:fs";
 import { VoteFileError } from "../vote-format";
 

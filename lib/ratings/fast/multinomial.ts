@@ -1,3 +1,10 @@
+/**
+ * Fast path: the plain bootstrap's redraw of every (pair, outcome) cell, Multinomial(total,
+ * weights), by Poisson tables (poisson.ts) and an alias fill instead of a binomial per cell.
+ * core/bootstrap.ts draws each round with it. Part of the "compute s" column of
+ * bench/ratings-bench.ts (bench/results/ratings-*.json: 100 rounds); the draws are checked
+ * against conditional binomials, value by value, in test/unit/ratings/bootstrap.test.ts.
+ */
 import { binomial, multinomial } from "./binomial";
 import type { Rng } from "../core/rng";
 import { poissonCdf } from "./poisson";

@@ -1,3 +1,8 @@
+/**
+ * Fast path: the plain bootstrap's rounds split over threads (each round has its own seed).
+ * Part of "compute s" of bench/ratings-bench.ts (bench/results/ratings-*.json) on two cores;
+ * the same rows bit for bit as core/bootstrap.ts in test/unit/ratings/parallel-bootstrap.test.ts.
+ */
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import { bootstrap, bootstrapResult, bootstrapRounds, type BootstrapOptions, type BootstrapResult } from "../core/bootstrap";
 import { fitBradleyTerry } from "../core/bradley-terry";

@@ -1,3 +1,9 @@
+/**
+ * Fast path: a large JSONL vote file read on two threads, cut at line breaks. Halves the
+ * "parse s" column of bench/ratings-bench.ts on two cores (bench/results/ratings-*.json; files
+ * under PARALLEL_MIN_BYTES stay on one thread); the same table, ids and first error as one
+ * thread in test/unit/ratings/parallel-read.test.ts.
+ */
 import { closeSync, openSync, readSync, statSync } from "node:fs";
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import { VoteFileError } from "../vote-format";

@@ -1,3 +1,9 @@
+/**
+ * Fast path: the style-controlled rounds shared over threads, and a helper thread that sums
+ * half of each style fit's passes. Part of "compute s" of bench/ratings-bench.ts --style-control
+ * (bench/results/ratings-style-*.json); bit for bit the one-thread result in
+ * test/unit/ratings/style-control.test.ts.
+ */
 import { isMainThread, parentPort, workerData, type Worker } from "node:worker_threads";
 import { fitStyleControl, type StyleData, type StyleFit } from "../core/style-control";
 import { endSharedPasses, passShare, serveSharedPasses, type PassScratch, type PassShare } from "./style-passes";

@@ -1,3 +1,9 @@
+/**
+ * Fast path: worker threads for the parallel reads and bootstraps (parallel-*.ts). With a
+ * second core they take part of "parse s" and "compute s" of bench/ratings-bench.ts
+ * (bench/results/ratings-*.json, ratings-style-*.json); every parallel path gives the
+ * single-threaded result bit for bit (test/unit/ratings/parallel-*.test.ts, style-control.test.ts).
+ */
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
