@@ -89,6 +89,8 @@ export function styleData(table: VoteTable, models: readonly string[], rows?: In
     kept[n++] = v;
   }
   const dest = pairOrder(pairs, n, m, options.grouped);
+  // Locals: under a CommonJS transform (tsx) each read of an imported binding is a getter call.
+  const [winA, winB, counts] = [OUTCOME_A, OUTCOME_B, STYLE_COUNTS];
   const a = shared(Int32Array, n);
   const b = shared(Int32Array, n);
   const y = shared(Float64Array, n);
@@ -103,10 +105,10 @@ export function styleData(table: VoteTable, models: readonly string[], rows?: In
     a[r] = Math.floor(pairs[k]! / m);
     b[r] = pairs[k]! - a[r]! * m;
     const outcome = table.outcome[v]!;
-    y[r] = outcome === OUTCOME_A ? 1 : outcome === OUTCOME_B ? 0 : 0.5;
+    y[r] = outcome === winA ? 1 : outcome === winB ? 0 : 0.5;
     for (let f = 0; f < K; f++) {
-      const countA = style[v * STYLE_COUNTS + f]!;
-      const countB = style[v * STYLE_COUNTS + K + f]!;
+      const countA = style[v * counts + f]!;
+      const countB = style[v * counts + K + f]!;
       const feature = (countA - countB) / (countA + countB + 1);
       features[r * K + f] = feature;
       sum[f] += feature;
