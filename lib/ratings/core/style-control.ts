@@ -146,8 +146,9 @@ export function styleLogit(data: StyleData, x: Float64Array, r: number, gap: num
  * battle's logit above, and its gradient Σ w·(y − σ(z))·(±1 for A and B, f) − penalty′ into
  * grad. With `hess`, also the value (else 0 is returned) and the negated Hessian
  * Σ w·σ(z)(1 − σ(z))·v·vᵀ + penalty″ (v = ±1 for A and B, then f). `weights` (bootstrap counts
- * per battle) default to 1. The passes of a fit use fast/style-passes.ts instead, which sums
- * the same terms faster; this one is the gradient of the chord steps of a bootstrap refit.
+ * per battle) default to 1. Runs use fast/style-passes.ts, which sums the same terms faster:
+ * stylePass for a fit's passes, styleGradientPass (this gradient, bit for bit) for the chord
+ * steps of bootstrap refits. Tests pin both to this function.
  */
 export function styleSystem(data: StyleData, x: Float64Array, weights: Float64Array | undefined, grad: Float64Array, hess?: Float64Array): number {
   const m = data.models.length;

@@ -2,7 +2,7 @@
  * Fast path: the style-controlled bootstrap rounds. core/style-control.ts says what a round is
  * (styleRound: FastChat's compute_bootstrap_style_control, the fit on the battles redrawn with
  * replacement); here the rounds start from the full fit and reuse its Hessian factor: chord
- * steps on small data (each a gradient pass of fast/style-passes.ts and two triangular solves), and
+ * steps on small data (each a gradient pass, fast/style-passes.ts, and two triangular solves), and
  * past EXACT_BOOTSTRAP_WORK a single Newton step from per-battle terms, two rounds summed in one
  * hand-unrolled pass. Justified by bench/ratings-bench.ts --style-control
  * (bench/results/ratings-style-*.json): exact refits of 100 rounds on a million battles took
@@ -17,7 +17,7 @@ import { addPenalty, fitStyleControl, styleLogit, writeRound, type StyleData, ty
 import { STYLE_FEATURES } from "../style-counts";
 import type { Anchor } from "../types";
 import { redrawCounts, UniformRedraw } from "./poisson";
-import { passChunks, stylePass, type PassScratch } from "./style-passes";
+import { passChunks, styleGradientPass, stylePass } from "./style-passes";
 import { shared } from "./threads";
 
 const K = STYLE_FEATURES.length;
@@ -93,8 +93,6 @@ export class StyleRounds {
   private readonly counts: readonly [Uint8Array, Uint8Array];
   private readonly grads: readonly [Float64Array, Float64Array];
   private weights: Float64Array | null = null;
-  /** Scratch of the refits' gradient passes. */
-  private pass: PassScratch | null = null;
 
   constructor(
     private readonly data: StyleData,
@@ -130,8 +128,7 @@ export class StyleRounds {
       for (let r = 0; r < data.length; r++) weights[r] = counts[0][r]!;
       for (const r of extra) weights[r]!++;
       const x = linearStep(plan, grads[0]);
-      const d = plan.x.length;
-      const optimum = refit(plan, data, weights, x, (this.pass ??= { parts: new Float64Array(passChunks(d) * (1 + d + d * d)) }));
+      const optimum = refit(plan, data, weights, x);
       if (!this.exact) this.linearisationError = Math.max(this.linearisationError, largestGap(x, optimum, m) * ELO_PER_NAT);
       write(from, this.exact ? optimum : x);
       return;
@@ -254,7 +251,7 @@ function linearStep(plan: StyleRoundPlan, grad: Float64Array): Float64Array {
 }
 
 /** The round's optimum from `start`: chord steps with the full fit's factor; Newton when they stall. */
-function refit(plan: StyleRoundPlan, data: StyleData, weights: Float64Array, start: Float64Array, pass: PassScratch): Float64Array {
+function refit(plan: StyleRoundPlan, data: StyleData, weights: Float64Array, start: Float64Array): Float64Array {
   const d = plan.x.length;
   const x = Float64Array.from(start);
   const grad = new Float64Array(d);
@@ -262,7 +259,7 @@ function refit(plan: StyleRoundPlan, data: StyleData, weights: Float64Array, sta
   let previous = Infinity;
   let first = Infinity;
   for (let iteration = 0; iteration < 40; iteration++) {
-    stylePass(data, x, weights, grad, undefined, pass);
+    styleGradientPass(data, x, weights, grad);
     addPenalty(x, plan.m, grad);
     choleskySolve(plan.factor, grad, step, d);
     let largest = 0;
