@@ -76,14 +76,15 @@ export function styleData(table: VoteTable, models: readonly string[], rows?: In
   const index = new Map(models.map((name, i) => [name, i]));
   table.models.forEach((name, id) => (local[id] = index.get(name) ?? -1));
   const total = rows ? rows.length : table.length;
+  const { modelA, modelB } = table;
   // The kept battles in vote order with their pair's index in an m × m table.
   const pairs = new Int32Array(total);
   const kept = new Int32Array(total);
   let n = 0;
   for (let k = 0; k < total; k++) {
     const v = rows ? rows[k]! : k;
-    const i = local[table.modelA[v]!]!;
-    const j = local[table.modelB[v]!]!;
+    const i = local[modelA[v]!]!;
+    const j = local[modelB[v]!]!;
     if (i < 0 || j < 0) continue;
     pairs[n] = i * m + j;
     kept[n++] = v;
@@ -102,8 +103,9 @@ export function styleData(table: VoteTable, models: readonly string[], rows?: In
   for (let k = 0; k < n; k++) {
     const v = kept[k]!;
     const r = dest[k]!;
-    a[r] = Math.floor(pairs[k]! / m);
-    b[r] = pairs[k]! - a[r]! * m;
+    const i = Math.floor(pairs[k]! / m);
+    a[r] = i;
+    b[r] = pairs[k]! - i * m;
     const outcome = table.outcome[v]!;
     y[r] = outcome === winA ? 1 : outcome === winB ? 0 : 0.5;
     for (let f = 0; f < K; f++) {
@@ -118,12 +120,12 @@ export function styleData(table: VoteTable, models: readonly string[], rows?: In
     }
   }
   // Mean and sd from the sums (features lie in [−1, 1]: no cancellation to fear).
-  for (let f = 0; f < K; f++) {
-    const mean = sum[f]! / (n || 1);
-    const sd = Math.sqrt(Math.max(0, squares[f]! / (n || 1) - mean * mean));
-    const scale = low[f] === high[f] || sd === 0 ? 0 : 1 / sd;
-    for (let r = 0; r < n; r++) features[r * K + f] = (features[r * K + f]! - mean) * scale;
-  }
+  const mean = sum.map((s) => s / (n || 1));
+  const scale = mean.map((mu, f) => {
+    const sd = Math.sqrt(Math.max(0, squares[f]! / (n || 1) - mu * mu));
+    return low[f] === high[f] || sd === 0 ? 0 : 1 / sd;
+  });
+  for (let r = 0; r < n; r++) for (let f = 0; f < K; f++) features[r * K + f] = (features[r * K + f]! - mean[f]!) * scale[f]!;
   const starts: number[] = [];
   for (let r = 0; r < n; r++) if (r === 0 || a[r] !== a[r - 1] || b[r] !== b[r - 1]) starts.push(r);
   starts.push(n);

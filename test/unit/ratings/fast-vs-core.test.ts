@@ -4,7 +4,8 @@ import { fitBradleyTerry, fitPairs, pairsOf, type Pairs } from "@/lib/ratings/co
 import { hessianFactor, refitFrom } from "@/lib/ratings/fast/bt-refit";
 import { poissonCdf, redrawCounts, UniformRedraw } from "@/lib/ratings/fast/poisson";
 import { passChunks, styleGradientPass, stylePass } from "@/lib/ratings/fast/style-passes";
-import { addPenalty } from "@/lib/ratings/core/style-control";
+import { addPenalty, styleLogit } from "@/lib/ratings/core/style-control";
+import { planStyleRounds } from "@/lib/ratings/fast/style-rounds";
 import { styledVotes, syntheticVotes } from "./synthetic";
 
 /**
@@ -98,6 +99,15 @@ describe("fast/style-passes.ts against core's styleSystem", () => {
 });
 
 describe("fast/style-rounds.ts against core's styleRound", () => {
+  it("a round plan's per-battle terms are y − σ(styleLogit), bit for bit", () => {
+    const { data, fit } = styleCase();
+    const plan = planStyleRounds(data, fit);
+    for (let r = 0; r < data.length; r += 37) {
+      const e = data.y[r]! - 1 / (1 + Math.exp(-styleLogit(data, plan.x, r, plan.x[data.a[r]!]! - plan.x[data.b[r]!]!)));
+      expect(Array.from(plan.terms.subarray(r * 5, r * 5 + 5))).toEqual([e, ...Array.from(data.features.subarray(r * 4, r * 4 + 4), (f) => e * f)]);
+    }
+  });
+
   it("an exact bootstrap round (chord refit) is the plain refit of the same redraw", () => {
     const { data, fit } = styleCase(3000, 5);
     const seed = 12;
