@@ -5,8 +5,9 @@
  * feature sums hand-unrolled into registers, one log per 64 battles, and the runs cut into
  * chunks that a second thread can share (the "style fit helper" of fast/parallel-style.ts).
  * Justified by bench/ratings-bench.ts --style-control (bench/results/ratings-style-*.json):
- * the fits are the longest stretch of one thread's work in a style-controlled run. Pinned to
- * styleSystem in test/unit/ratings/fast-vs-core.test.ts.
+ * the fits are the longest stretch of one thread's work in a style-controlled run. Also the
+ * gradient alone (styleGradientPass) for the chord steps of exact bootstrap refits, in a loop of
+ * its own. Both pinned to styleSystem in test/unit/ratings/fast-vs-core.test.ts.
  */
 import { STYLE_FEATURES } from "../style-counts";
 import type { StyleData } from "../core/style-control";
