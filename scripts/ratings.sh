@@ -7,7 +7,7 @@ OUT="$ROOT/.leitai/build/ratings.cjs"
 # Stale when a source is newer than the bundle (tested in bash: no process per run).
 stale=0
 [[ -f "$OUT" ]] || stale=1
-for src in "$ROOT/scripts/ratings.ts" "$ROOT"/lib/ratings/*.ts; do
+for src in "$ROOT/scripts/ratings.ts" "$ROOT"/lib/ratings/*.ts "$ROOT"/lib/ratings/*/*.ts; do
   [[ "$src" -nt "$OUT" ]] && stale=1
 done
 if ((stale)); then

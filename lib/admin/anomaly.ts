@@ -1,4 +1,4 @@
-import { deriveSeed, Rng } from "../ratings/rng";
+import { deriveSeed, Rng } from "../ratings/core/rng";
 
 /**
  * Flags voters whose votes are improbable given everyone else's votes on the same model

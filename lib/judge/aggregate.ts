@@ -24,7 +24,7 @@
  * tie twice → tie. With one parseable order, that order decides.
  */
 
-import { compareNames } from "@/lib/ratings/aggregate";
+import { compareNames } from "@/lib/ratings/core/aggregate";
 import type { RatedVote, Winner } from "@/lib/ratings/types";
 import type { JudgeVerdict } from "./verdict";
 

@@ -9,7 +9,7 @@ import { CANCELLED } from "../pipeline/stream-log";
 import { retryGenerations } from "../pipeline/generation-state";
 import { judgeQueue, PENDING_JOB_STATES, queueOfGeneration, queuesReachable } from "../pipeline/queues";
 import { userTurnsOf } from "../question-turns";
-import { computeLeaderboard } from "../ratings/leaderboard";
+import { computeLeaderboard } from "../ratings/core/leaderboard";
 import { summariseJudgeRun, type Agreement, type HumanVote, type Judgement as SummaryJudgement, type PairedScore, type PositionBias } from "./aggregate";
 import { customTemplateSchema } from "../schemas/judge";
 import { BUILTIN_TEMPLATES, customTemplate, type JudgeKind, type JudgeLang, type JudgeTemplate } from "./templates";

@@ -43,7 +43,7 @@ export interface VoteTable {
    */
   time?: Float64Array;
   /**
-   * Style counts per vote, STYLE_COUNTS numbers each (see style-control.ts): side A's answer
+   * Style counts per vote, STYLE_COUNTS numbers each (see core/style-control.ts): side A's answer
    * tokens, markdown headers, list items and bold spans, then side B's. Present only when asked
    * for (style control) and every vote has them.
    */
@@ -65,7 +65,7 @@ export interface PairCounts {
 }
 
 /**
- * Which side of a Bradley–Terry rating has no finite limit (see separation.ts):
+ * Which side of a Bradley–Terry rating has no finite limit (see core/separation.ts):
  * "upper-open" for a model that never lost to the rest of its scope (more exactly, that
  * nobody rated ever scored against, directly or through others), "lower-open" for one that
  * never won, "open" for one that met only models open the other way.
@@ -122,7 +122,7 @@ export interface ScopeLeaderboard {
 }
 
 /**
- * A scope's leaderboard at equal answer length and formatting (style-control.ts): the same
+ * A scope's leaderboard at equal answer length and formatting (core/style-control.ts): the same
  * models and battle counts, with the style-controlled Bradley–Terry rating, interval, bound
  * and rank in bt, ciLow, ciHigh, bound and rank, sorted like ScopeLeaderboard.models.
  */

@@ -1,6 +1,17 @@
-import { VoteFileError } from "./json-records";
 import { LEITAI_STYLE_KEYS, styleCount, styleOf } from "./style-counts";
 import { OUTCOME_A, OUTCOME_B, OUTCOME_BOTH_BAD, OUTCOME_TIE, type RatedVote, type Winner } from "./types";
+
+/** A record could not be read; `line` is 1-based, `field` names the offending key. */
+export class VoteFileError extends Error {
+  constructor(
+    readonly line: number,
+    readonly detail: string,
+    readonly field?: string,
+  ) {
+    super(`line ${line}: ${detail}`);
+    this.name = "VoteFileError";
+  }
+}
 
 /** How one file format names a vote's fields; every other field is ignored. */
 export interface VoteRowFormat {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { detectVoteAnomalies, type AnomalyVote } from "@/lib/admin/anomaly";
-import { Rng } from "@/lib/ratings/rng";
+import { Rng } from "@/lib/ratings/core/rng";
 
 // A crowd that prefers the stronger model of each pair 85 % of the time, plus one voter who
 // always picks the weaker one: only that voter should be flagged.

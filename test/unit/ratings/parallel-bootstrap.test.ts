@@ -14,7 +14,7 @@ import {
 } from "@/lib/ratings";
 import { syntheticVotes } from "./synthetic";
 
-const workerScript = fileURLToPath(new URL("../../../lib/ratings/ratings-worker.ts", import.meta.url));
+const workerScript = fileURLToPath(new URL("../../../lib/ratings/fast/ratings-worker.ts", import.meta.url));
 const strengths = Array.from({ length: 40 }, (_, i) => 10 * i);
 // 40 models × 1600 rounds: past the work below which the rounds stay on one thread.
 const rounds = 1600;

@@ -8,7 +8,7 @@ import { syntheticVotes } from "./synthetic";
 
 const dir = mkdtempSync(join(tmpdir(), "leitai-parallel-votes-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const workerScript = fileURLToPath(new URL("../../../lib/ratings/ratings-worker.ts", import.meta.url));
+const workerScript = fileURLToPath(new URL("../../../lib/ratings/fast/ratings-worker.ts", import.meta.url));
 // Tiny files would stay on one thread; force the split.
 const parallel: ParallelReadOptions = { workerScript, threads: 2, minBytes: 0 };
 

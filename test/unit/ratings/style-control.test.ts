@@ -20,8 +20,9 @@ import {
   type Winner,
 } from "@/lib/ratings";
 import { Rng } from "@/lib/ratings";
-import { StyleFitHelper } from "@/lib/ratings/parallel-style";
-import { PASS_HELPED, passShare, redrawCounts, takeChunks, UniformRedraw } from "@/lib/ratings/style-control";
+import { StyleFitHelper } from "@/lib/ratings/fast/parallel-style";
+import { redrawCounts, UniformRedraw } from "@/lib/ratings/fast/poisson";
+import { PASS_HELPED, passShare, takeChunks } from "@/lib/ratings/fast/style-passes";
 import { repeat, styledVotes } from "./synthetic";
 
 const dir = mkdtempSync(join(tmpdir(), "leitai-style-"));
@@ -309,7 +310,7 @@ describe("style-control bootstrap internals", () => {
 });
 
 describe("style-control rounds over threads", { timeout: 120_000 }, () => {
-  const workerScript = fileURLToPath(new URL("../../../lib/ratings/ratings-worker.ts", import.meta.url));
+  const workerScript = fileURLToPath(new URL("../../../lib/ratings/fast/ratings-worker.ts", import.meta.url));
 
   it("matches the single-threaded linearised bootstrap bit for bit", async () => {
     // 200,000 battles × 100 rounds: linearised, and past the work below which rounds stay on one thread.

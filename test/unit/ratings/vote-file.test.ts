@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { wordsEqual, wordsOf } from "@/lib/ratings/flat-json";
+import { wordsEqual, wordsOf } from "@/lib/ratings/fast/flat-json";
 import { LEITAI_FORMAT, parseFastChatRow, parseVoteObject, readVoteFile, Rng, VoteFileError, type VoteFileFormat, type VoteTable } from "@/lib/ratings";
 
 const dir = mkdtempSync(join(tmpdir(), "leitai-votes-"));

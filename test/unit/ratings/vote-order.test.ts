@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
-import { numberValue } from "@/lib/ratings/flat-json";
+import { numberValue } from "@/lib/ratings/fast/flat-json";
 import { onlineEloTable, readVoteFile, readVoteFileParallel, Rng, sortByTime, timeOrder, type VoteTable } from "@/lib/ratings";
 import { syntheticVotes } from "./synthetic";
 
@@ -84,7 +84,7 @@ describe("online Elo in tstamp order", () => {
 
   it("reads the same times on two threads as on one", async () => {
     const path = file(shuffled);
-    const workerScript = fileURLToPath(new URL("../../../lib/ratings/ratings-worker.ts", import.meta.url));
+    const workerScript = fileURLToPath(new URL("../../../lib/ratings/fast/ratings-worker.ts", import.meta.url));
     const parallel = await readVoteFileParallel(path, "fastchat", {}, { workerScript, threads: 2, minBytes: 0 });
     expect(Array.from(parallel.time!)).toEqual(Array.from(readVoteFile(path, "fastchat").time!));
   }, 30_000);

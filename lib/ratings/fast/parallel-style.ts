@@ -1,11 +1,14 @@
+/**
+ * Fast path: the style-controlled rounds shared over threads, and a helper thread that sums
+ * half of each style fit's passes. Part of "compute s" of bench/ratings-bench.ts --style-control
+ * (bench/results/ratings-style-*.json); bit for bit the one-thread result in
+ * test/unit/ratings/style-control.test.ts.
+ */
 import { isMainThread, parentPort, workerData, type Worker } from "node:worker_threads";
+import { fitStyleControl, type StyleData, type StyleFit } from "../core/style-control";
+import { endSharedPasses, passShare, serveSharedPasses, type PassScratch, type PassShare } from "./style-passes";
 import {
-  endSharedPasses,
-  fitStyleControl,
   isExact,
-  passShare,
-  serveSharedPasses,
-  shared,
   LINEARISATION_CHECK_ROUNDS,
   planStyleRounds,
   ROUNDS_PER_PASS,
@@ -14,13 +17,9 @@ import {
   StyleRounds,
   type StyleBootstrapOptions,
   type StyleBootstrapResult,
-  type StyleData,
-  type StyleFit,
-  type PassScratch,
-  type PassShare,
   type StyleRoundPlan,
-} from "./style-control";
-import { startWorker, threadCount, withWorkers, type PartReply, type ThreadOptions } from "./threads";
+} from "./style-rounds";
+import { shared, startWorker, threadCount, withWorkers, type PartReply, type ThreadOptions } from "./threads";
 
 /** Below this many battles × rounds a worker's start-up costs more than the rounds it takes over. */
 export const PARALLEL_MIN_STYLE_WORK = 20_000_000;
@@ -94,7 +93,7 @@ interface SharedFit {
  * A worker thread that takes half of the style fits' passes (the longest stretch of one
  * thread's work in a rating run): started before the battles are even laid out, so its
  * start-up is paid meanwhile; given each fit by message; a fit it has not picked up yet is
- * done by the caller alone. The passes' sums are the same bits either way (see newtonSystem).
+ * done by the caller alone. The passes' sums are the same bits either way (see stylePass).
  */
 export class StyleFitHelper {
   /** Resolves true once the helper thread listens for fits (false if it failed to start). */

@@ -1,8 +1,13 @@
+/**
+ * Fast path: the plain bootstrap's rounds split over threads (each round has its own seed).
+ * Part of "compute s" of bench/ratings-bench.ts (bench/results/ratings-*.json) on two cores;
+ * the same rows bit for bit as core/bootstrap.ts in test/unit/ratings/parallel-bootstrap.test.ts.
+ */
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
-import { bootstrap, bootstrapResult, bootstrapRounds, type BootstrapOptions, type BootstrapResult } from "./bootstrap";
-import { fitBradleyTerry } from "./bradley-terry";
+import { bootstrap, bootstrapResult, bootstrapRounds, type BootstrapOptions, type BootstrapResult } from "../core/bootstrap";
+import { fitBradleyTerry } from "../core/bradley-terry";
 import { splitWork, startWorker, threadCount, withWorkers, type PartReply, type ThreadOptions } from "./threads";
-import type { Anchor, PairCounts } from "./types";
+import type { Anchor, PairCounts } from "../types";
 
 /**
  * Below this much work (rounds × models²) a worker's start-up and cold code cost more than

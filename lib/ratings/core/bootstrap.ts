@@ -1,7 +1,8 @@
-import { ELO_PER_NAT, fitBradleyTerry, hessianFactor, pairsOf, refitFrom, shiftRatings, type BradleyTerryFit, type Pairs } from "./bradley-terry";
-import { MultinomialSampler } from "./multinomial";
+import { ELO_PER_NAT, fitBradleyTerry, pairsOf, shiftRatings, type BradleyTerryFit, type Pairs } from "./bradley-terry";
+import { hessianFactor, refitFrom } from "../fast/bt-refit";
+import { MultinomialSampler } from "../fast/multinomial";
 import { roundSeed, Rng } from "./rng";
-import type { Anchor, PairCounts } from "./types";
+import type { Anchor, PairCounts } from "../types";
 
 export interface BootstrapOptions {
   rounds?: number;
@@ -21,8 +22,9 @@ export interface BootstrapResult {
 }
 
 /**
- * Bootstrap confidence intervals for Bradley–Terry ratings. Each round redraws all N
- * battles at once as a multinomial over the nonzero (pair, outcome) cells weighted
+ * Bootstrap confidence intervals for Bradley–Terry ratings, as FastChat's get_bootstrap_result
+ * (elo_analysis.py: battles.sample(frac=1.0, replace=True), refit, 2.5% and 97.5% quantiles of
+ * the rounds) and compute_bootstrap_bt. Each round redraws all N battles at once as a multinomial over the nonzero (pair, outcome) cells weighted
  * by their counts — the same distribution as resampling battles one by one, at the
  * cost of about one table lookup per cell (MultinomialSampler) — and refits. Seeded: same counts and seed, same CIs.
  */
@@ -59,6 +61,7 @@ export function bootstrapRounds(counts: PairCounts, options: BootstrapOptions, f
       if (isWinI[c]) sample.winsI[k] += x;
       else if (isTie[c]) sample.winsI[k] += 0.5 * x;
     }
+    // A warm refit (fast/bt-refit.ts; the same optimum as fitPairs, pinned in fast-vs-core.test.ts).
     // 1e-6 nats ≈ 0.0002 rating points: far below what a CI can resolve.
     const fit = refitFrom(sample, fullFit, factor, { tolerance: 1e-6 });
     const row = ratings.subarray((round - from) * m, (round - from + 1) * m);
@@ -82,7 +85,7 @@ export function bootstrapResult(ratings: Float64Array, m: number, rounds: number
   return { ciLow, ciHigh, ratings, rounds };
 }
 
-/** Quantile of sorted values with linear interpolation (numpy's default); NaN when empty. */
+/** Quantile of sorted values with linear interpolation (numpy's default, pandas' DataFrame.quantile); NaN when empty. */
 export function quantile(sorted: Float64Array, q: number): number {
   if (sorted.length === 0) return NaN;
   const pos = q * (sorted.length - 1);

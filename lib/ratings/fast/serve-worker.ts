@@ -1,3 +1,7 @@
+/**
+ * Fast path: the entry of every ratings worker thread (threads.ts): a worker runs the one
+ * task its workerData names. See threads.ts for the benchmark rows.
+ */
 import { serveBootstrapWorker } from "./parallel-bootstrap";
 import { serveVoteFileWorker } from "./parallel-read";
 import { serveStyleWorker } from "./parallel-style";

@@ -1,3 +1,9 @@
+/**
+ * Fast path: worker threads for the parallel reads and bootstraps (parallel-*.ts). With a
+ * second core they take part of "parse s" and "compute s" of bench/ratings-bench.ts
+ * (bench/results/ratings-*.json, ratings-style-*.json); every parallel path gives the
+ * single-threaded result bit for bit (test/unit/ratings/parallel-*.test.ts, style-control.test.ts).
+ */
 import { createRequire } from "node:module";
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
@@ -63,4 +69,9 @@ export async function withWorkers<Part>(workers: readonly { worker: Worker; repl
     }
     take(part, k);
   }
+}
+
+/** A typed array on shared memory (a worker thread sees it without a copy). */
+export function shared<T>(Kind: { new (buffer: SharedArrayBuffer): T; BYTES_PER_ELEMENT: number }, length: number): T {
+  return new Kind(new SharedArrayBuffer(Math.max(1, length) * Kind.BYTES_PER_ELEMENT));
 }

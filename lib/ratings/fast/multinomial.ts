@@ -1,5 +1,13 @@
+/**
+ * Fast path: the plain bootstrap's redraw of every (pair, outcome) cell, Multinomial(total,
+ * weights), by Poisson tables (poisson.ts) and an alias fill instead of a binomial per cell.
+ * core/bootstrap.ts draws each round with it. Part of the "compute s" column of
+ * bench/ratings-bench.ts (bench/results/ratings-*.json: 100 rounds); the draws are checked
+ * against conditional binomials, value by value, in test/unit/ratings/bootstrap.test.ts.
+ */
 import { binomial, multinomial } from "./binomial";
-import type { Rng } from "./rng";
+import type { Rng } from "../core/rng";
+import { poissonCdf } from "./poisson";
 
 /**
  * Cells whose Poisson mean would exceed this keep conditional binomials: their tables
@@ -17,8 +25,6 @@ export interface SamplerTuning {
   /** Rejected Poisson draws in a row before a draw falls back to conditional binomials (default 8). */
   maxRedraws?: number;
 }
-/** Resolution of a 53-bit uniform: a table ends where the Poisson tail left is below it. */
-const TAIL = 2 ** -54;
 
 /**
  * Draws Multinomial(total, weights / Σweights) many times over the same weights — the
@@ -204,24 +210,11 @@ function place(plan: TablePlan, rng: Rng, items: number, counts: Float64Array): 
   }
 }
 
-/**
- * Appends the Poisson(mean) CDF, x = 0, 1, …, until the tail left is below a 53-bit
- * uniform's resolution (the last entry is set to 1, so every u < 1 stops in the table),
- * and its guide table of the same length. Returns the length.
- */
+/** Appends the Poisson(mean) table (poissonCdf) and its guide table of the same length; returns the length. */
 function poissonTable(mean: number, cdf: number[], guide: number[]): number {
   const start = cdf.length;
-  let pmf = Math.exp(-mean);
-  let sum = 0;
-  for (let x = 0; ; x++) {
-    if (x > 0) pmf *= mean / x;
-    sum += pmf;
-    cdf.push(sum);
-    // Past the mode the pmf falls at least as fast as a geometric series of ratio mean/(x+1).
-    if (x + 1 > mean && (pmf * (x + 1)) / (x + 1 - mean) < TAIL) break;
-  }
+  cdf.push(...poissonCdf(mean));
   const length = cdf.length - start;
-  cdf[cdf.length - 1] = 1;
   let x = 0;
   for (let g = 0; g < length; g++) {
     while (cdf[start + x]! <= g / length) x++;

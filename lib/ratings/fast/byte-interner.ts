@@ -1,3 +1,9 @@
+/**
+ * Fast path: model and category names to ids straight from the row's bytes, so a million
+ * rows decode a handful of strings. Part of the "parse s" column of bench/ratings-bench.ts
+ * (bench/results/ratings-*.json); test/unit/ratings/vote-file.test.ts reads the same ids as
+ * the JSON.parse path.
+ */
 import { wordsEqual, wordsOf } from "./flat-json";
 
 /**

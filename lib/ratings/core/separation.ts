@@ -1,7 +1,10 @@
-import { ELO_PER_NAT, fitBradleyTerry } from "./bradley-terry";
-import type { PairCounts, RatingBound } from "./types";
+import { ELO_PER_NAT, fitBradleyTerry, logSigmoid } from "./bradley-terry";
+import type { PairCounts, RatingBound } from "../types";
 
 /**
+ * (No FastChat counterpart: FastChat's regularised fit gives such models a finite rating far
+ * from the rest; Leitai bounds them instead.)
+ *
  * Which models of a scope have a finite Bradley–Terry rating. Say i "scored against" j when
  * i beat j or tied with j at least once (a tie is half a win and half a loss). The
  * maximum-likelihood ratings exist exactly when this graph is strongly connected: a set of
@@ -133,10 +136,6 @@ function sweepShift(battles: readonly number[], offsets: readonly number[], targ
     else hi = mid;
   }
   return 0.5 * (lo + hi);
-}
-
-function logSigmoid(x: number): number {
-  return x >= 0 ? -Math.log1p(Math.exp(-x)) : x - Math.log1p(Math.exp(x));
 }
 
 /** Tarjan's algorithm without recursion on the dense graph `edge`; groups come out sinks first. */

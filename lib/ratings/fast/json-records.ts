@@ -1,16 +1,12 @@
+/**
+ * Fast path: streams a vote file's records (JSONL lines, or the objects of a JSON array)
+ * from fixed-size reads, without holding the file or one string per line in memory, and hands
+ * whole runs of lines to the learnt-layout reader of vote-file.ts. Speeds up the "parse s"
+ * column of bench/ratings-bench.ts (bench/results/ratings-*.json; a million rows). Its records
+ * are what JSON.parse reads: test/unit/ratings/vote-file.test.ts.
+ */
 import { closeSync, openSync, readSync } from "node:fs";
-
-/** A record could not be read; `line` is 1-based, `field` names the offending key. */
-export class VoteFileError extends Error {
-  constructor(
-    readonly line: number,
-    readonly detail: string,
-    readonly field?: string,
-  ) {
-    super(`line ${line}: ${detail}`);
-    this.name = "VoteFileError";
-  }
-}
+import { VoteFileError } from "../vote-format";
 
 /** Called with one record's bytes buf[start, end) and the line it starts on. */
 export type RecordHandler = (buf: Buffer, start: number, end: number, line: number) => void;

@@ -1,6 +1,7 @@
 /**
- * A fast path for the common vote row: a flat JSON object whose strings have no
- * escapes. It reads only the wanted keys straight from the bytes, so a million rows
+ * Fast path (the "parse s" column of bench/ratings-bench.ts, bench/results/ratings-*.json;
+ * pinned to JSON.parse in test/unit/ratings/vote-file.test.ts) for the common vote row: a
+ * flat JSON object whose strings have no escapes. It reads only the wanted keys straight from the bytes, so a million rows
  * need no JSON.parse and no throwaway objects. Anything else (nesting, escapes,
  * malformed text) returns false and the caller falls back to JSON.parse, which is
  * the reference for what a row means.

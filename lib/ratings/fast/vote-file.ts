@@ -1,11 +1,18 @@
+/**
+ * Fast path: reads a vote file into a VoteTable with the byte scanner (flat-json.ts) and a
+ * row layout learnt from the first row, falling back to JSON.parse and ../vote-format.ts (the
+ * reference for what a row means) for anything else. Speeds up the "parse s" column of
+ * bench/ratings-bench.ts (bench/results/ratings-*.json); pinned to
+ * the JSON.parse path row by row in test/unit/ratings/vote-file.test.ts.
+ */
 import { ByteInterner } from "./byte-interner";
-import { FASTCHAT_FORMAT } from "./fastchat";
+import { FASTCHAT_FORMAT } from "../fastchat";
 import { bytesEqual, FlatFields, KIND_ABSENT, KIND_NULL, KIND_NUMBER, KIND_STRING, KIND_TRUE, numberValue, RowLayout, scanFlatObject } from "./flat-json";
-import { readJsonRecords, VoteFileError, type ByteRange, type LineRunReader } from "./json-records";
-import { LEITAI_FORMAT, parseVoteObject, rowTime, sameModel, type VoteRowFormat, type VoteRowOptions } from "./vote-format";
-import { STYLE_COUNTS } from "./style-counts";
-import { OUTCOME_BY_WINNER, VoteTableBuilder } from "./vote-table";
-import type { VoteTable } from "./types";
+import { readJsonRecords, type ByteRange, type LineRunReader } from "./json-records";
+import { LEITAI_FORMAT, parseVoteObject, rowTime, sameModel, VoteFileError, type VoteRowFormat, type VoteRowOptions } from "../vote-format";
+import { STYLE_COUNTS } from "../style-counts";
+import { OUTCOME_BY_WINNER, VoteTableBuilder } from "../vote-table";
+import type { VoteTable } from "../types";
 
 export const VOTE_FILE_FORMATS = { leitai: LEITAI_FORMAT, fastchat: FASTCHAT_FORMAT } as const;
 export type VoteFileFormat = keyof typeof VOTE_FILE_FORMATS;

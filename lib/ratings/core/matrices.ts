@@ -1,7 +1,8 @@
-import type { ModelMatrix, PairCounts } from "./types";
+import type { ModelMatrix, PairCounts } from "../types";
 
 /**
- * Head-to-head tables in the given model order (`order[k]` = index into counts.models).
+ * Head-to-head tables in the given model order, as FastChat's compute_pairwise_win_fraction
+ * (elo_analysis.py: wins / (wins + losses), ties left out) and its battle-count pivot table (`order[k]` = index into counts.models).
  * Win rate excludes ties and is null for a pair without a decisive battle, so
  * wr[a][b] + wr[b][a] = 1 wherever both are defined.
  */

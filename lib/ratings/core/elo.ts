@@ -1,5 +1,5 @@
-import { toVoteTable } from "./vote-table";
-import { OUTCOME_A, OUTCOME_B, type RatedVote, type VoteTable } from "./types";
+import { toVoteTable } from "../vote-table";
+import { OUTCOME_A, OUTCOME_B, type RatedVote, type VoteTable } from "../types";
 
 // Local copies of imported constants: a CommonJS transform turns each read into a getter call.
 const A_WON = OUTCOME_A;
@@ -11,8 +11,9 @@ export const ELO_BASE = 10;
 export const ELO_INITIAL = 1000;
 
 /**
- * Online Elo over the votes in the order given (K = 4, so one vote moves a model at
- * most 4 points). Deterministic, and recomputable from scratch from the ordered votes.
+ * Online Elo over the votes in the order given, as FastChat's compute_elo (elo_analysis.py:
+ * K = 4, SCALE = 400, BASE = 10, INIT_RATING = 1000; a tie scores ½), so one vote moves a model at
+ * most 4 points. Deterministic, and recomputable from scratch from the ordered votes.
  * Returns one rating per model id of the table; models outside `rows` keep 1000.
  */
 export function onlineEloTable(table: VoteTable, rows?: Int32Array): Float64Array {
@@ -33,7 +34,7 @@ export function onlineEloTable(table: VoteTable, rows?: Int32Array): Float64Arra
 
 const LN_BASE_PER_POINT = Math.log(ELO_BASE) / ELO_SCALE;
 
-/** Points model A gains (and B loses) for a result scoring `scoreA` (1, 0.5 or 0). */
+/** Points model A gains (and B loses) for a result scoring `scoreA` (1, 0.5 or 0): K·(S − E), E = 1 / (1 + 10^((rB − rA)/400)). */
 export function eloDelta(ratingA: number, ratingB: number, scoreA: number): number {
   // 10^(d/400) as e^(d·ln10/400): same value to ~1 ulp, and exp is cheaper than pow.
   const expectedA = 1 / (1 + Math.exp((ratingB - ratingA) * LN_BASE_PER_POINT));

@@ -1,5 +1,5 @@
 import { choleskyFactor, choleskySolve } from "./cholesky";
-import type { Anchor, PairCounts } from "./types";
+import type { Anchor, PairCounts } from "../types";
 
 /** Elo points per natural-log unit of strength: 400 / ln 10. */
 export const ELO_PER_NAT = 400 / Math.LN10;
@@ -32,7 +32,9 @@ export interface BradleyTerryFit {
 
 /**
  * Maximum-likelihood Bradley–Terry fit on pair counts, a tie counting as half a win
- * for each side. Newton's method on the (concave) penalised log-likelihood, long steps
+ * for each side: FastChat's compute_mle_elo (elo_analysis.py; a logistic regression on each
+ * battle with ties entered as one win each way) and compute_bt (rating_systems.py), on the
+ * counts instead of one row per battle. P(i beats j) = σ(θi − θj); rating = 400/ln 10 · θ + shift. Newton's method on the (concave) penalised log-likelihood, long steps
  * checked by a backtracking line search: a handful of m×m Cholesky solves, whatever
  * the number of votes.
  */
@@ -41,7 +43,7 @@ export function fitBradleyTerry(counts: PairCounts, options: BradleyTerryOptions
 }
 
 /** Steps longer than this (natural-log units, ≈ 87 Elo points) are checked by a line search. */
-const TRUSTED_STEP = 0.5;
+export const TRUSTED_STEP = 0.5;
 
 /** The Newton loop on a pair list (the bootstrap refits resampled pairs with it). */
 export function fitPairs(pairs: Pairs, models: string[], options: BradleyTerryOptions = {}): BradleyTerryFit {
@@ -83,46 +85,9 @@ export function fitPairs(pairs: Pairs, models: string[], options: BradleyTerryOp
 }
 
 /**
- * Refit of slightly changed counts (a bootstrap round) from `start`, reusing one
- * Cholesky factor of the start's Hessian for every step (a chord method): each step
- * costs a gradient and two triangular solves instead of a factorisation. Resampling
- * moves the Hessian by a few percent, so each step gains over a digit. Falls back to
- * full Newton when the steps stop shrinking fast.
+ * Ratings on the Elo scale: mean 1000, or shifted so `anchor.model` sits at `anchor.rating`
+ * (FastChat's scale_and_offset / compute_mle_elo pin mixtral-8x7b-instruct-v0.1 at 1114).
  */
-export function refitFrom(pairs: Pairs, start: BradleyTerryFit, factor: Float64Array, options: BradleyTerryOptions = {}): BradleyTerryFit {
-  const { tolerance = 1e-9, l2 = 1e-6 } = options;
-  const m = start.models.length;
-  const theta = Float64Array.from(start.theta);
-  const grad = new Float64Array(m);
-  const step = new Float64Array(m);
-  const strength = new Float64Array(m);
-  let previous = Infinity;
-  for (let iterations = 1; iterations <= 40; iterations++) {
-    gradient(pairs, theta, l2, grad, strength);
-    choleskySolve(factor, grad, step, m);
-    let largest = 0;
-    for (let i = 0; i < m; i++) largest = Math.max(largest, Math.abs(step[i]!));
-    if (largest > TRUSTED_STEP || largest > 0.5 * previous) break;
-    for (let i = 0; i < m; i++) theta[i] += step[i]!;
-    if (largest < tolerance) {
-      center(theta);
-      return { models: start.models, theta, iterations, converged: true };
-    }
-    previous = largest;
-  }
-  return fitPairs(pairs, start.models, { ...options, init: start.theta });
-}
-
-/** Cholesky factor of the (conditioned) Hessian at a fit, for refitFrom. */
-export function hessianFactor(pairs: Pairs, fit: BradleyTerryFit, l2 = 1e-6): Float64Array {
-  const m = fit.models.length;
-  const hess = new Float64Array(m * m);
-  newtonSystem(pairs, fit.theta, l2, new Float64Array(m), hess, m);
-  choleskyFactor(hess, m);
-  return hess;
-}
-
-/** Ratings on the Elo scale: mean 1000, or shifted so `anchor.model` sits at `anchor.rating`. */
 export function toEloScale(fit: BradleyTerryFit, anchor?: Anchor): Float64Array {
   const out = new Float64Array(fit.theta.length);
   for (let i = 0; i < out.length; i++) out[i] = fit.theta[i]! * ELO_PER_NAT;
@@ -170,36 +135,12 @@ export function pairsOf({ models, wins, ties }: PairCounts): Pairs {
   return pairs;
 }
 
-/** log σ(x), stable for large |x|. */
-function logSigmoid(x: number): number {
+/** log σ(x) = −log(1 + e^−x), stable for large |x|: the one log-sigmoid of the ratings maths. */
+export function logSigmoid(x: number): number {
   return x >= 0 ? -Math.log1p(Math.exp(-x)) : x - Math.log1p(Math.exp(x));
 }
 
-/**
- * Gradient of the penalised log-likelihood. e^θ is taken once per model, so a pair costs
- * a division instead of an exp: σ(θi − θj) = e^θi / (e^θi + e^θj), scaled by the largest
- * θ so nothing overflows (a pair whose both terms underflow takes the exp form).
- */
-function gradient(pairs: Pairs, theta: Float64Array, l2: number, grad: Float64Array, strength: Float64Array): void {
-  let top = -Infinity;
-  for (let i = 0; i < theta.length; i++) {
-    grad[i] = -l2 * theta[i]!;
-    top = Math.max(top, theta[i]!);
-  }
-  for (let i = 0; i < theta.length; i++) strength[i] = Math.exp(theta[i]! - top);
-  const { i: left, j: right, winsI, battles } = pairs;
-  for (let k = 0; k < left.length; k++) {
-    const i = left[k]!;
-    const j = right[k]!;
-    const si = strength[i]!;
-    const both = si + strength[j]!;
-    const p = both > 0 ? si / both : 1 / (1 + Math.exp(theta[j]! - theta[i]!));
-    const g = winsI[k]! - battles[k]! * p;
-    grad[i] += g;
-    grad[j] -= g;
-  }
-}
-
+/** Σ over pairs of wins_i·log σ(θi − θj) + wins_j·log σ(θj − θi), minus the L2 penalty (FastChat's bt_loss_and_grad, negated). */
 function logLikelihood(pairs: Pairs, theta: Float64Array, l2: number): number {
   let total = 0;
   for (let k = 0; k < pairs.i.length; k++) {
@@ -216,7 +157,7 @@ function logLikelihood(pairs: Pairs, theta: Float64Array, l2: number): number {
  * along "shift everyone", so μ·11ᵀ is added: it makes the matrix well conditioned and,
  * because the gradient sums to zero when θ has mean 0, leaves the step unchanged.
  */
-function newtonSystem(pairs: Pairs, theta: Float64Array, l2: number, grad: Float64Array, hess: Float64Array, m: number): void {
+export function newtonSystem(pairs: Pairs, theta: Float64Array, l2: number, grad: Float64Array, hess: Float64Array, m: number): void {
   hess.fill(0);
   for (let i = 0; i < m; i++) grad[i] = -l2 * theta[i]!;
   for (let k = 0; k < pairs.i.length; k++) {
@@ -242,7 +183,7 @@ function newtonSystem(pairs: Pairs, theta: Float64Array, l2: number, grad: Float
   }
 }
 
-function center(theta: Float64Array): void {
+export function center(theta: Float64Array): void {
   if (theta.length === 0) return;
   let mean = 0;
   for (let i = 0; i < theta.length; i++) mean += theta[i]!;

@@ -1,7 +1,8 @@
 /**
  * Seeded PRNG for the bootstrap: xoshiro128** (Blackman & Vigna), state seeded by
  * splitmix32. 32-bit arithmetic only, so it is fast in JavaScript without BigInt,
- * and the same seed gives the same rating run on every machine.
+ * and the same seed gives the same rating run on every machine. (FastChat draws from
+ * numpy's global generator; the streams differ, the distributions do not.)
  */
 
 /** splitmix32 step: spreads a seed over the four state words. */
@@ -14,10 +15,11 @@ function splitmix32(state: { s: number }): number {
 }
 
 export class Rng {
-  private a: number;
-  private b: number;
-  private c: number;
-  private d: number;
+  /** The four state words; fast/rng-blocks.ts advances them a block at a time. */
+  a: number;
+  b: number;
+  c: number;
+  d: number;
 
   constructor(seed: number) {
     const sm = { s: seed | 0 };
@@ -54,66 +56,9 @@ export class Rng {
     const lo = this.nextU32() >>> 6;
     return (hi * 67108864 + lo) / 9007199254740992;
   }
-
-  /**
-   * out[0..count) = the next `count` nextDouble() values, the same sequence, several times
-   * faster: the state stays in local int32 variables, where the fields would box every
-   * update past 2³⁰ as a heap number.
-   */
-  fillDoubles(out: Float64Array, count = out.length): void {
-    let a = this.a | 0;
-    let b = this.b | 0;
-    let c = this.c | 0;
-    let d = this.d | 0;
-    for (let i = 0; i < count; i++) {
-      let t = b << 9;
-      const first = Math.imul(rotl(Math.imul(b, 5), 7), 9) >>> 5;
-      c ^= a;
-      d ^= b;
-      b ^= c;
-      a ^= d;
-      c ^= t;
-      d = rotl(d, 11);
-      t = b << 9;
-      const second = Math.imul(rotl(Math.imul(b, 5), 7), 9) >>> 6;
-      c ^= a;
-      d ^= b;
-      b ^= c;
-      a ^= d;
-      c ^= t;
-      d = rotl(d, 11);
-      out[i] = (first * 67108864 + second) / 9007199254740992;
-    }
-    this.a = a;
-    this.b = b;
-    this.c = c;
-    this.d = d;
-  }
-
-  /** out[0..count) = the next `count` nextU32() values, as int32 bit patterns (`>>> 0` reads one back). */
-  fillWords(out: Int32Array, count = out.length): void {
-    let a = this.a | 0;
-    let b = this.b | 0;
-    let c = this.c | 0;
-    let d = this.d | 0;
-    for (let i = 0; i < count; i++) {
-      const t = b << 9;
-      out[i] = Math.imul(rotl(Math.imul(b, 5), 7), 9);
-      c ^= a;
-      d ^= b;
-      b ^= c;
-      a ^= d;
-      c ^= t;
-      d = rotl(d, 11);
-    }
-    this.a = a;
-    this.b = b;
-    this.c = c;
-    this.d = d;
-  }
 }
 
-function rotl(x: number, k: number): number {
+export function rotl(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k));
 }
 

@@ -1,5 +1,11 @@
-import { STYLE_COUNTS } from "./style-counts";
-import type { VoteTable } from "./types";
+/**
+ * Fast path: FastChat's time order of the battles (its online Elo sorts by tstamp) by a
+ * radix sort: a million shuffled times in ~0.15 s where sorting an index array took ~0.7 s
+ * (the CLI's total on FastChat files, bench/ratings-bench.ts). The same order as a stable
+ * comparison sort in test/unit/ratings/vote-order.test.ts.
+ */
+import { STYLE_COUNTS } from "../style-counts";
+import type { VoteTable } from "../types";
 
 /**
  * The table's votes in time order, as FastChat orders battles before its online Elo: stable,

@@ -1,4 +1,10 @@
-import type { Rng } from "./rng";
+/**
+ * Fast path: exact binomial draws in constant time (BTPE), for the multinomial redraw of
+ * the plain bootstrap (multinomial.ts: its large cells and group sizes). Part of the "compute s"
+ * column of bench/ratings-bench.ts (bench/results/ratings-*.json); its draws are checked against
+ * the binomial mean, variance and pmf in test/unit/ratings/bootstrap.test.ts.
+ */
+import type { Rng } from "../core/rng";
 
 /**
  * Exact binomial sampling, as numpy does it: inversion when n·min(p, 1−p) ≤ 30

@@ -2,17 +2,15 @@ import { createHash } from "node:crypto";
 import { aggregateTable, compareNames, hashCounts, rowsByCategory } from "./aggregate";
 import { bootstrap, type BootstrapOptions, type BootstrapResult } from "./bootstrap";
 import { fitBradleyTerry, toEloScale, type BradleyTerryFit } from "./bradley-terry";
-import { bootstrapAside, bootstrapParallel } from "./parallel-bootstrap";
-import type { ThreadOptions } from "./threads";
 import { onlineEloTable } from "./elo";
 import { headToHead } from "./matrices";
 import { deriveSeed } from "./rng";
 import { openBounds, separate, subCounts, type Separation } from "./separation";
-import { styleBootstrapParallel, StyleFitHelper } from "./parallel-style";
-import { fitStyleControl, styleBootstrap, styleData, styleRatings, type StyleBootstrapOptions, type StyleBootstrapResult, type StyleData, type StyleFit } from "./style-control";
-import { STYLE_FEATURES } from "./style-counts";
-import { toVoteTable } from "./vote-table";
-import type { Anchor, Leaderboard, LeaderboardOptions, ModelRating, PairCounts, RatedVote, ScopeLeaderboard, StyleControlView, VoteTable } from "./types";
+import { styleBootstrap, type StyleBootstrapOptions, type StyleBootstrapResult } from "../fast/style-rounds";
+import { fitStyleControl, styleData, styleRatings, type StyleData, type StyleFit } from "./style-control";
+import { STYLE_FEATURES } from "../style-counts";
+import { toVoteTable } from "../vote-table";
+import type { Anchor, Leaderboard, LeaderboardOptions, ModelRating, PairCounts, RatedVote, ScopeLeaderboard, StyleControlView, VoteTable } from "../types";
 
 export const DEFAULT_BOOTSTRAP_ROUNDS = 100;
 export const DEFAULT_SEED = 42;
@@ -21,7 +19,8 @@ export const PROVISIONAL_BATTLES = 20;
 
 /**
  * A full rating run: online Elo, Bradley–Terry with bootstrap CIs, ranks, win rates and
- * head-to-head matrices, overall and per category. Takes valid, rated votes in vote order.
+ * head-to-head matrices, overall and per category (FastChat's report_elo_analysis_results and
+ * its leaderboard table). Takes valid, rated votes in vote order.
  */
 export function computeLeaderboard(votes: readonly RatedVote[], options: LeaderboardOptions = {}): Leaderboard {
   return computeLeaderboardFromTable(toVoteTable(votes), options);
@@ -39,44 +38,17 @@ export function computeLeaderboardFromTable(table: VoteTable, options: Leaderboa
   return assemble(table, plan, cis, styleIntervals(plan));
 }
 
-/**
- * computeLeaderboardFromTable with the bootstrap rounds split over threads; the same result,
- * bit for bit. With style control, the overall scope's plain rounds run on a worker while
- * this thread fits the style-controlled models (the longest part that cannot be split).
- */
-export async function computeLeaderboardParallel(table: VoteTable, options: LeaderboardOptions, parallel: ThreadOptions): Promise<Leaderboard> {
-  const plan = planScopes(table, options);
-  const overall = plan.scopes[0]!;
-  const aside = options.styleControl && plan.rounds > 0 ? bootstrapAside(overall.rated, bootstrapOptions(plan, overall), parallel) : undefined;
-  if (options.styleControl) {
-    const helper = StyleFitHelper.start(parallel);
-    try {
-      planStyles(table, plan, helper);
-    } finally {
-      helper?.close();
-    }
-  }
-  const cis: (BootstrapResult | undefined)[] = [];
-  for (const scope of plan.scopes) {
-    if (plan.rounds === 0) cis.push(undefined);
-    else cis.push(scope === overall && aside ? await aside : await bootstrapParallel(scope.rated, bootstrapOptions(plan, scope), parallel));
-  }
-  const styleCis: (StyleBootstrapResult | undefined)[] = [];
-  for (const scope of plan.scopes) styleCis.push(scope.style && plan.rounds > 0 ? await styleBootstrapParallel(scope.style.data, scope.style.fit, styleOptions(plan, scope), parallel) : undefined);
-  return assemble(table, plan, cis, styleCis);
-}
-
 /** Style-controlled bootstrap per scope (undefined without style control or rounds). */
 function styleIntervals(plan: Plan): (StyleBootstrapResult | undefined)[] {
   return plan.scopes.map((scope) => (scope.style && plan.rounds > 0 ? styleBootstrap(scope.style.data, scope.style.fit, styleOptions(plan, scope)) : undefined));
 }
 
-function styleOptions(plan: Plan, scope: Scope): StyleBootstrapOptions {
+export function styleOptions(plan: Plan, scope: Scope): StyleBootstrapOptions {
   return { rounds: plan.rounds, seed: scope.seed, anchor: scope.anchor };
 }
 
 /** One leaderboard scope: all votes (name undefined) or one category's. */
-interface Scope {
+export interface Scope {
   name?: string;
   rows?: Int32Array;
   /** Every model of the scope: win/loss counts and matrices. */
@@ -91,7 +63,7 @@ interface Scope {
   style?: { data: StyleData; fit: StyleFit };
 }
 
-interface Plan {
+export interface Plan {
   scopes: Scope[];
   battleSetHash: string;
   rounds: number;
@@ -99,7 +71,7 @@ interface Plan {
 }
 
 /** Counts and plain fits per scope (overall first, then categories by name): everything but the style fits and the bootstrap. */
-function planScopes(table: VoteTable, options: LeaderboardOptions): Plan {
+export function planScopes(table: VoteTable, options: LeaderboardOptions): Plan {
   const { bootstrapRounds = DEFAULT_BOOTSTRAP_ROUNDS, seed = DEFAULT_SEED, anchor } = options;
   if (!Number.isInteger(bootstrapRounds) || bootstrapRounds < 0) throw new Error("bootstrapRounds must be a whole number ≥ 0");
   if (options.styleControl && !table.style) throw new Error("style control needs every vote's style counts");
@@ -130,25 +102,28 @@ function planScope(counts: PairCounts, seed: number, anchor: Anchor | undefined)
   return { counts, separation, rated, fit: fitBradleyTerry(rated), seed, anchor: scopeAnchor };
 }
 
-/** Adds every scope's style-controlled fit, a helper thread taking part of each fit's passes when given. */
-function planStyles(table: VoteTable, plan: Plan, helper?: StyleFitHelper | null): void {
-  for (const scope of plan.scopes) scope.style = planStyle(table, scope, helper ?? null);
+/** The fit of a style-controlled scope: fitStyleControl, or the same fit with a helper thread (fast/parallel-leaderboard.ts). */
+export type StyleFitter = (data: StyleData, options: { init: Float64Array }) => StyleFit;
+
+/** Adds every scope's style-controlled fit. */
+export function planStyles(table: VoteTable, plan: Plan, fit: StyleFitter = fitStyleControl): void {
+  for (const scope of plan.scopes) scope.style = planStyle(table, scope, fit);
 }
 
 /** The style-controlled fit over the same rated models, on their battles among themselves. */
-function planStyle(table: VoteTable, scope: Scope, helper: StyleFitHelper | null): { data: StyleData; fit: StyleFit } {
+function planStyle(table: VoteTable, scope: Scope, fit: StyleFitter): { data: StyleData; fit: StyleFit } {
   const data = styleData(table, scope.rated.models, scope.rows);
   // The plain fit (same models, same order) is a close start: style moves ratings by tens of points.
   const init = new Float64Array(data.models.length + STYLE_FEATURES.length);
   init.set(scope.fit.theta);
-  return { data, fit: helper ? helper.fit(data, { init }) : fitStyleControl(data, { init }) };
+  return { data, fit: fit(data, { init }) };
 }
 
-function bootstrapOptions(plan: Plan, scope: Scope): BootstrapOptions {
+export function bootstrapOptions(plan: Plan, scope: Scope): BootstrapOptions {
   return { rounds: plan.rounds, seed: scope.seed, anchor: scope.anchor, fullFit: scope.fit };
 }
 
-function assemble(table: VoteTable, plan: Plan, cis: readonly (BootstrapResult | undefined)[], styleCis: readonly (StyleBootstrapResult | undefined)[]): Leaderboard {
+export function assemble(table: VoteTable, plan: Plan, cis: readonly (BootstrapResult | undefined)[], styleCis: readonly (StyleBootstrapResult | undefined)[]): Leaderboard {
   const [overall, ...rest] = plan.scopes.map((scope, k) => rateScope(table, scope, cis[k], styleCis[k]));
   const categories: Record<string, ScopeLeaderboard> = {};
   rest.forEach((board, k) => (categories[plan.scopes[k + 1]!.name!] = board));
@@ -217,6 +192,7 @@ function ranked(records: ModelRating[], { bt, ciLow, ciHigh }: { bt: Float64Arra
     r.ciLow = ciLow[i]!;
     r.ciHigh = ciHigh[i]!;
   });
+  // FastChat's recompute_final_ranking (monitor.py): 1 + models whose 2.5% quantile beats this one's 97.5%.
   for (const r of records) r.rank = 1 + records.filter((other) => other.ciLow > r.ciHigh).length;
   return records.map((_, i) => i).sort((x, y) => compareRatings(records[x]!, records[y]!));
 }

@@ -1,13 +1,14 @@
 import { createHash } from "node:crypto";
-import { toVoteTable } from "./vote-table";
-import { OUTCOME_A, OUTCOME_B, type PairCounts, type RatedVote, type VoteTable } from "./types";
+import { toVoteTable } from "../vote-table";
+import { OUTCOME_A, OUTCOME_B, type PairCounts, type RatedVote, type VoteTable } from "../types";
 
 // Local copies of imported constants: a CommonJS transform turns each read into a getter call.
 const A_WON = OUTCOME_A;
 const B_WON = OUTCOME_B;
 
 /**
- * Outcome counts of the given votes (all of them, or the rows listed), in one pass.
+ * Outcome counts of the given votes (all of them, or the rows listed), in one pass: the pivot
+ * tables of FastChat's compute_mle_elo (ptbl_a_win, ptbl_tie) or preprocess_for_bt.
  * Models are indexed in name order, so the counts — and every bootstrap drawn from
  * them — do not depend on the order votes arrived in or on which side a model sat.
  */

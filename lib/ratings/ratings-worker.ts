@@ -1,5 +1,0 @@
-// Worker entry for runs from source (tests, benchmarks); the bundled CLI serves workers
-// from its own file.
-import { serveRatingsWorker } from "./serve-worker";
-
-serveRatingsWorker();
