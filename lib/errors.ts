@@ -1,7 +1,7 @@
 // Typed error codes ("type:surface") mapped to HTTP statuses. Users see `message`;
 // `cause` stays in the server log.
 import { ZodError } from "zod";
-import { DEFAULT_LANG, messages, sayError, type ErrorMessage, type Lang } from "./i18n";
+import { DEFAULT_LANG, messages, sayError, type ErrorMessage, type ErrorValues, type Lang } from "./i18n";
 import { fieldErrors } from "./i18n/issues";
 import { log } from "./log";
 
@@ -155,7 +155,7 @@ export type ErrorPayload = {
       /** Every invalid field's message, by dotted path, when the input failed its schema. */
       fields?: Record<string, string>;
       key?: string;
-      values?: Record<string, string | number>;
+      values?: ErrorValues;
     };
   };
 };

@@ -227,6 +227,12 @@ export const en: Catalogue = {
     accountExists: "An account with this email already exists.",
     currentPasswordWrong: "The current password is wrong.",
     passwordUnchanged: "Choose a password different from the current one.",
+    textNul: "{field}: must not contain NUL characters (U+0000)",
+    textSurrogate: "{field}: must not contain unpaired UTF-16 surrogates",
+    keyNul: "{field}: a key must not contain NUL characters (U+0000)",
+    keySurrogate: "{field}: a key must not contain unpaired UTF-16 surrogates",
+    numberOutOfRange: "{field}: must be between {min} and {max}",
+    bodyNotJson: "The request body must be valid JSON.",
   },
 
   // The admin area, in its own files.

@@ -231,6 +231,13 @@ export const zh = {
     accountExists: "这个邮箱已有账户。",
     currentPasswordWrong: "当前密码不正确。",
     passwordUnchanged: "新密码不能与当前密码相同。",
+    // Text that cannot be stored (lib/input.ts); {field} names where it is, as a schema error would.
+    textNul: "{field} 不能含有 NUL 字符（U+0000）",
+    textSurrogate: "{field} 不能含有不成对的 UTF-16 代理项",
+    keyNul: "{field} 中的键名不能含有 NUL 字符（U+0000）",
+    keySurrogate: "{field} 中的键名不能含有不成对的 UTF-16 代理项",
+    numberOutOfRange: "{field} 必须在 {min} 到 {max} 之间",
+    bodyNotJson: "请求体必须是有效的 JSON。",
   },
 
   // The admin area, in its own files.
