@@ -56,13 +56,25 @@ export class AppError extends Error {
   }
 }
 
+// What a 404 says by default, by its surface; any other surface says it plainly.
+const NOT_FOUND: Readonly<Record<string, ErrorMessage["key"]>> = {
+  battle: "battleNotFound",
+  model: "noSuchModel",
+  question: "noSuchQuestion",
+  category: "noSuchCategory",
+  generation: "noSuchGeneration",
+  user: "noSuchUser",
+  "judge run": "noSuchJudgeRun",
+  "pregen run": "noSuchPregenRun",
+};
+
 export const errors = {
   badRequest: (surface: string, text: ErrorText, field?: string) =>
     new AppError(`bad_request:${surface}`, text, { field }),
-  unauthorized: (text: ErrorText = "Sign in first.") => new AppError("unauthorized:auth", text),
-  forbidden: (surface: string, text: ErrorText = "You are not allowed to do this.") =>
+  unauthorized: (text: ErrorText = { key: "signInFirst" }) => new AppError("unauthorized:auth", text),
+  forbidden: (surface: string, text: ErrorText = { key: "notAllowed" }) =>
     new AppError(`forbidden:${surface}`, text),
-  notFound: (surface: string, text: ErrorText = `No such ${surface}.`) => new AppError(`not_found:${surface}`, text),
+  notFound: (surface: string, text: ErrorText = { key: NOT_FOUND[surface] ?? "notFound" }) => new AppError(`not_found:${surface}`, text),
   conflict: (surface: string, text: ErrorText) => new AppError(`conflict:${surface}`, text),
   rateLimited: (surface: string, retryAfterS: number, text: ErrorText = { key: "tooManyRequests", values: { s: retryAfterS } }) =>
     new AppError(`rate_limit:${surface}`, text, { retryAfterS }),

@@ -1,4 +1,5 @@
-import type { ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { isLang, LANG_COOKIE, langFromAcceptLanguage, type Lang } from "../i18n/lang";
 import securityHeaders from "./security-headers.json";
 
 // What the web server needs for the requests it answers itself, beside Next.js: the anonymous
@@ -24,6 +25,12 @@ export function parseCookies(header: string | undefined): Map<string, string> {
     if (!jar.has(name)) jar.set(name, value);
   }
   return jar;
+}
+
+/** The reader's language, as lib/lang-server.ts reads it for Next.js: the switch's cookie, else the browser's. */
+export function requestLang(req: IncomingMessage, cookies = parseCookies(req.headers.cookie)): Lang {
+  const chosen = cookies.get(LANG_COOKIE);
+  return isLang(chosen) ? chosen : langFromAcceptLanguage([req.headers["accept-language"] ?? []].flat().join(", "));
 }
 
 /** A JSON answer with the security headers, never cached. */

@@ -1,10 +1,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { castVote, voteInput } from "../arena/votes";
 import { errorPayload, errors } from "../errors";
-import { isLang, LANG_COOKIE, langFromAcceptLanguage } from "../i18n/lang";
 import { assertCleanText, parseInput } from "../input";
 import { clientIp, hashIp, isSessionCookie, verifyVoterCookie, VOTER_COOKIE } from "../voter-id";
-import { parseCookies, send } from "./respond";
+import { parseCookies, requestLang, send } from "./respond";
 
 // Votes are the arena's hottest request. Through Next.js one costs about three times the CPU
 // of the vote itself (BENCHMARKS.md, "Vote endpoint"), so the web server answers anonymous
@@ -31,7 +30,7 @@ export function anonymousVoteTarget(req: IncomingMessage): { battleId: string; c
 
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
-    const tooLarge = () => errors.badRequest("input", `The request body must be at most ${MAX_BODY_BYTES} bytes.`);
+    const tooLarge = () => errors.badRequest("input", { key: "bodyTooLarge", values: { n: MAX_BODY_BYTES } });
     if (Number(req.headers["content-length"] ?? 0) > MAX_BODY_BYTES) {
       req.resume(); // discarded, so the answer can still be sent on this connection
       reject(tooLarge());
@@ -61,7 +60,7 @@ export async function answerAnonymousVote(
     try {
       body = JSON.parse(raw);
     } catch {
-      throw errors.badRequest("input", "The request body must be valid JSON.");
+      throw errors.badRequest("input", { key: "bodyNotJson" });
     }
     const input = parseInput(body, voteInput);
     const id = verifyVoterCookie(cookies.get(VOTER_COOKIE));
@@ -70,9 +69,8 @@ export async function answerAnonymousVote(
     const voter = { voterKey: `anon:${id}`, userId: null, ipHash: hashIp(clientIp(headerList)) };
     send(res, 200, {}, await castVote({ battleId, voter, winner: input.winner, reason: input.reason || null }));
   } catch (error) {
-    // In the reader's language, as lib/http.ts's route() answers: the switch's cookie, else the browser's.
-    const chosen = cookies.get(LANG_COOKIE);
-    const { status, headers, body } = errorPayload(error, isLang(chosen) ? chosen : langFromAcceptLanguage([req.headers["accept-language"] ?? []].flat().join(", ")));
+    // In the reader's language, as lib/http.ts's route() answers.
+    const { status, headers, body } = errorPayload(error, requestLang(req, cookies));
     if (!res.headersSent) send(res, status, headers, body);
   }
 }

@@ -52,7 +52,7 @@ describe("bad input is a 400 naming the field", () => {
 
   it("a path whose percent-encoding is not UTF-8 (an encoded lone surrogate)", async () => {
     for (const url of ["/api/battles/abc%ED%A0%80", "/api/battles/%zz/stream?side=A"]) {
-      expect(await errorOf(await owner.fetch(url))).toMatchObject({ status: 400, code: "bad_request:input", field: "path" });
+      expect(await errorOf(await owner.fetch(url))).toMatchObject({ status: 400, code: "bad_request:input", field: "path", key: "pathNotUtf8" });
     }
   });
 

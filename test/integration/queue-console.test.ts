@@ -46,7 +46,7 @@ describe("who may use the queue console", () => {
     for (const path of [API, ASSET]) {
       const res = await anonymous.fetch(path);
       expect(res.status).toBe(401);
-      expect(await res.json()).toEqual({ error: { code: "unauthorized:auth", message: "Sign in first." } });
+      expect(await res.json()).toEqual({ error: { code: "unauthorized:auth", key: "signInFirst", message: expect.any(String) } });
     }
     expect((await anonymous.fetch(ACTION, { method: "PUT" })).status).toBe(401);
     for (const path of ["/admin/queues", "/admin/queues/queue/ratings"]) {

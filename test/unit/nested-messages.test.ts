@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { checked, checkIn } from "@/lib/admin/model-check";
 import { importIssueTexts } from "@/lib/admin/questions-import";
-import { AppError, errorPayload } from "@/lib/errors";
+import { adminRefusalError } from "@/lib/auth/access";
+import { AppError, errorPayload, errors } from "@/lib/errors";
 import { knownErrorText, messages, sayError } from "@/lib/i18n";
 
 // A catalogue message whose values are messages in turn (a model check's note and reason): said
@@ -59,5 +60,16 @@ describe("an import report's texts", () => {
       expect(texts.csvUnclosedQuote).toBe(messages(lang).adminImportIssues.csvUnclosedQuote);
       expect(Object.values(texts).every((text) => CHINESE.test(text) === (lang === "zh"))).toBe(true);
     }
+  });
+});
+
+describe("a refusal's default text", () => {
+  it("comes from the catalogue, in the reader's language", () => {
+    expect(errorPayload(errors.notFound("model"), "zh").body.error).toMatchObject({ code: "not_found:model", key: "noSuchModel", message: "没有这个模型。" });
+    expect(errorPayload(errors.notFound("judge run"), "en").body.error.message).toBe("No such judge run.");
+    expect(errorPayload(errors.notFound("widget"), "zh").body.error).toMatchObject({ key: "notFound", message: "没有找到。" });
+    expect(errorPayload(errors.unauthorized(), "zh").body.error).toMatchObject({ key: "signInFirst", message: "请先登录。" });
+    expect(errorPayload(adminRefusalError("not_admin"), "en").body.error).toMatchObject({ code: "forbidden:admin", message: "Admins only." });
+    expect(errorPayload(adminRefusalError("password_change_required"), "zh").body.error.message).toMatch(CHINESE);
   });
 });
