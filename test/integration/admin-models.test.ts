@@ -164,6 +164,9 @@ describe("admin models", () => {
     expect(test.status).toBe(201);
     const generation = await db.generation.findUniqueOrThrow({ where: { id: test.body.generationId } });
     expect(generation).toMatchObject({ purpose: "test", modelId: created.body.model.id, messages: [{ role: "user", content: "hi" }] });
+    // Without a prompt it sends the one the model page shows, in the reader's language (this client's: English).
+    const byDefault = await call(`/api/admin/models/${created.body.model.id}/test`, { method: "POST", body: {} });
+    expect(await db.generation.findUniqueOrThrow({ where: { id: byDefault.body.generationId } })).toMatchObject({ messages: [{ role: "user", content: "Introduce yourself in one sentence." }] });
     const refused = await call(`/api/admin/models/${missing.body.model.id}/test`, { method: "POST", body: {} });
     expect(refused.status).toBe(409);
   });
