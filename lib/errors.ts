@@ -1,7 +1,7 @@
 // Typed error codes ("type:surface") mapped to HTTP statuses. Users see `message`;
 // `cause` stays in the server log.
 import { ZodError } from "zod";
-import { DEFAULT_LANG, messages, sayError, type ErrorMessage, type Lang } from "./i18n";
+import { DEFAULT_LANG, messages, sayError, type ErrorMessage, type ErrorValues, type Lang } from "./i18n";
 import { fieldErrors } from "./i18n/issues";
 import { log } from "./log";
 
@@ -56,13 +56,25 @@ export class AppError extends Error {
   }
 }
 
+// What a 404 says by default, by its surface; any other surface says it plainly.
+const NOT_FOUND: Readonly<Record<string, ErrorMessage["key"]>> = {
+  battle: "battleNotFound",
+  model: "noSuchModel",
+  question: "noSuchQuestion",
+  category: "noSuchCategory",
+  generation: "noSuchGeneration",
+  user: "noSuchUser",
+  "judge run": "noSuchJudgeRun",
+  "pregen run": "noSuchPregenRun",
+};
+
 export const errors = {
   badRequest: (surface: string, text: ErrorText, field?: string) =>
     new AppError(`bad_request:${surface}`, text, { field }),
-  unauthorized: (text: ErrorText = "Sign in first.") => new AppError("unauthorized:auth", text),
-  forbidden: (surface: string, text: ErrorText = "You are not allowed to do this.") =>
+  unauthorized: (text: ErrorText = { key: "signInFirst" }) => new AppError("unauthorized:auth", text),
+  forbidden: (surface: string, text: ErrorText = { key: "notAllowed" }) =>
     new AppError(`forbidden:${surface}`, text),
-  notFound: (surface: string, text: ErrorText = `No such ${surface}.`) => new AppError(`not_found:${surface}`, text),
+  notFound: (surface: string, text: ErrorText = { key: NOT_FOUND[surface] ?? "notFound" }) => new AppError(`not_found:${surface}`, text),
   conflict: (surface: string, text: ErrorText) => new AppError(`conflict:${surface}`, text),
   rateLimited: (surface: string, retryAfterS: number, text: ErrorText = { key: "tooManyRequests", values: { s: retryAfterS } }) =>
     new AppError(`rate_limit:${surface}`, text, { retryAfterS }),
@@ -155,7 +167,7 @@ export type ErrorPayload = {
       /** Every invalid field's message, by dotted path, when the input failed its schema. */
       fields?: Record<string, string>;
       key?: string;
-      values?: Record<string, string | number>;
+      values?: ErrorValues;
     };
   };
 };

@@ -50,7 +50,7 @@ export async function parseJson<T>(request: Request, schema: ZodType<T>): Promis
   try {
     body = await request.json();
   } catch {
-    throw errors.badRequest("input", "The request body must be valid JSON.");
+    throw errors.badRequest("input", { key: "bodyNotJson" });
   }
   return parseInput(body, schema);
 }

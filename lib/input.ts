@@ -4,17 +4,30 @@
 // a lone UTF-16 surrogate has no UTF-8 form and would be stored as U+FFFD.
 import { z, type ZodType } from "zod";
 import { errors } from "./errors";
+import { sayError, type ErrorMessage } from "./i18n";
 
 export const INT32_MAX = 2_147_483_647;
 
 // A high surrogate not followed by a low one, or a low one not preceded by a high one.
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
+/** What can be wrong with text a client sent: the errors catalogue keys that say so, for a value and for a key. */
+export const TEXT_PROBLEM_KEYS = ["textNul", "textSurrogate", "keyNul", "keySurrogate"] as const;
+type TextProblem = "nul" | "surrogate";
+
 /** What is wrong with a string a client sent, or null when it can be stored as text. */
-export function textProblem(text: string): string | null {
-  if (text.includes("\u0000")) return "must not contain NUL characters (U+0000)";
-  if (LONE_SURROGATE.test(text)) return "must not contain unpaired UTF-16 surrogates";
+export function textProblem(text: string): TextProblem | null {
+  if (text.includes("\u0000")) return "nul";
+  if (LONE_SURROGATE.test(text)) return "surrogate";
   return null;
+}
+
+/** A field whose text could not be stored: its catalogue message (`key`, `values`) and that message in English. */
+export type TextProblemFound = { field: string; key: (typeof TEXT_PROBLEM_KEYS)[number]; values: { field: string }; message: string };
+
+function found(field: string, key: TextProblemFound["key"]): TextProblemFound {
+  const said = { key, values: { field } } satisfies ErrorMessage;
+  return { field, ...said, message: sayError("en", said) };
 }
 
 /**
@@ -22,27 +35,27 @@ export function textProblem(text: string): string | null {
  * stored, with the message that names it; `root` names a bare string or a key at the top level.
  * For importers, which report problems per line instead of throwing.
  */
-export function findTextProblem(value: unknown, { path = "", root = "body" }: { path?: string; root?: string } = {}): { field: string; message: string } | null {
+export function findTextProblem(value: unknown, { path = "", root = "body" }: { path?: string; root?: string } = {}): TextProblemFound | null {
   if (typeof value === "string") {
     const problem = textProblem(value);
-    return problem ? { field: path || root, message: `${path || root}: ${problem}` } : null;
+    return problem ? found(path || root, problem === "nul" ? "textNul" : "textSurrogate") : null;
   }
   if (value === null || typeof value !== "object") return null;
   const entries: [string, unknown][] = Array.isArray(value) ? value.map((v, i) => [String(i), v]) : Object.entries(value);
   for (const [key, child] of entries) {
     const problem = textProblem(key);
     // The key itself is the bad text, so the field named is where it sits.
-    if (problem) return { field: path || root, message: `${path || root}: a key ${problem}` };
-    const found = findTextProblem(child, { path: path ? `${path}.${key}` : key, root });
-    if (found) return found;
+    if (problem) return found(path || root, problem === "nul" ? "keyNul" : "keySurrogate");
+    const inside = findTextProblem(child, { path: path ? `${path}.${key}` : key, root });
+    if (inside) return inside;
   }
   return null;
 }
 
 /** Throws a 400 naming the first field whose text could not be stored (findTextProblem). */
 export function assertCleanText(value: unknown, where: { path?: string; root?: string } = {}): void {
-  const found = findTextProblem(value, where);
-  if (found) throw errors.badRequest("input", found.message, found.field);
+  const problem = findTextProblem(value, where);
+  if (problem) throw errors.badRequest("input", { key: problem.key, values: problem.values }, problem.field);
 }
 
 /** Checks the text of a client's JSON (or query) value, then its schema. */
@@ -69,7 +82,7 @@ export function assertInt32Numbers(parsed: unknown): void {
   if (parsed === null || typeof parsed !== "object") return;
   for (const [field, value] of Object.entries(parsed)) {
     if (typeof value === "number" && !(Math.abs(value) <= INT32_MAX)) {
-      throw errors.badRequest("input", `${field}: must be between -${INT32_MAX} and ${INT32_MAX}`, field);
+      throw errors.badRequest("input", { key: "numberOutOfRange", values: { field, min: -INT32_MAX, max: INT32_MAX } }, field);
     }
   }
 }

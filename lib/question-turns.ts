@@ -23,7 +23,9 @@ export function storedTurns(turns: string[]): string[] | null {
   return turns.length > 1 ? turns : null;
 }
 
-export type ParsedTurns = { turns: string[] | null; error: string | null };
+/** What is wrong with a row's turns: its key in the adminImportIssues catalogue section, and the values it names. */
+export type TurnsError = { key: "turnsNotJson" | "turnsNotList" | "turnEmpty" | "tooManyTurns" | "turnTooLong"; values?: Record<string, number> };
+export type ParsedTurns = { turns: string[] | null; error: TurnsError | null };
 
 /**
  * A row's `turns` value: a JSON array of non-empty strings (JSONL gives the array, CSV a cell
@@ -33,16 +35,16 @@ export function parseTurns(value: unknown, { maxChars }: { maxChars: number }): 
   if (value === undefined || value === null || value === "") return { turns: null, error: null };
   let list: unknown = value;
   if (typeof list === "string") {
-    try { list = JSON.parse(list); } catch { return { turns: null, error: "turns must be a JSON array of strings such as [\"first turn\", \"second turn\"]" }; }
+    try { list = JSON.parse(list); } catch { return { turns: null, error: { key: "turnsNotJson" } }; }
   }
   if (!Array.isArray(list) || list.length === 0 || list.some((t) => typeof t !== "string")) {
-    return { turns: null, error: "turns must be a non-empty array of strings" };
+    return { turns: null, error: { key: "turnsNotList" } };
   }
   const turns = (list as string[]).map((t) => t.trim());
-  if (turns.some((t) => t === "")) return { turns: null, error: "every turn must be a non-empty string" };
-  if (turns.length > MAX_TURNS) return { turns: null, error: `at most ${MAX_TURNS} turns` };
+  if (turns.some((t) => t === "")) return { turns: null, error: { key: "turnEmpty" } };
+  if (turns.length > MAX_TURNS) return { turns: null, error: { key: "tooManyTurns", values: { max: MAX_TURNS } } };
   const long = turns.findIndex((t) => t.length > maxChars);
-  if (long >= 0) return { turns: null, error: `turn ${long + 1} is longer than ${maxChars} characters` };
+  if (long >= 0) return { turns: null, error: { key: "turnTooLong", values: { turn: long + 1, max: maxChars } } };
   return { turns, error: null };
 }
 

@@ -19,7 +19,7 @@ type Report = {
 const MAX_MB = 20;
 
 /** An offline model's answer set: pick a file → dry run (nothing written) → commit, all or nothing. */
-export function AnswerImport({ modelId, said, issues }: { modelId: string; said: Catalogue["adminAnswerImport"]; issues: Catalogue["adminImportIssues"] }) {
+export function AnswerImport({ modelId, said, issues }: { modelId: string; said: Catalogue["adminAnswerImport"]; issues: Readonly<Record<string, string>> }) {
   const router = useRouter();
   const [file, setFile] = useState<File | null>(null);
   const [report, setReport] = useState<Report | null>(null);
@@ -40,7 +40,8 @@ export function AnswerImport({ modelId, said, issues }: { modelId: string; said:
     }
     const failed = result.data as { report?: Report } | null;
     if (failed?.report) setReport(failed.report);
-    if (result.error.field === "source") setError("source", { type: "server", message: result.error.message });
+    // The source's refusal goes beside it: the schema's message, or its text that cannot be stored.
+    if (result.error.field?.split(".")[0] === "source") setError("source", { type: "server", message: result.error.fields?.source ?? result.error.message });
     else if (!failed?.report) setError("root.server", { type: "server", message: result.error.message });
   });
   const fresh = () => { setReport(null); clearErrors(); };

@@ -11,7 +11,7 @@ type Duplicate = { line: number; text: string; of: "file" | "bank"; firstLine?: 
 type Report = { format: string; dryRun: boolean; rows: number; errorCount: number; errors: ImportIssue[]; duplicateCount: number; duplicates: Duplicate[]; toWrite: number; written: number; ms: number };
 
 /** Pick a file → dry run (nothing written) → import, which the server does all or nothing. */
-export function QuestionImport({ said, issues, maxMb }: { said: Catalogue["adminQuestionImport"]; issues: Catalogue["adminImportIssues"]; maxMb: number }) {
+export function QuestionImport({ said, issues, maxMb }: { said: Catalogue["adminQuestionImport"]; issues: Readonly<Record<string, string>>; maxMb: number }) {
   const [file, setFile] = useState<File | null>(null);
   const [report, setReport] = useState<Report | null>(null);
   const [error, setError] = useState<string | null>(null);

@@ -1,4 +1,5 @@
 import { Prisma } from "@prisma/client";
+import { z } from "zod";
 import { answerChains, detectLanguage } from "../arena/battles";
 import { LAST_TURN_SQL } from "../arena/revealed-questions";
 import { parseTurns, storedTurns, turnMessages, userTurnsOf } from "../question-turns";
@@ -8,9 +9,9 @@ import { findTextProblem } from "../input";
 import { questionTextHash } from "../questions";
 import { toCsvRow } from "./csv";
 import { isUniqueViolation } from "./db-errors";
-import { ANSWER_SOURCE_MAX_CHARS } from "../schemas/answer-import";
+import { answerImportFormSchema } from "../schemas/answer-import";
 import {
-  IMPORT_LIMITS, badUtf8Lines, categoryResolver, readCsv, readJsonl, str, unknownCategoryMessage,
+  IMPORT_LIMITS, badUtf8Lines, categoryResolver, readCsv, readJsonl, said, str, unknownCategoryIssue, unstorableIssue,
   type ImportFormat, type ImportIssue, type Raw,
 } from "./questions-import";
 
@@ -32,7 +33,6 @@ import {
 export const ANSWER_COLUMNS = ["question_id", "question", "category", "answer"] as const;
 const MULTI_TURN_COLUMNS = [...ANSWER_COLUMNS, "turns", "answers"] as const;
 export const MAX_ANSWER_CHARS = 100_000;
-const MAX_SOURCE_CHARS = ANSWER_SOURCE_MAX_CHARS;
 
 export type AnswerRow = {
   line: number;
@@ -71,24 +71,26 @@ export type AnswerImportReport = {
 };
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+/** A row's problem as the catalogue says it (questions-import.ts said()). */
+type Issue = Pick<ImportIssue, "key" | "values" | "message">;
 
 /** One raw row → an answer row, or null with its problems added to `issues`. Pure: no database. */
 export function toAnswerRow(raw: Raw, issues: ImportIssue[]): AnswerRow | null {
   const { line, values } = raw;
   let ok = true;
-  const fail = (field: string, message: string) => { issues.push({ line, field, message }); ok = false; };
+  const fail = (field: string, text: Issue) => { issues.push({ line, field, ...text }); ok = false; };
   const unstorable = findTextProblem(values, { root: "line" });
-  if (unstorable) fail(unstorable.field, unstorable.message);
+  if (unstorable) fail(unstorable.field, unstorableIssue(unstorable));
   const parsedTurns = parseTurns(values.turns, { maxChars: IMPORT_LIMITS.maxTextChars });
-  if (parsedTurns.error) fail("turns", parsedTurns.error);
+  if (parsedTurns.error) fail("turns", said(parsedTurns.error.key, parsedTurns.error.values));
   const turns = parsedTurns.turns && parsedTurns.turns.length > 1 ? parsedTurns.turns : null;
   const questionId = str(values.question_id)?.trim() || null;
-  if (questionId && questionId.length > 200) fail("question_id", "question_id is longer than 200 characters");
+  if (questionId && questionId.length > 200) fail("question_id", said("questionIdTooLong", { max: 200 }));
   const given = str(values.question)?.trim() || null;
-  if (turns && given && given !== turns[0]) fail("question", "question must equal the first of turns (or be left out)");
+  if (turns && given && given !== turns[0]) fail("question", said("questionNotFirstTurn"));
   const question = given ?? turns?.[0] ?? null;
-  if (question && question.length > IMPORT_LIMITS.maxTextChars) fail("question", `question is longer than ${IMPORT_LIMITS.maxTextChars} characters`);
-  if (!questionId && !question) fail("question_id", "question_id or question is required");
+  if (question && question.length > IMPORT_LIMITS.maxTextChars) fail("question", said("questionTooLong", { max: IMPORT_LIMITS.maxTextChars }));
+  if (!questionId && !question) fail("question_id", said("questionRequired"));
   const category = str(values.category)?.trim() || null;
   let answers: string[] = [];
   if (values.answers !== undefined && values.answers !== null && values.answers !== "") {
@@ -96,19 +98,19 @@ export function toAnswerRow(raw: Raw, issues: ImportIssue[]): AnswerRow | null {
     if (typeof list === "string") {
       try { list = JSON.parse(list); } catch { list = null; }
     }
-    if (values.answer !== undefined && values.answer !== null && values.answer !== "") fail("answer", "give answer or answers, not both");
+    if (values.answer !== undefined && values.answer !== null && values.answer !== "") fail("answer", said("answerAndAnswers"));
     if (!Array.isArray(list) || list.length === 0 || list.some((a) => typeof a !== "string" || a.trim() === "")) {
-      fail("answers", "answers must be a JSON array of non-empty strings, one per user turn");
+      fail("answers", said("answersNotList"));
     } else if (list.some((a: string) => a.length > MAX_ANSWER_CHARS)) {
-      fail("answers", `an answer is longer than ${MAX_ANSWER_CHARS} characters`);
+      fail("answers", said("answersItemTooLong", { max: MAX_ANSWER_CHARS }));
     } else answers = list as string[];
-    if (turns && answers.length && answers.length !== turns.length) fail("answers", `${answers.length} answers for ${turns.length} turns: give one answer per user turn`);
+    if (turns && answers.length && answers.length !== turns.length) fail("answers", said("answersCount", { answers: answers.length, turns: turns.length }));
   } else {
     const answer = values.answer;
-    if (typeof answer !== "string" || answer.trim() === "") fail("answer", "answer is required (a non-empty string)");
-    else if (answer.length > MAX_ANSWER_CHARS) fail("answer", `answer is longer than ${MAX_ANSWER_CHARS} characters`);
+    if (typeof answer !== "string" || answer.trim() === "") fail("answer", said("answerRequired"));
+    else if (answer.length > MAX_ANSWER_CHARS) fail("answer", said("answerTooLong", { max: MAX_ANSWER_CHARS }));
     else answers = [answer];
-    if (turns) fail("answers", `a question of ${turns.length} turns needs answers: one per user turn`);
+    if (turns) fail("answers", said("answersNeeded", { turns: turns.length }));
   }
   let metadata: Record<string, unknown> | null = null;
   if (values.metadata !== undefined && values.metadata !== null && values.metadata !== "") {
@@ -117,20 +119,22 @@ export function toAnswerRow(raw: Raw, issues: ImportIssue[]): AnswerRow | null {
       try { parsed = JSON.parse(parsed); } catch { parsed = null; }
     }
     if (isObject(parsed)) metadata = parsed;
-    else fail("metadata", "metadata must be a JSON object");
+    else fail("metadata", said("metadataObject"));
   }
   return ok ? { line, questionId, question, category, turns, answers, metadata } : null;
 }
 
+// The form's own check of the source: a refusal names the field, in the reader's language.
+const sourceQuery = z.object({ source: answerImportFormSchema.shape.source });
+
 /** The importer's notes on where the answers came from: a JSON object (engine, quantisation, temperature…). */
 export function parseAnswerSource(text: string | undefined): Record<string, unknown> {
-  if (text === undefined || text.trim() === "") return {};
-  if (text.length > MAX_SOURCE_CHARS) throw errors.badRequest("answers", `source is longer than ${MAX_SOURCE_CHARS} characters`, "source");
-  let value: unknown;
-  try { value = JSON.parse(text); } catch { throw errors.badRequest("answers", "source must be a JSON object such as {\"engine\":\"vllm\",\"temperature\":0.2}", "source"); }
-  if (!isObject(value)) throw errors.badRequest("answers", "source must be a JSON object such as {\"engine\":\"vllm\",\"temperature\":0.2}", "source");
-  const problem = findTextProblem(value, { root: "source" });
-  if (problem) throw errors.badRequest("answers", problem.message, problem.field);
+  if (text === undefined) return {};
+  const { source } = sourceQuery.parse({ source: text });
+  if (source === "") return {};
+  const value = JSON.parse(source) as Record<string, unknown>;
+  const problem = findTextProblem(value, { path: "source" });
+  if (problem) throw errors.badRequest("answers", { key: problem.key, values: problem.values }, problem.field);
   return value;
 }
 
@@ -138,7 +142,7 @@ async function offlineModel(modelId: string) {
   const model = await db.model.findUnique({ where: { id: modelId }, select: { id: true, slug: true, kind: true } });
   if (!model) throw errors.notFound("model");
   if (model.kind !== "offline") {
-    throw errors.conflict("answers", `${model.slug} is a ${model.kind} model: its answers come from its engine; only an offline model's answers are imported.`);
+    throw errors.conflict("answers", { key: "answersNotOffline", values: { model: model.slug, kind: model.kind } });
   }
   return model;
 }
@@ -174,16 +178,16 @@ export async function importAnswers({ modelId, bytes, format, dryRun, createQues
   });
 
   const badLines = badUtf8Lines(bytes);
-  for (const line of badLines) issues.push({ line, field: "encoding", message: "not valid UTF-8 (save the file as UTF-8)" });
+  for (const line of badLines) issues.push({ line, field: "encoding", ...said("notUtf8") });
   if (badLines.length) return report(0);
   const text = new TextDecoder("utf-8").decode(bytes);
   const raws = format === "csv" ? readCsv(text, issues, ["answer"]) : readJsonl(text, issues);
   rawCount = raws.length;
   if (rawCount > IMPORT_LIMITS.maxRows) {
-    issues.push({ line: 1, field: "file", message: `at most ${IMPORT_LIMITS.maxRows} rows per import` });
+    issues.push({ line: 1, field: "file", ...said("tooManyRows", { max: IMPORT_LIMITS.maxRows }) });
     return report(0);
   }
-  if (rawCount === 0 && issues.length === 0) issues.push({ line: 1, field: "file", message: "the file has no answers" });
+  if (rawCount === 0 && issues.length === 0) issues.push({ line: 1, field: "file", ...said("noAnswers") });
   const rows = raws.map((raw) => toAnswerRow(raw, issues)).filter((r): r is AnswerRow => r !== null);
 
   const categories = await db.category.findMany({ select: { id: true, slug: true, nameZh: true, nameEn: true, aliases: true, sortOrder: true } });
@@ -211,11 +215,11 @@ export async function importAnswers({ modelId, bytes, format, dryRun, createQues
   const firstByKey = new Map<string, number>();
   const newIds = new Map<string, number>();
   for (const row of rows) {
-    const fail = (field: string, message: string) => issues.push({ line: row.line, field, message });
+    const fail = (field: string, text: Issue) => issues.push({ line: row.line, field, ...text });
     let categoryId: string | null = null;
     if (row.category) {
       categoryId = resolveCategory(row.category);
-      if (!categoryId) { fail("category", unknownCategoryMessage(row.category, categories)); continue; }
+      if (!categoryId) { fail("category", unknownCategoryIssue(row.category, categories)); continue; }
     }
     const textHash = row.question ? questionTextHash(row.question) : null;
     const bank = (row.questionId ? byExternalId.get(row.questionId) ?? byId.get(row.questionId) : undefined) ?? (textHash ? byHash.get(textHash) : undefined);
@@ -224,37 +228,38 @@ export async function importAnswers({ modelId, bytes, format, dryRun, createQues
     if (bank) {
       const userTurns = userTurnsOf(bank);
       if (row.turns && (row.turns.length !== userTurns.length || row.turns.some((t, i) => t !== userTurns[i]))) {
-        fail("turns", "turns differ from the bank question's user turns");
+        fail("turns", said("turnsDiffer"));
         continue;
       }
       if (row.answers.length !== userTurns.length) {
         fail(userTurns.length > 1 ? "answers" : "answer", userTurns.length > 1
-          ? `the question has ${userTurns.length} user turns: give answers, one per turn (${row.answers.length} given)`
-          : `the question has a single turn: give one answer (${row.answers.length} given)`);
+          ? said("bankTurnsAnswers", { turns: userTurns.length, given: row.answers.length })
+          : said("bankSingleAnswer", { given: row.answers.length }));
         continue;
       }
       target = { kind: "bank", questionId: bank.id, text: bank.text, userTurns };
     } else if (!createQuestions) {
       unmatched.push({ line: row.line, question: named.slice(0, 80) });
-      fail(row.question ? "question" : "question_id", `no question in the bank matches ${row.question ? "this question" : `question_id "${row.questionId!.slice(0, 50)}"`}; import with createQuestions=1 and a category to add it`);
+      if (row.question) fail("question", said("unmatchedQuestion"));
+      else fail("question_id", said("unmatchedId", { id: row.questionId!.slice(0, 50) }));
       continue;
     } else if (!row.question) {
       unmatched.push({ line: row.line, question: named.slice(0, 80) });
-      fail("question", `question_id "${row.questionId!.slice(0, 50)}" matches no question in the bank; give the question's text to add it`);
+      fail("question", said("idNeedsText", { id: row.questionId!.slice(0, 50) }));
       continue;
     } else if (!categoryId) {
       unmatched.push({ line: row.line, question: named.slice(0, 80) });
-      fail("category", "a new question needs a category");
+      fail("category", said("newQuestionCategory"));
       continue;
     } else if (row.answers.length > 1 && !row.turns) {
       unmatched.push({ line: row.line, question: named.slice(0, 80) });
-      fail("turns", "a new multi-turn question needs its turns");
+      fail("turns", said("newQuestionTurns"));
       continue;
     } else {
       target = { kind: "new", text: row.question, textHash: textHash!, categoryId, userTurns: row.turns ?? [row.question] };
       if (row.questionId) {
         const idLine = newIds.get(row.questionId);
-        if (idLine !== undefined) { fail("question_id", `question_id "${row.questionId.slice(0, 50)}" is used on line ${idLine} for another new question`); continue; }
+        if (idLine !== undefined) { fail("question_id", said("newIdRepeated", { id: row.questionId.slice(0, 50), line: idLine })); continue; }
         newIds.set(row.questionId, row.line);
       }
     }
@@ -262,7 +267,7 @@ export async function importAnswers({ modelId, bytes, format, dryRun, createQues
     const first = firstByKey.get(key);
     if (first !== undefined) {
       duplicates.push({ line: row.line, firstLine: first, question: target.text.slice(0, 80) });
-      fail("question", `the same question as line ${first}: one answer per question`);
+      fail("question", said("sameQuestion", { line: first }));
       continue;
     }
     firstByKey.set(key, row.line);
@@ -349,7 +354,7 @@ export async function importAnswers({ modelId, bytes, format, dryRun, createQues
     );
     return report(answers, written, answerSet);
   } catch (error) {
-    if (isUniqueViolation(error)) throw errors.conflict("answers", "The bank or this model's answer sets changed during the import and nothing was written; run the import again.");
+    if (isUniqueViolation(error)) throw errors.conflict("answers", { key: "answersChanged" });
     throw error;
   }
 }

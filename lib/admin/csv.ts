@@ -1,9 +1,10 @@
 // A small RFC 4180 CSV reader and writer: quoted fields, "" escapes, commas and line breaks
 // inside quotes, CRLF or LF record ends, a leading BOM. Records remember the line they
-// start on so import errors can point at it.
+// start on so import errors can point at it; a problem is named by its key in the
+// adminImportIssues catalogue section, which the import report says it with.
 
 export type CsvRecord = { line: number; fields: string[]; chars: number };
-export type CsvProblem = { line: number; message: string };
+export type CsvProblem = { line: number; key: "csvUnclosedQuote" | "csvTextAfterQuote" | "csvQuoteInField" };
 
 export function parseCsv(input: string): { records: CsvRecord[]; problems: CsvProblem[] } {
   const text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
@@ -35,9 +36,9 @@ export function parseCsv(input: string): { records: CsvRecord[]; problems: CsvPr
           value += c;
           i++;
         }
-        if (!closed) { problems.push({ line: startLine, message: "a quoted field is never closed" }); broken = true; i = n; }
+        if (!closed) { problems.push({ line: startLine, key: "csvUnclosedQuote" }); broken = true; i = n; }
         else if (i < n && text[i] !== "," && text[i] !== "\n" && text[i] !== "\r") {
-          problems.push({ line, message: "unexpected text after a closing quote" });
+          problems.push({ line, key: "csvTextAfterQuote" });
           broken = true;
           while (i < n && text[i] !== "\n") i++;
         }
@@ -45,7 +46,7 @@ export function parseCsv(input: string): { records: CsvRecord[]; problems: CsvPr
         const start = i;
         while (i < n && text[i] !== "," && text[i] !== "\n" && text[i] !== "\r") i++;
         value = text.slice(start, i);
-        if (value.includes('"') && !broken) { problems.push({ line, message: "a quote inside an unquoted field (quote the whole field and double the quote)" }); broken = true; }
+        if (value.includes('"') && !broken) { problems.push({ line, key: "csvQuoteInField" }); broken = true; }
       }
       fields.push(value);
       if (i < n && text[i] === ",") { i++; continue; }

@@ -1,12 +1,27 @@
 import { existsSync } from "node:fs";
 import { env } from "../env";
+import { sayError, type ErrorMessage, type Lang } from "../i18n";
 import { normaliseRuntimeUrl } from "../pipeline/engine-target";
 import { runtimeChatTemplateOf, type LocalEngine, type OpenAIEngine } from "../models/engine";
 
 // Reachability checks run when a model is saved or enabled. A model whose check fails is
 // saved as disabled (never active), and the reason is returned to the admin.
 
-export type ModelCheck = { ok: boolean; message: string; field?: string };
+/**
+ * A check's verdict. `key` and `values` name its message in the errors catalogue (a value may be
+ * another check message: a reason, a note), so the audit log keeps it in no language and a page
+ * says it in its own; `message` is the English text (the API says it in the reader's: checkIn).
+ */
+export type ModelCheck = { ok: boolean; field?: string; message: string } & ErrorMessage;
+
+export function checked(ok: boolean, said: ErrorMessage, field?: string): ModelCheck {
+  return { ok, ...(field ? { field } : {}), key: said.key, values: said.values ?? {}, message: sayError("en", said) };
+}
+
+/** The check as the API answers it: its message in the reader's language. */
+export function checkIn(lang: Lang, check: ModelCheck): ModelCheck {
+  return { ...check, message: sayError(lang, check) };
+}
 
 const TIMEOUT_MS = 5_000;
 
@@ -20,9 +35,9 @@ async function listModels(url: string, apiKey?: string): Promise<{ status: numbe
   return { status: res.status, ids };
 }
 
-function reason(error: unknown): string {
-  if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")) return `no answer within ${TIMEOUT_MS / 1000} s`;
-  return "connection failed";
+function reason(error: unknown): ErrorMessage {
+  if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")) return { key: "checkNoAnswer", values: { s: TIMEOUT_MS / 1000 } };
+  return { key: "checkConnectionFailed" };
 }
 
 export function joinUrl(base: string, path: string): string {
@@ -33,13 +48,13 @@ export async function checkOpenAIModel({ engine, apiKey }: { engine: OpenAIEngin
   const url = joinUrl(engine.baseUrl, "models");
   try {
     const { status, ids } = await listModels(url, apiKey ?? undefined);
-    if (status === 401 || status === 403) return { ok: false, field: "apiKey", message: `${url} refused the API key (HTTP ${status}).` };
-    if (status >= 400) return { ok: false, field: "engine.baseUrl", message: `${url} answered HTTP ${status}.` };
+    if (status === 401 || status === 403) return checked(false, { key: "checkKeyRefused", values: { url, status } }, "apiKey");
+    if (status >= 400) return checked(false, { key: "checkHttpStatus", values: { url, status } }, "engine.baseUrl");
     // Hosted APIs do not always list every model they serve, so a missing name is a note, not a failure.
     const listed = ids.includes(engine.remoteModel);
-    return { ok: true, message: listed ? `reachable; lists ${engine.remoteModel}` : `reachable; ${engine.remoteModel} is not in its /models list` };
+    return checked(true, { key: listed ? "checkListed" : "checkNotListed", values: { model: engine.remoteModel } });
   } catch (error) {
-    return { ok: false, field: "engine.baseUrl", message: `${url} is not reachable: ${reason(error)}.` };
+    return checked(false, { key: "checkUnreachable", values: { url, reason: reason(error) } }, "engine.baseUrl");
   }
 }
 
@@ -72,37 +87,34 @@ async function chatTemplateRejection(runtime: string, served: string, chatTempla
 
 /** A model the runtime lists. Built-in templates always apply; the checkpoint's own (it may have none) and custom Jinja may not. */
 async function checkServedModel(runtime: string, served: string, engine: LocalEngine): Promise<ModelCheck> {
-  const serves = `the runtime at ${runtime} serves ${served}`;
   const chatTemplate = runtimeChatTemplateOf(engine);
-  if (!chatTemplate || (engine.chatTemplate !== "model" && engine.chatTemplate !== "custom")) return { ok: true, message: serves };
+  if (!chatTemplate || (engine.chatTemplate !== "model" && engine.chatTemplate !== "custom")) return checked(true, { key: "checkServes", values: { runtime, served } });
   let rejection: string | null;
   try {
     rejection = await chatTemplateRejection(runtime, served, chatTemplate);
   } catch (error) {
-    return { ok: true, message: `${serves}; its chat template was not checked (${reason(error)})` };
+    return checked(true, { key: "checkTemplateUnchecked", values: { runtime, served, reason: reason(error) } });
   }
-  if (rejection) return { ok: false, field: "engine.chatTemplate", message: `the runtime at ${runtime} rejects the chat template: ${rejection}` };
-  return { ok: true, message: `${serves} and accepts its chat template` };
+  if (rejection) return checked(false, { key: "checkTemplateRejected", values: { runtime, rejection } }, "engine.chatTemplate");
+  return checked(true, { key: "checkTemplateAccepted", values: { runtime, served } });
 }
 
 export async function checkLocalModel({ engine, slug }: { engine: LocalEngine; slug: string }): Promise<ModelCheck> {
   const runtime = normaliseRuntimeUrl(engine.runtimeUrl ?? env().LEITAI_RUNTIME_URL);
   const served = engine.servedName ?? slug;
   const url = joinUrl(runtime, "v1/models");
-  let runtimeNote: string;
+  let note: ErrorMessage;
   try {
     const { status, ids } = await listModels(url);
     if (status < 400 && ids.includes(served)) return await checkServedModel(runtime, served, engine);
-    runtimeNote = status >= 400 ? `${url} answered HTTP ${status}` : `the runtime at ${runtime} does not list ${served} (it lists: ${ids.join(", ") || "nothing"})`;
+    note = status >= 400
+      ? { key: "checkRuntimeHttp", values: { url, status } }
+      : { key: "checkRuntimeNotListed", values: { runtime, served, listed: ids.length ? ids.join(", ") : { key: "checkNothing" } } };
   } catch (error) {
-    runtimeNote = `the runtime at ${runtime} is not reachable: ${reason(error)}`;
+    note = { key: "checkRuntimeUnreachable", values: { runtime, reason: reason(error) } };
   }
   // A runtime on this machine can still load the weights when it next starts.
-  if (isThisMachine(runtime) && existsSync(engine.path)) {
-    return { ok: true, message: `${runtimeNote}; the path exists on this machine, so the runtime can load it` };
-  }
-  if (isThisMachine(runtime)) {
-    return { ok: false, field: "engine.path", message: `${runtimeNote}, and ${engine.path} does not exist on this machine.` };
-  }
-  return { ok: false, field: "engine.servedName", message: `${runtimeNote}.` };
+  if (isThisMachine(runtime) && existsSync(engine.path)) return checked(true, { key: "checkPathLoadable", values: { note } });
+  if (isThisMachine(runtime)) return checked(false, { key: "checkPathMissing", values: { note, path: engine.path } }, "engine.path");
+  return checked(false, { key: "checkRemoteRuntime", values: { note } }, "engine.servedName");
 }

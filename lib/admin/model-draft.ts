@@ -1,6 +1,7 @@
 import path from "node:path";
 import type { Model } from "@prisma/client";
 import { env } from "../env";
+import { fill, messages } from "../i18n";
 import { localEngineSchema } from "../models/engine";
 import { runtimeUrlOf } from "../pipeline/engine-target";
 import { joinUrl } from "./model-check";
@@ -9,8 +10,13 @@ import { joinUrl } from "./model-check";
 // one the runtime reports running (GET /v1/models), so a change not yet applied, or a draft the
 // runtime could not load, is visible.
 
+type DraftKey = "draftUnknown" | "draftFailed" | "draftNotYet" | "draftElsewhere" | "draftStill" | "draftRunning";
+
 export type DraftStatus = {
   state: "running" | "pending" | "failed" | "elsewhere" | "unknown";
+  /** What the page says, by its key in the adminModel catalogue section and its values; `message` is the English. */
+  key: DraftKey;
+  values: Record<string, string | number>;
   message: string;
   configured: { path: string; numSpeculativeTokens: number } | null;
   /** From the runtime, while it runs a draft. */
@@ -25,6 +31,10 @@ type Card = {
 };
 
 const TIMEOUT_MS = 2_000;
+
+function said(key: DraftKey, values: Record<string, string | number>): Pick<DraftStatus, "key" | "values" | "message"> {
+  return { key, values, message: fill(messages("en").adminModel[key], values) };
+}
 
 function draftName(p: string): string {
   const base = path.basename(p.replace(/\/+$/, ""));
@@ -49,24 +59,20 @@ export async function draftStatusOf(model: { slug: string; kind: Model["kind"]; 
     card = undefined;
   }
   if (!card) {
-    return configured ? { state: "unknown", configured, message: `the runtime at ${runtime} does not answer for ${served} now` } : null;
+    return configured ? { state: "unknown", configured, ...said("draftUnknown", { runtime, served }) } : null;
   }
   const spec = card.speculative;
-  if (spec?.error) return { state: "failed", configured, message: `the runtime serves ${served} without a draft: ${spec.error}` };
+  if (spec?.error) return { state: "failed", configured, ...said("draftFailed", { served, error: spec.error }) };
   const refresh = Math.round(env().LEITAI_WORKER_REFRESH_MS / 1000);
   if (!spec) {
     if (!configured) return null;
-    return {
-      state: "pending",
-      configured,
-      message: `the runtime does not run this draft yet; a worker that supervises it restarts it with the draft within ${refresh} s (a runtime started by hand needs --draft ${served}=PATH)`,
-    };
+    return { state: "pending", configured, ...said("draftNotYet", { refresh, served }) };
   }
   const running = { acceptanceRate: spec.acceptance_rate ?? null, tokensPerStep: spec.tokens_per_step, active: spec.active };
-  const what = `draft ${spec.draft}, ${spec.num_speculative_tokens} tokens per step`;
-  if (!configured) return { state: "elsewhere", configured, ...running, message: `the runtime runs ${served} with ${what}, set by another model that shares it or on the runtime's command line` };
+  const what = { draft: spec.draft ?? "", n: spec.num_speculative_tokens ?? "" };
+  if (!configured) return { state: "elsewhere", configured, ...running, ...said("draftElsewhere", { served, ...what }) };
   if (spec.draft !== draftName(configured.path) || spec.num_speculative_tokens !== configured.numSpeculativeTokens) {
-    return { state: "pending", configured, ...running, message: `the runtime still runs ${what}; it restarts with the new one within ${refresh} s when a worker supervises it` };
+    return { state: "pending", configured, ...running, ...said("draftStill", { ...what, refresh }) };
   }
-  return { state: "running", configured, ...running, message: `the runtime runs ${what}` };
+  return { state: "running", configured, ...running, ...said("draftRunning", what) };
 }

@@ -2,9 +2,13 @@ import { recordAudit } from "../audit";
 import { db } from "../db";
 import { errors } from "../errors";
 import { createAndEnqueue } from "../generations";
+import { messages, type Lang } from "../i18n";
 import { generationParamsOf } from "../models/engine";
 
-export const DEFAULT_TEST_PROMPT = "用一句话介绍你自己。Introduce yourself in one sentence.";
+/** The prompt a test sends when the admin gives none: the one the model page shows, in the admin's language. */
+export function defaultTestPrompt(lang: Lang): string {
+  return messages(lang).adminModel.testPrompt;
+}
 
 /**
  * Sends a sample prompt through the real pipeline (queue → worker → engine) as a "test"

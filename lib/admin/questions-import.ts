@@ -1,8 +1,8 @@
 import { categoryKeyIndex, categoryLabel, categoryNameKey, closestCategories, type NamedCategory } from "../category-names";
 import { db } from "../db";
 import { errors } from "../errors";
-import { fill, messages } from "../i18n";
-import { findTextProblem } from "../input";
+import { fill, messages, type Catalogue } from "../i18n";
+import { findTextProblem, TEXT_PROBLEM_KEYS, type TextProblemFound } from "../input";
 import { parseTurns, storedTurns } from "../question-turns";
 import { questionTextHash } from "../questions";
 import { LANGUAGE_CODE, QUESTION_TEXT_MAX_CHARS } from "../schemas/question";
@@ -24,15 +24,27 @@ export const IMPORT_LIMITS = {
 
 export type ImportFormat = "csv" | "jsonl";
 /**
- * A row's problem. `key` and `values` name its text in the adminImportIssues catalogue section,
- * so the admin page says it in its own language; `message` is the English text, for API clients.
+ * A row's problem. `key` and `values` name its text in the adminImportIssues catalogue section
+ * (or, for text that cannot be stored, in `errors`: lib/input.ts), so the admin page says it in
+ * its own language; `message` is the English text, for API clients.
  */
-export type ImportIssue = { line: number; field: string; message: string; key?: IssueKey; values?: Record<string, string | number> };
-type IssueKey = keyof ReturnType<typeof messages>["adminImportIssues"];
+export type ImportIssue = { line: number; field: string; message: string; key?: IssueKey | TextProblemFound["key"]; values?: Record<string, string | number> };
+type IssueKey = keyof Catalogue["adminImportIssues"];
+type Said = Pick<ImportIssue, "key" | "values" | "message">;
 
 /** An issue's text from the catalogue: its key and values, and the English message. */
-export function said(key: IssueKey, values: Record<string, string | number> = {}): Pick<ImportIssue, "key" | "values" | "message"> {
+export function said(key: IssueKey, values: Record<string, string | number> = {}): Said {
   return { key, values, message: fill(messages("en").adminImportIssues[key], values) };
+}
+
+/** A row's text that cannot be stored, as an issue. */
+export function unstorableIssue(found: TextProblemFound): Said {
+  return { key: found.key, values: found.values, message: found.message };
+}
+
+/** Every text an import report's issues may name, in one language: for the dry-run tables. */
+export function importIssueTexts(catalogue: Catalogue): Readonly<Record<string, string>> {
+  return { ...Object.fromEntries(TEXT_PROBLEM_KEYS.map((key) => [key, catalogue.errors[key]])), ...catalogue.adminImportIssues };
 }
 export type ImportDuplicate = { line: number; text: string; of: "file" | "bank"; firstLine?: number; questionId?: string };
 export type ImportReport = {
@@ -77,7 +89,7 @@ export function badUtf8Lines(bytes: Uint8Array): number[] {
 /** CSV rows as column → value (header names lower-cased); `required` columns must be in the header. */
 export function readCsv(text: string, issues: ImportIssue[], required: readonly string[] = REQUIRED): Raw[] {
   const { records, problems } = parseCsv(text);
-  for (const p of problems) issues.push({ line: p.line, field: "line", message: p.message });
+  for (const p of problems) issues.push({ line: p.line, field: "line", ...said(p.key) });
   const [header, ...rows] = records;
   if (!header) { issues.push({ line: 1, field: "header", ...said("fileEmpty") }); return []; }
   const columns = header.fields.map((c) => c.trim().toLowerCase());
@@ -127,14 +139,14 @@ export function str(v: unknown): string | null {
 function toRow(raw: Raw, issues: ImportIssue[]): Row | null {
   const { line, values } = raw;
   let ok = true;
-  const fail = (field: string, text: string | Pick<ImportIssue, "key" | "values" | "message">) => {
-    issues.push({ line, field, ...(typeof text === "string" ? { message: text } : text) });
+  const fail = (field: string, text: Said) => {
+    issues.push({ line, field, ...text });
     ok = false;
   };
   const unstorable = findTextProblem(values, { root: "line" }); // a NUL would fail the whole transaction in PostgreSQL
-  if (unstorable) fail(unstorable.field, unstorable.message);
+  if (unstorable) fail(unstorable.field, unstorableIssue(unstorable));
   const parsed = parseTurns(values.turns, { maxChars: IMPORT_LIMITS.maxTextChars });
-  if (parsed.error) fail("turns", parsed.error);
+  if (parsed.error) fail("turns", said(parsed.error.key, parsed.error.values));
   const given = str(values.text)?.trim() ?? "";
   const text = parsed.turns ? parsed.turns[0]! : given;
   if (parsed.turns && given && given !== text) fail("text", said("textNotFirstTurn"));

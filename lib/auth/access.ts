@@ -25,6 +25,6 @@ export function adminRefusal(user: PublicUser | null): AdminRefusal | null {
 /** The typed error an API answers a refusal with: 401 when anonymous, 403 otherwise. */
 export function adminRefusalError(refusal: AdminRefusal): AppError {
   if (refusal === "anonymous") return errors.unauthorized();
-  if (refusal === "not_admin") return errors.forbidden("admin", { key: "adminOnly" });
-  return errors.forbidden("password_change_required", { key: "adminPasswordChangeFirst" });
+  if (refusal === "not_admin") return errors.forbidden("admin", { key: "adminsOnly" });
+  return errors.forbidden("password_change_required", { key: "changePasswordFirst" });
 }

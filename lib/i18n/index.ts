@@ -19,7 +19,9 @@ export type ErrorKey = keyof Catalogue["errors"];
  * A refusal the server words only when it answers: the catalogue key, and the values for its
  * placeholders. lib/errors.ts says it in the reader's language; clients may say it again in theirs.
  */
-export type ErrorMessage = { key: ErrorKey; values?: Record<string, string | number> };
+export type ErrorMessage = { key: ErrorKey; values?: ErrorValues };
+/** A placeholder's value: text, a number, or another catalogue error said in the same language. */
+export type ErrorValues = Record<string, string | number | ErrorMessage>;
 
 export function messages(lang: Lang): Catalogue {
   return catalogues[lang];
@@ -32,5 +34,7 @@ export function t(lang: Lang, key: MessageKey): string {
 }
 
 export function sayError(lang: Lang, message: ErrorMessage): string {
-  return fill(catalogues[lang].errors[message.key], message.values ?? {});
+  const values: Record<string, string | number> = {};
+  for (const [name, value] of Object.entries(message.values ?? {})) values[name] = typeof value === "object" ? sayError(lang, value) : value;
+  return fill(catalogues[lang].errors[message.key], values);
 }

@@ -48,12 +48,34 @@ export function fill(text: string, values: Record<string, string | number>): str
 }
 
 /**
+ * A catalogue message by its key. A value may be a message of the same section in turn (a check's
+ * reason inside "not enabled: {reason}"), said first in the same language.
+ */
+export type Said = { key: string; values?: SaidValues };
+export type SaidValues = Record<string, string | number | Said>;
+
+/** The message `said` names in `texts`, nested ones included; undefined when `texts` lacks any of their keys. */
+export function sayIn(texts: Readonly<Record<string, string>>, said: Said): string | undefined {
+  if (!Object.hasOwn(texts, said.key)) return undefined;
+  const values: Record<string, string | number> = {};
+  for (const [name, value] of Object.entries(said.values ?? {})) {
+    if (typeof value !== "object") values[name] = value;
+    else {
+      const nested = value !== null && typeof value.key === "string" ? sayIn(texts, value) : undefined;
+      if (nested === undefined) return undefined;
+      values[name] = nested;
+    }
+  }
+  return fill(texts[said.key]!, values);
+}
+
+/**
  * A server refusal as the page says it: the catalogue message its `key` names, in the page's
  * language, when the page has it (a voter who just switched may not read the request's language).
  */
-export function knownErrorText(error: { key?: string; values?: Record<string, string | number> } | undefined, said: Readonly<Record<string, string>>): string | undefined {
-  if (error?.key === undefined || !Object.hasOwn(said, error.key)) return undefined;
-  return fill(said[error.key]!, error.values ?? {});
+export function knownErrorText(error: { key?: string; values?: SaidValues } | undefined, said: Readonly<Record<string, string>>): string | undefined {
+  if (error?.key === undefined) return undefined;
+  return sayIn(said, { key: error.key, values: error.values });
 }
 
 /** A name stored in both languages (a category's), in this one. */

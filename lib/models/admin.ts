@@ -1,10 +1,11 @@
 import { existsSync } from "node:fs";
 import type { Model, ModelStatus, Prisma } from "@prisma/client";
-import { checkLocalModel, checkOpenAIModel, isThisMachine, type ModelCheck } from "../admin/model-check";
+import { checked, checkIn, checkLocalModel, checkOpenAIModel, isThisMachine, type ModelCheck } from "../admin/model-check";
 import { recordAudit } from "../audit";
 import { db } from "../db";
 import { AppError, errors } from "../errors";
 import { runtimeUrlOf } from "../pipeline/engine-target";
+import type { Lang } from "../i18n";
 import { decryptSecret, encryptSecret } from "../secrets";
 import { modelInputSchema, type ModelInput } from "../schemas/model";
 import { localEngineSchema } from "./engine";
@@ -96,7 +97,7 @@ async function assertDraftUsable(input: ModelInput, exceptId?: string) {
 }
 
 async function checkModel(input: ModelInput, apiKey: string | null): Promise<ModelCheck> {
-  if (input.kind === "offline") return { ok: true, message: "offline model: no engine to reach; import its answers" };
+  if (input.kind === "offline") return checked(true, { key: "checkOffline" });
   return input.kind === "local"
     ? checkLocalModel({ engine: input.engine, slug: input.slug })
     : checkOpenAIModel({ engine: input.engine, apiKey });
@@ -118,6 +119,11 @@ function columnsOf(input: ModelInput) {
 }
 
 export type SavedModel = { model: AdminModel; check: ModelCheck };
+
+/** A save's answer to the API: its check said in the reader's language. */
+export function savedIn(lang: Lang, saved: SavedModel): SavedModel {
+  return { ...saved, check: checkIn(lang, saved.check) };
+}
 
 export async function createModel({ input, actorId }: { input: ModelInput; actorId: string }): Promise<SavedModel> {
   await assertSlugFree(input.slug);
@@ -166,11 +172,13 @@ export async function updateModel({ id, input, actorId }: { id: string; input: M
 export async function setModelStatus({ id, status, actorId }: { id: string; status: ModelStatus; actorId: string }): Promise<SavedModel> {
   const before = await db.model.findUnique({ where: { id } });
   if (!before) throw errors.notFound("model");
-  let check: ModelCheck = { ok: true, message: `status set to ${status}` };
+  let check = checked(true, { key: status === "retired" ? "checkStatusRetired" : "checkStatusDisabled" });
   if (status === "active") {
     const input = modelInputSchema.parse({ ...toAdminModel(before), apiKey: undefined });
     check = await checkModel(input, before.apiKeyEncrypted ? decryptSecret(before.apiKeyEncrypted) : null);
-    if (!check.ok) throw new AppError("conflict:model_unreachable", { key: "modelNotEnabled", values: { reason: check.message } }, { field: check.field });
+    if (!check.ok) {
+      throw new AppError("conflict:model_unreachable", { key: "modelNotEnabled", values: { reason: { key: check.key, values: check.values } } }, { field: check.field });
+    }
   }
   const row = await db.$transaction(async (tx) => {
     const updated = await tx.model.update({ where: { id }, data: { status } });
@@ -188,13 +196,16 @@ export async function modelApiKey({ id }: { id: string }): Promise<string | null
 }
 
 /** For pages: null instead of a 404 error (the page calls notFound()). */
-export async function findAdminModel({ id }: { id: string }): Promise<(AdminModel & { battles: number; lastCheck: ModelCheck | null }) | null> {
+/** A check as the audit log kept it: one from before checks were catalogued has no key. */
+export type StoredCheck = Omit<ModelCheck, "key" | "values"> & Partial<Pick<ModelCheck, "key" | "values">>;
+
+export async function findAdminModel({ id }: { id: string }): Promise<(AdminModel & { battles: number; lastCheck: StoredCheck | null }) | null> {
   const row = await db.model.findUnique({ where: { id } });
   if (!row) return null;
   const [battles, audit] = await Promise.all([
     battlesOf(id),
     db.auditLog.findFirst({ where: { targetType: "model", targetId: id, action: { in: ["model.create", "model.update"] } }, orderBy: { createdAt: "desc" } }),
   ]);
-  const lastCheck = ((audit?.after ?? null) as { check?: ModelCheck } | null)?.check ?? null;
+  const lastCheck = ((audit?.after ?? null) as { check?: StoredCheck } | null)?.check ?? null;
   return { ...toAdminModel(row), battles, lastCheck };
 }

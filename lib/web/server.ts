@@ -5,7 +5,7 @@ import { errorPayload, errors } from "../errors";
 import { log } from "../log";
 import { createWebMetrics } from "./http-metrics";
 import { answerQueueConsole, isQueueConsolePath } from "./queue-console";
-import { send } from "./respond";
+import { requestLang, send } from "./respond";
 import { answerAnonymousVote, anonymousVoteTarget } from "./vote-fast-path";
 
 /**
@@ -48,7 +48,7 @@ export async function startWebServer({ port, hostname, dir }: { port: number; ho
     pinClientAddress(req, trustProxy);
     if (metrics.handle(req, res)) return;
     if (undecodableApiPath(req.url)) {
-      const { status, headers, body } = errorPayload(errors.badRequest("input", "path: the URL's percent-encoding is not valid UTF-8.", "path"));
+      const { status, headers, body } = errorPayload(errors.badRequest("input", { key: "pathNotUtf8" }, "path"), requestLang(req));
       send(res, status, headers, body);
       return;
     }

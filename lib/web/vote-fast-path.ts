@@ -30,7 +30,7 @@ export function anonymousVoteTarget(req: IncomingMessage): { battleId: string; c
 
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
-    const tooLarge = () => errors.badRequest("input", `The request body must be at most ${MAX_BODY_BYTES} bytes.`);
+    const tooLarge = () => errors.badRequest("input", { key: "bodyTooLarge", values: { n: MAX_BODY_BYTES } });
     if (Number(req.headers["content-length"] ?? 0) > MAX_BODY_BYTES) {
       req.resume(); // discarded, so the answer can still be sent on this connection
       reject(tooLarge());
@@ -60,7 +60,7 @@ export async function answerAnonymousVote(
     try {
       body = JSON.parse(raw);
     } catch {
-      throw errors.badRequest("input", "The request body must be valid JSON.");
+      throw errors.badRequest("input", { key: "bodyNotJson" });
     }
     const input = parseInput(body, voteInput);
     const id = verifyVoterCookie(cookies.get(VOTER_COOKIE));

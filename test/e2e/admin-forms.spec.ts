@@ -98,6 +98,8 @@ for (const lang of LANGS) {
         await expect(page).toHaveURL(/\/admin\/models\/[a-z0-9]+\?saved=1$/);
         await expect(page.getByRole("heading", { level: 1 })).toContainText(`Forms ${lang} ${run}`);
         expect(await db.model.count({ where: { slug } })).toBe(1);
+        // No runtime serves it and the path is not on this machine: the check's verdict, in the page's language.
+        await expect(page.getByTestId("model-last-check")).toContainText(fill(said.errors.checkPathMissing, { note: "", path: "/models/none.gguf" }));
       } finally {
         await db.model.deleteMany({ where: { slug } });
       }

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { expect, test, type Page } from "@playwright/test";
 import { db } from "../../lib/db";
+import { fill, messages } from "../../lib/i18n";
 import { questionTextHash } from "../../lib/questions";
 import { signInAsAdmin } from "./support/admin";
 import { expectNoIdentity, recordResponses } from "./support/blind";
@@ -59,8 +60,11 @@ test("an admin imports two offline models' answers with a dry run first, and a v
   await expect(page.getByTestId("answers-error-count")).toHaveText("3");
   const errorLines = await page.getByTestId("answers-errors").locator("tbody tr td:first-child").allInnerTexts();
   expect(errorLines).toEqual(["2", "3", "4"]);
-  await expect(page.getByTestId("answers-errors")).toContainText("no question in the bank matches");
-  await expect(page.getByTestId("answers-errors")).toContainText("the same question as line 1");
+  // Each row's problem in the page's language (the browser's: English).
+  const issues = messages("en").adminImportIssues;
+  await expect(page.getByTestId("answers-errors")).toContainText(fill(issues.unmatchedId, { id: `missing-${run}` }));
+  await expect(page.getByTestId("answers-errors")).toContainText(fill(issues.sameQuestion, { line: 1 }));
+  await expect(page.getByTestId("answers-errors")).toContainText(fill(issues.bankTurnsAnswers, { turns: 3, given: 1 }));
   await expect(page.getByTestId("answers-commit")).toBeDisabled();
   expect(await db.generation.count({ where: { modelId: idA } })).toBe(0);
 

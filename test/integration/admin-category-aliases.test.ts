@@ -70,7 +70,10 @@ describe("question import: categories by any of their names", () => {
     const before = await db.question.count();
     const body = "text,category,language\n" + csvRow(`Alias ${run} ok?`, "knowledge", "en") + csvRow(`Alias ${run} unknown?`, "数值计算", "zh");
     const dry = await upload(body, { dryRun: true });
-    expect(dry.report.errors).toEqual([{ line: 3, field: "category", message: expect.stringMatching(/^unknown category "数值计算"; closest: 数值计算与推理 \(math-reasoning\), .+ \(.+\), .+ \(.+\)$/) }]);
+    expect(dry.report.errors).toEqual([{
+      line: 3, field: "category", key: "unknownCategoryClosest", values: { name: "数值计算", closest: expect.stringMatching(/^数值计算与推理 \(math-reasoning\), /) },
+      message: expect.stringMatching(/^unknown category "数值计算"; closest: 数值计算与推理 \(math-reasoning\), .+ \(.+\), .+ \(.+\)$/),
+    }]);
     const real = await upload(body, { dryRun: false });
     expect(real.status).toBe(400);
     expect(real.error?.code).toBe("bad_request:import");

@@ -66,8 +66,8 @@ afterAll(async () => {
   await new Promise((resolve) => engine.close(resolve));
 });
 
-async function call(path: string, init: { method?: string; body?: unknown } = {}) {
-  const res = await admin.fetch(path, {
+async function call(path: string, init: { method?: string; body?: unknown } = {}, client = admin) {
+  const res = await client.fetch(path, {
     method: init.method ?? "GET",
     ...(init.body !== undefined ? { headers: { "content-type": "application/json" }, body: JSON.stringify(init.body) } : {}),
   });
@@ -135,6 +135,16 @@ describe("admin models", () => {
     const enable = await call(`/api/admin/models/${dead.body.model.id}/status`, { method: "POST", body: { status: "active" } });
     expect(enable.status).toBe(409);
     expect(enable.body.error.code).toBe("conflict:model_unreachable");
+    // The check names its catalogue message, reason inside, so a Chinese reader reads it all in Chinese.
+    expect(enable.body.error).toMatchObject({ key: "modelNotEnabled", values: { reason: { key: "checkUnreachable", values: { reason: { key: "checkConnectionFailed" } } } } });
+    const zh = speak(await adminClient(), "zh");
+    const refused = await call(`/api/admin/models/${dead.body.model.id}/status`, { method: "POST", body: { status: "active" } }, zh);
+    expect(refused.body.error.message).toBe("未启用：无法连接 http://127.0.0.1:9/v1/models：连接失败。");
+    const saved = await call(`/api/admin/models/${dead.body.model.id}`, { method: "PUT", body: { ...openaiModel(`dead-${run}`), engine: { baseUrl: "http://127.0.0.1:9/v1", remoteModel: "m" } } }, zh);
+    expect(saved.body.check).toMatchObject({ ok: false, key: "checkUnreachable", message: "无法连接 http://127.0.0.1:9/v1/models：连接失败。" });
+    // The audit log keeps the check by its keys, for the model page to say in its own language.
+    const audit = await db.auditLog.findFirstOrThrow({ where: { targetId: dead.body.model.id, action: "model.update" }, orderBy: { createdAt: "desc" } });
+    expect(audit.after).toMatchObject({ check: { key: "checkUnreachable", message: "http://127.0.0.1:9/v1/models is not reachable: connection failed." } });
   });
 
   it("a local model is active when its runtime lists the served name", async () => {
@@ -154,6 +164,9 @@ describe("admin models", () => {
     expect(test.status).toBe(201);
     const generation = await db.generation.findUniqueOrThrow({ where: { id: test.body.generationId } });
     expect(generation).toMatchObject({ purpose: "test", modelId: created.body.model.id, messages: [{ role: "user", content: "hi" }] });
+    // Without a prompt it sends the one the model page shows, in the reader's language (this client's: English).
+    const byDefault = await call(`/api/admin/models/${created.body.model.id}/test`, { method: "POST", body: {} });
+    expect(await db.generation.findUniqueOrThrow({ where: { id: byDefault.body.generationId } })).toMatchObject({ messages: [{ role: "user", content: "Introduce yourself in one sentence." }] });
     const refused = await call(`/api/admin/models/${missing.body.model.id}/test`, { method: "POST", body: {} });
     expect(refused.status).toBe(409);
   });
@@ -251,6 +264,7 @@ describe("admin models", () => {
     const row = await db.model.findUniqueOrThrow({ where: { id: created.body.model.id } });
     const status = await draftStatusOf(row);
     expect(status).toMatchObject({ state: "pending", configured: { path: draftDir, numSpeculativeTokens: 3 } });
+    expect(status).toMatchObject({ key: "draftNotYet", values: { served: `served-${run}` } });
     expect(status?.message).toContain(`--draft served-${run}=PATH`);
     expect(await draftStatusOf(await db.model.findFirstOrThrow({ where: { slug: `draft-c-${run}` } }))).toBeNull();
   });

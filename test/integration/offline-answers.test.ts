@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { computeAndStoreRatingRun } from "@/lib/arena/ratings-job";
 import { db } from "@/lib/db";
+import { messages } from "@/lib/i18n";
 import { questionTextHash } from "@/lib/questions";
 import { isolatedModels, uniq } from "./support/arena";
 import { speak } from "./support/arena-settings";
@@ -121,20 +122,31 @@ describe("offline models: answer sets", () => {
     const at = (line: number) => r.errors.filter((e) => e.line === line);
     expect(at(1)).toEqual([]);
     expect(at(2)).toEqual([]);
-    expect(at(3)[0]).toMatchObject({ field: "question" });
+    // Each problem names its catalogue text (the admin page says it in its language) beside the English.
+    expect(at(3)[0]).toMatchObject({ field: "question", key: "unmatchedQuestion" });
     expect(at(3)[0]!.message).toMatch(/no question in the bank matches/);
-    expect(at(4)[0]).toMatchObject({ field: "category" });
+    expect(at(4)[0]).toMatchObject({ field: "category", key: "unknownCategoryClosest", values: { name: "mathh reasonin" } });
     expect(at(4)[0]!.message).toMatch(/unknown category "mathh reasonin"; closest: .*math-reasoning/);
-    expect(at(5)[0]!.message).toMatch(/the same question as line 1/);
-    expect(at(6)[0]).toMatchObject({ field: "answer" });
-    expect(at(7)[0]).toMatchObject({ field: "turns", message: expect.stringMatching(/turns must be a non-empty array of strings/) });
-    expect(at(8)[0]).toMatchObject({ field: "line", message: "not valid JSON" });
+    expect(at(5)[0]).toMatchObject({ key: "sameQuestion", values: { line: 1 }, message: "the same question as line 1: one answer per question" });
+    expect(at(6)[0]).toMatchObject({ field: "answer", key: "answerRequired" });
+    expect(at(7)[0]).toMatchObject({ field: "turns", key: "turnsNotList", message: "turns must be a non-empty array of strings" });
+    expect(at(8)[0]).toMatchObject({ field: "line", key: "notJson", message: "not valid JSON" });
     expect(r.errorCount).toBe(6);
     expect(await db.answerSet.count({ where: { modelId: offlineA.id } })).toBe(0);
 
     // A commit of that file is refused whole.
     const commit = await importFile(admin, offlineA.id, body, "format=jsonl");
     expect(commit.status).toBe(400);
+    expect(commit.body.error).toMatchObject({ code: "bad_request:answers", key: "importRefused", values: { n: 6 } });
+
+    // A source that is no JSON object is refused beside its field, in the reader's language.
+    for (const lang of ["zh", "en"] as const) {
+      const reader = speak(await adminClient(), lang);
+      const refused = await reader.json<{ error: { field?: string; fields?: Record<string, string> } }>(
+        `/api/admin/models/${offlineA.id}/answers?dryRun=1&source=${encodeURIComponent("[1]")}`, { method: "POST", body: jsonl([{ question_id: "x", answer: "y" }]) });
+      expect(refused.status).toBe(400);
+      expect(refused.body.error).toMatchObject({ field: "source", fields: { source: messages(lang).formErrors.sourceJson } });
+    }
     expect(await db.generation.count({ where: { modelId: offlineA.id } })).toBe(0);
 
     // An unknown question with createQuestions=1 needs a category; with one it would be new.

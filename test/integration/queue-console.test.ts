@@ -48,7 +48,7 @@ describe("who may use the queue console", () => {
     for (const path of [API, ASSET]) {
       const res = await anonymous.fetch(path);
       expect(res.status).toBe(401);
-      expect(await res.json()).toEqual({ error: { code: "unauthorized:auth", message: "Sign in first." } });
+      expect(await res.json()).toEqual({ error: { code: "unauthorized:auth", key: "signInFirst", message: expect.any(String) } });
     }
     expect((await anonymous.fetch(ACTION, { method: "PUT" })).status).toBe(401);
     for (const path of ["/admin/queues", "/admin/queues/queue/ratings"]) {
@@ -66,7 +66,7 @@ describe("who may use the queue console", () => {
     for (const path of [API, ASSET]) {
       const res = await voter.fetch(path);
       expect(res.status).toBe(403);
-      expect((await res.json()).error).toMatchObject({ code: "forbidden:admin", message: "Admins only.", key: "adminOnly" });
+      expect((await res.json()).error).toMatchObject({ code: "forbidden:admin", message: "Admins only.", key: "adminsOnly" });
     }
     expect(await (await speak(voter, "zh").fetch("/admin/queues")).text()).toContain("403 · 队列控制台只对管理员开放。");
     expect((await (await voter.fetch(API)).json()).error.message).toBe("只有管理员可以这样做。");

@@ -21,9 +21,9 @@ describe("parseCsv", () => {
   });
 
   it("reports an unclosed quote and stray quotes with their line", () => {
-    expect(parseCsv('a,b\n"open,c\nd,e').problems).toEqual([{ line: 2, message: "a quoted field is never closed" }]);
-    expect(parseCsv('a,b\nx"y,c').problems[0]?.line).toBe(2);
-    expect(parseCsv('a,b\n"x"y,c').problems[0]?.line).toBe(2);
+    expect(parseCsv('a,b\n"open,c\nd,e').problems).toEqual([{ line: 2, key: "csvUnclosedQuote" }]);
+    expect(parseCsv('a,b\nx"y,c').problems).toEqual([{ line: 2, key: "csvQuoteInField" }]);
+    expect(parseCsv('a,b\n"x"y,c').problems).toEqual([{ line: 2, key: "csvTextAfterQuote" }]);
   });
 
   it("round-trips what toCsvRow writes", () => {

@@ -2,32 +2,36 @@ import { describe, expect, it } from "vitest";
 import { z } from "zod";
 import { errorPayload } from "@/lib/errors";
 import { parseJson, parseQuery, queryOf, route } from "@/lib/http";
+import type { Lang } from "@/lib/i18n";
 import { assertCleanText, findTextProblem, queryInt, textProblem } from "@/lib/input";
 
-/** The 400 a client gets for what `run` throws, or null when it passes. */
-function rejection(run: () => unknown) {
+/** The 400 a client gets for what `run` throws (worded in `lang`), or null when it passes. */
+function rejection(run: () => unknown, lang: Lang = "en") {
   try {
     run();
     return null;
   } catch (error) {
-    const { status, body } = errorPayload(error);
+    const { status, body } = errorPayload(error, lang);
     return { status, code: body.error.code, field: body.error.field, message: body.error.message };
   }
 }
 
 describe("text a client sends", () => {
   it("finds NUL and unpaired surrogates, and passes real text (CJK, emoji, combining marks)", () => {
-    expect(textProblem("abc\u0000def")).toMatch(/NUL/);
-    expect(textProblem("\uD800")).toMatch(/surrogate/);
-    expect(textProblem("x\uDC00")).toMatch(/surrogate/);
-    expect(textProblem("\uDBFF\uD800")).toMatch(/surrogate/); // two highs: the first is alone
+    expect(textProblem("abc\u0000def")).toBe("nul");
+    expect(textProblem("\uD800")).toBe("surrogate");
+    expect(textProblem("x\uDC00")).toBe("surrogate");
+    expect(textProblem("\uDBFF\uD800")).toBe("surrogate"); // two highs: the first is alone
     for (const fine of ["", "擂台 ⚔️", "emoji 😀 pair", "e\u0301", "tab\tnewline\n"]) expect(textProblem(fine)).toBeNull();
   });
 
-  it("is a 400 naming the field, nested paths dotted like schema errors", () => {
+  it("is a 400 naming the field, nested paths dotted like schema errors, in the reader's language", () => {
     expect(rejection(() => assertCleanText({ winner: "A", reason: "bad\u0000" }))).toEqual({
       status: 400, code: "bad_request:input", field: "reason", message: "reason: must not contain NUL characters (U+0000)",
     });
+    expect(rejection(() => assertCleanText({ reason: "bad\u0000" }), "zh")?.message).toBe("reason 不能含有 NUL 字符（U+0000）");
+    expect(rejection(() => assertCleanText({ prompt: "\uD83D" }), "zh")?.message).toBe("prompt 不能含有不成对的 UTF-16 代理项");
+    expect(rejection(() => assertCleanText({ "k\u0000": 1 }), "zh")?.message).toBe("body 中的键名不能含有 NUL 字符（U+0000）");
     expect(rejection(() => assertCleanText({ messages: [{ content: "ok" }, { content: "\uD83D" }] }))?.field).toBe("messages.1.content");
     expect(rejection(() => assertCleanText({ nested: { "k\u0000": 1 } }))?.field).toBe("nested");
     expect(rejection(() => assertCleanText("\u0000"))?.field).toBe("body");
@@ -36,8 +40,10 @@ describe("text a client sends", () => {
 
   it("findTextProblem reports instead of throwing (importers list it per line)", () => {
     expect(findTextProblem({ conversation_a: [{ content: "x\u0000" }] }, { root: "(row)" })).toEqual({
-      field: "conversation_a.0.content", message: "conversation_a.0.content: must not contain NUL characters (U+0000)",
+      field: "conversation_a.0.content", key: "textNul", values: { field: "conversation_a.0.content" },
+      message: "conversation_a.0.content: must not contain NUL characters (U+0000)",
     });
+    expect(findTextProblem({ ["\uDC00"]: "x" }, { root: "line" })).toMatchObject({ field: "line", key: "keySurrogate" });
     expect(findTextProblem({ text: "fine" })).toBeNull();
   });
 });
@@ -59,7 +65,8 @@ describe("lib/http parsing", () => {
     expect(rejection(() => parseQuery(at("turn=2147483648"), schema))).toMatchObject({ status: 400, field: "turn" });
     expect(rejection(() => parseQuery(at("turn=10001"), schema))?.field).toBe("turn");
     // A schema without a bound still gets the Int32 last line.
-    expect(rejection(() => parseQuery(at("page=99999999999"), schema))).toMatchObject({ status: 400, field: "page" });
+    expect(rejection(() => parseQuery(at("page=99999999999"), schema))).toMatchObject({ status: 400, field: "page", message: "page: must be between -2147483647 and 2147483647" });
+    expect(rejection(() => parseQuery(at("page=99999999999"), schema), "zh")?.message).toBe("page 必须在 -2147483647 到 2147483647 之间");
     expect(parseQuery(at("turn=3&page=2"), schema)).toEqual({ turn: 3, page: 2 });
     expect(rejection(() => queryOf(at("q=%00")))?.field).toBe("q");
   });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { fill, messages } from "@/lib/i18n";
 import { parseTurns, storedTurns, turnMessages, userTurnsOf } from "@/lib/question-turns";
 
 describe("question turns", () => {
@@ -9,12 +10,14 @@ describe("question turns", () => {
   });
 
   it("refuses what is not a list of non-empty strings within the limits", () => {
-    expect(parseTurns("[a, b]", { maxChars: 10 }).error).toMatch(/JSON array of strings/);
-    expect(parseTurns([], { maxChars: 10 }).error).toMatch(/non-empty array of strings/);
-    expect(parseTurns([{ prompt: "a" }], { maxChars: 10 }).error).toMatch(/non-empty array of strings/);
-    expect(parseTurns(["a", " "], { maxChars: 10 }).error).toMatch(/every turn must be a non-empty string/);
-    expect(parseTurns(Array.from({ length: 9 }, () => "a"), { maxChars: 10 }).error).toMatch(/at most 8 turns/);
-    expect(parseTurns(["a", "bbbbbbbbbbb"], { maxChars: 10 }).error).toBe("turn 2 is longer than 10 characters");
+    // Each error is a key of the adminImportIssues catalogue section, with the values it names.
+    expect(parseTurns("[a, b]", { maxChars: 10 }).error).toEqual({ key: "turnsNotJson" });
+    expect(parseTurns([], { maxChars: 10 }).error).toEqual({ key: "turnsNotList" });
+    expect(parseTurns([{ prompt: "a" }], { maxChars: 10 }).error).toEqual({ key: "turnsNotList" });
+    expect(parseTurns(["a", " "], { maxChars: 10 }).error).toEqual({ key: "turnEmpty" });
+    expect(parseTurns(Array.from({ length: 9 }, () => "a"), { maxChars: 10 }).error).toEqual({ key: "tooManyTurns", values: { max: 8 } });
+    expect(parseTurns(["a", "bbbbbbbbbbb"], { maxChars: 10 }).error).toEqual({ key: "turnTooLong", values: { turn: 2, max: 10 } });
+    expect(fill(messages("zh").adminImportIssues.turnTooLong, { turn: 2, max: 10 })).toBe("第 2 轮超过 10 个字符");
   });
 
   it("stores more than one turn only, and reads a question's turns back", () => {

@@ -268,8 +268,6 @@ export const enPages: SameKeys<typeof zhPages> = {
   },
 
   errors: {
-    adminOnly: "Admins only.",
-    adminPasswordChangeFirst: "Change your password first, on /account.",
     pregenRunNotFound: "No such pre-generation run.",
     pregenPickCategory: "Pick a category.",
     pregenPickQuestions: "Pick at least one question.",

@@ -267,8 +267,6 @@ export const zhPages = {
   },
 
   errors: {
-    adminOnly: "只有管理员可以这样做。",
-    adminPasswordChangeFirst: "请先在 /account 修改密码。",
     pregenRunNotFound: "没有这个预生成任务。",
     pregenPickCategory: "请选择一个类别。",
     pregenPickQuestions: "请至少选择一个问题。",

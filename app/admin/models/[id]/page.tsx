@@ -4,9 +4,10 @@ import { AnswerImport } from "@/components/admin/answer-import";
 import { ModelForm } from "@/components/admin/model-form";
 import { ModelTest } from "@/components/admin/model-test";
 import { listAnswerSets } from "@/lib/admin/answers-import";
+import { importIssueTexts } from "@/lib/admin/questions-import";
 import { draftStatusOf } from "@/lib/admin/model-draft";
 import { requireAdminPage } from "@/lib/auth/session";
-import { fill, messages } from "@/lib/i18n";
+import { fill, knownErrorText, messages } from "@/lib/i18n";
 import { currentLang, titleFrom } from "@/lib/lang-server";
 import { findAdminModel } from "@/lib/models/admin";
 import { statusLabel } from "../labels";
@@ -27,7 +28,8 @@ export default async function EditModelPage({ params }: { params: Promise<{ id: 
       <h1 data-testid="model-title"><span data-stored>{model.displayName}</span> <span className={`badge ${model.status}`} data-testid="model-status" data-status={model.status}>{statusLabel(all.adminModels, model.status)}</span></h1>
       {model.lastCheck && (
         <p className={`notice ${model.lastCheck.ok ? "ok" : "bad"}`} data-testid="model-last-check">
-          {fill(model.lastCheck.ok ? said.lastCheckOk : said.lastCheckFailed, { message: model.lastCheck.message })}
+          {/* An audit entry from before checks were catalogued has only its English message. */}
+          {fill(model.lastCheck.ok ? said.lastCheckOk : said.lastCheckFailed, { message: knownErrorText(model.lastCheck, all.errors) ?? model.lastCheck.message })}
         </p>
       )}
       <div className="admin-row">
@@ -42,7 +44,7 @@ export default async function EditModelPage({ params }: { params: Promise<{ id: 
           {draft ? (
             <p className={`notice ${draft.state === "running" ? "ok" : draft.state === "failed" ? "bad" : ""}`} data-testid="model-draft-status" data-state={draft.state}>
               {draft.configured && fill(said.draftConfigured, { path: draft.configured.path, n: draft.configured.numSpeculativeTokens })}
-              {draft.message}
+              {fill(said[draft.key], draft.values)}
               {draft.acceptanceRate != null && fill(said.draftAcceptance, { pct: Math.round(draft.acceptanceRate * 100) })}
               {draft.tokensPerStep !== undefined && fill(said.draftTokensPerStep, { n: draft.tokensPerStep.toFixed(2) })}
               {draft.active === false && said.draftPlainNow}
@@ -59,7 +61,7 @@ export default async function EditModelPage({ params }: { params: Promise<{ id: 
             {said.answersHelp}{" "}
             <a href={`/api/admin/models/${id}/answers?format=jsonl`} data-testid="answers-export">{said.exportJsonl}</a> · <a href={`/api/admin/models/${id}/answers?format=csv`}>{said.exportCsv}</a>
           </p>
-          <AnswerImport modelId={id} said={all.adminAnswerImport} issues={all.adminImportIssues} />
+          <AnswerImport modelId={id} said={all.adminAnswerImport} issues={importIssueTexts(all)} />
           {answerSets.length > 0 ? (
             <table className="admin-table" data-testid="answer-sets">
               <thead><tr><th>{said.colVersion}</th><th>{said.colAnswers}</th><th>{said.colSource}</th><th>{said.colImported}</th></tr></thead>

@@ -1,5 +1,5 @@
 import { QuestionImport } from "@/components/admin/question-import";
-import { IMPORT_LIMITS } from "@/lib/admin/questions-import";
+import { IMPORT_LIMITS, importIssueTexts } from "@/lib/admin/questions-import";
 import { requireAdminPage } from "@/lib/auth/session";
 import { fill, htmlLang, messages } from "@/lib/i18n";
 import { currentLang, titleFrom } from "@/lib/lang-server";
@@ -19,7 +19,7 @@ export default async function ImportQuestionsPage() {
       <p className="muted small">
         {fill(said.rules, { mb: IMPORT_LIMITS.maxBytes / 1024 / 1024, rows: IMPORT_LIMITS.maxRows.toLocaleString(htmlLang(lang)) })}
       </p>
-      <QuestionImport said={said} issues={all.adminImportIssues} maxMb={IMPORT_LIMITS.maxBytes / 1024 / 1024} />
+      <QuestionImport said={said} issues={importIssueTexts(all)} maxMb={IMPORT_LIMITS.maxBytes / 1024 / 1024} />
     </div>
   );
 }

@@ -1,7 +1,8 @@
 import { NextResponse } from "next/server";
 import { requireAdmin } from "@/lib/auth/session";
 import { parseJson, route } from "@/lib/http";
-import { createModel, listAdminModels, modelInputSchema } from "@/lib/models/admin";
+import { currentLang } from "@/lib/lang-server";
+import { createModel, listAdminModels, modelInputSchema, savedIn } from "@/lib/models/admin";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
@@ -14,5 +15,5 @@ export const GET = route(async () => {
 export const POST = route(async (request: Request) => {
   const admin = await requireAdmin();
   const input = await parseJson(request, modelInputSchema);
-  return NextResponse.json(await createModel({ input, actorId: admin.id }), { status: 201 });
+  return NextResponse.json(savedIn(await currentLang(), await createModel({ input, actorId: admin.id })), { status: 201 });
 });

@@ -9,7 +9,8 @@ import { parseQuery, route } from "@/lib/http";
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
 
-const MAX_BYTES = 200 * 1024 * 1024;
+const MAX_MB = 200;
+const MAX_BYTES = MAX_MB * 1024 * 1024;
 const query = z.object({ dryRun: z.enum(["0", "1"]).default("1") });
 
 /** POST the JSONL as the body; ?dryRun=0 writes it (all or nothing) when the report is clean. */
@@ -17,12 +18,12 @@ export const POST = route(async (request: Request) => {
   const admin = await requireAdmin();
   const { dryRun } = parseQuery(request, query);
   const bytes = new Uint8Array(await request.arrayBuffer());
-  if (bytes.byteLength > MAX_BYTES) throw errors.badRequest("import", "The file is larger than 200 MB.", "file");
+  if (bytes.byteLength > MAX_BYTES) throw errors.badRequest("import", { key: "uploadTooLarge", values: { mb: MAX_MB } }, "file");
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
-    throw errors.badRequest("import", "The file is not valid UTF-8.", "file");
+    throw errors.badRequest("import", { key: "fileNotUtf8" }, "file");
   }
   const report = await importBattles({ text, dryRun: dryRun === "1" });
   if (report.written) {

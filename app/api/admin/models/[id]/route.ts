@@ -1,7 +1,8 @@
 import { NextResponse } from "next/server";
 import { requireAdmin } from "@/lib/auth/session";
 import { parseJson, route } from "@/lib/http";
-import { getAdminModel, modelInputSchema, updateModel } from "@/lib/models/admin";
+import { currentLang } from "@/lib/lang-server";
+import { getAdminModel, modelInputSchema, savedIn, updateModel } from "@/lib/models/admin";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
@@ -19,5 +20,5 @@ export const PUT = route(async (request: Request, { params }: Ctx) => {
   const { id } = await params;
   await getAdminModel({ id }); // 404 before 400: an unknown model is the first thing to report
   const input = await parseJson(request, modelInputSchema);
-  return NextResponse.json(await updateModel({ id, input, actorId: admin.id }));
+  return NextResponse.json(savedIn(await currentLang(), await updateModel({ id, input, actorId: admin.id })));
 });

@@ -3,7 +3,9 @@ import { z } from "zod";
 import { requireAdmin } from "@/lib/auth/session";
 import { IMPORT_LIMITS, importQuestions } from "@/lib/admin/questions-import";
 import { readUpload } from "@/lib/admin/upload";
+import { errorPayload, errors } from "@/lib/errors";
 import { parseQuery, route } from "@/lib/http";
+import { currentLang } from "@/lib/lang-server";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
@@ -21,8 +23,8 @@ export const POST = route(async (request: Request) => {
   const bytes = await readUpload(request, IMPORT_LIMITS.maxBytes);
   const report = await importQuestions({ bytes, format, dryRun, actorId: admin.id });
   if (!dryRun && report.errorCount > 0) {
-    const error = { code: "bad_request:import", message: `The file has ${report.errorCount} errors; nothing was imported.` };
-    return NextResponse.json({ error, report }, { status: 400 });
+    const { body } = errorPayload(errors.badRequest("import", { key: "importRefused", values: { n: report.errorCount } }), await currentLang());
+    return NextResponse.json({ ...body, report }, { status: 400 });
   }
   return NextResponse.json({ report }, { status: dryRun ? 200 : 201 });
 });

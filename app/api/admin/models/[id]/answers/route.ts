@@ -4,7 +4,9 @@ import { requireAdmin } from "@/lib/auth/session";
 import { answerExportFilename, exportAnswers, importAnswers, parseAnswerSource } from "@/lib/admin/answers-import";
 import { IMPORT_LIMITS } from "@/lib/admin/questions-import";
 import { readUpload } from "@/lib/admin/upload";
+import { errorPayload, errors } from "@/lib/errors";
 import { parseQuery, route } from "@/lib/http";
+import { currentLang } from "@/lib/lang-server";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
@@ -34,8 +36,8 @@ export const POST = route(async (request: Request, { params }: Ctx) => {
   const bytes = await readUpload(request, IMPORT_LIMITS.maxBytes);
   const report = await importAnswers({ modelId: id, bytes, format, dryRun, createQuestions, source: sourceObject, actorId: admin.id });
   if (!dryRun && report.errorCount > 0) {
-    const error = { code: "bad_request:answers", message: `The file has ${report.errorCount} errors; nothing was imported.` };
-    return NextResponse.json({ error, report }, { status: 400 });
+    const { body } = errorPayload(errors.badRequest("answers", { key: "importRefused", values: { n: report.errorCount } }), await currentLang());
+    return NextResponse.json({ ...body, report }, { status: 400 });
   }
   return NextResponse.json({ report }, { status: dryRun ? 200 : 201 });
 });

@@ -2,7 +2,8 @@ import { NextResponse } from "next/server";
 import { z } from "zod";
 import { requireAdmin } from "@/lib/auth/session";
 import { parseJson, route } from "@/lib/http";
-import { getAdminModel, modelStatusSchema, setModelStatus } from "@/lib/models/admin";
+import { currentLang } from "@/lib/lang-server";
+import { getAdminModel, modelStatusSchema, savedIn, setModelStatus } from "@/lib/models/admin";
 
 export const runtime = "nodejs";
 export const dynamic = "force-dynamic";
@@ -14,5 +15,5 @@ export const POST = route(async (request: Request, { params }: { params: Promise
   const { id } = await params;
   await getAdminModel({ id });
   const { status } = await parseJson(request, body);
-  return NextResponse.json(await setModelStatus({ id, status, actorId: admin.id }));
+  return NextResponse.json(savedIn(await currentLang(), await setModelStatus({ id, status, actorId: admin.id })));
 });
