@@ -6,6 +6,7 @@ import { createAndEnqueue } from "@/lib/generations";
 import { DEFAULT_GENERATION_PARAMS } from "@/lib/pipeline/contracts";
 import { closeChannelHub } from "@/lib/pipeline/hub";
 import { closeQueues, generationQueue, modelQueueName } from "@/lib/pipeline/queues";
+import { createUser } from "@/lib/users";
 import { GenerationWorkers } from "@/workers/pool";
 import { FakeEngine } from "../integration/support/fake-engine";
 import { ADMIN_EMAIL, ADMIN_PASSWORD, signInAsAdmin } from "./support/admin";
@@ -91,4 +92,26 @@ test("an anonymous visitor is sent to sign in and comes back to the console; the
   await page.getByTestId("signin-submit").click();
   await expect(page).toHaveURL(/\/admin\/queues$/);
   await expect(page.getByRole("link", { name: `${model.slug} · live` })).toBeVisible();
+});
+
+test("a signed-in voter is refused the console, its API and /metrics (403); anonymous /metrics is 401", async ({ page, playwright, baseURL }) => {
+  const email = `e2e-console-voter-${tag}@test.leitai`;
+  const password = `voter-${tag}-password`;
+  await createUser({ email, password, role: "voter" });
+  const anonymous = await playwright.request.newContext({ baseURL });
+  expect((await anonymous.get("/metrics")).status()).toBe(401);
+  await anonymous.dispose();
+
+  await page.goto("/signin");
+  await page.getByTestId("signin-email").fill(email);
+  await page.getByTestId("signin-password").fill(password);
+  await page.getByTestId("signin-submit").click();
+  await expect(page).not.toHaveURL(/\/signin/);
+  // The browser's own session cookie: the page, the API behind it and the metrics.
+  expect((await page.goto("/admin/queues"))?.status()).toBe(403);
+  await expect(page.locator("body")).not.toContainText(model.slug);
+  for (const path of ["/admin/queues/api/queues", `/admin/queues/api/queues/${encodeURIComponent(queueName)}/retry/failed`, "/metrics"]) {
+    const res = path.includes("/retry/") ? await page.request.put(path) : await page.request.get(path);
+    expect(res.status(), path).toBe(403);
+  }
 });
