@@ -64,8 +64,8 @@ const NOT_FOUND: Readonly<Record<string, ErrorMessage["key"]>> = {
   category: "noSuchCategory",
   generation: "noSuchGeneration",
   user: "noSuchUser",
-  "judge run": "noSuchJudgeRun",
-  "pregen run": "noSuchPregenRun",
+  judge_run: "noSuchJudgeRun",
+  pregen_run: "noSuchPregenRun",
 };
 
 export const errors = {

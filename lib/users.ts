@@ -11,8 +11,8 @@ export type PublicUser = Pick<User, "id" | "email" | "name" | "role" | "disabled
 const publicFields = { id: true, email: true, name: true, role: true, disabled: true, mustChangePassword: true, createdAt: true, lastLoginAt: true } as const;
 
 /** A password a user chooses: long enough to resist guessing, short enough to hash cheaply. */
-export const newPasswordSchema = z.string().min(10, "at least 10 characters").max(200, "at most 200 characters");
-export const emailSchema = z.string().trim().toLowerCase().email("not an email address").max(200);
+export const newPasswordSchema = z.string().min(10, "tooShort").max(200, "tooLong");
+export { adminEmailSchema as emailSchema } from "./schemas/user";
 
 export function normaliseEmail(email: string): string {
   return email.trim().toLowerCase();

@@ -66,7 +66,7 @@ export async function listJudgeRuns({ limit = 20, ids }: { limit?: number; ids?:
 
 export async function getJudgeRunView({ id }: { id: string }): Promise<JudgeRunView> {
   const [run] = await listJudgeRuns({ ids: [id], limit: 1 });
-  if (!run) throw errors.notFound("judge_run", { key: "judgeRunNotFound" });
+  if (!run) throw errors.notFound("judge_run");
   return run;
 }
 
@@ -99,7 +99,7 @@ export type VerdictRow = {
 
 /** Every judgement of the run as a JSON line, in creation order. */
 export async function exportVerdicts({ id }: { id: string }): Promise<string> {
-  if (!(await db.judgeRun.findUnique({ where: { id }, select: { id: true } }))) throw errors.notFound("judge_run", { key: "judgeRunNotFound" });
+  if (!(await db.judgeRun.findUnique({ where: { id }, select: { id: true } }))) throw errors.notFound("judge_run");
   const rows = await db.judgement.findMany({
     where: { runId: id },
     orderBy: [{ createdAt: "asc" }, { id: "asc" }],

@@ -41,7 +41,7 @@ export async function listPregenRuns({ limit = 20, ids }: { limit?: number; ids?
 
 export async function getPregenRun({ id }: { id: string }): Promise<PregenRunView> {
   const [run] = await listPregenRuns({ ids: [id], limit: 1 });
-  if (!run) throw errors.notFound("pregen_run", { key: "pregenRunNotFound" });
+  if (!run) throw errors.notFound("pregen_run");
   return run;
 }
 

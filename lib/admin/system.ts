@@ -73,7 +73,7 @@ export async function getSystemStatus(): Promise<SystemStatus> {
 /** Puts a failed generation back on its model's queue (same job id, so never twice). */
 export async function retryGeneration({ id, actorId }: { id: string; actorId: string }): Promise<void> {
   const generation = await db.generation.findUnique({ where: { id } });
-  if (!generation) throw errors.notFound("generation", { key: "generationNotFound" });
+  if (!generation) throw errors.notFound("generation");
   if (generation.status !== "failed") throw errors.conflict("generation_state", { key: "generationNotFailed", values: { status: generation.status } });
   const retried = await retryGenerations([id], (tx) =>
     recordAudit({ actorId, action: "generation.retry", targetType: "generation", targetId: id, before: { status: "failed", error: generation.error }, after: { status: "queued" } }, tx),

@@ -16,7 +16,7 @@ import { scheduleRatingsRecompute } from "./ratings-job";
 /** The body of POST /api/battles/{id}/vote, for both the Next.js handler and the fast path. */
 export const voteInput = z.object({
   winner: z.enum(["A", "B", "tie", "both_bad"]),
-  reason: z.string().trim().max(280, "reason: at most 280 characters").optional(),
+  reason: z.string().trim().max(280, "tooLong").optional(),
 });
 
 export type VoteResult = {

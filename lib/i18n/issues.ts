@@ -32,12 +32,18 @@ export function issueText(lang: Lang, formErrors: Readonly<Record<string, string
   return text ?? issue.message;
 }
 
-/** Each field's first message, by its dotted path ("" for the whole input). */
+/**
+ * Each field's messages by its dotted path ("" for the whole input), several joined in the order
+ * zod found them: a custom template missing two placeholders says both.
+ */
 export function fieldErrors(lang: Lang, formErrors: Readonly<Record<string, string>>, issues: readonly Issue[]): Record<string, string> {
-  const fields: Record<string, string> = {};
+  const fields = new Map<string, string[]>();
   for (const issue of issues) {
     const path = issue.path.map(String).join(".");
-    if (!Object.hasOwn(fields, path)) fields[path] = issueText(lang, formErrors, issue);
+    const text = issueText(lang, formErrors, issue);
+    const said = fields.get(path) ?? [];
+    if (!said.includes(text)) said.push(text);
+    fields.set(path, said);
   }
-  return fields;
+  return Object.fromEntries([...fields].map(([path, said]) => [path, said.join(" ")]));
 }

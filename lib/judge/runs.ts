@@ -219,7 +219,7 @@ export type JudgeProgress = {
 
 export async function getJudgeProgress(runId: string): Promise<JudgeProgress> {
   const run = await db.judgeRun.findUnique({ where: { id: runId }, select: { status: true } });
-  if (!run) throw errors.notFound("judge_run", { key: "judgeRunNotFound" });
+  if (!run) throw errors.notFound("judge_run");
   const count = async (): Promise<JudgeProgress> => {
     const rows = await db.judgement.findMany({ where: { runId }, select: { error: true, generation: { select: { status: true } } } });
     const of = (status: string) => rows.filter((r) => r.generation.status === status).length;
@@ -319,7 +319,7 @@ export async function settleJudgeRun(runId: string, { fannedOut = false } = {}):
 
 export async function cancelJudgeRun(runId: string): Promise<void> {
   const run = await db.judgeRun.findUnique({ where: { id: runId } });
-  if (!run) throw errors.notFound("judge_run", { key: "judgeRunNotFound" });
+  if (!run) throw errors.notFound("judge_run");
   await db.judgeRun.updateMany({ where: { id: runId, status: "running" }, data: { status: "cancelled", finishedAt: new Date() } });
   await judgeQueue().remove(runId).catch(() => undefined);
   const waiting = await db.generation.findMany({ where: { judgement: { runId }, status: "queued" }, select: { id: true, modelId: true, purpose: true } });
@@ -335,7 +335,7 @@ export async function cancelJudgeRun(runId: string): Promise<void> {
 /** Queues the run's failed judgements again (same rows, fresh jobs) and reopens the run. Returns how many. */
 export async function retryJudgeRun(runId: string): Promise<number> {
   const run = await db.judgeRun.findUnique({ where: { id: runId } });
-  if (!run) throw errors.notFound("judge_run", { key: "judgeRunNotFound" });
+  if (!run) throw errors.notFound("judge_run");
   const failed = await db.generation.findMany({ where: { judgement: { runId }, status: "failed" }, select: { id: true } });
   if (!failed.length) return 0;
   await db.judgeRun.update({ where: { id: runId }, data: { status: "running", finishedAt: null, summary: Prisma.DbNull } });

@@ -27,7 +27,7 @@ export type StartPregen = {
 
 export async function startPregen(input: StartPregen): Promise<PregenRun> {
   const model = await db.model.findUnique({ where: { id: input.modelId } });
-  if (!model) throw errors.notFound("model", { key: "pregenModelNotFound" });
+  if (!model) throw errors.notFound("model");
   if (model.kind === "offline") throw errors.conflict("pregen", { key: "pregenOfflineModel", values: { model: model.slug } });
   if (model.status !== "active") throw errors.conflict("pregen", { key: "pregenModelInactive" });
   if (input.scope === "category" && !input.categoryId) throw errors.badRequest("pregen", { key: "pregenPickCategory" }, "categoryId");
@@ -170,7 +170,7 @@ export async function settlePregenRun(runId: string, { fannedOut = false } = {})
 
 export async function getPregenProgress(runId: string): Promise<PregenProgress> {
   const run = await db.pregenRun.findUnique({ where: { id: runId } });
-  if (!run) throw errors.notFound("pregen_run", { key: "pregenRunNotFound" });
+  if (!run) throw errors.notFound("pregen_run");
   const groups = await db.generation.groupBy({
     by: ["status"],
     where: { pregenRunId: runId },
@@ -214,7 +214,7 @@ export async function getPregenProgress(runId: string): Promise<PregenProgress> 
 
 export async function cancelPregen(runId: string): Promise<void> {
   const run = await db.pregenRun.findUnique({ where: { id: runId } });
-  if (!run) throw errors.notFound("pregen_run", { key: "pregenRunNotFound" });
+  if (!run) throw errors.notFound("pregen_run");
   await db.pregenRun.updateMany({ where: { id: runId, status: "running" }, data: { status: "cancelled", finishedAt: new Date() } });
   await pregenQueue().remove(runId).catch(() => undefined);
   const queue = generationQueue(run.modelId, "pregen");
@@ -228,7 +228,7 @@ export async function cancelPregen(runId: string): Promise<void> {
 /** Queues the run's failed generations again (same rows, fresh jobs). Returns how many. */
 export async function retryFailed(runId: string): Promise<number> {
   const run = await db.pregenRun.findUnique({ where: { id: runId } });
-  if (!run) throw errors.notFound("pregen_run", { key: "pregenRunNotFound" });
+  if (!run) throw errors.notFound("pregen_run");
   const failed = await db.generation.findMany({ where: { pregenRunId: runId, status: "failed" }, select: { id: true } });
   const retried = await retryGenerations(failed.map((g) => g.id));
   return retried.length;

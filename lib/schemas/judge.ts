@@ -12,7 +12,7 @@ export const JUDGE_OUTPUT_KINDS = ["pairwise", "score10"] as const;
 function checkCustomTemplate(template: string, ctx: z.RefinementCtx) {
   const issue = (message: string, placeholder?: string) =>
     ctx.addIssue({ code: "custom", path: ["customTemplate"], message, params: placeholder ? { placeholder: `{${placeholder}}` } : {} });
-  if (template.trim() === "") issue("judgeTemplateEmpty");
+  if (template.trim() === "") return issue("judgeTemplateEmpty");
   const { unknown, missing } = templatePlaceholders(template);
   for (const name of unknown) issue("judgeTemplateUnknownPlaceholder", name);
   for (const name of missing) issue("judgeTemplateMissingPlaceholder", name);

@@ -31,8 +31,8 @@ describe("the pre-generation start form", () => {
 describe("the judge run start form", () => {
   const base = { judgeModelId: "j", contestantIds: ["a", "b"], template: "custom", outputKind: "pairwise" };
 
-  it("names each problem of a custom template on its field, placeholder and all", () => {
-    expect(said("en", startJudgeRunSchema, { ...base, customTemplate: "Judge {question} and {answer_a} {answr_b}" }).customTemplate).toBe("Unknown placeholder {answr_b}.");
+  it("names every problem of a custom template on its field, placeholder and all", () => {
+    expect(said("en", startJudgeRunSchema, { ...base, customTemplate: "Judge {question} and {answer_a} {answr_b}" }).customTemplate).toBe("Unknown placeholder {answr_b}. Missing placeholder {answer_b}.");
     expect(said("zh", startJudgeRunSchema, { ...base, customTemplate: "Judge {question} and {answer_a}" }).customTemplate).toBe("缺少占位符 {answer_b}。");
     expect(said("en", startJudgeRunSchema, { ...base, customTemplate: "  " }).customTemplate).toBe("The template is empty.");
     expect(startJudgeRunSchema.safeParse({ ...base, customTemplate: "Q {question} A {answer_a} B {answer_b}" }).success).toBe(true);

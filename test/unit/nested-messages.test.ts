@@ -66,7 +66,7 @@ describe("an import report's texts", () => {
 describe("a refusal's default text", () => {
   it("comes from the catalogue, in the reader's language", () => {
     expect(errorPayload(errors.notFound("model"), "zh").body.error).toMatchObject({ code: "not_found:model", key: "noSuchModel", message: "没有这个模型。" });
-    expect(errorPayload(errors.notFound("judge run"), "en").body.error.message).toBe("No such judge run.");
+    expect(errorPayload(errors.notFound("judge_run"), "en").body.error.message).toBe("No such judge run.");
     expect(errorPayload(errors.notFound("widget"), "zh").body.error).toMatchObject({ key: "notFound", message: "没有找到。" });
     expect(errorPayload(errors.unauthorized(), "zh").body.error).toMatchObject({ key: "signInFirst", message: "请先登录。" });
     expect(errorPayload(adminRefusalError("not_admin"), "en").body.error).toMatchObject({ code: "forbidden:admin", message: "Admins only." });
