@@ -97,9 +97,10 @@ describe("offline models: answer sets", () => {
   });
 
   it("refuses pre-generation and engine settings for an offline model", async () => {
-    const pregen = await admin.json<{ error: { code: string; message: string } }>("/api/admin/pregen", post({ modelIds: [offlineA.id], scope: "category", categoryId: category.id }));
+    const pregen = await admin.json<{ error: { code: string; message: string; key?: string } }>("/api/admin/pregen", post({ modelIds: [offlineA.id], scope: "category", categoryId: category.id }));
     expect(pregen.status).toBe(409);
-    expect(pregen.body.error.message).toMatch(/offline/);
+    expect(pregen.body.error).toMatchObject({ code: "conflict:pregen", key: "pregenOfflineModel" });
+    expect(pregen.body.error.message).toContain(offlineA.slug);
     const withEngine = await admin.json<{ error: { field?: string } }>("/api/admin/models", post({ kind: "offline", slug: uniq("off-bad"), displayName: "Bad", engine: { baseUrl: "http://x" } }));
     expect(withEngine.status).toBe(400);
   });
