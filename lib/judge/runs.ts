@@ -69,7 +69,7 @@ export async function startJudgeRun(input: StartJudgeRun): Promise<{ run: JudgeR
     outputKind = input.template;
   }
   const warnings: JudgeRunWarning[] = contestantIds.includes(judge.id) ? [{ key: "selfJudge", values: { model: judge.displayName } }] : [];
-  // As startPregen: a 503 with nothing recorded while Redis is away; the reconciler restarts a fan-out lost later.
+  // As startPregen: a 503 with nothing recorded while Redis is away; the reconciler restarts a fan-out lost once queued.
   await queuesReachable();
   const run = await db.judgeRun.create({
     data: {
@@ -83,7 +83,13 @@ export async function startJudgeRun(input: StartJudgeRun): Promise<{ run: JudgeR
       createdBy: input.createdBy ?? null,
     },
   });
-  await judgeQueue().add("fan-out", { runId: run.id }, { jobId: run.id });
+  try {
+    await judgeQueue().add("fan-out", { runId: run.id }, { jobId: run.id });
+  } catch (error) {
+    // As startPregen: the run is taken back unless its fan-out ran all the same.
+    await db.judgeRun.deleteMany({ where: { id: run.id, judgements: { none: {} } } }).catch(() => undefined);
+    throw error;
+  }
   return { run, warnings };
 }
 

@@ -33,7 +33,7 @@ export async function startPregen(input: StartPregen): Promise<PregenRun> {
   if (input.scope === "category" && !input.categoryId) throw errors.badRequest("pregen", { key: "pregenPickCategory" }, "categoryId");
   if (input.scope === "ids" && !input.questionIds?.length) throw errors.badRequest("pregen", { key: "pregenPickQuestions" }, "questionIds");
   // Redis away: a 503 now, and no run recorded that an admin would start again. A run whose
-  // fan-out job is lost after this (Redis going away in between) is restarted by the reconciler.
+  // fan-out job is lost after it was queued (Redis wiped) is restarted by the reconciler.
   await queuesReachable();
   const params = generationParamsOf(model.generationDefaults);
   const spec: PregenSpec = {
@@ -46,7 +46,14 @@ export async function startPregen(input: StartPregen): Promise<PregenRun> {
   const run = await db.pregenRun.create({
     data: { modelId: model.id, spec: spec as unknown as Prisma.InputJsonValue, createdBy: input.createdBy ?? null },
   });
-  await pregenQueue().add("fan-out", { runId: run.id }, { jobId: run.id });
+  try {
+    await pregenQueue().add("fan-out", { runId: run.id }, { jobId: run.id });
+  } catch (error) {
+    // Redis went away after the check: take the run back, so the admin's retry leaves no second
+    // one, unless its fan-out ran all the same (a timed-out add may still have landed).
+    await db.pregenRun.deleteMany({ where: { id: run.id, generations: { none: {} } } }).catch(() => undefined);
+    throw error;
+  }
   return run;
 }
 

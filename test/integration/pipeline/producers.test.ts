@@ -1,13 +1,15 @@
 import { once } from "node:events";
-import { createServer, type AddressInfo, type Socket } from "node:net";
+import { connect, createServer, type AddressInfo, type Socket } from "node:net";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { scheduleRatingsRecompute } from "@/lib/arena/ratings-job";
 import { castVote } from "@/lib/arena/votes";
 import { db } from "@/lib/db";
+import { env } from "@/lib/env";
 import { errorPayload, serviceUnavailable } from "@/lib/errors";
 import { startJudgeRun } from "@/lib/judge/runs";
 import { startPregen } from "@/lib/pipeline/pregen";
 import { closeQueues, connectQueues, pregenQueue, ratingsQueue } from "@/lib/pipeline/queues";
+import { closeRedis, redis } from "@/lib/redis";
 import { uniq } from "../support/arena";
 import { freePort } from "../support/processes";
 import { ThrowawayRedisServer } from "../support/throwaway-redis";
@@ -16,7 +18,8 @@ import { createModel, releasePipeline } from "./helpers";
 // Producers fail fast when their Redis is away, and the caller decides: a vote is stored all
 // the same (its recompute is owed to the reconciler), an admin starting pre-generation or a
 // judge run gets a 503 and nothing is recorded. Each test points this process's producers at
-// a Redis of its own; rate limits and the rest keep the suite's Redis.
+// a Redis of its own; rate limits and the rest keep the suite's Redis, but for the last case,
+// where the shared command connection (redis()) meets a Redis that hangs.
 
 /** The error a producer rejected with, as the site would answer it. */
 function asAnswered(error: unknown) {
@@ -39,6 +42,36 @@ async function silentServer() {
   await once(server, "listening");
   return {
     url: `redis://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    },
+  };
+}
+
+/**
+ * The suite's Redis behind a proxy that stops passing commands on once one PING went through:
+ * the queues' reachability check passes, then Redis hangs, as one going away between the two.
+ */
+async function redisThatHangsAfterPing() {
+  const suite = new URL(env().REDIS_URL);
+  const sockets: Socket[] = [];
+  const server = createServer((client) => {
+    const upstream = connect(Number(suite.port), suite.hostname);
+    sockets.push(client, upstream);
+    for (const socket of [client, upstream]) socket.on("error", () => undefined);
+    let stalled = false;
+    client.on("data", (chunk) => {
+      if (stalled) return;
+      upstream.write(chunk);
+      stalled = /\r\nPING\r\n/i.test(chunk.toString("latin1"));
+    });
+    upstream.on("data", (chunk) => client.write(chunk));
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  return {
+    url: `redis://127.0.0.1:${(server.address() as AddressInfo).port}${suite.pathname}`,
     close: () => {
       for (const socket of sockets) socket.destroy();
       server.close();
@@ -131,5 +164,70 @@ describe("producers whose Redis is away", () => {
     const judging = await startJudgeRun({ judgeModelId: judge!.id, contestantIds: [a!.id, b!.id], template: "pairwise", lang: "en" }).catch((e: unknown) => e);
     expect(asAnswered(judging)).toEqual({ status: 503, code: "unavailable:queue", retryAfter: "5" });
     expect(await db.judgeRun.count({ where: { judgeModelId: judge!.id } })).toBe(0);
+  });
+});
+
+describe("a start whose Redis goes away after the check", () => {
+  afterEach(async () => {
+    await closeQueues();
+  });
+
+  it("answers 503 and takes its run back, so the admin's retry leaves one run, not two", async () => {
+    const [judge, a, b] = await Promise.all([0, 1, 2].map(() => createModel({ kind: "openai", engine: { baseUrl: "http://127.0.0.1:9/v1", remoteModel: "m" } })));
+    const hanging = await redisThatHangsAfterPing();
+    try {
+      await pointQueuesAt(hanging.url);
+      const pregen = await startPregen({ modelId: a!.id, scope: "all" }).catch((e: unknown) => e);
+      expect((pregen as Error).message).toMatch(/Command timed out/); // the add, after a PING that passed
+      expect(asAnswered(pregen)).toMatchObject({ status: 503, code: "unavailable:queue" });
+      expect(await db.pregenRun.count({ where: { modelId: a!.id } })).toBe(0);
+
+      const judging = await startJudgeRun({ judgeModelId: judge!.id, contestantIds: [a!.id, b!.id], template: "pairwise", lang: "en" }).catch((e: unknown) => e);
+      expect(asAnswered(judging)).toMatchObject({ status: 503, code: "unavailable:queue" });
+      expect(await db.judgeRun.count({ where: { judgeModelId: judge!.id } })).toBe(0);
+
+      // The retry, with Redis back: one run each.
+      hanging.close();
+      await closeQueues();
+      connectQueues();
+      const run = await startPregen({ modelId: a!.id, scope: "all" });
+      expect(await db.pregenRun.findMany({ where: { modelId: a!.id }, select: { id: true } })).toEqual([{ id: run.id }]);
+      const { run: judgeRun } = await startJudgeRun({ judgeModelId: judge!.id, contestantIds: [a!.id, b!.id], template: "pairwise", lang: "en" });
+      expect(await db.judgeRun.findMany({ where: { judgeModelId: judge!.id }, select: { id: true } })).toEqual([{ id: judgeRun.id }]);
+      await pregenQueue().remove(run.id);
+    } finally {
+      hanging.close();
+      await db.judgeRun.deleteMany({ where: { judgeModelId: judge!.id } });
+    }
+  });
+});
+
+describe("the shared command connection whose Redis hangs", () => {
+  afterEach(() => closeRedis()); // the next redis() is the suite's own again
+
+  it("answers a vote with a 503 on its own timeout, and stores nothing: the voter can vote again", async () => {
+    const silent = await silentServer();
+    closeRedis();
+    redis(silent.url);
+    const voterKey = `anon:${uniq("hung")}`;
+    const { battle, models } = await battleReadyForVote(voterKey);
+    try {
+      const voter = { voterKey, userId: null, ipHash: "hung-redis" };
+      // The vote's rate limit is its first Redis command; COMMAND_TIMEOUT_MS ends the wait.
+      const error = await castVote({ battleId: battle.id, voter, winner: "B" }).catch((e: unknown) => e);
+      expect((error as Error).message).toMatch(/Command timed out/);
+      expect(asAnswered(error)).toEqual({ status: 503, code: "unavailable:queue", retryAfter: "5" });
+      expect(await db.vote.count({ where: { battleId: battle.id } })).toBe(0);
+
+      silent.close();
+      closeRedis(); // Redis answers again (the suite's own)
+      expect(await castVote({ battleId: battle.id, voter, winner: "B" })).toMatchObject({ winner: "B", valid: true });
+    } finally {
+      silent.close();
+      await db.vote.deleteMany({ where: { battleId: battle.id } });
+      await db.battle.delete({ where: { id: battle.id } });
+      await db.generation.deleteMany({ where: { modelId: { in: models.map((m) => m.id) } } });
+      await db.model.deleteMany({ where: { id: { in: models.map((m) => m.id) } } });
+    }
   });
 });
