@@ -54,7 +54,7 @@ def test_a_failing_step_fails_requests_in_flight_and_frees_them(monkeypatch):
         _, queue = driver.submit([5, 6, 7], SamplingParams(max_tokens=20, ignore_eos=True))
         items = await drain(queue)
         assert isinstance(items[-1], EngineFailure)
-        for _ in range(100):
+        for _ in range(1000):  # 10 s at most: a loaded machine may be slow to run the abort step
             if not engine.has_unfinished():
                 break
             await asyncio.sleep(0.01)
@@ -93,7 +93,7 @@ def test_each_driver_steps_in_one_thread_of_its_own():
         assert threading.main_thread().ident not in threads["a"] | threads["b"]
         for d in drivers:
             await d.stop()
-        for _ in range(200):
+        for _ in range(3000):
             if not any(t.name.startswith("leitai-engine") for t in threading.enumerate()):
                 break
             await asyncio.sleep(0.01)

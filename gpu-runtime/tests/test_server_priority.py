@@ -3,6 +3,8 @@ answer that a live request preempts streams exactly the text it would have alone
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 from helpers_server import ServerThread, sse_events
@@ -37,6 +39,18 @@ def preemptions(client: httpx.Client, reason: str) -> float:
             if sample.name == "leitai_preemptions_total" and sample.labels == {"model": "solo", "reason": reason}:
                 return sample.value
     raise AssertionError(f"no leitai_preemptions_total for reason {reason}")
+
+
+def wait_until_running(client: httpx.Client, sequences: int) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        for family in text_string_to_metric_families(client.get("/metrics").text):
+            for sample in family.samples:
+                if sample.name == "leitai_running_sequences" and sample.labels == {"model": "solo"} and \
+                        sample.value == sequences:
+                    return
+        assert time.monotonic() < deadline, f"never {sequences} running sequences"
+        time.sleep(0.01)
 
 
 @pytest.mark.parametrize("path,payload", [
@@ -75,6 +89,9 @@ def test_a_preempted_pregeneration_stream_carries_exactly_its_uninterrupted_text
             head = [next(lines) for _ in range(6)]  # the role chunk and a few of text: it is running
             # Each live request is answered while the pre-generation one still has most of its tokens to go.
             for _ in range(2):
+                # The pre-generation answer runs again first (after a live one, it waits for a step):
+                # each live request then has to preempt it.
+                wait_until_running(client, 1)
                 answer = client.post("/v1/chat/completions", json=live).json()
                 assert answer["choices"][0]["message"]["content"] == live_alone
             events = sse_events(head + list(lines))
