@@ -53,6 +53,16 @@ async function expectRefused(res: Response, status: number, code: string): Promi
   return { message: body.error!.message, field: body.error!.field, retryAfter: Number(res.headers.get("retry-after")) };
 }
 
+/**
+ * Leaving a battle cancels its answers: a queued one at once, a running one once its worker
+ * hears of it. Until then it still counts against its model's cap.
+ */
+async function answersStopped(battleId: string) {
+  await waitFor(async () => (await db.generation.count({
+    where: { battles: { some: { battleId } }, status: { in: ["queued", "running"] } },
+  })) === 0 || null, 30_000, "the left battle's answers to stop");
+}
+
 describe("limits on live generation", () => {
   let admin: Client;
   let engine: FakeEngine;
@@ -197,6 +207,7 @@ describe("limits on live generation", () => {
 
     // Leaving the battle stops its answers, and the slow models may be drawn again.
     expect((await first.fetch(`/api/battles/${hanging}/abandon`, { method: "POST" })).status).toBe(200);
+    await answersStopped(hanging);
     await drawOnly([slowA, slowB]);
     const next = voter();
     const again = await created(await startLive(next));
@@ -221,6 +232,7 @@ describe("limits on live generation", () => {
     // the named battle is left, a new one on a slow model starts.
     const b = await db.battle.findUniqueOrThrow({ where: { id: picked }, select: { voterKey: true, ipHash: true } });
     await abandonBattle({ battleId: picked, voter: { voterKey: b.voterKey, userId: null, ipHash: b.ipHash } });
+    await answersStopped(picked);
     await created(await named(slowA, fastA));
   });
 

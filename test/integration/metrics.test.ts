@@ -98,7 +98,8 @@ describe("the site's /metrics", () => {
     expect(sample(text, "process_resident_memory_bytes")).toBeGreaterThan(0);
     expect(sample(text, "process_cpu_seconds_total")).toBeGreaterThan(0);
     expect(sample(text, "nodejs_eventloop_lag_seconds")).toBeGreaterThanOrEqual(0);
-    expect(sample(text, "nodejs_eventloop_lag_p99_seconds")).toBeGreaterThan(0);
+    // Its histogram restarts at every scrape: one right after another may have no sample yet (0).
+    expect(sample(text, "nodejs_eventloop_lag_p99_seconds")).toBeGreaterThanOrEqual(0);
     expect(sample(text, "nodejs_heap_size_used_bytes")).toBeGreaterThan(0);
   });
 });

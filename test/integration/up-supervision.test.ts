@@ -10,7 +10,7 @@ import { DEFAULT_GENERATION_PARAMS } from "@/lib/pipeline/contracts";
 import { closeQueues } from "@/lib/pipeline/queues";
 import { processAlive, waitForFreePort } from "@/workers/runtime-supervisor";
 import { finishedGeneration, waitFor } from "./pipeline/helpers";
-import { freePort, ROOT } from "./support/processes";
+import { freePort, ROOT, SLOW_CASE_MS } from "./support/processes";
 
 // `npm run up` for real, against this run's database and Redis (so it starts no services), with
 // the built site as it is, no pre-generation and a runtime serving one tiny demo model: SIGKILL
@@ -61,7 +61,7 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
-describe("npm run up supervises the arena", () => {
+describe("npm run up supervises the arena", { timeout: SLOW_CASE_MS }, () => {
   let npm: ChildProcess;
   let exited: Promise<number | null>;
   const output: string[] = [];

@@ -12,7 +12,7 @@ import { reconcileGenerations } from "@/lib/pipeline/reconcile";
 import { readLog } from "@/lib/pipeline/stream-log";
 import { redis } from "@/lib/redis";
 import { FakeEngine } from "../support/fake-engine";
-import { freePort } from "../support/processes";
+import { freePort, SLOW_CASE_MS } from "../support/processes";
 import { ServicesRedis } from "../support/throwaway-redis";
 import { killWorker, spawnWorker, workerReady, type WorkerProcess } from "../support/worker-process";
 import { collect, createModel, releasePipeline, textOf, waitFor } from "./helpers";
@@ -92,7 +92,7 @@ async function counts(runId: string): Promise<Record<string, number>> {
   return Object.fromEntries(groups.map((g) => [g.status, g._count._all]));
 }
 
-describe("the pipeline converges back to PostgreSQL after a fault", () => {
+describe("the pipeline converges back to PostgreSQL after a fault", { timeout: SLOW_CASE_MS }, () => {
   beforeAll(async () => {
     redisServer = new ServicesRedis(await freePort());
     redisServer.run("start-redis");
@@ -141,7 +141,7 @@ describe("the pipeline converges back to PostgreSQL after a fault", () => {
     const viewers = running.map((g) => ({ id: g.id, messages: watch(g.id) }));
     await deltasLogged(live.id, 3);
     const before = await counts(run.id);
-    expect(before.queued ?? 0).toBeGreaterThanOrEqual(50);
+    expect(before.queued ?? 0).toBeGreaterThanOrEqual(20); // still plenty queued when Redis goes
 
     await redisServer.crash();
     redisServer.run("start-redis");
@@ -164,7 +164,7 @@ describe("the pipeline converges back to PostgreSQL after a fault", () => {
     const live = await createAndEnqueue({ modelId: model.id, purpose: "live", messages: [{ role: "user", content: "live" }], params: DEFAULT_GENERATION_PARAMS });
     const liveViewer = watch(live.id);
     await deltasLogged(live.id, 3);
-    expect((await counts(run.id)).queued ?? 0).toBeGreaterThanOrEqual(50);
+    expect((await counts(run.id)).queued ?? 0).toBeGreaterThanOrEqual(20);
 
     await redis().flushall();
 

@@ -8,7 +8,7 @@ import { redis } from "@/lib/redis";
 import type { GenerationWorkers } from "@/workers/pool";
 import { RuntimeDraftSync } from "@/workers/runtime-drafts";
 import type { RuntimeSupervisor } from "@/workers/runtime-supervisor";
-import { freePort } from "../support/processes";
+import { freePort, SLOW_CASE_MS } from "../support/processes";
 import { createModel, finishedGeneration, releasePipeline, startWorkers, waitFor } from "./helpers";
 import { startRuntime, writeDemoModels } from "./runtime-support";
 
@@ -19,7 +19,7 @@ const greedy: GenerationParams = { ...DEFAULT_GENERATION_PARAMS, temperature: 0,
 const messages = [{ role: "user" as const, content: "从前有一座山，" }];
 type Card = { id: string; speculative?: { draft?: string; num_speculative_tokens?: number; acceptance_rate?: number | null; error?: string } };
 
-describe("speculative drafts from the admin's model settings", () => {
+describe("speculative drafts from the admin's model settings", { timeout: SLOW_CASE_MS }, () => {
   let runtime: RuntimeSupervisor;
   let runtimeUrl: string;
   let workers: GenerationWorkers;
@@ -101,7 +101,7 @@ describe("speculative drafts from the admin's model settings", () => {
     expect(status).toMatchObject({ state: "running", configured: { path: target, numSpeculativeTokens: 3 } });
     expect(status!.acceptanceRate).toBeGreaterThan(0.9);
     expect(await sync.sync()).toBe(false); // unchanged: no second restart
-  }, 300_000);
+  });
 
   it("changes the draft, and a draft that cannot load leaves the model served without one, saying why", async () => {
     await setDraft({ draftPath: otherDraft, numSpeculativeTokens: 2 });
@@ -120,7 +120,7 @@ describe("speculative drafts from the admin's model settings", () => {
     expect(await sync.sync()).toBe(true);
     expect((await card()).speculative).toBeUndefined();
     expect(await draftStatusOf(model)).toBeNull();
-  }, 300_000);
+  });
 
   it("generations still running at the drain deadline go back to the queue and finish on the restarted runtime", async () => {
     const impatient = new RuntimeDraftSync({ runtime, pool: workers, runtimeUrl, servedNames: ["spec-target"], drainMs: 100, healthyTimeoutMs: 120_000 });

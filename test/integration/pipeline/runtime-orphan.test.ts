@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createAndEnqueue } from "@/lib/generations";
 import { DEFAULT_GENERATION_PARAMS } from "@/lib/pipeline/contracts";
 import { processAlive, stopStaleRuntime, waitForFreePort } from "@/workers/runtime-supervisor";
-import { freePort, ROOT } from "../support/processes";
+import { freePort, ROOT, SLOW_CASE_MS } from "../support/processes";
 import { createModel, finishedGeneration, releasePipeline, waitFor } from "./helpers";
 import { RUNTIME_DIR, RUNTIME_PYTHON, writeDemoModels } from "./runtime-support";
 
@@ -41,7 +41,7 @@ async function healthy(url: string): Promise<boolean> {
   }
 }
 
-describe("a runtime never outlives its worker", () => {
+describe("a runtime never outlives its worker", { timeout: SLOW_CASE_MS }, () => {
   let model: Model;
   let modelPath: string;
   let port: number;

@@ -12,7 +12,7 @@ import type { GenerationWorkers } from "@/workers/pool";
 import type { RuntimeSupervisor } from "@/workers/runtime-supervisor";
 import { ADMIN } from "../support/users";
 import { Client } from "../support/http";
-import { freePort, startSite } from "../support/processes";
+import { freePort, SLOW_CASE_MS, startSite } from "../support/processes";
 import { collect, createModel, expectSeqsContiguous, finishedGeneration, startWorkers, textOf, waitFor, releasePipeline } from "./helpers";
 import { runningSequences, startRuntime, writeDemoModels } from "./runtime-support";
 
@@ -47,7 +47,7 @@ async function readSse(res: Response, limit = Infinity, abort?: AbortController)
   }
 }
 
-describe("generation pipeline on the gpu-runtime", () => {
+describe("generation pipeline on the gpu-runtime", { timeout: SLOW_CASE_MS }, () => {
   let runtime: RuntimeSupervisor;
   let runtimeUrl: string;
   let models: Model[];

@@ -9,7 +9,7 @@ import { generationQueue, modelQueueName } from "@/lib/pipeline/queues";
 import { readLog } from "@/lib/pipeline/stream-log";
 import { redis } from "@/lib/redis";
 import { FakeEngine } from "../support/fake-engine";
-import { freePort, ROOT } from "../support/processes";
+import { freePort, ROOT, SLOW_CASE_MS } from "../support/processes";
 import { collect, createModel, finishedGeneration, textOf, waitFor, releasePipeline } from "./helpers";
 
 // Real worker processes (node_modules/.bin/tsx workers/main.ts): one is killed with SIGKILL in
@@ -62,7 +62,7 @@ async function ready(worker: WorkerProcess): Promise<void> {
   }, 60_000, `worker ${worker.id} to be ready (${worker.output.join("").slice(-500)})`);
 }
 
-describe("a worker killed mid-generation", () => {
+describe("a worker killed mid-generation", { timeout: SLOW_CASE_MS }, () => {
   let engine: FakeEngine;
   const workers: WorkerProcess[] = [];
 
@@ -93,7 +93,7 @@ describe("a worker killed mid-generation", () => {
     const survivor = workers.find((w) => w !== victim)!;
     killGroup(victim, "SIGKILL");
 
-    const row = await finishedGeneration(generation.id, LOCK_MS + STALLED_INTERVAL_MS * 2 + 10_000);
+    const row = await finishedGeneration(generation.id, LOCK_MS + STALLED_INTERVAL_MS * 2 + 30_000);
     expect(row.status).toBe("completed");
     expect(row.text).toBe(FakeEngine.text(150));
     // The viewer saw the first attempt's tokens, then a reset, then the whole answer (so the

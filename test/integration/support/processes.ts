@@ -6,6 +6,12 @@ import path from "node:path";
 
 export const ROOT = path.resolve(__dirname, "..", "..", "..");
 
+/**
+ * The bound for a case that starts workers, runtimes or a site and generates on CPU: its own
+ * waits run to minutes on a loaded machine, so the suite's 60 s default would end it first.
+ */
+export const SLOW_CASE_MS = 300_000;
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
