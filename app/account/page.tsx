@@ -3,6 +3,7 @@ import { PasswordForm } from "@/components/account/password-form";
 import { currentUser } from "@/lib/auth/session";
 import { messages } from "@/lib/i18n";
 import { currentLang, titleFrom } from "@/lib/lang-server";
+import { localPath } from "@/lib/local-path";
 
 export const dynamic = "force-dynamic";
 
@@ -13,8 +14,7 @@ export default async function AccountPage({ searchParams }: { searchParams: Prom
   if (!user) redirect("/signin?callbackUrl=%2Faccount");
   const { account, errors } = messages(await currentLang());
   const { next } = await searchParams;
-  // Only same-site paths, as on the sign-in page.
-  const safeNext = next?.startsWith("/") && !next.startsWith("//") ? next : null;
+  const safeNext = localPath(next);
   return (
     <div className="card">
       <h1>{account.title}</h1>

@@ -26,6 +26,8 @@ test("a bank battle stays blind until the vote, renders answers safely, then rev
   expect(await page.locator('.markdown a[href^="javascript"]').count()).toBe(0);
   await page.locator(".markdown a", { hasText: "click" }).click().catch(() => undefined);
   expect(await page.evaluate(() => (window as unknown as { __xss?: number }).__xss)).toBeUndefined();
+  // It reads as written, tags and all: a voter judges the answer the model gave.
+  await expect(page.locator(".markdown", { hasText: '<script>window.__xss = 1</script><img src="x" onerror="window.__xss = 2">' })).toHaveCount(1);
 
   const firstBattle = await page.getByTestId("battle").getAttribute("data-battle-id");
   await page.getByTestId("vote-reason").fill("更简洁");
