@@ -84,6 +84,9 @@ export async function createBankBattle({ voter, categoryId }: { voter: Voter; ca
   const contenders = await listContenders();
   const ids = contenders.map((c) => c.id);
   if (ids.length < 2) notEnough(new NotEnoughModelsError(ids.length));
+  if (categoryId && !(await db.category.findUnique({ where: { id: categoryId }, select: { id: true } }))) {
+    throw errors.notFound("category");
+  }
   const { publishLivePrompts } = await getArenaSettings();
   // Seen questions sort last, so one query tells "nothing ready" from "all seen".
   const rows = await db.$queryRawUnsafe<{ questionId: string; seen: boolean }[]>(`
@@ -97,7 +100,7 @@ export async function createBankBattle({ voter, categoryId }: { voter: Voter; ca
     ORDER BY 2, random() LIMIT 1`, voter.voterKey, voter.ipHash, ids, categoryId ?? null, publishLivePrompts);
   const questionId = rows[0] && !rows[0].seen ? rows[0].questionId : undefined;
   if (!questionId) {
-    throw errors.conflict("matchmaking", { key: rows[0] ? "bankSeen" : "bankNotReady" });
+    throw errors.conflict("matchmaking", { key: rows[0] ? "bankSeen" : categoryId ? "bankCategoryNotReady" : "bankNotReady" });
   }
   const answers = await db.$queryRawUnsafe<{ id: string; modelId: string }[]>(`
     SELECT g.id, g."modelId" FROM generations g JOIN questions q ON q.id = g."questionId"

@@ -201,6 +201,7 @@ export const en: Catalogue = {
     oneModel: "Only one model is available; a battle needs two.",
     bankSeen: "Every question ready here has been voted on from your browser or network; try another category or your own prompt.",
     bankNotReady: "No question has answers from two models yet; pre-generation may still be running.",
+    bankCategoryNotReady: "No question in this category has answers from two models yet; try another category.",
     answerIncomplete: "An answer to this question is incomplete; try again.",
     bankSingleQuestion: "Battles on a bank question have a single question.",
     tooManyTurns: "A battle has at most {n} turns.",

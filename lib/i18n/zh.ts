@@ -205,6 +205,7 @@ export const zh = {
     oneModel: "目前只有一个模型可用，对战需要两个。",
     bankSeen: "这里可用的题目你（或同一网络的人）都已投过票，请换个分类或自由提问。",
     bankNotReady: "题库答案尚未就绪：还没有题目同时有两个模型的回答，预生成可能仍在进行。",
+    bankCategoryNotReady: "这个分类还没有题目同时有两个模型的回答，请换个分类。",
     answerIncomplete: "该题的回答不完整，请重试。",
     bankSingleQuestion: "题库问题的对战只有一个问题，不能追问。",
     tooManyTurns: "一场对战最多 {n} 轮。",

@@ -227,8 +227,8 @@ describe("no path to a contestant's identity before the vote", () => {
     // Every cached answer is known now: nothing to serve, from any address.
     const refused = await startBank(speak(new Client(), "en"), category.id);
     expect(refused.status).toBe(409);
-    expect(refused.body.error).toMatchObject({ code: "conflict:matchmaking", key: "bankNotReady" });
-    expect(refused.body.error!.message).toMatch(/No question has answers/);
+    expect(refused.body.error).toMatchObject({ code: "conflict:matchmaking", key: "bankCategoryNotReady" });
+    expect(refused.body.error!.message).toMatch(/No question in this category has answers/);
 
     // Fresh answers from two models (sampled anew after the question came back) are blind again and served alone.
     const fresh = new Map<string, string>();
@@ -267,6 +267,12 @@ describe("no path to a contestant's identity before the vote", () => {
     const settings = { publishAnswersInRotation: false, publishLivePrompts: false };
     expect(await battleUnblinded({ battleId: old.id, voter: { voterKey: old.voterKey, userId: null, ipHash: old.ipHash }, settings })).toBe(true);
     expect(await battleUnblinded({ battleId: battle.body.id, voter: { voterKey: `anon:${uniq("other")}`, userId: null, ipHash: uniq("other") }, settings })).toBe(false);
+  });
+
+  it("a category that does not exist is a 404, not a bank that is not ready yet", async () => {
+    const res = await startBank(speak(new Client(), "en"), "no-such-category");
+    expect(res.status).toBe(404);
+    expect(res.body.error).toMatchObject({ code: "not_found:category", message: "No such category." });
   });
 
   it("before the vote, nothing a voter can read names a contestant or ties a cached answer to one", async () => {
