@@ -83,6 +83,12 @@ export async function updateQuestion({ id, input, actorId }: { id: string; input
   if (!before) throw errors.notFound("question");
   const data: Prisma.QuestionUncheckedUpdateInput = { ...input };
   if (input.text !== undefined) data.textHash = questionTextHash(input.text);
+  // Answers were written for the text as it is: a new wording would pair them with a question
+  // they never answered. Case, spacing and punctuation (the text's hash) may still be fixed.
+  if (data.textHash !== undefined && data.textHash !== before.textHash) {
+    const answers = await db.generation.count({ where: { questionId: id, status: { in: ["queued", "running", "completed"] } } });
+    if (answers > 0) throw new AppError("conflict:question_answered", { key: "questionTextAnswered", values: { n: answers } }, { field: "text" });
+  }
   // A multi-turn question's first turn is its text (lib/question-turns.ts): an edit changes both.
   const turns = before.turns as string[] | null;
   if (input.text !== undefined && Array.isArray(turns) && turns.length > 1) data.turns = [input.text, ...turns.slice(1)];

@@ -61,6 +61,22 @@ describe("question bank", () => {
     expect(page.body.rows.length).toBeLessThanOrEqual(50);
   });
 
+  it("keeps an answered question's wording: a new one is a 409 naming the text field; case, spacing and punctuation may change", async () => {
+    const created = await send("POST", "/api/admin/questions", { text: `Where is the answered river ${run}?`, categoryId, language: "en" });
+    const id = created.body.question.id as string;
+    const model = await db.model.findUniqueOrThrow({ where: { slug: `q-${run}-0` } });
+    await db.generation.create({ data: { modelId: model.id, questionId: id, purpose: "pregen", messages: [], status: "completed", text: "In the north." } });
+
+    const reworded = await send("PATCH", `/api/admin/questions/${id}`, { text: `Where is the answered lake ${run}?` });
+    expect(reworded.status).toBe(409);
+    expect(reworded.body.error).toMatchObject({ code: "conflict:question_answered", field: "text", key: "questionTextAnswered", values: { n: 1 } });
+    expect((await db.question.findUniqueOrThrow({ where: { id } })).text).toBe(`Where is the answered river ${run}?`);
+
+    const tidied = await send("PATCH", `/api/admin/questions/${id}`, { text: `where is the answered  river ${run}` });
+    expect(tidied.status).toBe(200);
+    expect(tidied.body.question.text).toBe(`where is the answered  river ${run}`);
+  });
+
   it("manages categories with zh and en names; a used category cannot be deleted", async () => {
     const created = await send("POST", "/api/admin/categories", { slug: `cat-${run}`, nameZh: "测试", nameEn: "Test" });
     expect(created.status).toBe(201);

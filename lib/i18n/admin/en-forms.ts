@@ -395,6 +395,7 @@ export const enForms: SameKeys<typeof zhForms> = {
     questionExternalIdTaken: "Another question has this id.",
     questionNoCategory: "No such category.",
     questionInUse: "Battles used this question; deactivate it instead.",
+    questionTextAnswered: "{n} answers were written for this text: change only its case, spacing or punctuation, or add the new wording as a new question and deactivate this one.",
     importBankChanged: "The bank changed during the import and nothing was written; run the import again.",
     uploadTooLarge: "The file is larger than {mb} MB; split it into smaller files.",
     anchorModelMissing: "The anchor model does not exist.",
