@@ -1,7 +1,7 @@
 import { Prisma } from "@prisma/client";
 import { z } from "zod";
 import { answerChains, detectLanguage } from "../arena/battles";
-import { LAST_TURN_SQL } from "../arena/revealed-questions";
+import { KNOWN_ANSWER_SQL, LAST_TURN_SQL } from "../arena/revealed-questions";
 import { parseTurns, storedTurns, turnMessages, userTurnsOf } from "../question-turns";
 import { db } from "../db";
 import { errors } from "../errors";
@@ -192,7 +192,7 @@ export async function importAnswers({ modelId, bytes, format, dryRun, createQues
 
   const categories = await db.category.findMany({ select: { id: true, slug: true, nameZh: true, nameEn: true, aliases: true, sortOrder: true } });
   const resolveCategory = categoryResolver(categories);
-  type BankQuestion = { id: string; text: string; turns: Prisma.JsonValue };
+  type BankQuestion = { id: string; externalId: string | null; text: string; turns: Prisma.JsonValue };
   const byId = new Map<string, BankQuestion>();
   const byExternalId = new Map<string, BankQuestion>();
   const byHash = new Map<string, BankQuestion>();
@@ -222,7 +222,14 @@ export async function importAnswers({ modelId, bytes, format, dryRun, createQues
       if (!categoryId) { fail("category", unknownCategoryIssue(row.category, categories)); continue; }
     }
     const textHash = row.question ? questionTextHash(row.question) : null;
-    const bank = (row.questionId ? byExternalId.get(row.questionId) ?? byId.get(row.questionId) : undefined) ?? (textHash ? byHash.get(textHash) : undefined);
+    const byRowId = row.questionId ? byExternalId.get(row.questionId) ?? byId.get(row.questionId) : undefined;
+    const byText = textHash ? byHash.get(textHash) : undefined;
+    // An id and a text naming two bank questions: a shifted id would put the answer on the wrong one.
+    if (byRowId && byText && byRowId.id !== byText.id) {
+      fail("question", said("idTextMismatch", { id: row.questionId!.slice(0, 50), textId: byText.externalId ?? byText.id }));
+      continue;
+    }
+    const bank = byRowId ?? byText;
     const named = row.question ?? row.questionId!;
     let target: Resolved["target"];
     if (bank) {
@@ -372,10 +379,31 @@ export async function listAnswerSets({ modelId }: { modelId: string }): Promise<
   }));
 }
 
-/** The newest answer set of a model (for its public page): where its answers came from, and when. */
-export async function latestAnswerSet({ modelId }: { modelId: string }): Promise<Pick<AnswerSetView, "version" | "source" | "rowCount" | "createdAt"> | null> {
-  const set = await db.answerSet.findFirst({ where: { modelId }, orderBy: { version: "desc" }, select: { version: true, source: true, rowCount: true, createdAt: true } });
-  return set ? { ...set, source: (set.source ?? {}) as Record<string, unknown> } : null;
+/**
+ * Bank questions a model can battle on: active ones it has a completed answer to that is not a
+ * published text, as bank battles draw them. Battles serve each question's newest answer from any
+ * version, so a question a later file leaves out keeps its earlier answer and still counts.
+ */
+export async function answersInPlay({ modelId }: { modelId: string }): Promise<number> {
+  const [row] = await db.$queryRaw<{ n: bigint }[]>`
+    SELECT COUNT(DISTINCT g."questionId") AS n FROM generations g JOIN questions q ON q.id = g."questionId"
+    WHERE g."modelId" = ${modelId} AND g.status = 'completed' AND q.active
+      AND ${Prisma.raw(LAST_TURN_SQL)} AND NOT ${Prisma.raw(KNOWN_ANSWER_SQL)}`;
+  return Number(row?.n ?? 0);
+}
+
+export type AnswerSetSummary = Pick<AnswerSetView, "version" | "source" | "rowCount" | "createdAt"> & { inPlay: number };
+
+/**
+ * An offline model's answers for its pages: the newest answer set (where its answers came from,
+ * when, and how many that file brought) and how many questions it can battle on in all.
+ */
+export async function latestAnswerSet({ modelId }: { modelId: string }): Promise<AnswerSetSummary | null> {
+  const [set, inPlay] = await Promise.all([
+    db.answerSet.findFirst({ where: { modelId }, orderBy: { version: "desc" }, select: { version: true, source: true, rowCount: true, createdAt: true } }),
+    answersInPlay({ modelId }),
+  ]);
+  return set ? { ...set, source: (set.source ?? {}) as Record<string, unknown>, inPlay } : null;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { Prisma } from "@prisma/client";
+import { latestAnswerSet } from "../admin/answers-import";
 import { db } from "../db";
 import { errors } from "../errors";
 import { userTurnsOf } from "../question-turns";
@@ -92,10 +93,9 @@ export async function getModelPage({ slug, voterKey }: { slug: string; voterKey:
       })
     : [];
   const overall = run?.leaderboard.models.find((m) => m.model === model.id) ?? null;
-  // An offline model's answers are imported: its page says where they came from and when.
-  const answerSet = model.kind === "offline"
-    ? await db.answerSet.findFirst({ where: { modelId: model.id }, orderBy: { version: "desc" }, select: { version: true, source: true, rowCount: true, createdAt: true } })
-    : null;
+  // An offline model's answers are imported: its page says where they came from, when, and how
+  // many questions it battles on (every version's answers count, the newest per question).
+  const answerSet = model.kind === "offline" ? await latestAnswerSet({ modelId: model.id }) : null;
   return { model, history, overall, perCategory, battles: battles.map((b) => toCard(b, viewer)), answerSet, opponents: await opponentsOf({ modelId: model.id }) };
 }
 

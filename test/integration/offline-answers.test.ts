@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { answersInPlay } from "@/lib/admin/answers-import";
 import { computeAndStoreRatingRun } from "@/lib/arena/ratings-job";
 import { db } from "@/lib/db";
-import { messages } from "@/lib/i18n";
+import { fill, messages } from "@/lib/i18n";
 import { questionTextHash } from "@/lib/questions";
 import { isolatedModels, uniq } from "./support/arena";
 import { speak } from "./support/arena-settings";
@@ -231,6 +232,89 @@ describe("offline models: answer sets", () => {
     }
     const adminPage = await (await admin.fetch(`/admin/models/${offlineA.id}`)).text();
     expect(adminPage.match(/data-testid="answer-set-row"/g)).toHaveLength(2);
+  });
+
+  it("refuses a row whose question_id and question text name different bank questions, in the dry run and the commit", async () => {
+    const idOf = (q: Question) => q.externalId ?? q.id;
+    const rows = [
+      { question_id: idOf(questions[1]!), question: questions[2]!.text, answer: "shifted" }, // line 1: id 1, text 2
+      { question_id: questions[4]!.id, question: `  ${questions[5]!.text.toUpperCase()}？`, answer: "shifted" }, // 2: Leitai id 4, text 5 normalised
+      { question_id: idOf(questions[7]!), question: `${questions[7]!.text.toUpperCase()}  `, answer: "same question" }, // 3: fine
+      { question_id: questions[9]!.id, question: questions[9]!.text, answer: "same question" }, // 4: fine
+    ];
+    const before = await db.answerSet.count({ where: { modelId: offlineA.id } });
+    const dry = await importFile(admin, offlineA.id, jsonl(rows), "dryRun=1&format=jsonl");
+    expect(dry.status).toBe(200);
+    const r = dry.body.report;
+    expect(r).toMatchObject({ rows: 4, matched: 2, unmatchedCount: 0, duplicateCount: 0, errorCount: 2, toWrite: 0 });
+    const [first, second] = r.errors as (Report["errors"][number] & { key: string; values: Record<string, string> })[];
+    expect(first).toMatchObject({ line: 1, field: "question", key: "idTextMismatch", values: { id: idOf(questions[1]!), textId: idOf(questions[2]!) } });
+    expect(second).toMatchObject({ line: 2, field: "question", key: "idTextMismatch", values: { id: questions[4]!.id, textId: idOf(questions[5]!) } });
+    // Both ids, in either language.
+    for (const lang of ["en", "zh"] as const) {
+      const text = fill(messages(lang).adminImportIssues.idTextMismatch, first!.values);
+      expect(text).toContain(idOf(questions[1]!));
+      expect(text).toContain(idOf(questions[2]!));
+    }
+    expect(first!.message).toBe(fill(messages("en").adminImportIssues.idTextMismatch, first!.values));
+
+    const commit = await importFile(admin, offlineA.id, jsonl(rows), "format=jsonl");
+    expect(commit.status).toBe(400);
+    expect(commit.body.error).toMatchObject({ code: "bad_request:answers", key: "importRefused", values: { n: 2 } });
+    expect(await db.answerSet.count({ where: { modelId: offlineA.id } })).toBe(before);
+    expect(await db.generation.count({ where: { modelId: offlineA.id, text: { in: ["shifted", "same question"] } } })).toBe(0);
+
+    // Without the mismatched rows the same file commits.
+    const ok = await importFile(admin, offlineA.id, jsonl(rows.slice(2)), "dryRun=1&format=jsonl");
+    expect(ok.body.report).toMatchObject({ matched: 2, errorCount: 0, toWrite: 2 });
+  });
+
+  it("re-import replaces answers question by question: the pages count every question in play and what the latest file brought", async () => {
+    const model = await createOffline(uniq("off-c"));
+    const commit = async (subset: Question[], label: string) => {
+      const res = await importFile(admin, model.id, jsonl(subset.map((q) => ({ question_id: q.externalId ?? q.id, answer: `${label} ${q.id}` }))), "format=jsonl");
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      return res.body.report.answerSet!.version;
+    };
+    const pageCounts = async () => {
+      const html = await (await new Client().fetch(`/models/${model.slug}`)).text();
+      const adminHtml = await (await admin.fetch(`/admin/models/${model.id}`)).text();
+      return {
+        inPlay: Number(/data-testid="model-answers-in-play" data-n="(\d+)"/.exec(html)?.[1]),
+        latest: /data-testid="model-answer-set-latest" data-version="(\d+)" data-rows="(\d+)"/.exec(html)?.slice(1).map(Number),
+        adminInPlay: Number(/data-testid="answers-in-play" data-n="(\d+)"/.exec(adminHtml)?.[1]),
+        adminRows: adminHtml.match(/data-testid="answer-set-row"/g)?.length,
+        html,
+      };
+    };
+
+    expect(await commit(questions, "v1")).toBe(1);
+    expect(await commit(questions.slice(0, 30), "v2")).toBe(2);
+    let page = await pageCounts();
+    expect(page).toMatchObject({ inPlay: QUESTIONS, latest: [2, 30], adminInPlay: QUESTIONS, adminRows: 2 });
+    const english = await (await speak(new Client(), "en").fetch(`/models/${model.slug}`)).text();
+    expect(english).toContain(`${QUESTIONS} questions in play`);
+    expect(english).toMatch(/latest import: answer set version 2, (<!-- -->)?30(<!-- -->)? answers/);
+    expect(await commit(questions.slice(40, 41), "v3")).toBe(3);
+    page = await pageCounts();
+    expect(page).toMatchObject({ inPlay: QUESTIONS, latest: [3, 1], adminInPlay: QUESTIONS, adminRows: 3 });
+    expect(await answersInPlay({ modelId: model.id })).toBe(QUESTIONS);
+
+    // What bank battles draw: each question's newest answer, whichever version gave it.
+    const newest = await db.$queryRaw<{ text: string }[]>`
+      SELECT DISTINCT ON ("questionId") text FROM generations WHERE "modelId" = ${model.id} AND status = 'completed'
+      ORDER BY "questionId", "finishedAt" DESC`;
+    const byVersion = (v: string) => newest.filter((g) => g.text.startsWith(`${v} `)).length;
+    expect([byVersion("v1"), byVersion("v2"), byVersion("v3")]).toEqual([QUESTIONS - 30 - 1, 30, 1]);
+
+    // A question out of rotation is no longer in play.
+    await db.question.update({ where: { id: questions[0]!.id }, data: { active: false } });
+    try {
+      expect(await answersInPlay({ modelId: model.id })).toBe(QUESTIONS - 1);
+    } finally {
+      await db.question.update({ where: { id: questions[0]!.id }, data: { active: true } });
+      await db.model.update({ where: { id: model.id }, data: { status: "disabled" } });
+    }
   });
 
   it.each(["jsonl", "csv"] as const)("export → import → export round trips byte for byte (%s)", async (format) => {

@@ -50,7 +50,10 @@ export default async function ModelPage({ params }: Params) {
           {m.offlineSource}
           {page.answerSet ? (
             <>
-              {fill(m.answerSet, { version: page.answerSet.version, rows: page.answerSet.rowCount })}
+              <span data-testid="model-answers-in-play" data-n={page.answerSet.inPlay}>{fill(m.answersInPlay, { n: page.answerSet.inPlay })}</span>
+              <span data-testid="model-answer-set-latest" data-version={page.answerSet.version} data-rows={page.answerSet.rowCount}>
+                {fill(m.answerSet, { version: page.answerSet.version, rows: page.answerSet.rowCount })}
+              </span>
               <time dateTime={page.answerSet.createdAt.toISOString()}>{page.answerSet.createdAt.toISOString().slice(0, 10)}</time>
               {sourceText(page.answerSet.source) && <> · {m.source}: {sourceText(page.answerSet.source)}</>}
             </>

@@ -3,7 +3,7 @@ import { ActionButton } from "@/components/admin/action-button";
 import { AnswerImport } from "@/components/admin/answer-import";
 import { ModelForm } from "@/components/admin/model-form";
 import { ModelTest } from "@/components/admin/model-test";
-import { listAnswerSets } from "@/lib/admin/answers-import";
+import { answersInPlay, listAnswerSets } from "@/lib/admin/answers-import";
 import { importIssueTexts } from "@/lib/admin/questions-import";
 import { draftStatusOf } from "@/lib/admin/model-draft";
 import { requireAdminPage } from "@/lib/auth/session";
@@ -22,7 +22,10 @@ export default async function EditModelPage({ params }: { params: Promise<{ id: 
   const said = all.adminModel;
   const model = await findAdminModel({ id });
   if (!model) notFound();
-  const [draft, answerSets] = await Promise.all([draftStatusOf(model), model.kind === "offline" ? listAnswerSets({ modelId: id }) : Promise.resolve([])]);
+  const offline = model.kind === "offline";
+  const [draft, answerSets, inPlay] = await Promise.all([
+    draftStatusOf(model), offline ? listAnswerSets({ modelId: id }) : Promise.resolve([]), offline ? answersInPlay({ modelId: id }) : Promise.resolve(0),
+  ]);
   return (
     <div>
       <h1 data-testid="model-title"><span data-stored>{model.displayName}</span> <span className={`badge ${model.status}`} data-testid="model-status" data-status={model.status}>{statusLabel(all.adminModels, model.status)}</span></h1>
@@ -62,6 +65,7 @@ export default async function EditModelPage({ params }: { params: Promise<{ id: 
             <a href={`/api/admin/models/${id}/answers?format=jsonl`} data-testid="answers-export">{said.exportJsonl}</a> · <a href={`/api/admin/models/${id}/answers?format=csv`}>{said.exportCsv}</a>
           </p>
           <AnswerImport modelId={id} said={all.adminAnswerImport} issues={importIssueTexts(all)} />
+          {answerSets.length > 0 && <p data-testid="answers-in-play" data-n={inPlay}>{fill(said.answersInPlay, { n: inPlay })}</p>}
           {answerSets.length > 0 ? (
             <table className="admin-table" data-testid="answer-sets">
               <thead><tr><th>{said.colVersion}</th><th>{said.colAnswers}</th><th>{said.colSource}</th><th>{said.colImported}</th></tr></thead>
