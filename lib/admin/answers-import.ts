@@ -33,6 +33,12 @@ import {
 export const ANSWER_COLUMNS = ["question_id", "question", "category", "answer"] as const;
 const MULTI_TURN_COLUMNS = [...ANSWER_COLUMNS, "turns", "answers"] as const;
 export const MAX_ANSWER_CHARS = 100_000;
+/**
+ * A row holds an answer per turn, each up to MAX_ANSWER_CHARS, and JSON may spell a CJK
+ * character as six (\uXXXX): the row's own limit leaves room, so a long answer is refused by
+ * the answer's limit, which names it, not by the line's.
+ */
+const MAX_ANSWER_ROW_CHARS = 2_000_000;
 
 export type AnswerRow = {
   line: number;
@@ -181,7 +187,7 @@ export async function importAnswers({ modelId, bytes, format, dryRun, createQues
   for (const line of badLines) issues.push({ line, field: "encoding", ...said("notUtf8") });
   if (badLines.length) return report(0);
   const text = new TextDecoder("utf-8").decode(bytes);
-  const raws = format === "csv" ? readCsv(text, issues, ["answer"]) : readJsonl(text, issues);
+  const raws = format === "csv" ? readCsv(text, issues, ["answer"], MAX_ANSWER_ROW_CHARS) : readJsonl(text, issues, MAX_ANSWER_ROW_CHARS);
   rawCount = raws.length;
   if (rawCount > IMPORT_LIMITS.maxRows) {
     issues.push({ line: 1, field: "file", ...said("tooManyRows", { max: IMPORT_LIMITS.maxRows }) });

@@ -87,11 +87,15 @@ export function badUtf8Lines(bytes: Uint8Array): number[] {
 }
 
 /** CSV rows as column → value (header names lower-cased); `required` columns must be in the header. */
-export function readCsv(text: string, issues: ImportIssue[], required: readonly string[] = REQUIRED): Raw[] {
+export function readCsv(text: string, issues: ImportIssue[], required: readonly string[] = REQUIRED, maxRecordChars: number = IMPORT_LIMITS.maxRecordChars): Raw[] {
   const { records, problems } = parseCsv(text);
   for (const p of problems) issues.push({ line: p.line, field: "line", ...said(p.key) });
   const [header, ...rows] = records;
-  if (!header) { issues.push({ line: 1, field: "header", ...said("fileEmpty") }); return []; }
+  if (!header) {
+    // A file the CSV reader could not split into records is not an empty one: its problems say why.
+    if (!problems.length) issues.push({ line: 1, field: "header", ...said("fileEmpty") });
+    return [];
+  }
   const columns = header.fields.map((c) => c.trim().toLowerCase());
   const missing = required.filter((c) => !columns.includes(c));
   for (const c of missing) issues.push({ line: header.line, field: c, ...said("missingColumn", { column: c, required: required.join(", ") }) });
@@ -100,23 +104,23 @@ export function readCsv(text: string, issues: ImportIssue[], required: readonly 
     if (r.fields.length !== columns.length) {
       issues.push({ line: r.line, field: "line", ...said("fieldCount", { expected: columns.length, found: r.fields.length }) });
     }
-    if (r.chars > IMPORT_LIMITS.maxRecordChars) {
-      issues.push({ line: r.line, field: "line", ...said("rowTooLong", { max: IMPORT_LIMITS.maxRecordChars }) });
+    if (r.chars > maxRecordChars) {
+      issues.push({ line: r.line, field: "line", ...said("rowTooLong", { max: maxRecordChars }) });
     }
     return { line: r.line, values: Object.fromEntries(columns.map((c, i) => [c, r.fields[i]])) };
   });
 }
 
 /** One JSON object a line; blank lines are skipped, anything else is an issue on its line. */
-export function readJsonl(text: string, issues: ImportIssue[]): Raw[] {
+export function readJsonl(text: string, issues: ImportIssue[], maxRecordChars: number = IMPORT_LIMITS.maxRecordChars): Raw[] {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const out: Raw[] = [];
   body.split("\n").forEach((rawLine, index) => {
     const line = index + 1;
     const content = rawLine.replace(/\r$/, "");
     if (content.trim() === "") return;
-    if (content.length > IMPORT_LIMITS.maxRecordChars) {
-      issues.push({ line, field: "line", ...said("lineTooLong", { max: IMPORT_LIMITS.maxRecordChars }) });
+    if (content.length > maxRecordChars) {
+      issues.push({ line, field: "line", ...said("lineTooLong", { max: maxRecordChars }) });
       return;
     }
     let value: unknown;
@@ -216,6 +220,7 @@ export async function importQuestions({ bytes, format, dryRun, actorId }: { byte
 
   const raws = format === "csv" ? readCsv(text, issues) : readJsonl(text, issues);
   rawCount = raws.length;
+  if (rawCount === 0 && issues.length === 0) issues.push({ line: 1, field: "file", ...said("noQuestions") });
   if (rawCount > IMPORT_LIMITS.maxRows) {
     issues.push({ line: 1, field: "file", ...said("tooManyRows", { max: IMPORT_LIMITS.maxRows }) });
     return report(0, 0);

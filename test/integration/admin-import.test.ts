@@ -57,6 +57,20 @@ describe("question import: malformed files are rejected whole", () => {
     expect(report.errors).toEqual([expect.objectContaining({ line: 1, field: "category" })]);
   });
 
+  it("a file with no questions says so, in either format, whatever it has besides (a header, blank lines)", async () => {
+    for (const [body, format] of [["text,category,language\n", "csv"], ["\n\n", "jsonl"], ["", "csv"]] as const) {
+      const report = await expectRejectedWhole(body, format);
+      const expected = body === "" ? { field: "header", message: "the file is empty" } : { field: "file", message: "the file has no questions" };
+      expect(report.errors, JSON.stringify(body)).toEqual([expect.objectContaining({ line: 1, ...expected })]);
+    }
+  });
+
+  it("a JSONL file sent as CSV is named by its quoting problems, not called empty", async () => {
+    const jsonl = `{"text":"Quoted ${run} \\"x\\" here","category":"knowledge","language":"en"}\n`.repeat(3);
+    const report = await expectRejectedWhole(jsonl, "csv");
+    expect(report.errors.map((e) => e.message)).not.toContain("the file is empty");
+  });
+
   it("an unknown category names its line", async () => {
     const body = "text,category,language\n" + rows(3, "cat") + csvRow(`Unknown category ${run}`, "no-such-category", "en") + rows(1, "cat2");
     const report = await expectRejectedWhole(body);

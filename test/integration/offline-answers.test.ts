@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { answersInPlay } from "@/lib/admin/answers-import";
+import { answersInPlay, MAX_ANSWER_CHARS } from "@/lib/admin/answers-import";
 import { computeAndStoreRatingRun } from "@/lib/arena/ratings-job";
 import { db } from "@/lib/db";
 import { fill, messages } from "@/lib/i18n";
@@ -158,6 +158,17 @@ describe("offline models: answer sets", () => {
     ]), "dryRun=1&createQuestions=1");
     expect(create.body.report).toMatchObject({ newQuestions: 1, unmatchedCount: 1, errorCount: 1 });
     expect(create.body.report.errors[0]).toMatchObject({ line: 1, field: "category" });
+  });
+
+  it("takes an answer at its limit however the file spells it; one character more is refused on the answer", async () => {
+    const long = "长".repeat(MAX_ANSWER_CHARS);
+    // JSON may escape every CJK character as \uXXXX: six characters on the line for each.
+    const escaped = (row: object) => JSON.stringify(row).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+    const body = `${escaped({ question_id: questions[5]!.id, answer: long })}\n${escaped({ question_id: questions[6]!.id, answer: `${long}长` })}\n`;
+    expect(body.length).toBeGreaterThan(6 * MAX_ANSWER_CHARS);
+    const r = (await importFile(admin, offlineA.id, body, "dryRun=1&format=jsonl")).body.report;
+    expect(r.errors).toEqual([expect.objectContaining({ line: 2, field: "answer", key: "answerTooLong", values: { max: MAX_ANSWER_CHARS } })]);
+    expect(r.errorCount).toBe(1);
   });
 
   it("commits two offline models' answer sets (JSONL and CSV) as version 1", async () => {

@@ -285,6 +285,7 @@ export const enForms: SameKeys<typeof zhForms> = {
       tooManyTurns: "at most {max} turns",
       turnTooLong: "turn {turn} is longer than {max} characters",
       noAnswers: "the file has no answers",
+      noQuestions: "the file has no questions",
       questionIdTooLong: "question_id is longer than {max} characters",
       questionNotFirstTurn: "question must equal the first of turns (or be left out)",
       questionTooLong: "question is longer than {max} characters",

@@ -288,6 +288,7 @@ export const zhForms = {
       turnTooLong: "第 {turn} 轮超过 {max} 个字符",
       // The answer import (lib/admin/answers-import.ts).
       noAnswers: "文件里没有答案",
+      noQuestions: "文件里没有问题",
       questionIdTooLong: "question_id 超过 {max} 个字符",
       questionNotFirstTurn: "question 必须与 turns 的第一轮相同（或省略）",
       questionTooLong: "question 超过 {max} 个字符",
