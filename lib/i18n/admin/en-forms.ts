@@ -302,7 +302,7 @@ export const enForms: SameKeys<typeof zhForms> = {
       bankTurnsAnswers: "the question has {turns} user turns: give answers, one per turn ({given} given)",
       bankSingleAnswer: "the question has a single turn: give one answer ({given} given)",
       unmatchedQuestion: "no question in the bank matches this question; to add it, allow new questions (createQuestions=1) and give a category",
-      unmatchedId: "no question in the bank matches question_id \"{id}\"; to add it, allow new questions (createQuestions=1) and give a category",
+      unmatchedId: "no question in the bank matches question_id \"{id}\"; to add it, give the question's text and a category, and allow new questions (createQuestions=1)",
       idNeedsText: "question_id \"{id}\" matches no question in the bank; give the question's text to add it",
       idTextMismatch: "question_id \"{id}\" names one bank question but the question text is another, \"{textId}\": check that the file's ids and texts line up",
       newQuestionCategory: "a new question needs a category",

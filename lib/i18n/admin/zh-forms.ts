@@ -305,7 +305,7 @@ export const zhForms = {
       bankTurnsAnswers: "这个问题有 {turns} 轮提问：请用 answers 每轮给一个回答（现在给了 {given} 个）",
       bankSingleAnswer: "这个问题只有一轮：请给一个回答（现在给了 {given} 个）",
       unmatchedQuestion: "题库中没有与之匹配的问题；要把它加入题库，请允许添加新问题（createQuestions=1）并给出类别",
-      unmatchedId: "题库中没有与 question_id“{id}”匹配的问题；要把它加入题库，请允许添加新问题（createQuestions=1）并给出类别",
+      unmatchedId: "题库中没有与 question_id“{id}”匹配的问题；要把它加入题库，请给出问题的文本和类别，并允许添加新问题（createQuestions=1）",
       idNeedsText: "question_id“{id}”在题库中没有对应的问题；要把它加入题库，请给出问题的文本",
       idTextMismatch: "question_id“{id}”与问题文本指向题库中不同的问题：文本是问题“{textId}”；请检查文件中的 id 与文本是否对应",
       newQuestionCategory: "新问题需要类别",
