@@ -20,9 +20,10 @@ function remarkHtmlAsText() {
         visit(child);
         return child;
       }
-      // Inline HTML sits in a paragraph (or heading, link…) already; a block of it becomes a paragraph.
-      const text = { type: "text" as const, value: child.value, position: child.position };
-      return BLOCK_PARENTS.has(node.type) ? { type: "paragraph" as const, children: [text] } : text;
+      // Inline HTML sits in a paragraph (or heading, link…) already; a block of it keeps its lines, as code.
+      return BLOCK_PARENTS.has(node.type)
+        ? { type: "code" as const, lang: "html", value: child.value, position: child.position }
+        : { type: "text" as const, value: child.value, position: child.position };
     }) as typeof node.children;
   };
   return (tree: Root) => visit(tree);

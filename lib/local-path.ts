@@ -15,7 +15,9 @@ export function localPath(raw: string | null | undefined): string | null {
   } catch {
     return null;
   }
-  return url.origin === BASE ? url.pathname + url.search + url.hash : null;
+  // The resolved path, not the raw one: "/.//host" resolves to "//host", which names a host again.
+  const path = url.pathname + url.search + url.hash;
+  return url.origin === BASE && !path.startsWith("//") ? path : null;
 }
 
 /** Where sign-in goes when no page asked for it: the landing picks by role. */

@@ -2,7 +2,7 @@ import { Prisma } from "@prisma/client";
 import { z } from "zod";
 import { answerChains, detectLanguage } from "../arena/battles";
 import { KNOWN_ANSWER_SQL, LAST_TURN_SQL } from "../arena/revealed-questions";
-import { parseTurns, storedTurns, turnMessages, userTurnsOf } from "../question-turns";
+import { MAX_TURNS, parseTurns, storedTurns, turnMessages, userTurnsOf } from "../question-turns";
 import { db } from "../db";
 import { errors } from "../errors";
 import { findTextProblem } from "../input";
@@ -34,11 +34,11 @@ export const ANSWER_COLUMNS = ["question_id", "question", "category", "answer"] 
 const MULTI_TURN_COLUMNS = [...ANSWER_COLUMNS, "turns", "answers"] as const;
 export const MAX_ANSWER_CHARS = 100_000;
 /**
- * A row holds an answer per turn, each up to MAX_ANSWER_CHARS, and JSON may spell a CJK
- * character as six (\uXXXX): the row's own limit leaves room, so a long answer is refused by
- * the answer's limit, which names it, not by the line's.
+ * A row holds up to MAX_TURNS turns and their answers, and JSON may spell a CJK character as six
+ * (\uXXXX): the row's own limit leaves room for all of it, so a long answer or turn is refused by
+ * its own limit, which names it, not by the line's. The upload's size bounds the memory.
  */
-const MAX_ANSWER_ROW_CHARS = 2_000_000;
+const MAX_ANSWER_ROW_CHARS = 6 * MAX_TURNS * (MAX_ANSWER_CHARS + IMPORT_LIMITS.maxTextChars) + 10_000;
 
 export type AnswerRow = {
   line: number;

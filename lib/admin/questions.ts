@@ -84,7 +84,8 @@ export async function updateQuestion({ id, input, actorId }: { id: string; input
   const data: Prisma.QuestionUncheckedUpdateInput = { ...input };
   if (input.text !== undefined) data.textHash = questionTextHash(input.text);
   // Answers were written for the text as it is: a new wording would pair them with a question
-  // they never answered. Case, spacing and punctuation (the text's hash) may still be fixed.
+  // they never answered. What the text's hash ignores (case, width, doubled spaces, the end's
+  // punctuation) may still be fixed.
   if (data.textHash !== undefined && data.textHash !== before.textHash) {
     const answers = await db.generation.count({ where: { questionId: id, status: { in: ["queued", "running", "completed"] } } });
     if (answers > 0) throw new AppError("conflict:question_answered", { key: "questionTextAnswered", values: { n: answers } }, { field: "text" });

@@ -87,7 +87,10 @@ export async function startJudgeRun(input: StartJudgeRun): Promise<{ run: JudgeR
     await judgeQueue().add("fan-out", { runId: run.id }, { jobId: run.id });
   } catch (error) {
     // As startPregen: the run is taken back unless its fan-out ran all the same.
-    await db.judgeRun.deleteMany({ where: { id: run.id, judgements: { none: {} } } }).catch(() => undefined);
+    await db.$transaction(async (tx) => {
+      await tx.$queryRaw`SELECT id FROM judge_runs WHERE id = ${run.id} FOR UPDATE`;
+      await tx.judgeRun.deleteMany({ where: { id: run.id, judgements: { none: {} } } });
+    }).catch(() => undefined);
     throw error;
   }
   return { run, warnings };

@@ -50,8 +50,12 @@ export async function startPregen(input: StartPregen): Promise<PregenRun> {
     await pregenQueue().add("fan-out", { runId: run.id }, { jobId: run.id });
   } catch (error) {
     // Redis went away after the check: take the run back, so the admin's retry leaves no second
-    // one, unless its fan-out ran all the same (a timed-out add may still have landed).
-    await db.pregenRun.deleteMany({ where: { id: run.id, generations: { none: {} } } }).catch(() => undefined);
+    // one, unless its fan-out ran all the same (a timed-out add may still have landed). The row
+    // lock waits for a fan-out inserting answers under the run (their foreign key locks it too).
+    await db.$transaction(async (tx) => {
+      await tx.$queryRaw`SELECT id FROM pregen_runs WHERE id = ${run.id} FOR UPDATE`;
+      await tx.pregenRun.deleteMany({ where: { id: run.id, generations: { none: {} } } });
+    }).catch(() => undefined);
     throw error;
   }
   return run;

@@ -36,8 +36,8 @@ async function signInAt(page: Page, path: string, user: { email: string; passwor
 }
 
 test("a crafted link cannot send the admin off the site after signing in", async ({ page, baseURL }) => {
-  // Each names another host as a browser reads it (a backslash after the slash, a tab inside "//host").
-  for (const callbackUrl of ["/\\example.com", "/\t/example.com", "//example.com"]) {
+  // Each names another host as a browser reads it (a backslash after the slash, a tab inside "//host", a dot segment before it).
+  for (const callbackUrl of ["/\\example.com", "/\t/example.com", "//example.com", "/.//example.com"]) {
     await page.context().clearCookies();
     await signInAt(page, `/signin?callbackUrl=${encodeURIComponent(callbackUrl)}`, { email, password });
     await expect(page.getByTestId("admin-user")).toContainText(email);
@@ -45,10 +45,10 @@ test("a crafted link cannot send the admin off the site after signing in", async
   }
 });
 
-test("a voter who signs in with no page to return to lands in the arena, not on a 403", async ({ page, baseURL }) => {
+test("a voter who signs in with no page to return to lands on a battle, not on a 403", async ({ page, baseURL }) => {
   const voter = { email: `e2e-landing-${randomBytes(3).toString("hex")}@test.leitai`, password: "landing-voter-password" };
   await createUser({ ...voter, role: "voter" });
   await signInAt(page, "/signin", voter);
-  await expect(page).toHaveURL(`${baseURL}/`);
-  await expect(page.getByTestId("home-battle")).toBeVisible();
+  await expect(page).toHaveURL(`${baseURL}/battle`);
+  await expect(page.getByTestId("mode-live")).toBeVisible();
 });

@@ -9,7 +9,9 @@ describe("localPath", () => {
   });
 
   it("refuses what a browser reads as another host", () => {
-    for (const raw of ["//example.com", "/\\example.com", "/\\/example.com", "/\t/example.com", "/\n/example.com", "\\\\example.com"]) {
+    for (const raw of ["//example.com", "/\\example.com", "/\\/example.com", "/\t/example.com", "/\n/example.com", "\\\\example.com",
+      // Dot segments that resolve to "//host".
+      "/.//example.com", "/..//example.com", "/a/..//example.com", "/%2e//example.com", "/./\\example.com", "/x/../\\/example.com"]) {
       expect(localPath(raw), JSON.stringify(raw)).toBeNull();
     }
   });

@@ -4,6 +4,8 @@ import { describe, expect, it } from "vitest";
 import { Markdown } from "@/components/markdown";
 
 const html = (text: string) => renderToStaticMarkup(createElement(Markdown, { text }));
+/** What a reader sees: the markup's text, highlighting spans and entities undone. */
+const textOf = (markup: string) => markup.replace(/<[^>]+>/g, "").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&quot;/g, '"').replace(/&amp;/g, "&");
 
 describe("Markdown of model output", () => {
   it("shows HTML as the text it is, inline and in blocks, and makes no element of it", () => {
@@ -11,9 +13,14 @@ describe("Markdown of model output", () => {
     expect(out).toContain("Use the &lt;br&gt; tag.");
     expect(out).toContain("std::vector&lt;int&gt; w;");
     expect(out).toContain("a&lt;b and b&gt;c.");
-    expect(out).toContain("<p>&lt;div onclick=&quot;x()&quot;&gt;block&lt;/div&gt;</p>");
-    expect(out).toContain("<blockquote>\n<p>&lt;img src=x onerror=alert(1)&gt;</p>");
+    expect(textOf(out)).toContain('<div onclick="x()">block</div>');
+    expect(out).toMatch(/<pre><code class="[^"]*language-html[^"]*">/);
+    expect(out).toMatch(/<blockquote>\n<pre><code[^>]*>.*img.*onerror.*<\/code><\/pre>/s);
     expect(out.replace(/^<div class="markdown">|<\/div>$/g, "")).not.toMatch(/<(br|div|img)\b/);
+  });
+
+  it("keeps a block of HTML's lines as written", () => {
+    expect(textOf(html("<pre>\nline 1\n\nline 2\n</pre>"))).toContain("<pre>\nline 1\n\nline 2\n</pre>");
   });
 
   it("still renders markdown, and sanitises links", () => {

@@ -398,7 +398,7 @@ export const enForms: SameKeys<typeof zhForms> = {
     questionExternalIdTaken: "Another question has this id.",
     questionNoCategory: "No such category.",
     questionInUse: "Battles used this question; deactivate it instead.",
-    questionTextAnswered: "{n} answers were written for this text: change only its case, spacing or punctuation, or add the new wording as a new question and deactivate this one.",
+    questionTextAnswered: "{n} answers were written for this text: only its letter case, doubled spaces or the punctuation at its end may change. For a new wording, add a new question and deactivate this one.",
     importBankChanged: "The bank changed during the import and nothing was written; run the import again.",
     uploadTooLarge: "The file is larger than {mb} MB; split it into smaller files.",
     anchorModelMissing: "The anchor model does not exist.",

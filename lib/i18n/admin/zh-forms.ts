@@ -401,7 +401,7 @@ export const zhForms = {
     questionExternalIdTaken: "另一个问题已使用这个 ID。",
     questionNoCategory: "没有这个类别。",
     questionInUse: "已有对战用过这个问题，请改为停用。",
-    questionTextAnswered: "已有 {n} 个回答针对当前文字：只能修改大小写、空格或标点；若要改写问题，请新建问题并停用本题。",
+    questionTextAnswered: "已有 {n} 个回答针对当前文字：只能修改字母大小写、多余的空格或句末标点；若要改写问题，请新建问题并停用本题。",
     importBankChanged: "导入期间题库发生了变化，没有写入任何内容，请重新导入。",
     uploadTooLarge: "文件超过 {mb} MB，请拆分成较小的文件。",
     anchorModelMissing: "锚定模型不存在。",

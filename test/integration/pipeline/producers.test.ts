@@ -174,20 +174,32 @@ describe("a start whose Redis goes away after the check", () => {
 
   it("answers 503 and takes its run back, so the admin's retry leaves one run, not two", async () => {
     const [judge, a, b] = await Promise.all([0, 1, 2].map(() => createModel({ kind: "openai", engine: { baseUrl: "http://127.0.0.1:9/v1", remoteModel: "m" } })));
-    const hanging = await redisThatHangsAfterPing();
-    try {
+    const proxies: { close: () => void }[] = [];
+    // Each start on a proxy of its own: its PING passes, then its add hangs.
+    const hangAfterPing = async () => {
+      const hanging = await redisThatHangsAfterPing();
+      proxies.push(hanging);
       await pointQueuesAt(hanging.url);
+    };
+    const judgeVersion = async () => Number((await db.$queryRaw<{ v: bigint | null }[]>`
+      SELECT last_value AS v FROM pg_sequences WHERE sequencename = 'judge_runs_version_seq'`)[0]?.v ?? 0);
+    try {
+      await hangAfterPing();
       const pregen = await startPregen({ modelId: a!.id, scope: "all" }).catch((e: unknown) => e);
       expect((pregen as Error).message).toMatch(/Command timed out/); // the add, after a PING that passed
       expect(asAnswered(pregen)).toMatchObject({ status: 503, code: "unavailable:queue" });
       expect(await db.pregenRun.count({ where: { modelId: a!.id } })).toBe(0);
 
+      await hangAfterPing();
+      const versionBefore = await judgeVersion();
       const judging = await startJudgeRun({ judgeModelId: judge!.id, contestantIds: [a!.id, b!.id], template: "pairwise", lang: "en" }).catch((e: unknown) => e);
       expect(asAnswered(judging)).toMatchObject({ status: 503, code: "unavailable:queue" });
       expect(await db.judgeRun.count({ where: { judgeModelId: judge!.id } })).toBe(0);
+      // A run was recorded (it took a version number) and taken back.
+      expect(await judgeVersion()).toBe(versionBefore + 1);
 
       // The retry, with Redis back: one run each.
-      hanging.close();
+      for (const proxy of proxies) proxy.close();
       await closeQueues();
       connectQueues();
       const run = await startPregen({ modelId: a!.id, scope: "all" });
@@ -196,7 +208,7 @@ describe("a start whose Redis goes away after the check", () => {
       expect(await db.judgeRun.findMany({ where: { judgeModelId: judge!.id }, select: { id: true } })).toEqual([{ id: judgeRun.id }]);
       await pregenQueue().remove(run.id);
     } finally {
-      hanging.close();
+      for (const proxy of proxies) proxy.close();
       await db.judgeRun.deleteMany({ where: { judgeModelId: judge!.id } });
     }
   });
